@@ -1,0 +1,76 @@
+/**
+ * The IRCv3 capabilities the server offers, and the tag bits derived from them that decide
+ * which serialized form of a broadcast a session receives.
+ *
+ * @module
+ */
+
+/** Capabilities offered in `CAP LS`, with their 302 values where they have one. */
+export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
+  ["away-notify", ""],
+  ["batch", ""],
+  ["cap-notify", ""],
+  ["echo-message", ""],
+  ["extended-join", ""],
+  ["invite-notify", ""],
+  ["labeled-response", ""],
+  ["message-tags", ""],
+  ["multi-prefix", ""],
+  ["server-time", ""],
+  ["setname", ""],
+  ["userhost-in-names", ""],
+]);
+
+/** Bit in a session's tag mask: the client accepts message tags in general (msgid, +tags). */
+export const TAG_MESSAGE_TAGS = 1;
+/** Bit in a session's tag mask: the client accepts the `time` tag. */
+export const TAG_SERVER_TIME = 2;
+/** Bit in a session's tag mask: the client accepts the `account` tag. */
+export const TAG_ACCOUNT = 4;
+/** Bit in a session's tag mask: the client accepts the `batch` tag. */
+export const TAG_BATCH = 8;
+/** How many distinct tag forms there can be. */
+export const TAG_FORMS = 16;
+
+/**
+ * The tag mask of a set of enabled capabilities.
+ *
+ * @example
+ * ```ts
+ * import { tagMaskOf, TAG_SERVER_TIME } from "./caps.ts";
+ * tagMaskOf(new Set(["server-time"])) === TAG_SERVER_TIME; // true
+ * ```
+ */
+export function tagMaskOf(caps: ReadonlySet<string>): number {
+  let mask = 0;
+  if (caps.has("message-tags")) mask |= TAG_MESSAGE_TAGS;
+  if (caps.has("server-time")) mask |= TAG_SERVER_TIME;
+  if (caps.has("account-tag")) mask |= TAG_ACCOUNT;
+  if (caps.has("batch")) mask |= TAG_BATCH;
+  return mask;
+}
+
+/**
+ * Whether a tag may go to a session with the given mask.
+ *
+ * @example
+ * ```ts
+ * import { tagAllowed, TAG_SERVER_TIME } from "./caps.ts";
+ * tagAllowed("time", TAG_SERVER_TIME); // true
+ * tagAllowed("msgid", TAG_SERVER_TIME); // false
+ * ```
+ */
+export function tagAllowed(tag: string, mask: number): boolean {
+  switch (tag) {
+    case "time":
+      return (mask & TAG_SERVER_TIME) !== 0;
+    case "account":
+      return (mask & TAG_ACCOUNT) !== 0;
+    case "batch":
+      return (mask & TAG_BATCH) !== 0;
+    case "label":
+      return true; // only ever added for the labeled sender, who asked for it
+    default:
+      return (mask & TAG_MESSAGE_TAGS) !== 0;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The command table: each IRC verb with its handler, the parameters it needs at least, and
+ * whether the client must be registered. The dispatcher checks these once
+ * (ERR_NEEDMOREPARAMS, ERR_NOTREGISTERED, ERR_UNKNOWNCOMMAND), so handlers never do.
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import { handleCap } from "./handlers/cap.ts";
+import {
+  handleInvite,
+  handleJoin,
+  handleKick,
+  handleList,
+  handleNames,
+  handlePart,
+  handleTopic,
+} from "./handlers/channel.ts";
+import { handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
+import { handleMode } from "./handlers/mode.ts";
+import {
+  handleIson,
+  handleLusers,
+  handleMotd,
+  handleTime,
+  handleUserhost,
+  handleVersion,
+  handleWho,
+  handleWhois,
+  handleWhowas,
+} from "./handlers/query.ts";
+import {
+  handleNick,
+  handlePass,
+  handlePing,
+  handlePong,
+  handleQuit,
+  handleUser,
+} from "./handlers/registration.ts";
+import { handleAway, handleSetname } from "./handlers/user.ts";
+
+/** One entry of the command table. */
+export interface CommandSpec {
+  /** Does the work; may be async (the session awaits it before reading on). */
+  handler: (ctx: Context) => void | Promise<void>;
+  /** Parameters required; fewer gets ERR_NEEDMOREPARAMS. */
+  minParams: number;
+  /** Whether the client must have registered first (else ERR_NOTREGISTERED). */
+  registered: boolean;
+}
+
+function cmd(
+  handler: CommandSpec["handler"],
+  minParams: number,
+  registered = true,
+): CommandSpec {
+  return { handler, minParams, registered };
+}
+
+/**
+ * Verb → handler. Look a command up here by its name.
+ *
+ * @example
+ * ```ts ignore
+ * COMMANDS.get("PRIVMSG")?.minParams; // 0 (it answers 411/412 itself, as the spec asks)
+ * ```
+ */
+export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
+  // registration and connection
+  ["CAP", cmd(handleCap, 1, false)],
+  ["PASS", cmd(handlePass, 1, false)],
+  ["NICK", cmd(handleNick, 0, false)],
+  ["USER", cmd(handleUser, 4, false)],
+  ["PING", cmd(handlePing, 1, false)],
+  ["PONG", cmd(handlePong, 0, false)],
+  ["QUIT", cmd(handleQuit, 0, false)],
+  // channels
+  ["JOIN", cmd(handleJoin, 1)],
+  ["PART", cmd(handlePart, 1)],
+  ["TOPIC", cmd(handleTopic, 1)],
+  ["NAMES", cmd(handleNames, 0)],
+  ["LIST", cmd(handleList, 0)],
+  ["KICK", cmd(handleKick, 2)],
+  ["INVITE", cmd(handleInvite, 2)],
+  ["MODE", cmd(handleMode, 1)],
+  // messages
+  ["PRIVMSG", cmd(handlePrivmsg, 0)],
+  ["NOTICE", cmd(handleNotice, 0)],
+  ["TAGMSG", cmd(handleTagmsg, 1)],
+  // users
+  ["AWAY", cmd(handleAway, 0)],
+  ["SETNAME", cmd(handleSetname, 1)],
+  // queries
+  ["WHO", cmd(handleWho, 0)],
+  ["WHOIS", cmd(handleWhois, 0)],
+  ["WHOWAS", cmd(handleWhowas, 0)],
+  ["ISON", cmd(handleIson, 1)],
+  ["USERHOST", cmd(handleUserhost, 1)],
+  ["MOTD", cmd(handleMotd, 0)],
+  ["LUSERS", cmd(handleLusers, 0)],
+  ["VERSION", cmd(handleVersion, 0)],
+  ["TIME", cmd(handleTime, 0)],
+]);

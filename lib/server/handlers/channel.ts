@@ -1,0 +1,307 @@
+/**
+ * Channel commands: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE.
+ *
+ * @module
+ */
+
+import {
+  ERR_BADCHANNELKEY,
+  ERR_BANNEDFROMCHAN,
+  ERR_CHANNELISFULL,
+  ERR_CHANOPRIVSNEEDED,
+  ERR_INVITEONLYCHAN,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_NOTONCHANNEL,
+  ERR_TOOMANYCHANNELS,
+  ERR_USERNOTINCHANNEL,
+  ERR_USERONCHANNEL,
+  RPL_AWAY,
+  RPL_ENDOFNAMES,
+  RPL_INVITING,
+  RPL_LIST,
+  RPL_LISTEND,
+  RPL_LISTSTART,
+  RPL_NAMREPLY,
+  RPL_NOTOPIC,
+  RPL_TOPIC,
+  RPL_TOPICWHOTIME,
+} from "../../protocol/numerics.ts";
+import { cleanText, isValidChannel } from "../../protocol/validate.ts";
+import { Channel, PREFIX_OP } from "../channel.ts";
+import type { Context } from "../context.ts";
+import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
+import { Outgoing } from "../outgoing.ts";
+import type { User } from "../user.ts";
+
+/** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
+export function handleJoin(ctx: Context): void {
+  const user = ctx.user;
+  const server = ctx.server;
+  if (ctx.params[0] === "0") {
+    for (const channel of [...user.channels]) partChannel(ctx, channel, undefined);
+    return;
+  }
+  const names = ctx.params[0].split(",");
+  const keys = (ctx.params[1] ?? "").split(",");
+  names.forEach((name, i) => {
+    if (name === "") return;
+    if (!isValidChannel(name, server.limits.channelLen)) {
+      ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
+      return;
+    }
+    let channel = server.findChannel(name);
+    if (channel?.members.has(user)) return;
+    if (user.channels.size >= server.limits.channelsPerUser) {
+      ctx.numeric(ERR_TOOMANYCHANNELS, name, "You have joined too many channels");
+      return;
+    }
+    let bits = 0;
+    if (!channel) {
+      channel = new Channel(name);
+      server.channels.set(channel.folded, channel);
+      bits = PREFIX_OP;
+    } else {
+      const invited = channel.isInvited(user);
+      if (channel.flags.i && !invited) {
+        ctx.numeric(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)");
+        return;
+      }
+      if (channel.key !== undefined && keys[i] !== channel.key) {
+        ctx.numeric(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)");
+        return;
+      }
+      if (channel.limit !== undefined && channel.members.size >= channel.limit) {
+        ctx.numeric(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)");
+        return;
+      }
+      if (!invited && channel.isBanned(user)) {
+        ctx.numeric(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)");
+        return;
+      }
+      channel.invited.delete(user.folded);
+    }
+    channel.members.set(user, bits);
+    user.channels.add(channel);
+
+    const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
+    const extended = new Outgoing(user.hostmask, "JOIN", [
+      channel.name,
+      user.account ?? "*",
+      user.realname,
+    ]);
+    toChannelPicked(channel, (s) => (s.caps.has("extended-join") ? extended : plain));
+    if (user.away !== undefined) {
+      const away = new Outgoing(user.hostmask, "AWAY", [user.away]);
+      toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
+    }
+    if (channel.topic) sendTopic(ctx, channel);
+    sendNames(ctx, channel);
+  });
+}
+
+/** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */
+function sendTopic(ctx: Context, channel: Channel): void {
+  const topic = channel.topic;
+  if (!topic) {
+    ctx.numeric(RPL_NOTOPIC, channel.name, "No topic is set");
+    return;
+  }
+  ctx.numeric(RPL_TOPIC, channel.name, topic.text);
+  ctx.numeric(RPL_TOPICWHOTIME, channel.name, topic.setBy, String(topic.setAt));
+}
+
+/** Sends RPL_NAMREPLY lines (each under 512 bytes) and RPL_ENDOFNAMES. */
+export function sendNames(ctx: Context, channel: Channel): void {
+  const me = ctx.user;
+  const member = channel.members.has(me);
+  const multi = ctx.session.caps.has("multi-prefix");
+  const full = ctx.session.caps.has("userhost-in-names");
+  const symbol = channel.flags.s ? "@" : "=";
+  const room = 512 - 2 -
+    `:${ctx.server.name} ${RPL_NAMREPLY} ${me.nick} ${symbol} ${channel.name} :`.length;
+  let line = "";
+  for (const u of channel.members.keys()) {
+    if (!member && u.invisible) continue;
+    const entry = channel.prefixOf(u, multi) + (full ? u.hostmask : u.nick);
+    if (line !== "" && line.length + 1 + entry.length > room) {
+      ctx.numeric(RPL_NAMREPLY, symbol, channel.name, line);
+      line = "";
+    }
+    line = line === "" ? entry : `${line} ${entry}`;
+  }
+  if (line !== "") ctx.numeric(RPL_NAMREPLY, symbol, channel.name, line);
+  ctx.numeric(RPL_ENDOFNAMES, channel.name, "End of /NAMES list");
+}
+
+/** Removes a member after a PART, KICK or JOIN 0; drops the channel when it empties. */
+export function removeMember(ctx: Context, channel: Channel, user: User): void {
+  channel.members.delete(user);
+  user.channels.delete(channel);
+  if (channel.members.size === 0) ctx.server.channels.delete(channel.folded);
+}
+
+function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
+  const user = ctx.user;
+  const params = reason ? [channel.name, reason] : [channel.name];
+  toChannel(channel, new Outgoing(user.hostmask, "PART", params));
+  removeMember(ctx, channel, user);
+}
+
+/** PART <channels> [reason] */
+export function handlePart(ctx: Context): void {
+  const reason = ctx.params[1] ? cleanText(ctx.params[1], ctx.server.limits.kickLen) : undefined;
+  for (const name of ctx.params[0].split(",")) {
+    if (name === "") continue;
+    const channel = ctx.server.findChannel(name);
+    if (!channel) {
+      ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
+    } else if (!channel.members.has(ctx.user)) {
+      ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
+    } else {
+      partChannel(ctx, channel, reason);
+    }
+  }
+}
+
+/** TOPIC <channel> [topic]: shows the topic, or sets it (ops only under +t). */
+export function handleTopic(ctx: Context): void {
+  const user = ctx.user;
+  const channel = ctx.server.findChannel(ctx.params[0]);
+  if (!channel) {
+    ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
+    return;
+  }
+  const member = channel.members.has(user);
+  if (ctx.params.length < 2) {
+    if (!member && channel.flags.s) {
+      ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
+    } else sendTopic(ctx, channel);
+    return;
+  }
+  if (!member) {
+    ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
+    return;
+  }
+  if (channel.flags.t && !channel.isOp(user)) {
+    ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+    return;
+  }
+  const text = cleanText(ctx.params[1], ctx.server.limits.topicLen);
+  channel.topic = text === ""
+    ? undefined
+    : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
+  toChannel(channel, new Outgoing(user.hostmask, "TOPIC", [channel.name, text]));
+}
+
+/** NAMES [channels] */
+export function handleNames(ctx: Context): void {
+  if (ctx.params.length === 0 || ctx.params[0] === "") {
+    ctx.numeric(RPL_ENDOFNAMES, "*", "End of /NAMES list");
+    return;
+  }
+  for (const name of ctx.params[0].split(",")) {
+    const channel = ctx.server.findChannel(name);
+    if (channel && (!channel.flags.s || channel.members.has(ctx.user))) sendNames(ctx, channel);
+    else ctx.numeric(RPL_ENDOFNAMES, name, "End of /NAMES list");
+  }
+}
+
+/** LIST [channels] [<n,>n]: visible channels with their member counts and topics. */
+export function handleList(ctx: Context): void {
+  const server = ctx.server;
+  const me = ctx.user;
+  let names: string[] | undefined;
+  let min = -Infinity, max = Infinity;
+  for (const p of ctx.params) {
+    for (const item of p.split(",")) {
+      if (/^>\d+$/.test(item)) min = Number(item.slice(1));
+      else if (/^<\d+$/.test(item)) max = Number(item.slice(1));
+      else if (item !== "") (names ??= []).push(item);
+    }
+  }
+  const candidates = names
+    ? names.map((n) => server.findChannel(n)).filter((c): c is Channel => c !== undefined)
+    : server.channels.values();
+  ctx.numeric(RPL_LISTSTART, "Channel", "Users  Name");
+  for (const c of candidates) {
+    if (c.flags.s && !c.members.has(me)) continue;
+    const n = c.members.size;
+    if (n <= min || n >= max) continue;
+    ctx.numeric(RPL_LIST, c.name, String(n), c.topic?.text ?? "");
+  }
+  ctx.numeric(RPL_LISTEND, "End of /LIST");
+}
+
+/** KICK <channel> <nick[,nick]> [reason] (channel operators only). */
+export function handleKick(ctx: Context): void {
+  const user = ctx.user;
+  const server = ctx.server;
+  const channel = server.findChannel(ctx.params[0]);
+  if (!channel) {
+    ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
+    return;
+  }
+  if (!channel.members.has(user)) {
+    ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
+    return;
+  }
+  if (!channel.isOp(user)) {
+    ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+    return;
+  }
+  const reason = cleanText(ctx.params[2] || user.nick, server.limits.kickLen);
+  for (const nick of ctx.params[1].split(",")) {
+    if (nick === "") continue;
+    const target = server.findUser(nick);
+    if (!target) {
+      ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
+      continue;
+    }
+    if (!channel.members.has(target)) {
+      ctx.numeric(ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel");
+      continue;
+    }
+    toChannel(channel, new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]));
+    removeMember(ctx, channel, target);
+  }
+}
+
+/** INVITE <nick> <channel>: lets someone past +i; the target is told. */
+export function handleInvite(ctx: Context): void {
+  const user = ctx.user;
+  const server = ctx.server;
+  const [nick, chanName] = ctx.params;
+  const target = server.findUser(nick);
+  if (!target) {
+    ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
+    return;
+  }
+  const channel = server.findChannel(chanName);
+  if (!channel) {
+    ctx.numeric(ERR_NOSUCHCHANNEL, chanName, "No such channel");
+    return;
+  }
+  if (!channel.members.has(user)) {
+    ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
+    return;
+  }
+  if (channel.members.has(target)) {
+    ctx.numeric(ERR_USERONCHANNEL, target.nick, channel.name, "is already on channel");
+    return;
+  }
+  if (channel.flags.i && !channel.isOp(user)) {
+    ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+    return;
+  }
+  channel.invited.add(target.folded);
+  ctx.numeric(RPL_INVITING, target.nick, channel.name);
+  if (target.away !== undefined) ctx.numeric(RPL_AWAY, target.nick, target.away);
+  const invite = new Outgoing(user.hostmask, "INVITE", [target.nick, channel.name]);
+  toUser(target, invite);
+  toChannelPicked(
+    channel,
+    (s) => (s.caps.has("invite-notify") ? invite : undefined),
+    user,
+  );
+}

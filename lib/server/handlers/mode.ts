@@ -1,0 +1,232 @@
+/**
+ * MODE for users (+i) and channels (+o +v +b +i +k +l +m +n +s +t).
+ *
+ * @module
+ */
+
+import { casefold } from "../../protocol/casemap.ts";
+import { normalizeMask } from "../../protocol/masks.ts";
+import {
+  CHANNEL_MODE_KINDS,
+  formatModeChanges,
+  type ModeChange,
+  parseModeChanges,
+} from "../../protocol/modes.ts";
+import {
+  ERR_BANLISTFULL,
+  ERR_CHANOPRIVSNEEDED,
+  ERR_INVALIDMODEPARAM,
+  ERR_NEEDMOREPARAMS,
+  ERR_NOSUCHCHANNEL,
+  ERR_NOSUCHNICK,
+  ERR_UMODEUNKNOWNFLAG,
+  ERR_UNKNOWNMODE,
+  ERR_USERNOTINCHANNEL,
+  ERR_USERSDONTMATCH,
+  RPL_BANLIST,
+  RPL_CHANNELMODEIS,
+  RPL_CREATIONTIME,
+  RPL_ENDOFBANLIST,
+  RPL_UMODEIS,
+} from "../../protocol/numerics.ts";
+import { isChannelName } from "../../protocol/validate.ts";
+import { type Channel, PREFIX_OP, PREFIX_VOICE } from "../channel.ts";
+import type { Context } from "../context.ts";
+import { toChannel } from "../delivery.ts";
+import { Outgoing } from "../outgoing.ts";
+
+/** MODE <target> [modestring [args...]] */
+export function handleMode(ctx: Context): void {
+  if (isChannelName(ctx.params[0])) channelMode(ctx);
+  else userMode(ctx);
+}
+
+function userMode(ctx: Context): void {
+  const user = ctx.user;
+  const target = ctx.server.findUser(ctx.params[0]);
+  if (!target) {
+    ctx.numeric(ERR_NOSUCHNICK, ctx.params[0], "No such nick/channel");
+    return;
+  }
+  if (target !== user) {
+    ctx.numeric(ERR_USERSDONTMATCH, "Cant change mode for other users");
+    return;
+  }
+  const modestring = ctx.params[1];
+  if (modestring === undefined) {
+    ctx.numeric(RPL_UMODEIS, user.modeString);
+    return;
+  }
+  let applied = "";
+  let sign = "";
+  let unknown = false;
+  let add = true;
+  for (const m of modestring) {
+    if (m === "+" || m === "-") {
+      add = m === "+";
+      continue;
+    }
+    let changed = false;
+    if (m === "i" && user.invisible !== add) {
+      ctx.server.setInvisible(user, add);
+      changed = true;
+    } else if (m === "o" && !add && user.oper) {
+      // operators may drop their status; only OPER grants it
+      user.oper = false;
+      ctx.server.counts.opers--;
+      changed = true;
+    } else if (m !== "i" && m !== "o") unknown = true;
+    if (changed) {
+      const s = add ? "+" : "-";
+      if (s !== sign) applied += sign = s;
+      applied += m;
+    }
+  }
+  if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
+  if (applied !== "") ctx.session.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
+}
+
+function sendBanList(ctx: Context, channel: Channel): void {
+  for (const b of channel.bans) {
+    ctx.numeric(RPL_BANLIST, channel.name, b.mask, b.setBy, String(b.setAt));
+  }
+  ctx.numeric(RPL_ENDOFBANLIST, channel.name, "End of channel ban list");
+}
+
+function channelMode(ctx: Context): void {
+  const server = ctx.server;
+  const user = ctx.user;
+  const channel = server.findChannel(ctx.params[0]);
+  if (!channel) {
+    ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
+    return;
+  }
+  if (ctx.params.length < 2) {
+    ctx.numeric(RPL_CHANNELMODEIS, channel.name, ...channel.modeReply(channel.members.has(user)));
+    ctx.numeric(RPL_CREATIONTIME, channel.name, String(channel.createdAt));
+    return;
+  }
+  const changes = parseModeChanges(ctx.params[1], ctx.params.slice(2), CHANNEL_MODE_KINDS);
+  const isOp = channel.isOp(user);
+  const applied: ModeChange[] = [];
+  let paramModes = 0;
+  let deniedSent = false;
+  const now = Math.floor(Date.now() / 1000);
+
+  for (const change of changes) {
+    const { add, mode, arg } = change;
+    const kind = CHANNEL_MODE_KINDS[mode];
+    if (kind === undefined) {
+      ctx.numeric(ERR_UNKNOWNMODE, mode, "is unknown mode char to me");
+      continue;
+    }
+    if (mode === "b" && arg === undefined) {
+      sendBanList(ctx, channel);
+      continue;
+    }
+    if (!isOp) {
+      if (!deniedSent) {
+        ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
+        deniedSent = true;
+      }
+      continue;
+    }
+    if (arg !== undefined && ++paramModes > server.limits.modesPerCommand) continue;
+    switch (mode) {
+      case "o":
+      case "v": {
+        if (arg === undefined) {
+          ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+          break;
+        }
+        const target = server.findUser(arg);
+        if (!target) {
+          ctx.numeric(ERR_NOSUCHNICK, arg, "No such nick/channel");
+          break;
+        }
+        const bits = channel.members.get(target);
+        if (bits === undefined) {
+          ctx.numeric(
+            ERR_USERNOTINCHANNEL,
+            target.nick,
+            channel.name,
+            "They aren't on that channel",
+          );
+          break;
+        }
+        const bit = mode === "o" ? PREFIX_OP : PREFIX_VOICE;
+        const next = add ? bits | bit : bits & ~bit;
+        if (next !== bits) {
+          channel.members.set(target, next);
+          applied.push({ add, mode, arg: target.nick });
+        }
+        break;
+      }
+      case "b": {
+        const mask = normalizeMask(arg!);
+        if (add) {
+          if (channel.hasBan(mask)) break;
+          if (channel.bans.length >= server.limits.banListSize) {
+            ctx.numeric(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full");
+            break;
+          }
+          channel.bans.push({ mask, setBy: user.hostmask, setAt: now });
+          applied.push({ add, mode, arg: mask });
+        } else {
+          const f = casefold(mask);
+          const i = channel.bans.findIndex((b) => casefold(b.mask) === f);
+          if (i === -1) break;
+          const [removed] = channel.bans.splice(i, 1);
+          applied.push({ add, mode, arg: removed.mask });
+        }
+        break;
+      }
+      case "k":
+        if (add) {
+          if (arg === undefined) {
+            ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+            break;
+          }
+          const key = arg.replace(/[,\s]/g, "").slice(0, 32);
+          if (key === "" || key.startsWith(":")) {
+            ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "k", arg, "Invalid key");
+            break;
+          }
+          channel.key = key;
+          applied.push({ add, mode, arg: key });
+        } else if (channel.key !== undefined) {
+          channel.key = undefined;
+          applied.push({ add, mode, arg: "*" });
+        }
+        break;
+      case "l":
+        if (add) {
+          const n = Number(arg);
+          if (arg === undefined) {
+            ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+          } else if (!/^\d+$/.test(arg) || n <= 0) {
+            ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "l", arg, "Invalid limit");
+          } else if (channel.limit !== n) {
+            channel.limit = n;
+            applied.push({ add, mode, arg: String(n) });
+          }
+        } else if (channel.limit !== undefined) {
+          channel.limit = undefined;
+          applied.push({ add, mode });
+        }
+        break;
+      default: {
+        const flag = mode as "i" | "m" | "n" | "s" | "t";
+        if (channel.flags[flag] !== add) {
+          channel.flags[flag] = add;
+          applied.push({ add, mode });
+        }
+      }
+    }
+  }
+  if (applied.length === 0) return;
+  toChannel(
+    channel,
+    new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]),
+  );
+}

@@ -1,0 +1,318 @@
+/**
+ * Queries about users and the server: WHO, WHOIS, WHOWAS, ISON, USERHOST, MOTD, LUSERS,
+ * VERSION, TIME, and the ISUPPORT (005) lines.
+ *
+ * @module
+ */
+
+import { casefold, CASEMAPPING } from "../../protocol/casemap.ts";
+import { maskMatches } from "../../protocol/masks.ts";
+import {
+  ERR_NONICKNAMEGIVEN,
+  ERR_NOSUCHNICK,
+  ERR_NOSUCHSERVER,
+  ERR_WASNOSUCHNICK,
+  RPL_AWAY,
+  RPL_ENDOFMOTD,
+  RPL_ENDOFWHO,
+  RPL_ENDOFWHOIS,
+  RPL_ENDOFWHOWAS,
+  RPL_GLOBALUSERS,
+  RPL_ISON,
+  RPL_ISUPPORT,
+  RPL_LOCALUSERS,
+  RPL_LUSERCHANNELS,
+  RPL_LUSERCLIENT,
+  RPL_LUSERME,
+  RPL_LUSEROP,
+  RPL_LUSERUNKNOWN,
+  RPL_MOTD,
+  RPL_MOTDSTART,
+  RPL_TIME,
+  RPL_USERHOST,
+  RPL_VERSION,
+  RPL_WHOISACCOUNT,
+  RPL_WHOISCHANNELS,
+  RPL_WHOISIDLE,
+  RPL_WHOISOPERATOR,
+  RPL_WHOISSERVER,
+  RPL_WHOISUSER,
+  RPL_WHOREPLY,
+  RPL_WHOWASUSER,
+} from "../../protocol/numerics.ts";
+import { isChannelName } from "../../protocol/validate.ts";
+import { SOFTWARE, VERSION } from "../../version.ts";
+import type { Channel } from "../channel.ts";
+import type { Context } from "../context.ts";
+import type { ChatServer } from "../server.ts";
+import type { User } from "../user.ts";
+
+/**
+ * The ISUPPORT tokens of a server, from its limits.
+ *
+ * @example
+ * ```ts ignore
+ * isupportTokens(server); // ["AWAYLEN=390", "CASEMAPPING=rfc1459", ...]
+ * ```
+ */
+export function isupportTokens(server: ChatServer): string[] {
+  const l = server.limits;
+  const t = l.targetsPerMessage;
+  return [
+    `AWAYLEN=${l.awayLen}`,
+    `CASEMAPPING=${CASEMAPPING}`,
+    `CHANLIMIT=#:${l.channelsPerUser}`,
+    "CHANMODES=b,k,l,imnst",
+    `CHANNELLEN=${l.channelLen}`,
+    "CHANTYPES=#",
+    "ELIST=U",
+    `KICKLEN=${l.kickLen}`,
+    `MAXLIST=b:${l.banListSize}`,
+    `MAXTARGETS=${t}`,
+    `MODES=${l.modesPerCommand}`,
+    `NETWORK=${server.config.network.replace(/[ ,]/g, "-")}`,
+    `NICKLEN=${l.nickLen}`,
+    "PREFIX=(ov)@+",
+    "STATUSMSG=@+",
+    `TARGMAX=PRIVMSG:${t},NOTICE:${t},TAGMSG:${t},JOIN:,PART:,KICK:1,NAMES:1,WHOIS:1`,
+    `TOPICLEN=${l.topicLen}`,
+    `USERLEN=${l.userLen}`,
+  ];
+}
+
+/** Sends RPL_ISUPPORT lines of at most 13 tokens each. */
+export function sendIsupport(ctx: Context): void {
+  const tokens = isupportTokens(ctx.server);
+  for (let i = 0; i < tokens.length; i += 13) {
+    ctx.numeric(RPL_ISUPPORT, ...tokens.slice(i, i + 13), "are supported by this server");
+  }
+}
+
+/** Sends the LUSERS numerics. */
+export function sendLusers(ctx: Context): void {
+  const server = ctx.server;
+  const { users, invisible, opers } = server.counts;
+  const unknown = Math.max(0, server.sessions.size - users);
+  const peak = Math.max(server.stats.peakUsers, users);
+  ctx.numeric(
+    RPL_LUSERCLIENT,
+    `There are ${users - invisible} users and ${invisible} invisible on 1 servers`,
+  );
+  if (opers > 0) ctx.numeric(RPL_LUSEROP, String(opers), "operator(s) online");
+  if (unknown > 0) ctx.numeric(RPL_LUSERUNKNOWN, String(unknown), "unknown connection(s)");
+  ctx.numeric(RPL_LUSERCHANNELS, String(server.channels.size), "channels formed");
+  ctx.numeric(RPL_LUSERME, `I have ${users} clients and 0 servers`);
+  ctx.numeric(
+    RPL_LOCALUSERS,
+    String(users),
+    String(peak),
+    `Current local users ${users}, max ${peak}`,
+  );
+  ctx.numeric(
+    RPL_GLOBALUSERS,
+    String(users),
+    String(peak),
+    `Current global users ${users}, max ${peak}`,
+  );
+}
+
+/** Sends the message of the day, or ERR_NOMOTD. */
+export function sendMotd(ctx: Context): void {
+  const motd = ctx.server.config.motd;
+  if (!motd || motd.length === 0) {
+    ctx.numeric("422", "MOTD File is missing");
+    return;
+  }
+  ctx.numeric(RPL_MOTDSTART, `- ${ctx.server.name} Message of the day - `);
+  for (const line of motd) ctx.numeric(RPL_MOTD, `- ${line}`);
+  ctx.numeric(RPL_ENDOFMOTD, "End of /MOTD command.");
+}
+
+/** MOTD */
+export function handleMotd(ctx: Context): void {
+  if (notThisServer(ctx, ctx.params[0])) return;
+  sendMotd(ctx);
+}
+
+/** LUSERS */
+export function handleLusers(ctx: Context): void {
+  sendLusers(ctx);
+}
+
+/** VERSION */
+export function handleVersion(ctx: Context): void {
+  if (notThisServer(ctx, ctx.params[0])) return;
+  ctx.numeric(RPL_VERSION, `${SOFTWARE}-${VERSION}`, ctx.server.name, "Deno IRC server");
+  sendIsupport(ctx);
+}
+
+/** TIME */
+export function handleTime(ctx: Context): void {
+  if (notThisServer(ctx, ctx.params[0])) return;
+  const now = new Date();
+  ctx.numeric(
+    RPL_TIME,
+    ctx.server.name,
+    String(Math.floor(now.getTime() / 1000)),
+    "0",
+    now.toUTCString(),
+  );
+}
+
+/** A server-name parameter that is not us gets ERR_NOSUCHSERVER (we are one node). */
+function notThisServer(ctx: Context, target: string | undefined): boolean {
+  if (target === undefined || target === "" || maskMatches(target, ctx.server.name)) return false;
+  ctx.numeric(ERR_NOSUCHSERVER, target, "No such server");
+  return true;
+}
+
+function sharesChannel(a: User, b: User): boolean {
+  const [small, big] = a.channels.size <= b.channels.size ? [a, b] : [b, a];
+  for (const c of small.channels) if (c.members.has(big)) return true;
+  return false;
+}
+
+function whoFlags(user: User, channel: Channel | undefined, multi: boolean): string {
+  return (user.away !== undefined ? "G" : "H") + (user.oper ? "*" : "") +
+    (channel ? channel.prefixOf(user, multi) : "");
+}
+
+/** WHO <mask>: members of a channel, or users matching a mask (invisible ones hidden). */
+export function handleWho(ctx: Context): void {
+  const server = ctx.server;
+  const me = ctx.user;
+  const mask = ctx.params[0] ?? "*";
+  const multi = ctx.session.caps.has("multi-prefix");
+  const reply = (u: User, chan: Channel | undefined) =>
+    ctx.numeric(
+      RPL_WHOREPLY,
+      chan?.name ?? "*",
+      u.username,
+      u.host,
+      server.name,
+      u.nick,
+      whoFlags(u, chan, multi),
+      `0 ${u.realname}`,
+    );
+  const operOnly = ctx.params[1]?.includes("o") ?? false;
+  if (isChannelName(mask)) {
+    const channel = server.findChannel(mask);
+    if (channel && (!channel.flags.s || channel.members.has(me))) {
+      const member = channel.members.has(me);
+      for (const u of channel.members.keys()) {
+        if (operOnly && !u.oper) continue;
+        if (!member && u.invisible) continue;
+        reply(u, channel);
+      }
+    }
+  } else {
+    const exact = server.findUser(mask);
+    if (exact) {
+      if (!operOnly || exact.oper) reply(exact, undefined);
+    } else if (mask.includes("*") || mask.includes("?")) {
+      let count = 0;
+      for (const u of server.users.values()) {
+        if (!u.registered || (operOnly && !u.oper)) continue;
+        if (u !== me && u.invisible && !sharesChannel(me, u)) continue;
+        if (
+          maskMatches(mask, u.nick) || maskMatches(mask, u.host) ||
+          maskMatches(mask, u.hostmask) || maskMatches(mask, u.realname)
+        ) {
+          reply(u, undefined);
+          if (++count >= 500) break; // a bounded answer to WHO *
+        }
+      }
+    }
+  }
+  ctx.numeric(RPL_ENDOFWHO, mask, "End of WHO list");
+}
+
+/** WHOIS [server] <nick> */
+export function handleWhois(ctx: Context): void {
+  const server = ctx.server;
+  const raw = ctx.params.length >= 2 ? ctx.params[1] : ctx.params[0];
+  if (!raw) {
+    ctx.numeric(ERR_NONICKNAMEGIVEN, "No nickname given");
+    return;
+  }
+  const nick = raw.split(",")[0];
+  const u = server.findUser(nick);
+  if (!u) {
+    ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
+    ctx.numeric(RPL_ENDOFWHOIS, nick, "End of /WHOIS list");
+    return;
+  }
+  const me = ctx.user;
+  const multi = ctx.session.caps.has("multi-prefix");
+  ctx.numeric(RPL_WHOISUSER, u.nick, u.username, u.host, "*", u.realname);
+  const chans: string[] = [];
+  for (const c of u.channels) {
+    if (c.flags.s && !c.members.has(me) && u !== me) continue;
+    chans.push(c.prefixOf(u, multi) + c.name);
+  }
+  if (chans.length > 0) {
+    for (let i = 0; i < chans.length; i += 20) {
+      ctx.numeric(RPL_WHOISCHANNELS, u.nick, chans.slice(i, i + 20).join(" "));
+    }
+  }
+  ctx.numeric(RPL_WHOISSERVER, u.nick, server.name, server.config.network);
+  if (u.oper) ctx.numeric(RPL_WHOISOPERATOR, u.nick, "is an IRC operator");
+  if (u.account) ctx.numeric(RPL_WHOISACCOUNT, u.nick, u.account, "is logged in as");
+  if (u.away !== undefined) ctx.numeric(RPL_AWAY, u.nick, u.away);
+  ctx.numeric(
+    RPL_WHOISIDLE,
+    u.nick,
+    String(Math.floor((Date.now() - u.lastSpokeAt) / 1000)),
+    String(u.signonAt),
+    "seconds idle, signon time",
+  );
+  ctx.numeric(RPL_ENDOFWHOIS, u.nick, "End of /WHOIS list");
+}
+
+/** WHOWAS <nick> [count] */
+export function handleWhowas(ctx: Context): void {
+  const nick = ctx.params[0];
+  if (!nick) {
+    ctx.numeric(ERR_NONICKNAMEGIVEN, "No nickname given");
+    return;
+  }
+  const count = Number(ctx.params[1] ?? "0");
+  const max = Number.isInteger(count) && count > 0 ? count : Infinity;
+  const folded = casefold(nick);
+  const history = ctx.server.whowas;
+  let found = 0;
+  for (let i = history.length - 1; i >= 0 && found < max; i--) {
+    const e = history[i];
+    if (e.folded !== folded) continue;
+    found++;
+    ctx.numeric(RPL_WHOWASUSER, e.nick, e.username, e.host, "*", e.realname);
+    ctx.numeric(RPL_WHOISSERVER, e.nick, ctx.server.name, new Date(e.at).toUTCString());
+  }
+  if (found === 0) ctx.numeric(ERR_WASNOSUCHNICK, nick, "There was no such nickname");
+  ctx.numeric(RPL_ENDOFWHOWAS, nick, "End of WHOWAS");
+}
+
+/** ISON <nick> [nick...] */
+export function handleIson(ctx: Context): void {
+  const online: string[] = [];
+  for (const p of ctx.params) {
+    for (const nick of p.split(" ")) {
+      const u = nick ? ctx.server.findUser(nick) : undefined;
+      if (u) online.push(u.nick);
+    }
+  }
+  ctx.numeric(RPL_ISON, online.join(" "));
+}
+
+/** USERHOST <nick> [nick...] (at most 5) */
+export function handleUserhost(ctx: Context): void {
+  const replies: string[] = [];
+  for (const nick of ctx.params.slice(0, 5)) {
+    const u = ctx.server.findUser(nick);
+    if (!u) continue;
+    replies.push(
+      `${u.nick}${u.oper ? "*" : ""}=${u.away !== undefined ? "-" : "+"}${u.username}@${u.host}`,
+    );
+  }
+  ctx.numeric(RPL_USERHOST, replies.join(" "));
+}

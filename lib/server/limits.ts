@@ -1,0 +1,135 @@
+/**
+ * Every limit of the server in one place, with defaults close to what large IRC networks
+ * use. Each can be changed at start with `--limit name=value` (see {@link parseLimitOverride}),
+ * which is also how the benchmark lifts flood and per-IP limits.
+ *
+ * @module
+ */
+
+/** All tunable limits. Times are in seconds, sizes in bytes. */
+export interface Limits {
+  /** Longest nickname (ISUPPORT NICKLEN). */
+  nickLen: number;
+  /** Longest channel name including '#' (ISUPPORT CHANNELLEN). */
+  channelLen: number;
+  /** Longest topic (ISUPPORT TOPICLEN). */
+  topicLen: number;
+  /** Longest kick reason (ISUPPORT KICKLEN). */
+  kickLen: number;
+  /** Longest away message (ISUPPORT AWAYLEN). */
+  awayLen: number;
+  /** Longest user name (ISUPPORT USERLEN). */
+  userLen: number;
+  /** Longest real name. */
+  realnameLen: number;
+  /** Channels one user may be in (ISUPPORT CHANLIMIT). */
+  channelsPerUser: number;
+  /** Targets in one PRIVMSG/NOTICE (ISUPPORT TARGMAX). */
+  targetsPerMessage: number;
+  /** Entries in a channel's ban list (ISUPPORT MAXLIST). */
+  banListSize: number;
+  /** Parameterised mode changes in one MODE command (ISUPPORT MODES). */
+  modesPerCommand: number;
+  /** Remembered WHOWAS entries in total. */
+  whowasSize: number;
+  /** Bytes a client may have queued for sending before it is dropped (SendQ exceeded). */
+  sendQ: number;
+  /** Connections in total. */
+  maxConnections: number;
+  /** Connections from one IP address (loopback is exempt unless limitLoopback is 1). */
+  maxPerIp: number;
+  /** 1 to apply maxPerIp to loopback addresses too. */
+  limitLoopback: number;
+  /** Seconds a connection may take to register. */
+  registrationTimeout: number;
+  /** Seconds of silence before the server sends PING. */
+  pingInterval: number;
+  /** Seconds to wait for any reply to that PING before dropping the client. */
+  pingTimeout: number;
+  /** Flood control: commands a client may send at once before it is slowed (0 turns it off). */
+  floodBurst: number;
+  /** Flood control: commands per second a client may sustain after its burst. */
+  floodRate: number;
+  /** Seconds a closing connection may take to flush its last bytes. */
+  closeGrace: number;
+}
+
+/** The defaults. */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  nickLen: 30,
+  channelLen: 64,
+  topicLen: 390,
+  kickLen: 390,
+  awayLen: 390,
+  userLen: 18,
+  realnameLen: 150,
+  channelsPerUser: 100,
+  targetsPerMessage: 4,
+  banListSize: 100,
+  modesPerCommand: 6,
+  whowasSize: 1000,
+  sendQ: 1024 * 1024,
+  maxConnections: 20000,
+  maxPerIp: 10,
+  limitLoopback: 0,
+  registrationTimeout: 60,
+  pingInterval: 120,
+  pingTimeout: 60,
+  floodBurst: 20,
+  floodRate: 4,
+  closeGrace: 2,
+});
+
+/** One line per limit for `--help`: name, default, description. */
+export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
+  nickLen: "longest nickname",
+  channelLen: "longest channel name",
+  topicLen: "longest topic",
+  kickLen: "longest kick reason",
+  awayLen: "longest away message",
+  userLen: "longest user name",
+  realnameLen: "longest real name",
+  channelsPerUser: "channels one user may join",
+  targetsPerMessage: "targets of one PRIVMSG/NOTICE",
+  banListSize: "bans per channel",
+  modesPerCommand: "mode changes with a parameter per MODE",
+  whowasSize: "WHOWAS entries remembered",
+  sendQ: "bytes queued to one client before it is dropped",
+  maxConnections: "connections in total",
+  maxPerIp: "connections per IP address",
+  limitLoopback: "1 applies maxPerIp to 127.0.0.1/::1 too",
+  registrationTimeout: "seconds to finish registering",
+  pingInterval: "idle seconds before the server PINGs",
+  pingTimeout: "seconds to answer that PING",
+  floodBurst: "commands at once before flood control slows a client (0 = off)",
+  floodRate: "commands per second sustained after the burst",
+  closeGrace: "seconds to flush a closing connection",
+};
+
+/**
+ * Parses one `name=value` override and applies it to `limits`. Returns an error sentence
+ * for an unknown name or a value that is not a non-negative number.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, parseLimitOverride } from "./limits.ts";
+ * const limits = { ...DEFAULT_LIMITS };
+ * parseLimitOverride(limits, "floodBurst=0"); // undefined (applied)
+ * parseLimitOverride(limits, "nope=1"); // "unknown limit 'nope' ..."
+ * ```
+ */
+export function parseLimitOverride(limits: Limits, spec: string): string | undefined {
+  const eq = spec.indexOf("=");
+  if (eq === -1) return `--limit takes name=value, got '${spec}'`;
+  const name = spec.slice(0, eq).trim();
+  const raw = spec.slice(eq + 1).trim();
+  if (!Object.hasOwn(DEFAULT_LIMITS, name)) {
+    return `unknown limit '${name}' (known: ${Object.keys(DEFAULT_LIMITS).join(", ")})`;
+  }
+  const value = Number(raw);
+  if (raw === "" || !Number.isFinite(value) || value < 0) {
+    return `limit ${name} needs a number of 0 or more, got '${raw}'`;
+  }
+  limits[name as keyof Limits] = value;
+  return undefined;
+}

@@ -1,0 +1,75 @@
+/**
+ * A message on its way out, serialized lazily and at most once per tag form, so a
+ * broadcast to a thousand members is encoded a handful of times, not a thousand.
+ *
+ * @module
+ */
+
+import { escapeTagValue, serializeBody } from "../protocol/message.ts";
+import { TAG_FORMS, tagAllowed } from "./caps.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * One outgoing message. `bytes(mask)` returns the wire form (with CRLF) for sessions whose
+ * enabled capabilities give that tag mask; the result is cached and shared.
+ *
+ * @example
+ * ```ts
+ * import { Outgoing } from "./outgoing.ts";
+ * const out = new Outgoing("srv", "NOTICE", ["*", "hello"], { time: "2024-01-01T00:00:00.000Z" });
+ * new TextDecoder().decode(out.bytes(0)); // ":srv NOTICE * hello\r\n"
+ * ```
+ */
+export class Outgoing {
+  readonly source: string | undefined;
+  readonly command: string;
+  readonly params: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  #body: string | undefined;
+  #forms: (Uint8Array | undefined)[] | undefined;
+
+  constructor(
+    source: string | undefined,
+    command: string,
+    params: readonly string[],
+    tags: Record<string, string> = {},
+  ) {
+    this.source = source;
+    this.command = command;
+    this.params = params;
+    this.tags = tags;
+  }
+
+  /** The message without tags or CRLF. */
+  get body(): string {
+    return this.#body ??= serializeBody(this.source, this.command, this.params);
+  }
+
+  /** The line (without CRLF) for a tag mask, with optional per-session extra tags. */
+  line(mask: number, extra?: Record<string, string>): string {
+    let tags = "";
+    if (extra) {
+      for (const k in extra) tags += (tags ? ";" : "") + formatTag(k, extra[k]);
+    }
+    for (const k in this.tags) {
+      if (tagAllowed(k, mask)) tags += (tags ? ";" : "") + formatTag(k, this.tags[k]);
+    }
+    return tags === "" ? this.body : `@${tags} ${this.body}`;
+  }
+
+  /** The encoded line with CRLF for a tag mask; cached per mask. */
+  bytes(mask: number): Uint8Array {
+    const forms = this.#forms ??= new Array(TAG_FORMS);
+    return forms[mask] ??= encoder.encode(this.line(mask) + "\r\n");
+  }
+
+  /** The encoded line with extra per-session tags (label, batch); never cached. */
+  bytesWith(mask: number, extra: Record<string, string>): Uint8Array {
+    return encoder.encode(this.line(mask, extra) + "\r\n");
+  }
+}
+
+function formatTag(key: string, value: string): string {
+  return value === "" ? key : `${key}=${escapeTagValue(value)}`;
+}

@@ -1,0 +1,194 @@
+/**
+ * A session: one client connection with its negotiated capabilities, its bounded outbound
+ * queue, its flood bucket and its liveness clock. The identity it carries is a {@link User}.
+ *
+ * @module
+ */
+
+import type { FramedLine } from "../protocol/framer.ts";
+import type { Connection } from "../transport/connection.ts";
+import { tagMaskOf } from "./caps.ts";
+import type { Outgoing } from "./outgoing.ts";
+import type { User } from "./user.ts";
+
+/** What a session needs from the server it belongs to. */
+export interface SessionHost {
+  /** Handles one input line of a session (parse, flood control, dispatch). */
+  handleLine(session: Session, line: FramedLine): void | Promise<void>;
+  /** The session's connection ended or must end: remove it, tell its peers. */
+  endSession(session: Session, reason: string): void;
+  /** The current SendQ cap in bytes. */
+  readonly sendQ: number;
+  /** Seconds to let a closing connection flush. */
+  readonly closeGrace: number;
+}
+
+/**
+ * One connection's state.
+ *
+ * @example
+ * ```ts ignore
+ * const session = new Session(host, connection, user);
+ * session.run(); // reads until the peer goes away
+ * ```
+ */
+export class Session {
+  readonly conn: Connection;
+  readonly user: User;
+  readonly connectedAt: number = Date.now();
+  /** Enabled capabilities. */
+  readonly caps: Set<string> = new Set();
+  /** Bits of {@link tagMaskOf} for the enabled capabilities. */
+  tagMask = 0;
+  /** CAP LS version (302 enables values and cap-notify). */
+  capVersion = 0;
+  /** Registration waits for CAP END while negotiation is open. */
+  capNegotiating = false;
+  /** The password given with PASS before registration. */
+  password: string | undefined = undefined;
+  /** USER received. */
+  gotUser = false;
+  /** Time of the last line received, for PING. */
+  lastActivity: number = Date.now();
+  /** When a liveness PING went out without an answer yet (0 = none). */
+  pingSentAt = 0;
+  /** Flood bucket: commands available now, refilled over time. */
+  floodTokens = 0;
+  floodStamp: number = Date.now();
+  /** While a labeled command runs, replies to this session are captured here. */
+  capture: Outgoing[] | null = null;
+
+  readonly #host: SessionHost;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #flushing = false;
+  #closing = false;
+  #dead = false;
+  #drained: (() => void) | null = null;
+
+  constructor(host: SessionHost, conn: Connection, user: User) {
+    this.#host = host;
+    this.conn = conn;
+    this.user = user;
+  }
+
+  /** Whether the session has been ended (no more output is accepted). */
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  /** Bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.#queued;
+  }
+
+  /** Recomputes the tag mask after the enabled capabilities changed. */
+  capsChanged(): void {
+    this.tagMask = tagMaskOf(this.caps);
+  }
+
+  /** Reads and handles input until the connection ends. */
+  async run(): Promise<void> {
+    await this.conn.readLines((line) => {
+      if (this.#dead || this.#closing) return;
+      this.lastActivity = Date.now();
+      this.pingSentAt = 0;
+      return this.#host.handleLine(this, line);
+    });
+    if (!this.#dead) this.#host.endSession(this, "Connection closed");
+  }
+
+  /** Queues a message for this session (captured instead while a labeled command runs). */
+  send(out: Outgoing): void {
+    if (this.capture) this.capture.push(out);
+    else this.write(out.bytes(this.tagMask));
+  }
+
+  /**
+   * Queues bytes. Writes are coalesced: one write in flight, everything queued meanwhile
+   * goes out as the next single write. Past the SendQ cap the session is ended.
+   */
+  write(bytes: Uint8Array): void {
+    if (this.#dead) return;
+    this.#queued += bytes.length;
+    if (this.#queued > this.#host.sendQ) {
+      this.#queue = [];
+      this.#queued = 0;
+      this.#host.endSession(this, "SendQ exceeded");
+      return;
+    }
+    this.#queue.push(bytes);
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const chunks = this.#queue;
+        this.#queue = [];
+        let data: Uint8Array;
+        if (chunks.length === 1) data = chunks[0];
+        else {
+          let total = 0;
+          for (const c of chunks) total += c.length;
+          data = new Uint8Array(total);
+          let off = 0;
+          for (const c of chunks) {
+            data.set(c, off);
+            off += c.length;
+          }
+        }
+        await this.conn.write(data);
+        this.#queued -= data.length;
+      }
+    } catch {
+      // the peer is gone; the read side notices and ends the session
+      this.#queue = [];
+      this.#queued = 0;
+      if (!this.#dead && !this.#closing) this.#host.endSession(this, "Write error");
+    } finally {
+      this.#flushing = false;
+      if (this.#drained) {
+        this.#drained();
+        this.#drained = null;
+      }
+    }
+  }
+
+  /**
+   * Stops accepting output, lets what is queued (such as a final ERROR) go out within the
+   * grace time, then closes the connection. Resolves once it is closed.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#flushing || this.#queue.length > 0) {
+      const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#host.closeGrace * 1000);
+      });
+      await Promise.race([drained, grace]);
+      clearTimeout(timer);
+    }
+    this.#dead = true;
+    this.conn.close();
+  }
+
+  /** Closes at once, dropping queued output (a client that stopped reading). */
+  abort(): void {
+    this.#closing = true;
+    this.#dead = true;
+    this.#queue = [];
+    this.#queued = 0;
+    this.conn.close();
+  }
+
+  /** Marks the session as ended for output while a final message may still be flushed. */
+  markDead(): void {
+    this.#dead = true;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A user's identity on the server (nick, user name, host, real name, modes, channels),
+ * kept apart from the connection(s) that carry it so that several devices, reconnection
+ * and other server nodes can be added later without touching the handlers.
+ *
+ * @module
+ */
+
+import { casefold } from "../protocol/casemap.ts";
+import type { Channel } from "./channel.ts";
+import type { Session } from "./session.ts";
+
+/**
+ * One registered (or registering) user.
+ *
+ * @example
+ * ```ts ignore
+ * const user = new User("alice", "~alice", "10.0.0.2", "Alice");
+ * user.hostmask; // "alice!~alice@10.0.0.2"
+ * ```
+ */
+export class User {
+  #nick: string;
+  #folded: string;
+  username: string;
+  readonly host: string;
+  realname: string;
+  /** Account name once logged in (the accounts issue fills it). */
+  account: string | undefined = undefined;
+  away: string | undefined = undefined;
+  /** Set once NICK, USER (and CAP END, PASS) completed registration. */
+  registered = false;
+  invisible = false;
+  oper = false;
+  readonly channels: Set<Channel> = new Set();
+  readonly sessions: Session[] = [];
+  readonly signonAt: number = Math.floor(Date.now() / 1000);
+  /** Last PRIVMSG/NOTICE time, for WHOIS idle. */
+  lastSpokeAt: number = Date.now();
+  #hostmask: string | undefined;
+
+  constructor(nick: string, username: string, host: string, realname: string) {
+    this.#nick = nick;
+    this.#folded = casefold(nick);
+    this.username = username;
+    this.host = host;
+    this.realname = realname;
+  }
+
+  get nick(): string {
+    return this.#nick;
+  }
+
+  /** The casefolded nick, the key in the server's user table. */
+  get folded(): string {
+    return this.#folded;
+  }
+
+  /** `nick!user@host`, the source of everything this user sends. */
+  get hostmask(): string {
+    return this.#hostmask ??= `${this.#nick}!${this.username}@${this.host}`;
+  }
+
+  /** Renames; the server's table is updated by the caller. */
+  setNick(nick: string): void {
+    this.#nick = nick;
+    this.#folded = casefold(nick);
+    this.#hostmask = undefined;
+  }
+
+  /** User mode string for RPL_UMODEIS. */
+  get modeString(): string {
+    return "+" + (this.invisible ? "i" : "") + (this.oper ? "o" : "");
+  }
+}
