@@ -1,0 +1,180 @@
+/**
+ * Command-line options of `chat-client`, parsed with `node:util`'s parseArgs.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import type { ServerTarget } from "./connection.ts";
+import { isValidNick } from "../protocol/validate.ts";
+
+/** The default server when none is given. */
+export const DEFAULT_SERVER = "localhost:6667";
+/** The default channel list when none is given. */
+export const DEFAULT_CHANNELS = ["#lobby"];
+
+/** What the command line asked for. */
+export interface ClientArgs {
+  /** The server, parsed. */
+  target: ServerTarget;
+  /** The nick, if given. */
+  nick?: string;
+  /** Channels to join. */
+  channels: string[];
+  /** `--help` was given. */
+  help: boolean;
+  /** `--version` was given. */
+  version: boolean;
+  /** No option at all was given (a double-clicked binary): ask interactively. */
+  bare: boolean;
+  /** `--line` forces the plain line mode even on a terminal. */
+  line: boolean;
+}
+
+/** The `--help` text. */
+export const HELP_TEXT = `chat-client: a terminal chat client for deno-chat and any IRC server
+
+Usage: chat-client [options]
+
+Options:
+  --server host[:port]   server to connect to (default ${DEFAULT_SERVER});
+                         also irc://host:port or ircs://host:port (TLS)
+  --nick NAME            your nickname (default: your user name)
+  --join #a,#b           channels to join (default ${DEFAULT_CHANNELS.join(",")})
+  --tls                  connect with TLS (default port 6697)
+  --line                 plain line mode even on a terminal
+  --help                 show this help
+  --version              show the version
+
+Without options on a terminal it asks for the server and the nickname.
+When stdin is not a terminal it runs in line mode: each input line is sent to the
+current channel (or run as a /command), each event is printed as one line.`;
+
+/**
+ * Parses `host`, `host:port`, `[v6]:port`, `irc://host:port` or `ircs://host:port`.
+ * Throws an Error with a readable message on bad input.
+ *
+ * @example
+ * ```ts
+ * import { parseServer } from "./args.ts";
+ * parseServer("example.org"); // { host: "example.org", port: 6667, tls: false }
+ * parseServer("ircs://example.org"); // { host: "example.org", port: 6697, tls: true }
+ * ```
+ */
+export function parseServer(spec: string, forceTls = false): ServerTarget {
+  let rest = spec.trim();
+  let tls = forceTls;
+  const scheme = /^([a-z]+):\/\//i.exec(rest);
+  if (scheme) {
+    const s = scheme[1].toLowerCase();
+    if (s === "ircs") tls = true;
+    else if (s !== "irc") throw new Error(`unknown scheme "${s}://" (use irc:// or ircs://)`);
+    rest = rest.slice(scheme[0].length);
+  }
+  rest = rest.replace(/\/.*$/, ""); // ignore a path such as /#channel
+  let host = rest;
+  let portText: string | undefined;
+  if (rest.startsWith("[")) {
+    const close = rest.indexOf("]");
+    if (close === -1) throw new Error(`bad server address "${spec}"`);
+    host = rest.slice(1, close);
+    const after = rest.slice(close + 1);
+    if (after.startsWith(":")) portText = after.slice(1);
+    else if (after !== "") throw new Error(`bad server address "${spec}"`);
+  } else {
+    const colon = rest.lastIndexOf(":");
+    if (colon !== -1 && rest.indexOf(":") === colon) {
+      host = rest.slice(0, colon);
+      portText = rest.slice(colon + 1);
+    }
+  }
+  if (host === "") throw new Error(`no host in "${spec}"`);
+  let port = tls ? 6697 : 6667;
+  if (portText !== undefined && portText !== "") {
+    if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
+      throw new Error(`bad port "${portText}" in "${spec}"`);
+    }
+    port = Number(portText);
+  }
+  return { host, port, tls };
+}
+
+/**
+ * Splits a `--join` value into channel names, adding '#' where it is missing.
+ *
+ * @example
+ * ```ts
+ * import { parseChannels } from "./args.ts";
+ * parseChannels("#a, b"); // ["#a", "#b"]
+ * ```
+ */
+export function parseChannels(value: string): string[] {
+  return value.split(",").map((c) => c.trim()).filter((c) => c !== "").map((c) =>
+    c.startsWith("#") || c.startsWith("&") ? c : "#" + c
+  );
+}
+
+/**
+ * Parses the command line. Throws an Error with a readable message on bad options.
+ *
+ * @example
+ * ```ts
+ * import { parseClientArgs } from "./args.ts";
+ * const a = parseClientArgs(["--server", "127.0.0.1:7000", "--nick", "ann"]);
+ * // a.target.port === 7000, a.nick === "ann", a.channels === ["#lobby"]
+ * ```
+ */
+export function parseClientArgs(argv: string[]): ClientArgs {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      server: { type: "string" },
+      nick: { type: "string" },
+      join: { type: "string" },
+      tls: { type: "boolean", default: false },
+      line: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "V", default: false },
+    },
+  });
+  const target = parseServer(values.server ?? DEFAULT_SERVER, values.tls);
+  if (values.nick !== undefined && !isValidNick(values.nick, 64)) {
+    throw new Error(`"${values.nick}" is not a valid nickname`);
+  }
+  const channels = values.join !== undefined ? parseChannels(values.join) : DEFAULT_CHANNELS;
+  return {
+    target,
+    nick: values.nick,
+    channels,
+    help: values.help,
+    version: values.version,
+    bare: argv.length === 0,
+    line: values.line,
+  };
+}
+
+/**
+ * A default nickname from the environment (USER, USERNAME), made valid, or "guest" plus
+ * digits when nothing usable is found.
+ *
+ * @example
+ * ```ts
+ * import { defaultNick } from "./args.ts";
+ * defaultNick({ USER: "Ann Lee" }); // "AnnLee"
+ * ```
+ */
+export function defaultNick(
+  env: Record<string, string | undefined>,
+  random: () => number = Math.random,
+): string {
+  for (const key of ["USER", "USERNAME", "LOGNAME"]) {
+    const raw = env[key];
+    if (!raw) continue;
+    const cleaned = raw.replace(/[^A-Za-z0-9_\-\[\]\\`^{|}]/g, "").replace(/^[0-9-]+/, "")
+      .slice(0, 16);
+    if (cleaned !== "" && isValidNick(cleaned, 16)) return cleaned;
+  }
+  return "guest" + String(Math.floor(random() * 9000) + 1000);
+}

@@ -1,0 +1,127 @@
+/**
+ * The client's one connection interface: read lines, write lines, close. The IRC client
+ * logic only sees {@link Connection}; plain TCP and TLS both provide it through
+ * {@link dial}, and tests may pass any other {@link Dialer}.
+ *
+ * @module
+ */
+
+import { LineFramer } from "../protocol/framer.ts";
+
+/** Where to connect. */
+export interface ServerTarget {
+  /** Host name or IP address (IPv6 without brackets). */
+  host: string;
+  /** TCP port. */
+  port: number;
+  /** Whether to use TLS. */
+  tls: boolean;
+}
+
+/** A line-oriented connection to an IRC server. */
+export interface Connection {
+  /** The lines received, without CR/LF, until the peer closes or {@link close} is called. */
+  lines(): AsyncIterable<string>;
+  /** Sends one line; CRLF is appended. Resolves when written; rejects if the link is gone. */
+  write(line: string): Promise<void>;
+  /** Closes the connection; safe to call more than once. */
+  close(): void;
+}
+
+/** Opens a {@link Connection} to a target. */
+export type Dialer = (target: ServerTarget) => Promise<Connection>;
+
+/** Generous limits for lines from servers: some send more than 512 bytes of body. */
+const CLIENT_LIMITS = { maxBody: 16384, maxTags: 8191 };
+
+/**
+ * A {@link Connection} over any Deno stream connection (TCP or TLS).
+ *
+ * @example
+ * ```ts
+ * import { StreamConnection } from "./connection.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const conn = new StreamConnection(await Deno.connect(listener.addr as Deno.NetAddr));
+ * conn.close();
+ * listener.close();
+ * ```
+ */
+export class StreamConnection implements Connection {
+  readonly #conn: Deno.Conn;
+  readonly #encoder = new TextEncoder();
+  #closed = false;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  async *lines(): AsyncIterable<string> {
+    const framer = new LineFramer(CLIENT_LIMITS);
+    const buf = new Uint8Array(16384);
+    while (!this.#closed) {
+      let n: number | null;
+      try {
+        n = await this.#conn.read(buf);
+      } catch {
+        break;
+      }
+      if (n === null) break;
+      for (const f of framer.push(buf.subarray(0, n))) {
+        if (f.kind === "line") yield f.text;
+      }
+    }
+    this.close();
+  }
+
+  write(line: string): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("connection closed"));
+    const bytes = this.#encoder.encode(line + "\r\n");
+    // one write at a time, in order
+    const p = this.#writing.then(async () => {
+      let off = 0;
+      while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    });
+    this.#writing = p.catch(() => {});
+    return p;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * Connects over TCP, or TLS when `target.tls` is set (certificates are verified against
+ * the system's trust store).
+ *
+ * @example
+ * ```ts
+ * import { dial } from "./connection.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { port } = listener.addr as Deno.NetAddr;
+ * const conn = await dial({ host: "127.0.0.1", port, tls: false });
+ * conn.close();
+ * listener.close();
+ * ```
+ */
+export async function dial(target: ServerTarget): Promise<Connection> {
+  if (target.tls) {
+    return new StreamConnection(
+      await Deno.connectTls({ hostname: target.host, port: target.port }),
+    );
+  }
+  const conn = await Deno.connect({ hostname: target.host, port: target.port });
+  try {
+    conn.setNoDelay(true);
+  } catch {
+    // not fatal
+  }
+  return new StreamConnection(conn);
+}

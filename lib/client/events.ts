@@ -1,0 +1,68 @@
+/**
+ * What the IRC client tells its user interface: lines to show in a window, and hints that
+ * windows opened or closed or that the status changed. Both the TUI and the line mode
+ * consume these.
+ *
+ * @module
+ */
+
+/** The name of the server (status) window. */
+export const STATUS_WINDOW = "*status*";
+/** A pseudo window meaning "whichever window the user is looking at". */
+export const ACTIVE_WINDOW = "";
+
+/** The kind of a line, which decides how it is drawn. */
+export type LineKind =
+  | "message"
+  | "action"
+  | "notice"
+  | "join"
+  | "part"
+  | "quit"
+  | "nick"
+  | "kick"
+  | "topic"
+  | "mode"
+  | "info"
+  | "error";
+
+/** One line for a window. Text is raw network text: the UI must sanitise it. */
+export interface ChatLine {
+  /** When it happened (server-time when the server sent it). */
+  time: Date;
+  /** The window: a channel, a nick (query), {@link STATUS_WINDOW} or {@link ACTIVE_WINDOW}. */
+  window: string;
+  /** How to draw it. */
+  kind: LineKind;
+  /** The sender of a message, action or notice. */
+  nick?: string;
+  /** The text: the message, or a full sentence for events. */
+  text: string;
+  /** Sent by us. */
+  self?: boolean;
+  /** Mentions our nick. */
+  highlight?: boolean;
+  /** A copy of a line already sent to another window (a quit seen in two channels). */
+  duplicate?: boolean;
+}
+
+/** An event from the client to the UI. */
+export type ClientEvent =
+  | { type: "line"; line: ChatLine }
+  | { type: "open"; window: string; focus: boolean }
+  | { type: "close"; window: string }
+  | { type: "state" };
+
+/**
+ * Whether a line kind is a quiet membership line (join/part/quit/nick).
+ *
+ * @example
+ * ```ts
+ * import { isQuietKind } from "./events.ts";
+ * isQuietKind("join"); // true
+ * isQuietKind("message"); // false
+ * ```
+ */
+export function isQuietKind(kind: LineKind): boolean {
+  return kind === "join" || kind === "part" || kind === "quit" || kind === "nick";
+}

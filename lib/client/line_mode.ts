@@ -1,0 +1,189 @@
+/**
+ * The plain line mode used when stdin is not a terminal (a pipe, a script, a test): each
+ * input line is said to the current channel or run as a /command, each event is printed as
+ * one line (`[12:01] <alice> hi`), and at the end of input the client makes sure the server
+ * has processed everything (PING/PONG), sends QUIT and returns.
+ *
+ * @module
+ */
+
+import { casefold } from "../protocol/casemap.ts";
+import { helpLines, parseInput } from "./commands.ts";
+import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
+import { formatPlain } from "./format.ts";
+import type { IrcClient } from "./irc_client.ts";
+
+/** Options of {@link runLineMode}. */
+export interface LineModeOptions {
+  /** The client, not yet started. */
+  client: IrcClient;
+  /** The input (normally Deno.stdin.readable). */
+  input: ReadableStream<Uint8Array>;
+  /** Writes one line of output (without newline). */
+  print: (line: string) => void;
+  /** The window lines go to before any /join or /query (normally the first channel). */
+  initialTarget?: string;
+  /** How long to wait for registration and joins before giving up, in ms (default 30000). */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Splits a byte stream into text lines (LF or CRLF), the last one even without LF.
+ *
+ * @example
+ * ```ts
+ * import { readLines } from "./line_mode.ts";
+ * const input = new Blob(["a\r\nb"]).stream();
+ * const lines: string[] = [];
+ * for await (const l of readLines(input)) lines.push(l); // ["a", "b"]
+ * ```
+ */
+export async function* readLines(input: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  for await (const chunk of input) {
+    buf += decoder.decode(chunk, { stream: true });
+    let nl = buf.indexOf("\n");
+    while (nl !== -1) {
+      yield buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+      nl = buf.indexOf("\n");
+    }
+  }
+  buf += decoder.decode();
+  if (buf !== "") yield buf.replace(/\r$/, "");
+}
+
+/**
+ * Runs the line mode until the input ends (or /quit); resolves with the exit code: 0 when
+ * every line was sent and the server confirmed it, 1 when the server could not be reached.
+ *
+ * @example
+ * ```ts
+ * import { runLineMode } from "./line_mode.ts";
+ * import { IrcClient } from "./irc_client.ts";
+ * const client = new IrcClient({
+ *   target: { host: "127.0.0.1", port: 6667, tls: false },
+ *   nick: "bot",
+ *   channels: ["#lobby"],
+ * });
+ * // const code = await runLineMode({ client, input: Deno.stdin.readable, print: console.log });
+ * ```
+ */
+export async function runLineMode(opts: LineModeOptions): Promise<number> {
+  const { client, print } = opts;
+  let current: string | undefined = opts.initialTarget;
+  const windows: string[] = current ? [current] : [];
+  const readyTimeout = opts.readyTimeoutMs ?? 30000;
+
+  const addWindow = (w: string) => {
+    if (!windows.some((x) => casefold(x) === casefold(w))) windows.push(w);
+  };
+  const show = (line: ChatLine) => {
+    if (line.duplicate) return;
+    const w = line.window;
+    const other = w !== ACTIVE_WINDOW && w !== STATUS_WINDOW &&
+      (current === undefined || casefold(w) !== casefold(current));
+    print(formatPlain(line, other));
+  };
+  const note = (kind: "info" | "error", text: string) =>
+    show({ time: new Date(), window: ACTIVE_WINDOW, kind, text });
+
+  client.onEvent = (e) => {
+    if (e.type === "line") show(e.line);
+    else if (e.type === "open") {
+      addWindow(e.window);
+      if (e.focus) current = e.window;
+    }
+  };
+  client.start();
+
+  const ensureReady = async (): Promise<boolean> => {
+    if (client.connected) return true;
+    return await client.ready(readyTimeout);
+  };
+
+  if (!await ensureReady()) {
+    note("error", "Could not get connected to the server; giving up.");
+    client.stop();
+    await client.closed;
+    return 1;
+  }
+
+  for await (const raw of readLines(opts.input)) {
+    const action = parseInput(raw, { target: current });
+    switch (action.kind) {
+      case "none":
+        continue;
+      case "error":
+        note("error", action.text);
+        continue;
+      case "help":
+        for (const l of helpLines(action.topic)) note("info", l);
+        continue;
+      case "clear":
+        continue;
+      case "window": {
+        const idx = windows.findIndex((w) =>
+          current !== undefined && casefold(w) === casefold(current)
+        );
+        const count = Math.max(1, windows.length);
+        const n = action.which === "next"
+          ? (idx + 1) % count
+          : action.which === "prev"
+          ? (idx - 1 + count) % count
+          : action.which - 1;
+        const w = windows[n];
+        if (w === undefined) note("error", `There is no window ${action.which}.`);
+        else {
+          current = w;
+          note("info", `Now talking in ${w}.`);
+        }
+        continue;
+      }
+      case "query":
+        addWindow(action.nick);
+        current = action.nick;
+        if (action.text !== undefined) {
+          await performWhenReady({ kind: "say", target: action.nick, text: action.text });
+        }
+        continue;
+      case "close":
+        if (action.window && client.isChannel(action.window)) {
+          await performWhenReady({
+            kind: "send",
+            messages: [{ tags: {}, command: "PART", params: [action.window] }],
+          });
+        }
+        continue;
+      case "join":
+        // later lines go to the channel just joined; the server handles them in order
+        addWindow(action.channels[0]);
+        current = action.channels[0];
+        if (!await performWhenReady(action)) return 1;
+        continue;
+      case "quit":
+        await client.sync(5000);
+        await client.quit(action.reason);
+        return 0;
+      default:
+        if (!await performWhenReady(action)) return 1;
+    }
+  }
+
+  async function performWhenReady(action: Parameters<IrcClient["perform"]>[0]) {
+    for (let tries = 0; tries < 3; tries++) {
+      if (!await ensureReady()) break;
+      if (client.perform(action)) return true;
+    }
+    note("error", "Not connected: a line could not be sent; giving up.");
+    client.stop();
+    await client.closed;
+    return false;
+  }
+
+  // end of input: make sure the server processed every line, then leave
+  const synced = await client.sync(10000);
+  await client.quit();
+  return synced ? 0 : 1;
+}
