@@ -1,0 +1,186 @@
+/**
+ * A raw IRC test client over a real TCP socket: send lines, wait for lines matching a
+ * pattern (bounded by a timeout), and register in one call.
+ *
+ * @module
+ */
+
+import { type IrcMessage, parseMessage } from "../../lib/protocol/message.ts";
+
+const encoder = new TextEncoder();
+
+/** Default time to wait for an expected line. */
+export const WAIT_MS = 5000;
+
+/**
+ * One test connection.
+ *
+ * @example
+ * ```ts ignore
+ * const alice = await TestClient.connect(port);
+ * await alice.register("alice");
+ * alice.send("JOIN #t");
+ * await alice.expect(/ 366 /);
+ * alice.close();
+ * ```
+ */
+export class TestClient {
+  readonly conn: Deno.TcpConn;
+  /** Every line received so far, in order. */
+  readonly lines: string[] = [];
+  #cursor = 0;
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  readonly done: Promise<void>;
+
+  private constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+    this.done = this.#read();
+  }
+
+  /** Connects to 127.0.0.1:port. */
+  static async connect(port: number): Promise<TestClient> {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    return new TestClient(conn);
+  }
+
+  /** Whether the server closed the connection. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async #read(): Promise<void> {
+    const decoder = new TextDecoder();
+    let buf = "";
+    const chunk = new Uint8Array(65536);
+    try {
+      for (;;) {
+        const n = await this.conn.read(chunk);
+        if (n === null) break;
+        buf += decoder.decode(chunk.subarray(0, n), { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n")) !== -1) {
+          this.lines.push(buf.slice(0, i).replace(/\r$/, ""));
+          buf = buf.slice(i + 1);
+        }
+        this.#wake();
+      }
+    } catch {
+      // closed by us or reset
+    }
+    this.#closed = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Sends one or more lines (CRLF added). */
+  send(...lines: string[]): void {
+    this.sendRaw(encoder.encode(lines.map((l) => l + "\r\n").join("")));
+  }
+
+  /** Sends raw bytes. */
+  sendRaw(bytes: Uint8Array): void {
+    this.conn.write(bytes).catch(() => {});
+  }
+
+  /**
+   * Waits for the next line (after the previous match) that matches; returns it. Lines before
+   * it are skipped. Fails after `ms` with the lines seen.
+   */
+  async expect(pattern: RegExp | string, ms = WAIT_MS): Promise<string> {
+    const test = (l: string) => typeof pattern === "string" ? l === pattern : pattern.test(l);
+    const deadline = Date.now() + ms;
+    for (;;) {
+      while (this.#cursor < this.lines.length) {
+        const line = this.lines[this.#cursor++];
+        if (test(line)) return line;
+      }
+      if (this.#closed) {
+        throw new Error(`connection closed while waiting for ${pattern}; got:\n${this.tail()}`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${pattern}; got:\n${this.tail()}`);
+      await this.#nextEvent(left);
+    }
+  }
+
+  /** Like {@link expect}, parsed. */
+  async expectMessage(pattern: RegExp | string, ms = WAIT_MS): Promise<IrcMessage> {
+    return parseMessage(await this.expect(pattern, ms))!;
+  }
+
+  /** Waits until the server closes the connection. */
+  async expectClosed(ms = WAIT_MS): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.#closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`connection still open; got:\n${this.tail()}`);
+      await this.#nextEvent(left);
+    }
+  }
+
+  /** Collects the lines up to and including one matching `end`. */
+  async collectUntil(end: RegExp, ms = WAIT_MS): Promise<string[]> {
+    const start = this.#cursor;
+    await this.expect(end, ms);
+    return this.lines.slice(start, this.#cursor);
+  }
+
+  /** Asserts that no line matching `pattern` arrives after a PING round trip. */
+  async expectNone(pattern: RegExp): Promise<void> {
+    const token = `sync${Math.random().toString(36).slice(2)}`;
+    this.send(`PING ${token}`);
+    const lines = await this.collectUntil(new RegExp(`PONG \\S+ :?${token}$`));
+    const bad = lines.find((l) => pattern.test(l));
+    if (bad) throw new Error(`unexpected line: ${bad}`);
+  }
+
+  /** Skips everything received so far. */
+  skip(): void {
+    this.#cursor = this.lines.length;
+  }
+
+  #nextEvent(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#waiters.push(done);
+    });
+  }
+
+  /** The last lines received, for error messages. */
+  tail(n = 15): string {
+    return this.lines.slice(-n).join("\n");
+  }
+
+  /** Registers with NICK/USER and waits for the end of the welcome burst. */
+  async register(nick: string, caps: string[] = []): Promise<void> {
+    if (caps.length > 0) {
+      this.send("CAP LS 302", `NICK ${nick}`, `USER ${nick} 0 * :${nick} Tester`);
+      this.send(`CAP REQ :${caps.join(" ")}`);
+      await this.expect(/ CAP \S+ ACK /);
+      this.send("CAP END");
+    } else {
+      this.send(`NICK ${nick}`, `USER ${nick} 0 * :${nick} Tester`);
+    }
+    await this.expect(/ (376|422) /);
+  }
+
+  /** Closes the socket (idempotent) and waits for the reader to stop. */
+  async close(): Promise<void> {
+    try {
+      this.conn.close();
+    } catch {
+      // already closed
+    }
+    await this.done;
+  }
+}

@@ -1,0 +1,57 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { LineFramer } from "../../lib/protocol/framer.ts";
+
+const enc = new TextEncoder();
+const texts = (lines: ReturnType<LineFramer["push"]>) =>
+  lines.map((l) => (l.kind === "line" ? l.text : "<too-long>"));
+
+Deno.test("LineFramer splits on CRLF and on bare LF", () => {
+  const f = new LineFramer();
+  assertEquals(texts(f.push(enc.encode("A\r\nB\nC\r\n"))), ["A", "B", "C"]);
+});
+
+Deno.test("LineFramer keeps a partial line across reads", () => {
+  const f = new LineFramer();
+  assertEquals(texts(f.push(enc.encode("PRIV"))), []);
+  assertEquals(f.buffered, 4);
+  assertEquals(texts(f.push(enc.encode("MSG #a :x\r"))), []);
+  assertEquals(texts(f.push(enc.encode("\n"))), ["PRIVMSG #a :x"]);
+});
+
+Deno.test("LineFramer decodes invalid UTF-8 with replacement characters", () => {
+  const f = new LineFramer();
+  const bytes = new Uint8Array([0x61, 0xff, 0xfe, 0x62, 0x0a]);
+  assertEquals(texts(f.push(bytes)), ["a\ufffd\ufffdb"]);
+});
+
+Deno.test("LineFramer reassembles a UTF-8 character split across reads", () => {
+  const f = new LineFramer();
+  const bytes = enc.encode("é\n");
+  f.push(bytes.subarray(0, 1));
+  assertEquals(texts(f.push(bytes.subarray(1))), ["é"]);
+});
+
+Deno.test("LineFramer accepts a 510-byte body and rejects 511", () => {
+  const f = new LineFramer();
+  assertEquals(texts(f.push(enc.encode("x".repeat(510) + "\r\n"))), ["x".repeat(510)]);
+  assertEquals(texts(f.push(enc.encode("x".repeat(511) + "\r\n"))), ["<too-long>"]);
+});
+
+Deno.test("LineFramer allows up to 8191 bytes of tags on top of the body", () => {
+  const f = new LineFramer();
+  const tags = "@" + "a".repeat(8189) + " "; // 8191 bytes with '@' and the space
+  assertEquals(texts(f.push(enc.encode(tags + "PING x\r\n"))).length, 1);
+  assertEquals(texts(f.push(enc.encode(tags + "PING x\r\n")))[0] !== "<too-long>", true);
+  const tooMany = "@" + "a".repeat(8190) + " ";
+  assertEquals(texts(f.push(enc.encode(tooMany + "PING x\r\n"))), ["<too-long>"]);
+});
+
+Deno.test("LineFramer bounds its buffer for a line with no end and recovers at the next LF", () => {
+  const f = new LineFramer();
+  const out = f.push(enc.encode("y".repeat(20000)));
+  assertEquals(texts(out), ["<too-long>"]);
+  assertEquals(f.buffered, 0);
+  assertEquals(texts(f.push(enc.encode("y".repeat(5000)))), []);
+  assertEquals(f.buffered, 0);
+  assertEquals(texts(f.push(enc.encode("tail\nPING ok\n"))), ["PING ok"]);
+});
