@@ -1,0 +1,452 @@
+/**
+ * `deno task bench`: the load generator's orchestrator. Starts each server under test on a
+ * free 127.0.0.1 port, runs the scenarios against it with a pool of worker processes,
+ * prints a table, writes JSON and an SVG latency plot into bench/results/.
+ *
+ * Usage: see `deno task bench -- --help` or bench/README.md.
+ *
+ * @module
+ */
+
+import { killAll } from "./procs.ts";
+import { latencyPlot } from "./plot.ts";
+import { markdownTable, metrics, type TargetResults, textTable } from "./report.ts";
+import { runFanout, runIdle, runRooms, runStorm, type ScenarioOptions } from "./scenarios.ts";
+import {
+  buildErgo,
+  ensureDebian,
+  loadOurLimitNames,
+  type RunningServer,
+  startErgo,
+  startInspircd,
+  startNgircd,
+  type StartOptions,
+  startOurs,
+  type TargetName,
+} from "./servers.ts";
+
+/** Scenario names. */
+export type ScenarioName = "idle" | "fanout" | "rooms" | "storm";
+
+/** Parsed command line. */
+export interface BenchOptions {
+  quick: boolean;
+  targets: TargetName[];
+  scenarios: ScenarioName[];
+  workers: number;
+  idleN: number[];
+  fanoutMembers: number;
+  fanoutRates: number[];
+  roomsN: number;
+  roomsRate: number;
+  stormRates: number[];
+  stormStageS: number;
+  durationS: number;
+  regRate: number;
+  joinRate: number;
+  pad: number;
+  cpuProf: boolean;
+  outDir: string;
+  verbose: boolean;
+}
+
+const HELP = `deno task bench [-- options]
+
+Targets (default: ours):
+  --compare               ours, ngircd and inspircd (installed from Debian if absent)
+  --ergo                  add ergo (built offline by /work/shared/tools/ergo/build.sh)
+  --targets a,b           explicit list of ours,ngircd,inspircd,ergo
+
+Scenarios (default: all):
+  --scenarios a,b         idle,fanout,rooms,storm
+  --quick                 small sizes, short runs (< 2 minutes for ours alone)
+  --idle-n N[,N..]        idle clients (default 10000; several = one run each)
+  --fanout-members N      members of the fan-out channel (default 1000)
+  --fanout-rates R,..     total offered msg/s (default 100,400,800)
+  --rooms-n N             many-rooms clients, N/10 rooms of 10 (default 5000)
+  --rooms-rate r          msg/s per client in many-rooms (default 0.5)
+  --storm-rates R,..      connect-storm stages, conn/s (default 250,500,1000,2000,4000,8000)
+  --storm-stage S         seconds per storm stage (default 2)
+  --duration S            seconds of sending per rate point (default 10)
+
+Generator:
+  --workers N             worker processes (default 2)
+  --reg-rate R            registrations/s while setting up (default 2000)
+  --join-rate R           JOINs/s while setting up (default 1000)
+  --pad N                 extra body characters per message (default 32)
+
+Output:
+  --cpu-prof              run our server under --cpu-prof (profile kept in bench/results/prof/)
+  --out DIR               results dir (default bench/results)
+  --quiet                 no progress lines
+`;
+
+function list(v: string): string[] {
+  return v.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function nums(v: string, name: string): number[] {
+  const out = list(v).map(Number);
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new Error(`${name}: expected positive numbers, got "${v}"`);
+  }
+  return out;
+}
+
+/** Parses the command line (see HELP). Throws on unknown options. */
+export function parseArgs(args: string[]): BenchOptions | "help" {
+  const o: BenchOptions = {
+    quick: false,
+    targets: ["ours"],
+    scenarios: ["idle", "fanout", "rooms", "storm"],
+    workers: 2,
+    idleN: [10_000],
+    fanoutMembers: 1000,
+    fanoutRates: [100, 400, 800],
+    roomsN: 5000,
+    roomsRate: 0.5,
+    stormRates: [250, 500, 1000, 2000, 4000, 8000],
+    stormStageS: 2,
+    durationS: 10,
+    regRate: 2000,
+    joinRate: 1000,
+    pad: 32,
+    cpuProf: false,
+    outDir: new URL("./results/", import.meta.url).pathname,
+    verbose: true,
+  };
+  const set = new Set<string>();
+  let compare = false, ergo = false;
+  const rest = [...args];
+  while (rest.length) {
+    const a = rest.shift()!;
+    const eq = a.indexOf("=");
+    const key = eq > 0 ? a.slice(0, eq) : a;
+    const val = () => {
+      const v = eq > 0 ? a.slice(eq + 1) : rest.shift();
+      if (v === undefined) throw new Error(`${key} needs a value`);
+      return v;
+    };
+    set.add(key);
+    switch (key) {
+      case "--":
+        break;
+      case "-h":
+      case "--help":
+        return "help";
+      case "--quick":
+        o.quick = true;
+        break;
+      case "--compare":
+        compare = true;
+        break;
+      case "--ergo":
+        ergo = true;
+        break;
+      case "--targets": {
+        const t = list(val());
+        for (const x of t) {
+          if (!["ours", "ngircd", "inspircd", "ergo"].includes(x)) {
+            throw new Error(`unknown target ${x}`);
+          }
+        }
+        o.targets = t as TargetName[];
+        break;
+      }
+      case "--scenarios": {
+        const s = list(val());
+        for (const x of s) {
+          if (!["idle", "fanout", "rooms", "storm"].includes(x)) {
+            throw new Error(`unknown scenario ${x}`);
+          }
+        }
+        o.scenarios = s as ScenarioName[];
+        break;
+      }
+      case "--workers":
+        o.workers = nums(val(), key)[0];
+        break;
+      case "--idle-n":
+        o.idleN = nums(val(), key);
+        break;
+      case "--fanout-members":
+        o.fanoutMembers = nums(val(), key)[0];
+        break;
+      case "--fanout-rates":
+        o.fanoutRates = nums(val(), key);
+        break;
+      case "--rooms-n":
+        o.roomsN = nums(val(), key)[0];
+        break;
+      case "--rooms-rate":
+        o.roomsRate = nums(val(), key)[0];
+        break;
+      case "--storm-rates":
+        o.stormRates = nums(val(), key);
+        break;
+      case "--storm-stage":
+        o.stormStageS = nums(val(), key)[0];
+        break;
+      case "--duration":
+        o.durationS = nums(val(), key)[0];
+        break;
+      case "--reg-rate":
+        o.regRate = nums(val(), key)[0];
+        break;
+      case "--join-rate":
+        o.joinRate = nums(val(), key)[0];
+        break;
+      case "--pad":
+        o.pad = Number(val());
+        break;
+      case "--cpu-prof":
+        o.cpuProf = true;
+        break;
+      case "--out":
+        o.outDir = val().replace(/\/?$/, "/");
+        break;
+      case "--quiet":
+        o.verbose = false;
+        break;
+      default:
+        throw new Error(`unknown option ${a} (see --help)`);
+    }
+  }
+  if (compare && !set.has("--targets")) o.targets = ["ours", "ngircd", "inspircd"];
+  if (ergo && !o.targets.includes("ergo")) o.targets.push("ergo");
+  if (o.quick) {
+    if (!set.has("--idle-n")) o.idleN = [2000];
+    if (!set.has("--fanout-members")) o.fanoutMembers = 500;
+    if (!set.has("--fanout-rates")) o.fanoutRates = [100, 400];
+    if (!set.has("--rooms-n")) o.roomsN = 1000;
+    if (!set.has("--rooms-rate")) o.roomsRate = 1;
+    if (!set.has("--storm-rates")) o.stormRates = [500, 1000, 2000, 4000];
+    if (!set.has("--storm-stage")) o.stormStageS = 1;
+    if (!set.has("--duration")) o.durationS = 3;
+  }
+  return o;
+}
+
+/** Reads the soft limit on open files of this process. */
+function openFilesLimit(): number {
+  try {
+    const m = Deno.readTextFileSync("/proc/self/limits").match(/^Max open files\s+(\d+)/m);
+    return m ? Number(m[1]) : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+async function hostInfo(): Promise<Record<string, string | number>> {
+  const cpu = (() => {
+    try {
+      return Deno.readTextFileSync("/proc/cpuinfo").match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "?";
+    } catch {
+      return "?";
+    }
+  })();
+  const git = await new Deno.Command("git", {
+    args: ["rev-parse", "--short", "HEAD"],
+    cwd: new URL("../", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "null",
+  }).output().then((r) => new TextDecoder().decode(r.stdout).trim()).catch(() => "?");
+  return {
+    cpus: navigator.hardwareConcurrency,
+    cpu,
+    kernel: Deno.osRelease(),
+    deno: Deno.version.deno,
+    commit: git,
+    openFilesLimit: openFilesLimit(),
+  };
+}
+
+async function prepareTargets(
+  o: BenchOptions,
+): Promise<{ ok: TargetName[]; skipped: string[]; ergoBin: string | null }> {
+  const skipped: string[] = [];
+  const ok: TargetName[] = [];
+  let ergoBin: string | null = null;
+  const deb: { pkg: string; bin: string }[] = [];
+  if (o.targets.includes("ngircd")) deb.push({ pkg: "ngircd", bin: "ngircd" });
+  if (o.targets.includes("inspircd")) deb.push({ pkg: "inspircd", bin: "inspircd" });
+  const debOk = deb.length === 0 || await ensureDebian(deb);
+  for (const t of o.targets) {
+    if (t === "ours") {
+      try {
+        await Deno.stat(new URL("../server.ts", import.meta.url));
+        await loadOurLimitNames();
+        ok.push(t);
+      } catch {
+        skipped.push("ours: server.ts not found");
+      }
+    } else if (t === "ergo") {
+      ergoBin = await buildErgo();
+      if (ergoBin) ok.push(t);
+      else skipped.push("ergo: build failed or build script missing");
+    } else if (debOk) ok.push(t);
+    else skipped.push(`${t}: not installed and apt-get failed`);
+  }
+  return { ok, skipped, ergoBin };
+}
+
+async function start(
+  t: TargetName,
+  o: BenchOptions,
+  ergoBin: string | null,
+  maxClients: number,
+): Promise<RunningServer> {
+  const so: StartOptions = { maxClients };
+  if (t === "ours" && o.cpuProf) {
+    const dir = `${o.outDir}prof`;
+    await Deno.mkdir(dir, { recursive: true });
+    so.denoFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+  }
+  switch (t) {
+    case "ours":
+      return await startOurs(so);
+    case "ngircd":
+      return await startNgircd(so);
+    case "inspircd":
+      return await startInspircd(so);
+    case "ergo":
+      return await startErgo(so, ergoBin!);
+  }
+}
+
+/** Runs one scenario on a fresh server; errors are recorded, not thrown. */
+async function withServer(
+  t: TargetName,
+  o: BenchOptions,
+  ergoBin: string | null,
+  maxClients: number,
+  r: TargetResults,
+  label: string,
+  body: (s: RunningServer) => Promise<void>,
+): Promise<void> {
+  let server: RunningServer | null = null;
+  try {
+    server = await start(t, o, ergoBin, maxClients);
+    if (o.verbose) console.error(`[${t}] ${label} (pid ${server.pid}, port ${server.port})`);
+    await body(server);
+  } catch (e) {
+    const msg = `${label}: ${(e as Error).message}`;
+    console.error(`[${t}] ${msg}`);
+    r.errors.push(msg.split("\n")[0]);
+  } finally {
+    await server?.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  let parsed: BenchOptions | "help";
+  try {
+    parsed = parseArgs(Deno.args);
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    return 2;
+  }
+  if (parsed === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  const o = parsed;
+  const t0 = Date.now();
+  const limit = openFilesLimit();
+  const biggest = Math.max(
+    o.scenarios.includes("idle") ? Math.max(...o.idleN) : 0,
+    o.scenarios.includes("fanout") ? o.fanoutMembers : 0,
+    o.scenarios.includes("rooms") ? o.roomsN : 0,
+  );
+  if (biggest / o.workers > limit - 100) {
+    console.error(
+      `bench: ${biggest} connections over ${o.workers} workers need more than the open-files ` +
+        `limit ${limit}; use more --workers or bench/run.sh (raises ulimit -n)`,
+    );
+  }
+  const { ok, skipped, ergoBin } = await prepareTargets(o);
+  for (const s of skipped) console.error(`bench: skipping ${s}`);
+  const so: ScenarioOptions = {
+    regRate: o.regRate,
+    joinRate: o.joinRate,
+    durationS: o.durationS,
+    pad: o.pad,
+    verbose: o.verbose,
+  };
+  const all: TargetResults[] = [];
+  for (const t of ok) {
+    const r: TargetResults = { target: t, idle: [], errors: [] };
+    all.push(r);
+    if (o.scenarios.includes("idle")) {
+      for (const n of o.idleN) {
+        await withServer(t, o, ergoBin, n + 100, r, `idle ${n}`, async (s) => {
+          r.idle.push(await runIdle(s, o.workers, n, so));
+        });
+      }
+    }
+    if (o.scenarios.includes("fanout")) {
+      await withServer(t, o, ergoBin, o.fanoutMembers + 100, r, "fan-out", async (s) => {
+        r.fanout = await runFanout(s, o.workers, o.fanoutMembers, o.fanoutRates, so);
+      });
+    }
+    if (o.scenarios.includes("rooms")) {
+      await withServer(t, o, ergoBin, o.roomsN + 100, r, "rooms", async (s) => {
+        r.rooms = await runRooms(s, o.workers, o.roomsN, o.roomsRate, so);
+      });
+    }
+    if (o.scenarios.includes("storm")) {
+      const maxConns = Math.min(15_000, (limit - 200) * o.workers);
+      await withServer(t, o, ergoBin, maxConns + 100, r, "connect storm", async (s) => {
+        r.storm = await runStorm(s, o.workers, o.stormRates, o.stormStageS, maxConns, so);
+      });
+    }
+  }
+  const info = await hostInfo();
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  await Deno.mkdir(o.outDir, { recursive: true });
+  const json = {
+    date: new Date().toISOString(),
+    seconds: Math.round((Date.now() - t0) / 1000),
+    host: info,
+    options: o,
+    skipped,
+    results: all,
+    metrics: metrics(all),
+  };
+  const jsonPath = `${o.outDir}bench-${stamp}.json`;
+  await Deno.writeTextFile(jsonPath, JSON.stringify(json, null, 2) + "\n");
+  await Deno.writeTextFile(`${o.outDir}latest.json`, JSON.stringify(json, null, 2) + "\n");
+  const series = all
+    .filter((r) => r.fanout && r.fanout.points.length > 0)
+    .map((r) => ({ name: r.target, points: r.fanout!.points }));
+  let svgPath = "";
+  if (series.length > 0) {
+    svgPath = `${o.outDir}latency-${stamp}.svg`;
+    const members = all.find((r) => r.fanout)?.fanout?.members ?? 0;
+    const svg = latencyPlot(`fan-out, ${members}-member channel: latency vs offered rate`, series);
+    await Deno.writeTextFile(svgPath, svg);
+  }
+  console.log("");
+  console.log(textTable(all));
+  console.log("");
+  console.log(
+    `host: ${info.cpus} CPUs (${info.cpu}), deno ${info.deno}, commit ${info.commit}; ` +
+      `${json.seconds} s`,
+  );
+  console.log(`json: ${jsonPath}`);
+  if (svgPath) console.log(`plot: ${svgPath}`);
+  await Deno.writeTextFile(`${o.outDir}latest.md`, markdownTable(all) + "\n");
+  return all.length === 0 ? 1 : 0;
+}
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (e) {
+    console.error(`bench: ${(e as Error).stack ?? e}`);
+  } finally {
+    killAll();
+  }
+  Deno.exit(code);
+}
