@@ -185,8 +185,9 @@ export function serializeTags(tags: Record<string, string>): string {
 
 /**
  * Serializes the part of a message after the tags: source, command and parameters.
- * The last parameter is sent as trailing (with ':') when it needs to be: empty, has a
- * space, or starts with ':'.
+ * The last parameter is sent as trailing (with ':') when it needs to be (empty, has a
+ * space, or starts with ':') or when `forceTrailing` asks for it, as servers traditionally
+ * do for free text such as a message body or a numeric's description.
  *
  * @example
  * ```ts
@@ -198,13 +199,14 @@ export function serializeBody(
   source: string | undefined,
   command: string,
   params: readonly string[],
+  forceTrailing = false,
 ): string {
   let out = source ? `:${source} ${command}` : command;
   const last = params.length - 1;
   for (let i = 0; i < last; i++) out += " " + params[i];
   if (last >= 0) {
     const p = params[last];
-    if (p === "" || p.charCodeAt(0) === 58 || p.includes(" ")) out += " :" + p;
+    if (forceTrailing || p === "" || p.charCodeAt(0) === 58 || p.includes(" ")) out += " :" + p;
     else out += " " + p;
   }
   return out;

@@ -10,6 +10,24 @@ import { TAG_FORMS, tagAllowed } from "./caps.ts";
 
 const encoder = new TextEncoder();
 
+// commands whose last parameter is a name, not free text, and goes out without ':'
+// (including numerics with no description: their last parameter is data)
+const NAME_LAST = new Set([
+  "NICK",
+  "MODE",
+  "INVITE",
+  "BATCH",
+  "PING",
+  "TAGMSG",
+  "004",
+  "221",
+  "324",
+  "329",
+  "333",
+  "341",
+  "367",
+]);
+
 /**
  * One outgoing message. `bytes(mask)` returns the wire form (with CRLF) for sessions whose
  * enabled capabilities give that tag mask; the result is cached and shared.
@@ -18,7 +36,7 @@ const encoder = new TextEncoder();
  * ```ts
  * import { Outgoing } from "./outgoing.ts";
  * const out = new Outgoing("srv", "NOTICE", ["*", "hello"], { time: "2024-01-01T00:00:00.000Z" });
- * new TextDecoder().decode(out.bytes(0)); // ":srv NOTICE * hello\r\n"
+ * new TextDecoder().decode(out.bytes(0)); // ":srv NOTICE * :hello\r\n"
  * ```
  */
 export class Outgoing {
@@ -43,7 +61,10 @@ export class Outgoing {
 
   /** The message without tags or CRLF. */
   get body(): string {
-    return this.#body ??= serializeBody(this.source, this.command, this.params);
+    const force = this.command === "JOIN"
+      ? this.params.length > 1 // extended-join ends with the real name
+      : !NAME_LAST.has(this.command) && this.params.length > 1;
+    return this.#body ??= serializeBody(this.source, this.command, this.params, force);
   }
 
   /** The line (without CRLF) for a tag mask, with optional per-session extra tags. */

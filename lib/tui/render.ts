@@ -1,0 +1,222 @@
+/**
+ * How lines, the status bar and the topic bar look: timestamps in grey, each nick in a
+ * stable colour, mentions highlighted, quiet lines for joins/parts/quits/nick changes,
+ * errors in red. Everything from the network is sanitised here.
+ *
+ * @module
+ */
+
+import { casefold } from "../protocol/casemap.ts";
+import type { ChatLine } from "../client/events.ts";
+import { isQuietKind, STATUS_WINDOW } from "../client/events.ts";
+import { timestamp } from "../client/format.ts";
+import { sanitize } from "./sanitize.ts";
+import { padToWidth, type Span, spansText, textWidth, truncateToWidth } from "./width.ts";
+
+const NICK_COLOURS = ["31", "32", "33", "34", "35", "36", "91", "92", "93", "94", "95", "96"];
+
+/**
+ * The SGR colour of a nick: the same nick always gets the same colour.
+ *
+ * @example
+ * ```ts
+ * import { nickColour } from "./render.ts";
+ * nickColour("alice") === nickColour("Alice"); // true
+ * ```
+ */
+export function nickColour(nick: string): string {
+  let h = 5381;
+  const key = casefold(nick);
+  for (let i = 0; i < key.length; i++) h = ((h * 33) ^ key.charCodeAt(i)) >>> 0;
+  return NICK_COLOURS[h % NICK_COLOURS.length];
+}
+
+/** A line ready for wrapping: its spans and the hanging indent of its continuation rows. */
+export interface RenderedLine {
+  /** The styled text. */
+  spans: Span[];
+  /** Columns to indent continuation rows by. */
+  indent: number;
+}
+
+/**
+ * Renders a chat line as styled spans.
+ *
+ * @example
+ * ```ts
+ * import { renderLine } from "./render.ts";
+ * import { spansText } from "./width.ts";
+ * const r = renderLine({ time: new Date(2024, 0, 1, 12, 1), window: "#a", kind: "message",
+ *   nick: "alice", text: "hi" });
+ * spansText(r.spans); // "[12:01] <alice> hi"
+ * ```
+ */
+export function renderLine(line: ChatLine): RenderedLine {
+  const ts: Span = { text: timestamp(line.time) + " ", style: "90" };
+  const text = sanitize(line.text);
+  const nick = sanitize(line.nick ?? "");
+  const spans: Span[] = [ts];
+  const tsWidth = textWidth(ts.text);
+  switch (line.kind) {
+    case "message": {
+      const nickStyle = line.self ? "1" : line.highlight ? "1;7;" + nickColour(nick) : nickColour(nick);
+      spans.push({ text: "<", style: "90" }, { text: nick, style: nickStyle }, {
+        text: "> ",
+        style: "90",
+      });
+      spans.push({ text, style: line.highlight ? "1;33" : "" });
+      return { spans, indent: tsWidth + textWidth(nick) + 3 };
+    }
+    case "action":
+      spans.push({ text: "* ", style: "1" }, {
+        text: nick,
+        style: line.self ? "1" : nickColour(nick),
+      }, { text: " " + text, style: line.highlight ? "1;33" : "" });
+      return { spans, indent: tsWidth + 2 };
+    case "notice":
+      spans.push(
+        { text: "-", style: "35" },
+        { text: nick === "" ? "!" : nick, style: "1;35" },
+        { text: "- ", style: "35" },
+        { text },
+      );
+      return { spans, indent: tsWidth + textWidth(nick) + 3 };
+    case "error":
+      spans.push({ text: "!! ", style: "1;31" }, { text, style: "31" });
+      return { spans, indent: tsWidth + 3 };
+    default: {
+      const quiet = isQuietKind(line.kind);
+      spans.push({ text: "-- ", style: "90" }, { text, style: quiet ? "90" : "" });
+      return { spans, indent: tsWidth + 3 };
+    }
+  }
+}
+
+/** What the status bar shows. */
+export interface StatusInfo {
+  /** The time now. */
+  now: Date;
+  /** Our nick. */
+  nick: string;
+  /** "host:port". */
+  server: string;
+  /** "connected", "connecting", ... */
+  state: string;
+  /** Lag in ms, if known. */
+  lagMs?: number;
+  /** The shown window's number and name. */
+  windowNumber: number;
+  /** The shown window's name. */
+  windowName: string;
+  /** Other windows with news. */
+  activity: { number: number; unread: number; highlight: boolean }[];
+  /** The view is scrolled back. */
+  scrolled: boolean;
+}
+
+/**
+ * Renders the status bar, padded to `width` columns, in reverse video.
+ *
+ * @example
+ * ```ts
+ * import { renderStatus } from "./render.ts";
+ * import { spansText } from "./width.ts";
+ * const s = renderStatus({ now: new Date(2024, 0, 1, 9, 0), nick: "ann", server: "h:1",
+ *   state: "connected", lagMs: 5, windowNumber: 2, windowName: "#a", activity: [],
+ *   scrolled: false }, 60);
+ * spansText(s).trimEnd(); // "[09:00] [ann] [2:#a] [h:1] [lag 5ms]"
+ * ```
+ */
+export function renderStatus(info: StatusInfo, width: number): Span[] {
+  const base = "7";
+  const spans: Span[] = [];
+  const add = (text: string, style = base) => spans.push({ text, style });
+  add(`${timestamp(info.now)} [${sanitize(info.nick)}] [${info.windowNumber}:`);
+  add(sanitize(displayName(info.windowName)), base + ";1");
+  add(`] [${info.server}]`);
+  if (info.state !== "connected") add(` [${info.state}]`, base + ";31");
+  else if (info.lagMs !== undefined) add(` [lag ${formatLag(info.lagMs)}]`);
+  if (info.activity.length > 0) {
+    add(" [Act: ");
+    info.activity.forEach((a, i) => {
+      if (i > 0) add(",");
+      add(a.highlight ? `${a.number}!` : String(a.number), a.highlight ? base + ";1;33" : base);
+    });
+    add("]");
+  }
+  if (info.scrolled) add(" [more below: PgDn]", base + ";1");
+  return fitSpans(spans, width, base);
+}
+
+/**
+ * Renders the top bar: the channel topic, or the server for the status window.
+ *
+ * @example
+ * ```ts
+ * import { renderTopic } from "./render.ts";
+ * import { spansText } from "./width.ts";
+ * spansText(renderTopic("#a", "hello", 20)).trimEnd(); // "#a: hello"
+ * ```
+ */
+export function renderTopic(windowName: string, topic: string, width: number): Span[] {
+  const text = windowName === STATUS_WINDOW
+    ? topic
+    : `${sanitize(windowName)}${topic === "" ? "" : ": " + sanitize(topic)}`;
+  return fitSpans([{ text, style: "7" }], width, "7");
+}
+
+/**
+ * The name shown for a window ("status" for the status window).
+ *
+ * @example
+ * ```ts
+ * import { displayName } from "./render.ts";
+ * displayName("#lobby"); // "#lobby"
+ * ```
+ */
+export function displayName(name: string): string {
+  return name === STATUS_WINDOW ? "status" : name;
+}
+
+/**
+ * Lag as "12ms" or "1.2s".
+ *
+ * @example
+ * ```ts
+ * import { formatLag } from "./render.ts";
+ * formatLag(1234); // "1.2s"
+ * ```
+ */
+export function formatLag(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Cuts spans to `width` columns and pads with `padStyle` to exactly `width`. */
+function fitSpans(spans: Span[], width: number, padStyle: string): Span[] {
+  const out: Span[] = [];
+  let used = 0;
+  for (const s of spans) {
+    if (used >= width) break;
+    const t = truncateToWidth(s.text, width - used);
+    out.push({ text: t, style: s.style });
+    used += textWidth(t);
+  }
+  if (used < width) out.push({ text: padToWidth("", width - used), style: padStyle });
+  return out;
+}
+
+/**
+ * The prompt before the input line: `[#lobby] `.
+ *
+ * @example
+ * ```ts
+ * import { renderPrompt } from "./render.ts";
+ * import { spansText } from "./width.ts";
+ * spansText(renderPrompt("#lobby", 80)); // "[#lobby] "
+ * ```
+ */
+export function renderPrompt(windowName: string, maxWidth: number): Span[] {
+  const name = truncateToWidth(sanitize(displayName(windowName)), Math.max(1, maxWidth - 3));
+  const spans = [{ text: `[${name}] `, style: "1" }];
+  return spansText(spans).length > 0 ? spans : [];
+}
