@@ -216,7 +216,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
   if (ergo && !o.targets.includes("ergo")) o.targets.push("ergo");
   if (o.quick) {
     if (!set.has("--idle-n")) o.idleN = [2000];
-    if (!set.has("--fanout-members")) o.fanoutMembers = 500;
+    if (!set.has("--fanout-members")) o.fanoutMembers = 1000;
     if (!set.has("--fanout-rates")) o.fanoutRates = [100, 400];
     if (!set.has("--rooms-n")) o.roomsN = 1000;
     if (!set.has("--rooms-rate")) o.roomsRate = 1;

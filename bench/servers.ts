@@ -106,6 +106,7 @@ async function launch(
       "bench",
       ...argv,
     ],
+    cwd: dir,
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -240,30 +241,22 @@ export async function loadOurLimitNames(): Promise<Set<string>> {
       stderr: "piped",
     }).output();
     const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-    for (const m of text.matchAll(/\b([a-z][a-z0-9_.-]*)=/g)) ourLimitNames.add(m[1]);
+    // the limits table: "    name    default    description"
+    for (const m of text.matchAll(/^\s{2,}([a-zA-Z][a-zA-Z0-9]*)\s+\d+\s/gm)) {
+      ourLimitNames.add(m[1]);
+    }
   } catch { /* no server yet */ }
   return ourLimitNames;
 }
 
 function ourLimits(maxClients: number): string[] {
+  // flood control off, per-IP and total connection caps above the bench's client count;
+  // everything else (sendQ, ping timing) stays at the server's defaults
   const wanted: Record<string, number> = {
-    "max-clients": maxClients,
-    "max-clients-per-ip": maxClients,
-    "clients-per-ip": maxClients,
-    "per-ip": maxClients,
-    "connections-per-ip": maxClients,
-    "max-connections-per-ip": maxClients,
-    "flood": 0,
-    "flood-rate": 1_000_000,
-    "flood-burst": 1_000_000,
-    "msg-rate": 1_000_000,
-    "msg-burst": 1_000_000,
-    "throttle": 0,
-    "connect-rate": 1_000_000,
-    "reg-rate": 1_000_000,
-    "max-channel-members": 1_000_000,
-    "channel-members": 1_000_000,
-    "max-channels": 100,
+    maxConnections: Math.max(maxClients, 20_000),
+    maxPerIp: Math.max(maxClients, 20_000),
+    floodBurst: 0,
+    channelsPerUser: 100,
   };
   const known = ourLimitNames ?? new Set<string>();
   return Object.entries(wanted).filter(([k]) => known.has(k)).map(([k, v]) => `${k}=${v}`);
