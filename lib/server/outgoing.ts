@@ -61,9 +61,11 @@ export class Outgoing {
 
   /** The message without tags or CRLF. */
   get body(): string {
-    const force = this.command === "JOIN"
-      ? this.params.length > 1 // extended-join ends with the real name
-      : !NAME_LAST.has(this.command) && this.params.length > 1;
+    const cmd = this.command;
+    // JOIN and PART end in free text only with extended-join's real name or a part reason
+    const force = cmd === "JOIN" || cmd === "PART"
+      ? this.params.length > 1
+      : !NAME_LAST.has(cmd);
     return this.#body ??= serializeBody(this.source, this.command, this.params, force);
   }
 

@@ -116,6 +116,12 @@ function relay(ctx: Context, command: RelayCommand): void {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;
       }
+      if (recipient === user) {
+        // to oneself: every session gets it once, echo-message or not
+        for (const s of user.sessions) if (!tagmsg || s.caps.has("message-tags")) s.send(out);
+        server.stats.messagesRelayed++;
+        continue;
+      }
       if (tagmsg) {
         for (const s of recipient.sessions) if (s.caps.has("message-tags")) s.send(out);
       } else toUser(recipient, out);
