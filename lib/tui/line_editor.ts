@@ -168,7 +168,9 @@ export class LineEditor {
   historyNext(): void {
     if (this.#histPos >= this.#history.length) return;
     this.#histPos++;
-    this.setText(this.#histPos === this.#history.length ? this.#draft : this.#history[this.#histPos]);
+    this.setText(
+      this.#histPos === this.#history.length ? this.#draft : this.#history[this.#histPos],
+    );
   }
 
   /** Returns the line, adds it to the history and clears the editor. */

@@ -59,7 +59,11 @@ export function renderLine(line: ChatLine): RenderedLine {
   const tsWidth = textWidth(ts.text);
   switch (line.kind) {
     case "message": {
-      const nickStyle = line.self ? "1" : line.highlight ? "1;7;" + nickColour(nick) : nickColour(nick);
+      const nickStyle = line.self
+        ? "1"
+        : line.highlight
+        ? "1;7;" + nickColour(nick)
+        : nickColour(nick);
       spans.push({ text: "<", style: "90" }, { text: nick, style: nickStyle }, {
         text: "> ",
         style: "90",
