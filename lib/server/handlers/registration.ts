@@ -118,6 +118,8 @@ export function tryCompleteRegistration(ctx: Context): void {
     return;
   }
   session.password = undefined;
+  session.floodTokens = server.limits.floodBurst;
+  session.floodStamp = Date.now();
   server.markRegistered(user);
   const name = server.name;
   ctx.numeric(
