@@ -1,0 +1,113 @@
+import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { TestClient } from "../helpers/irc_client.ts";
+import { startServer } from "../helpers/server_process.ts";
+
+const SERVER = new URL("../../server.ts", import.meta.url).pathname;
+
+async function runServer(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SERVER, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("--help lists the flags and every limit; --version prints the version", async () => {
+  const help = await runServer(["--help"]);
+  assertEquals(help.code, 0);
+  for (const flag of ["--host", "--port", "--data", "--name", "--motd", "--password", "--limit"]) {
+    ok(help.stdout.includes(flag), flag);
+  }
+  ok(help.stdout.includes("floodBurst"));
+  ok(help.stdout.includes("maxPerIp"));
+  const version = await runServer(["--version"]);
+  assertEquals(version.code, 0);
+  match(version.stdout, /^deno-chat \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("a bad flag, a bad limit and an unreadable MOTD give one clear line and exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (
+      const [args, pattern] of [
+        [["--bogus"], /^chat-server: Unknown option '--bogus'/],
+        [["--port", "http"], /^chat-server: --port needs a number/],
+        [["--limit", "sendQ=lots"], /^chat-server: limit sendQ needs a number/],
+        [["--limit", "nope=1"], /^chat-server: unknown limit 'nope'/],
+        [
+          ["--motd", `${dir}/missing.txt`, "--data", dir],
+          /^chat-server: cannot read the MOTD file/,
+        ],
+      ] as const
+    ) {
+      const r = await runServer([...args]);
+      assertEquals(r.code, 2, args.join(" "));
+      match(r.stderr, pattern);
+      assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a port already in use gives one clear line and exit 2", async () => {
+  const server = await startServer();
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await runServer([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(server.port),
+      "--data",
+      dir,
+    ]);
+    assertEquals(r.code, 2);
+    assertEquals(
+      r.stderr.trim(),
+      `chat-server: port ${server.port} on 127.0.0.1 is already in use (is another server running?)`,
+    );
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the server prints how to connect and creates its data folder", async () => {
+  const server = await startServer();
+  try {
+    const wanted = `connect with: chat-client --server 127.0.0.1:${server.port}`;
+    for (let i = 0; i < 100 && !server.output.includes(wanted); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    ok(server.output.includes(wanted), server.output.join("\n"));
+    ok((await Deno.stat(server.dataDir)).isDirectory);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("Ctrl+C (SIGINT) sends every client ERROR, closes them and exits 0", async () => {
+  const server = await startServer();
+  const a = await TestClient.connect(server.port);
+  const b = await TestClient.connect(server.port);
+  try {
+    await a.register("one");
+    b.send("NICK two"); // not registered yet: still told
+    const code = await server.stop();
+    assertEquals(code, 0);
+    assertEquals(await a.expect(/^ERROR/), "ERROR :Server shutting down");
+    assertEquals(await b.expect(/^ERROR/), "ERROR :Server shutting down");
+    await a.expectClosed();
+    await b.expectClosed();
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
