@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { WindowList } from "../../lib/tui/windows.ts";
+import type { ChatLine } from "../../lib/client/events.ts";
+
+const msg = (window: string, extra: Partial<ChatLine> = {}): ChatLine => ({
+  time: new Date(),
+  window,
+  kind: "message",
+  nick: "bob",
+  text: "hi",
+  ...extra,
+});
+
+Deno.test("WindowList starts with the status window as number 1", () => {
+  const wl = new WindowList();
+  assert.equal(wl.currentNumber, 1);
+  assert.equal(wl.current.kind, "status");
+});
+
+Deno.test("WindowList counts unread messages and highlights in windows not shown", () => {
+  const wl = new WindowList();
+  const a = wl.open("#a", "channel", true);
+  const b = wl.open("#b", "channel", false);
+  wl.add(b, msg("#b"));
+  wl.add(b, msg("#b", { highlight: true }));
+  wl.add(a, msg("#a"));
+  assert.deepEqual(wl.activity(), [{ number: 3, unread: 2, highlight: true }]);
+  wl.focus(3);
+  assert.deepEqual(wl.activity(), []);
+  assert.equal(b.unread, 0);
+});
+
+Deno.test("WindowList does not count joins and parts as unread", () => {
+  const wl = new WindowList();
+  const b = wl.open("#b", "channel", false);
+  wl.add(b, msg("#b", { kind: "join", text: "x joined" }));
+  assert.equal(b.unread, 0);
+});
+
+Deno.test("WindowList cycles with next/prev and finds windows case-insensitively", () => {
+  const wl = new WindowList();
+  wl.open("#Dev", "channel", false);
+  wl.next();
+  assert.equal(wl.current.name, "#Dev");
+  wl.next();
+  assert.equal(wl.currentNumber, 1);
+  wl.prev();
+  assert.equal(wl.current.name, "#Dev");
+  assert.equal(wl.find("#dev")?.name, "#Dev");
+});
+
+Deno.test("WindowList closes a window and shows its neighbour, but never the status one", () => {
+  const wl = new WindowList();
+  wl.open("#a", "channel", false);
+  wl.open("bob", "query", true);
+  assert.equal(wl.close("bob"), true);
+  assert.equal(wl.current.name, "#a");
+  assert.equal(wl.close(wl.windows[0].name), false);
+});
+
+Deno.test("WindowList caps the lines kept per window", () => {
+  const wl = new WindowList(3);
+  const a = wl.open("#a", "channel", true);
+  for (let i = 0; i < 5; i++) wl.add(a, msg("#a", { text: String(i) }));
+  assert.deepEqual(a.lines.map((l) => l.text), ["2", "3", "4"]);
+});
