@@ -128,7 +128,7 @@ export interface StatusInfo {
  * const s = renderStatus({ now: new Date(2024, 0, 1, 9, 0), nick: "ann", server: "h:1",
  *   state: "connected", lagMs: 5, windowNumber: 2, windowName: "#a", activity: [],
  *   scrolled: false }, 60);
- * spansText(s).trimEnd(); // "[09:00] [ann] [2:#a] [h:1] [lag 5ms]"
+ * spansText(s).trimEnd(); // "[09:00] [ann] [2:#a] [lag 5ms] [h:1]"
  * ```
  */
 export function renderStatus(info: StatusInfo, width: number): Span[] {
@@ -137,9 +137,7 @@ export function renderStatus(info: StatusInfo, width: number): Span[] {
   const add = (text: string, style = base) => spans.push({ text, style });
   add(`${timestamp(info.now)} [${sanitize(info.nick)}] [${info.windowNumber}:`);
   add(sanitize(displayName(info.windowName)), base + ";1");
-  add(`] [${info.server}]`);
-  if (info.state !== "connected") add(` [${info.state}]`, base + ";31");
-  else if (info.lagMs !== undefined) add(` [lag ${formatLag(info.lagMs)}]`);
+  add("]");
   if (info.activity.length > 0) {
     add(" [Act: ");
     info.activity.forEach((a, i) => {
@@ -149,6 +147,9 @@ export function renderStatus(info: StatusInfo, width: number): Span[] {
     add("]");
   }
   if (info.scrolled) add(" [more below: PgDn]", base + ";1");
+  if (info.state !== "connected") add(` [${info.state}]`, base + ";31");
+  else if (info.lagMs !== undefined) add(` [lag ${formatLag(info.lagMs)}]`);
+  add(` [${info.server}]`);
   return fitSpans(spans, width, base);
 }
 

@@ -1,0 +1,270 @@
+import assert from "node:assert/strict";
+import xterm from "@xterm/headless";
+import { TuiApp } from "../../lib/tui/app.ts";
+import { IrcClient } from "../../lib/client/irc_client.ts";
+import { FakeIrcServer, type FakeOptions } from "../client/fake_server.ts";
+import { waitFor } from "../client/helpers.ts";
+
+const { Terminal } = xterm;
+type Term = InstanceType<typeof Terminal>;
+
+interface Harness {
+  app: TuiApp;
+  term: Term;
+  srv: FakeIrcServer;
+  client: IrcClient;
+  output: string[];
+  screen(): Promise<string[]>;
+  waitScreen(re: RegExp): Promise<string[]>;
+  dispose(): Promise<void>;
+}
+
+async function harness(cols = 60, rows = 12, fake: FakeOptions = {}): Promise<Harness> {
+  const srv = FakeIrcServer.start(fake);
+  const client = new IrcClient({
+    target: { host: "127.0.0.1", port: srv.port, tls: false },
+    nick: "ann",
+    channels: ["#lobby"],
+    backoffInitialMs: 20,
+    backoffMaxMs: 100,
+  });
+  const term = new Terminal({ cols, rows, allowProposedApi: true });
+  const output: string[] = [];
+  const app = new TuiApp({
+    client,
+    term: {
+      write: (s) => {
+        output.push(s);
+        term.write(s);
+      },
+      size: () => ({ cols, rows }),
+    },
+    initialWindow: "#lobby",
+    now: () => new Date(2024, 0, 1, 12, 34),
+  });
+  const flush = () => new Promise<void>((r) => term.write("", r));
+  const screen = async () => {
+    await flush();
+    const buf = term.buffer.active;
+    const out: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      out.push((buf.getLine(buf.viewportY + i)?.translateToString(true) ?? "").trimEnd());
+    }
+    return out;
+  };
+  const h: Harness = {
+    app,
+    term,
+    srv,
+    client,
+    output,
+    screen,
+    waitScreen: async (re) => {
+      let last: string[] = [];
+      try {
+        return await waitFor(
+          `screen to match ${re}`,
+          async () => {
+            last = await screen();
+            return re.test(last.join("\n")) ? last : undefined;
+          },
+          5000,
+          10,
+        );
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\n--- screen ---\n${last.join("\n")}`);
+      }
+    },
+    dispose: async () => {
+      client.stop();
+      await client.closed;
+      app.stopScreen();
+      await srv.close();
+      term.dispose();
+    },
+  };
+  app.start();
+  await h.waitScreen(/You joined #lobby/);
+  await waitFor("names", () => client.nicksIn("#lobby").length === 2);
+  return h;
+}
+
+Deno.test("TuiApp lays out topic bar, messages, status bar and input line", async () => {
+  const h = await harness();
+  try {
+    const s = await h.waitScreen(/\[lag/);
+    assert.match(s[0], /^#lobby/);
+    assert.match(s[10], /^\[12:34\] \[ann\] \[2:#lobby\] \[lag \d+ms\] \[127\.0\.0\.1:\d+\]$/);
+    assert.equal(s[11], "[#lobby]");
+    assert.ok(s.slice(1, 10).some((l) => /\[\d\d:\d\d\] -- You joined #lobby/.test(l)));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp keeps the half-typed input line intact when a message arrives", async () => {
+  const h = await harness();
+  try {
+    h.app.feed("half typ");
+    h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :a message from bob");
+    const s = await h.waitScreen(/<bob> a message from bob/);
+    assert.equal(s[11], "[#lobby] half typ");
+    // the cursor is back at the end of the typed text
+    assert.equal(h.term.buffer.active.cursorY, 11);
+    assert.equal(h.term.buffer.active.cursorX, "[#lobby] half typ".length);
+    h.app.feed("ed\r");
+    await h.srv.waitForLine(/^PRIVMSG #lobby :half typed$/);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp shows a nick and text with escape sequences harmlessly", async () => {
+  const h = await harness();
+  try {
+    h.srv.conns[0].send(":ev\x1b[2Jil!x@h PRIVMSG #lobby :\x1b[31mred\x1b]0;pwned\x07 \x9b2J end");
+    const s = await h.waitScreen(/end/);
+    const line = s.find((l) => l.includes("end"))!;
+    assert.match(line, /<ev\^\[\[2Jil> \^\[\[31mred\^\[\]0;pwned\^G \uFFFD2J end/);
+    assert.match(s[0], /^#lobby/); // the screen was not cleared
+    // no text turned red: every cell of the message keeps the default colour
+    const row = h.term.buffer.active.getLine(h.term.buffer.active.viewportY + s.indexOf(line))!;
+    const col = line.indexOf("red");
+    assert.equal(row.getCell(col)!.isFgDefault(), true);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp wraps long lines with a hanging indent and measures wide characters", async () => {
+  const h = await harness(40, 12);
+  try {
+    h.srv.conns[0].send(
+      ":bob!b@h PRIVMSG #lobby :日本語のテキスト and some words that need wrapping here",
+    );
+    const s = await h.waitScreen(/here/);
+    const first = s.findIndex((l) => l.includes("<bob>"));
+    assert.match(s[first], /^\[\d\d:\d\d\] <bob> 日本語のテキスト and some$/);
+    assert.match(s[first + 1], /^ {14}words that need wrapping/);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp switches windows with Alt+digit and Ctrl+N and counts unread messages", async () => {
+  const h = await harness();
+  try {
+    h.app.feed("/join #dev\r");
+    await h.waitScreen(/\[3:#dev\]/);
+    h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :one");
+    h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :ann: two");
+    let s = await h.waitScreen(/\[Act: 2!\]/);
+    assert.ok(!s.join("\n").includes("<bob> one"));
+    h.app.feed("\x1b2");
+    s = await h.waitScreen(/<bob> ann: two/);
+    assert.match(s[10], /\[2:#lobby\]/);
+    assert.ok(!s[10].includes("Act:"));
+    h.app.feed("\x0e"); // Ctrl+N
+    await h.waitScreen(/\[3:#dev\]/);
+    h.app.feed("/win 1\r");
+    await h.waitScreen(/\[1:status\]/);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp rings the bell when someone mentions our nick", async () => {
+  const h = await harness();
+  try {
+    h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :hey ann look");
+    await h.waitScreen(/hey ann look/);
+    assert.ok(h.output.some((o) => o.includes("\x07")));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp sends a multi-line paste line by line", async () => {
+  const h = await harness();
+  try {
+    h.app.feed("\x1b[200~first line\nsecond line\n\x1b[201~");
+    await h.srv.waitForLine(/^PRIVMSG #lobby :second line$/);
+    const sent = h.srv.conns[0].received.filter((l) => l.startsWith("PRIVMSG"));
+    assert.deepEqual(sent, ["PRIVMSG #lobby :first line", "PRIVMSG #lobby :second line"]);
+    assert.equal((await h.screen())[11], "[#lobby]");
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp completes nicks with Tab", async () => {
+  const h = await harness();
+  try {
+    h.app.feed("ot\t");
+    const s = await h.waitScreen(/\[#lobby\] other:/);
+    assert.equal(s[11], "[#lobby] other:");
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp keeps the typed line while disconnected and reconnects", async () => {
+  const h = await harness();
+  try {
+    await h.srv.close(); // the server is gone for good: reconnection keeps failing
+    await h.waitScreen(/Disconnected from the server/);
+    h.app.feed("keep me\r");
+    const s = await h.waitScreen(/your line was kept/);
+    assert.equal(s[11], "[#lobby] keep me");
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp shows an unknown command as a hint and sends nothing", async () => {
+  const h = await harness();
+  try {
+    const before = h.srv.conns[0].received.length;
+    h.app.feed("/frobnicate\r");
+    await h.waitScreen(/Unknown command \/frobnicate/);
+    assert.equal(await h.client.sync(3000), true);
+    assert.deepEqual(
+      h.srv.conns[0].received.slice(before).filter((l) => !l.startsWith("PING")),
+      [],
+    );
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp restores the terminal when the user quits", async () => {
+  const h = await harness();
+  try {
+    assert.equal(h.term.buffer.active.type, "alternate");
+    h.app.feed("/quit bye now\r");
+    assert.equal(await h.app.done, 0);
+    await h.srv.waitForLine(/^QUIT :bye now$/);
+    await h.screen();
+    assert.equal(h.term.buffer.active.type, "normal");
+    const all = h.output.join("");
+    assert.ok(all.endsWith("\x1b[r\x1b[0m\x1b[?2004l\x1b[?25h\x1b[?1049l"));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp scrolls back with PageUp and returns with PageDown", async () => {
+  const h = await harness();
+  try {
+    for (let i = 0; i < 30; i++) h.srv.conns[0].send(`:bob!b@h PRIVMSG #lobby :line ${i}`);
+    await h.waitScreen(/line 29/);
+    h.app.feed("\x1b[5~");
+    let s = await h.waitScreen(/more below/);
+    assert.ok(!s.join("\n").includes("line 29"));
+    h.app.feed("\x1b[6~\x1b[6~\x1b[6~");
+    s = await h.waitScreen(/line 29/);
+    assert.ok(!s.join("\n").includes("more below"));
+  } finally {
+    await h.dispose();
+  }
+});
