@@ -63,7 +63,6 @@ export function unescapeTagValue(value: string): string {
  * ```
  */
 export function escapeTagValue(value: string): string {
-  // deno-lint-ignore no-control-regex
   if (!/[; \\\r\n]/.test(value)) return value;
   let out = "";
   for (const ch of value) {

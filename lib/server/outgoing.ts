@@ -63,9 +63,7 @@ export class Outgoing {
   get body(): string {
     const cmd = this.command;
     // JOIN and PART end in free text only with extended-join's real name or a part reason
-    const force = cmd === "JOIN" || cmd === "PART"
-      ? this.params.length > 1
-      : !NAME_LAST.has(cmd);
+    const force = cmd === "JOIN" || cmd === "PART" ? this.params.length > 1 : !NAME_LAST.has(cmd);
     return this.#body ??= serializeBody(this.source, this.command, this.params, force);
   }
 
