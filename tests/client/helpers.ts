@@ -288,3 +288,212 @@ export class RawPeer {
     await this.#pump;
   }
 }
+
+/** A server under test that can be restarted on the same port. */
+export interface TestServer {
+  /** Its port on 127.0.0.1. */
+  port: number;
+  /** Which implementation it is. */
+  kind: "deno-chat" | "ngircd";
+  /** Stops it and waits for it to exit. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  restart(): Promise<void>;
+  /** Stops it and removes its temp folder. */
+  dispose(): Promise<void>;
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** The path of a file in the repository. */
+export function repoPath(rel: string): string {
+  return new URL(rel, ROOT).pathname;
+}
+
+/**
+ * Starts the project's own server (`server.ts`) on 127.0.0.1 with a temp data folder;
+ * resolves once it listens. Returns undefined when server.ts does not exist yet.
+ *
+ * @example
+ * ```ts
+ * import { startChatServer } from "./helpers.ts";
+ * const s = await startChatServer();
+ * if (s) await s.dispose();
+ * ```
+ */
+export async function startChatServer(): Promise<TestServer | undefined> {
+  try {
+    await Deno.stat(repoPath("server.ts"));
+  } catch {
+    return undefined;
+  }
+  const dir = await Deno.makeTempDir({ prefix: "chat-client-server-" });
+  let child: Deno.ChildProcess | undefined;
+  let pump: Promise<void> = Promise.resolve();
+  let port = 0;
+  const launch = async (wantPort: number): Promise<number> => {
+    const proc = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        repoPath("server.ts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(wantPort),
+        "--data",
+        dir,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    child = proc;
+    let text = "";
+    let resolvePort!: (p: number) => void;
+    const got = new Promise<number>((r) => resolvePort = r);
+    const read = async (s: ReadableStream<Uint8Array>) => {
+      const dec = new TextDecoder();
+      for await (const chunk of s) {
+        text += dec.decode(chunk, { stream: true });
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
+        if (m) resolvePort(Number(m[1]));
+      }
+    };
+    pump = Promise.all([read(proc.stdout), read(proc.stderr)]).then(() => resolvePort(0));
+    const timer = setTimeout(() => resolvePort(0), 20000);
+    const p = await got;
+    clearTimeout(timer);
+    if (p === 0) {
+      try {
+        proc.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await proc.status;
+      await pump;
+      child = undefined;
+    }
+    return p;
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c) return;
+    try {
+      c.kill("SIGTERM");
+    } catch {
+      // gone
+    }
+    await c.status;
+    await pump;
+  };
+  port = await launch(0);
+  if (port === 0) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw new Error("server.ts did not start");
+  }
+  return {
+    port,
+    kind: "deno-chat",
+    stop,
+    restart: async () => {
+      for (let i = 0; i < 20; i++) {
+        if (await launch(port) !== 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error("server.ts did not restart");
+    },
+    dispose: async () => {
+      await stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/**
+ * A tmux server of its own (unique socket name, no user config) for driving TUI clients.
+ *
+ * @example
+ * ```ts
+ * import { Tmux } from "./helpers.ts";
+ * const tmux = new Tmux();
+ * // await tmux.newSession("a", "deno run -A client.ts", 100, 30); ...
+ * await tmux.kill();
+ * ```
+ */
+export class Tmux {
+  readonly socket = `chat-client-test-${crypto.randomUUID().slice(0, 8)}`;
+
+  /** Runs a tmux command on this socket; returns stdout. */
+  async run(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("tmux", {
+      args: ["-L", this.socket, "-f", "/dev/null", ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { TERM: "xterm-256color" },
+    }).output();
+    if (out.code !== 0) {
+      throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+    }
+    return new TextDecoder().decode(out.stdout);
+  }
+
+  /** Starts a detached session running `argv` in a terminal of the given size. */
+  async newSession(name: string, argv: string[], cols = 100, rows = 30): Promise<void> {
+    const cmd = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+    await this.run(
+      "new-session",
+      "-d",
+      "-s",
+      name,
+      "-x",
+      String(cols),
+      "-y",
+      String(rows),
+      cmd,
+    );
+    await this.run("set-option", "-t", name, "remain-on-exit", "on");
+  }
+
+  /** The visible screen of a session, one string per row (trailing spaces removed). */
+  async capture(name: string): Promise<string[]> {
+    const text = await this.run("capture-pane", "-p", "-t", name);
+    return text.replace(/\n$/, "").split("\n").map((l) => l.trimEnd());
+  }
+
+  /** Types literal text. */
+  async type(name: string, text: string): Promise<void> {
+    await this.run("send-keys", "-t", name, "-l", text);
+  }
+
+  /** Presses keys by tmux name (Enter, C-c, M-2, ...). */
+  async keys(name: string, ...keys: string[]): Promise<void> {
+    await this.run("send-keys", "-t", name, ...keys);
+  }
+
+  /** Waits until the screen matches `re`; returns the screen. */
+  async waitScreen(name: string, re: RegExp, timeoutMs = 20000): Promise<string[]> {
+    let last: string[] = [];
+    try {
+      return await waitFor(
+        `${name} to show ${re}`,
+        async () => {
+          last = await this.capture(name);
+          return re.test(last.join("\n")) ? last : undefined;
+        },
+        timeoutMs,
+        50,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- ${name} ---\n${last.join("\n")}`);
+    }
+  }
+
+  /** Kills the tmux server and every process in it. */
+  async kill(): Promise<void> {
+    await this.run("kill-server").catch(() => {});
+  }
+}
