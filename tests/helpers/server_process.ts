@@ -18,6 +18,14 @@ export interface RunningServer {
   stop(): Promise<number>;
 }
 
+/** Options for {@link startServer}. */
+export interface StartOptions {
+  /** Use this data folder (e.g. to restart on the same data); it is not removed at stop. */
+  dataDir?: string;
+  /** The IRC port to listen on (default 0: any free port). */
+  port?: number;
+}
+
 /** Lifts flood control so tests run at full speed unless they test it. */
 export const TEST_LIMITS = ["floodBurst=0"];
 
@@ -34,8 +42,9 @@ export const TEST_LIMITS = ["floodBurst=0"];
 export async function startServer(
   extra: string[] = [],
   limits = TEST_LIMITS,
+  options: StartOptions = {},
 ): Promise<RunningServer> {
-  const dataDir = await Deno.makeTempDir({ prefix: "deno-chat-test-" });
+  const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "deno-chat-test-" });
   const args = [
     "run",
     "--allow-net",
@@ -47,7 +56,7 @@ export async function startServer(
     "--host",
     "127.0.0.1",
     "--port",
-    "0",
+    String(options.port ?? 0),
     "--data",
     dataDir,
     ...limits.flatMap((l) => ["--limit", l]),
@@ -113,7 +122,7 @@ export async function startServer(
         }, 10000);
         const status = await process.status;
         clearTimeout(timer);
-        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+        if (!options.dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
         return status.code;
       })();
       return stopped;
