@@ -1,0 +1,173 @@
+/**
+ * An in-memory {@link ChatStore}: nothing survives a restart. Used with `--store memory`
+ * (persistence off) and as the reference the SQLite store is tested against.
+ *
+ * @module
+ */
+
+import type {
+  AccountRecord,
+  ChannelRecord,
+  ChatStore,
+  HistoryBound,
+  HistoryMessage,
+  HistoryTarget,
+  KlineRecord,
+} from "./store.ts";
+
+interface Stored {
+  seq: number;
+  msg: HistoryMessage;
+}
+
+/**
+ * The memory store. History per conversation is capped so memory stays bounded.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "./memory.ts";
+ * const store = new MemoryStore();
+ * store.countAccounts(); // 0
+ * ```
+ */
+export class MemoryStore implements ChatStore {
+  readonly kind = "memory" as const;
+  #accounts = new Map<string, AccountRecord>();
+  #channels = new Map<string, ChannelRecord>();
+  #klines = new Map<string, KlineRecord>();
+  #history = new Map<string, Stored[]>();
+  #byMsgid = new Map<string, Stored>();
+  #seq = 0;
+  readonly #maxPerTarget: number;
+
+  constructor(maxPerTarget = 1000) {
+    this.#maxPerTarget = maxPerTarget;
+  }
+
+  getAccount(folded: string): AccountRecord | undefined {
+    const a = this.#accounts.get(folded);
+    return a ? { ...a } : undefined;
+  }
+
+  createAccount(account: AccountRecord): boolean {
+    if (this.#accounts.has(account.folded)) return false;
+    this.#accounts.set(account.folded, { ...account });
+    return true;
+  }
+
+  setAccountPassword(folded: string, passwordHash: string): void {
+    const a = this.#accounts.get(folded);
+    if (a) a.passwordHash = passwordHash;
+  }
+
+  setAccountOper(folded: string, oper: boolean): void {
+    const a = this.#accounts.get(folded);
+    if (a) a.oper = oper;
+  }
+
+  countAccounts(): number {
+    return this.#accounts.size;
+  }
+
+  getChannel(folded: string): ChannelRecord | undefined {
+    const c = this.#channels.get(folded);
+    return c ? JSON.parse(JSON.stringify(c)) : undefined;
+  }
+
+  saveChannel(channel: ChannelRecord): void {
+    this.#channels.set(channel.folded, JSON.parse(JSON.stringify(channel)));
+  }
+
+  deleteChannel(folded: string): void {
+    this.#channels.delete(folded);
+  }
+
+  listKlines(): KlineRecord[] {
+    return [...this.#klines.values()].map((k) => ({ ...k }));
+  }
+
+  addKline(kline: KlineRecord): void {
+    this.#klines.set(kline.mask, { ...kline });
+  }
+
+  removeKline(mask: string): boolean {
+    return this.#klines.delete(mask);
+  }
+
+  appendMessage(message: HistoryMessage): Promise<void> {
+    const list = this.#history.get(message.target) ?? [];
+    if (list.length === 0) this.#history.set(message.target, list);
+    const stored = { seq: ++this.#seq, msg: message };
+    list.push(stored);
+    this.#byMsgid.set(message.msgid, stored);
+    if (list.length > this.#maxPerTarget) {
+      for (const old of list.splice(0, list.length - this.#maxPerTarget)) {
+        this.#byMsgid.delete(old.msg.msgid);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** Whether a stored message comes strictly after a bound. */
+  #isAfter(s: Stored, bound: HistoryBound): boolean {
+    const ref = bound.msgid ? this.#byMsgid.get(bound.msgid) : undefined;
+    return ref ? s.seq > ref.seq : s.msg.time > bound.time;
+  }
+
+  #isBefore(s: Stored, bound: HistoryBound): boolean {
+    const ref = bound.msgid ? this.#byMsgid.get(bound.msgid) : undefined;
+    return ref ? s.seq < ref.seq : s.msg.time < bound.time;
+  }
+
+  latest(target: string, limit: number, after?: HistoryBound): HistoryMessage[] {
+    let list = this.#history.get(target) ?? [];
+    if (after) list = list.filter((s) => this.#isAfter(s, after));
+    return list.slice(-limit).map((s) => s.msg);
+  }
+
+  before(target: string, bound: HistoryBound, limit: number): HistoryMessage[] {
+    const list = (this.#history.get(target) ?? []).filter((s) => this.#isBefore(s, bound));
+    return list.slice(-limit).map((s) => s.msg);
+  }
+
+  after(target: string, bound: HistoryBound, limit: number): HistoryMessage[] {
+    const list = (this.#history.get(target) ?? []).filter((s) => this.#isAfter(s, bound));
+    return list.slice(0, limit).map((s) => s.msg);
+  }
+
+  targets(
+    from: number,
+    to: number,
+    limit: number,
+    keys: (key: string) => boolean,
+  ): HistoryTarget[] {
+    const [lo, hi] = from <= to ? [from, to] : [to, from];
+    const out: HistoryTarget[] = [];
+    for (const [target, list] of this.#history) {
+      if (!keys(target)) continue;
+      const inRange = list.filter((s) => s.msg.time >= lo && s.msg.time <= hi);
+      if (inRange.length === 0) continue;
+      const last = inRange[inRange.length - 1].msg;
+      out.push({ target, rawTarget: last.rawTarget, latest: last.time });
+    }
+    return out.sort((a, b) => b.latest - a.latest).slice(0, limit);
+  }
+
+  findMessage(msgid: string): HistoryBound | undefined {
+    const s = this.#byMsgid.get(msgid);
+    return s ? { time: s.msg.time, msgid } : undefined;
+  }
+
+  prune(maxAgeMs: number, maxPerTarget: number): void {
+    const oldest = Date.now() - maxAgeMs;
+    for (const [target, list] of this.#history) {
+      let drop = 0;
+      while (drop < list.length && list[drop].msg.time < oldest) drop++;
+      drop = Math.max(drop, list.length - maxPerTarget);
+      for (const old of list.splice(0, drop)) this.#byMsgid.delete(old.msg.msgid);
+      if (list.length === 0) this.#history.delete(target);
+    }
+  }
+
+  close(): void {}
+}

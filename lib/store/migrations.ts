@@ -1,0 +1,99 @@
+/**
+ * The SQLite schema as numbered migrations. Each runs once, in order, inside a transaction;
+ * the database's `user_version` records how far it got. Never edit a released migration:
+ * add the next one.
+ *
+ * @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+
+/** One schema step. */
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: DatabaseSync) => void;
+}
+
+/** Every migration, oldest first. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "accounts, channels, klines, history",
+    up(db) {
+      db.exec(`
+        CREATE TABLE accounts (
+          folded TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          password_hash TEXT NOT NULL,
+          email TEXT,
+          created_at INTEGER NOT NULL,
+          oper INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE channels (
+          folded TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          founder TEXT NOT NULL,
+          registered_at INTEGER NOT NULL,
+          state TEXT NOT NULL
+        );
+        CREATE TABLE klines (
+          mask TEXT PRIMARY KEY,
+          reason TEXT NOT NULL,
+          set_by TEXT NOT NULL,
+          set_at INTEGER NOT NULL,
+          expires_at INTEGER
+        );
+        CREATE TABLE history (
+          id INTEGER PRIMARY KEY,
+          msgid TEXT NOT NULL UNIQUE,
+          time INTEGER NOT NULL,
+          target TEXT NOT NULL,
+          raw_target TEXT NOT NULL,
+          source TEXT NOT NULL,
+          account TEXT,
+          command TEXT NOT NULL,
+          text TEXT NOT NULL,
+          tags TEXT
+        );
+        CREATE INDEX history_target_time ON history (target, time, id);
+        CREATE INDEX history_time ON history (time);
+      `);
+    },
+  },
+];
+
+/**
+ * Applies the migrations the database has not seen yet. Refuses a database from a newer
+ * version of the program rather than guessing.
+ *
+ * @example
+ * ```ts ignore
+ * const applied = migrate(db); // e.g. [1] on a new database, [] afterwards
+ * ```
+ */
+export function migrate(db: DatabaseSync): number[] {
+  const row = db.prepare("PRAGMA user_version").get() as { user_version: number };
+  const current = row.user_version;
+  const newest = MIGRATIONS[MIGRATIONS.length - 1].version;
+  if (current > newest) {
+    throw new Error(
+      `the database is from a newer deno-chat (schema ${current}, this one knows ${newest})`,
+    );
+  }
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      m.up(db);
+      db.exec(`PRAGMA user_version = ${m.version}`);
+      db.exec("COMMIT");
+    } catch (err) {
+      db.exec("ROLLBACK");
+      throw err;
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,178 @@
+import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
+import { MemoryStore } from "../../lib/store/memory.ts";
+import { SqliteStore, StoreOpenError } from "../../lib/store/sqlite.ts";
+import { type ChatStore, dmKey, type HistoryMessage } from "../../lib/store/store.ts";
+
+function msg(n: number, target = "#room", time = 1_000_000 + n * 1000): HistoryMessage {
+  return {
+    msgid: `m${n}`,
+    time,
+    target,
+    rawTarget: target,
+    source: "alice!~a@127.0.0.1",
+    account: n % 2 ? "alice" : undefined,
+    command: "PRIVMSG",
+    text: `message ${n}`,
+    tags: n === 3 ? { "+draft/reply": "m1" } : undefined,
+  };
+}
+
+/** The same behaviour is required of every store. */
+function conformance(name: string, make: () => Promise<{ store: ChatStore; done: () => void }>) {
+  Deno.test(`${name}: accounts are created once and found casefolded`, async () => {
+    const { store, done } = await make();
+    try {
+      const rec = {
+        name: "Alice",
+        folded: "alice",
+        passwordHash: "scrypt$x",
+        email: undefined,
+        createdAt: 1,
+        oper: false,
+      };
+      assertEquals(store.createAccount(rec), true);
+      assertEquals(store.createAccount({ ...rec, name: "ALICE" }), false);
+      assertEquals(store.getAccount("alice"), rec);
+      store.setAccountPassword("alice", "scrypt$y");
+      store.setAccountOper("alice", true);
+      assertEquals(store.getAccount("alice")?.passwordHash, "scrypt$y");
+      assertEquals(store.getAccount("alice")?.oper, true);
+      assertEquals(store.countAccounts(), 1);
+      assertEquals(store.getAccount("bob"), undefined);
+    } finally {
+      done();
+    }
+  });
+
+  Deno.test(`${name}: channel registrations and K-lines are saved and removed`, async () => {
+    const { store, done } = await make();
+    try {
+      const chan = {
+        name: "#Room",
+        folded: "#room",
+        founder: "alice",
+        registeredAt: 5,
+        topic: { text: "hi", setBy: "alice", setAt: 6 },
+        modes: "nt",
+        key: undefined,
+        limit: 10,
+        ops: ["alice"],
+        bans: [{ mask: "x!*@*", setBy: "alice", setAt: 7 }],
+      };
+      store.saveChannel(chan);
+      assertEquals(store.getChannel("#room"), JSON.parse(JSON.stringify(chan)));
+      store.saveChannel({ ...chan, modes: "ntm" });
+      assertEquals(store.getChannel("#room")?.modes, "ntm");
+      store.deleteChannel("#room");
+      assertEquals(store.getChannel("#room"), undefined);
+      const k = { mask: "*@10.0.0.1", reason: "spam", setBy: "op", setAt: 1, expiresAt: 99 };
+      store.addKline(k);
+      assertEquals(store.listKlines(), [k]);
+      assertEquals(store.removeKline("*@10.0.0.1"), true);
+      assertEquals(store.removeKline("*@10.0.0.1"), false);
+      assertEquals(store.listKlines(), []);
+    } finally {
+      done();
+    }
+  });
+
+  Deno.test(`${name}: history windows come back oldest first`, async () => {
+    const { store, done } = await make();
+    try {
+      await Promise.all([1, 2, 3, 4, 5, 6].map((n) => store.appendMessage(msg(n))));
+      await store.appendMessage(msg(7, "#other"));
+      const texts = (l: HistoryMessage[]) => l.map((m) => m.text.replace("message ", ""));
+      assertEquals(texts(store.latest("#room", 3)), ["4", "5", "6"]);
+      assertEquals(texts(store.latest("#room", 10, { time: 0, msgid: "m4" })), ["5", "6"]);
+      assertEquals(texts(store.before("#room", { time: 0, msgid: "m4" }, 2)), ["2", "3"]);
+      assertEquals(texts(store.after("#room", { time: 0, msgid: "m2" }, 2)), ["3", "4"]);
+      assertEquals(texts(store.before("#room", { time: 1_003_500 }, 10)), ["1", "2", "3"]);
+      assertEquals(texts(store.after("#room", { time: 1_003_500 }, 10)), ["4", "5", "6"]);
+      assertEquals(store.latest("#room", 6)[2].tags, { "+draft/reply": "m1" });
+      assertEquals(store.latest("#room", 6)[0].account, "alice");
+      assertEquals(store.findMessage("m2"), { time: 1_002_000, msgid: "m2" });
+      assertEquals(store.findMessage("nope"), undefined);
+      const targets = store.targets(0, 2_000_000, 10, () => true);
+      assertEquals(targets.map((t) => t.target), ["#other", "#room"]);
+      assertEquals(store.targets(0, 2_000_000, 10, (k) => k === "#room").length, 1);
+    } finally {
+      done();
+    }
+  });
+
+  Deno.test(`${name}: prune drops old messages and caps each conversation`, async () => {
+    const { store, done } = await make();
+    try {
+      const now = Date.now();
+      await store.appendMessage(msg(1, "#p", now - 10_000_000));
+      for (let n = 2; n <= 6; n++) await store.appendMessage(msg(n, "#p", now - 1000 + n));
+      store.prune(5_000_000, 3);
+      assertEquals(store.latest("#p", 10).map((m) => m.msgid), ["m4", "m5", "m6"]);
+    } finally {
+      done();
+    }
+  });
+
+  Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
+    assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
+    ok(dmKey("a", "b").startsWith("dm:"));
+  });
+}
+
+conformance("MemoryStore", () => {
+  const store = new MemoryStore();
+  return Promise.resolve({ store, done: () => store.close() });
+});
+
+conformance("SqliteStore", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = SqliteStore.open(`${dir}/chat.db`);
+  return {
+    store,
+    done: () => {
+      store.close();
+      Deno.removeSync(dir, { recursive: true });
+    },
+  };
+});
+
+Deno.test("SqliteStore keeps data across reopening and batches appends of one turn", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = SqliteStore.open(`${dir}/chat.db`);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => a.appendMessage(msg(i))));
+    a.close();
+    const b = SqliteStore.open(`${dir}/chat.db`);
+    assertEquals(b.latest("#room", 1000).length, 100);
+    b.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteStore refuses a file that is not a database, with a clear reason", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/chat.db`, "this is not sqlite ".repeat(100));
+    throws(() => SqliteStore.open(`${dir}/chat.db`), (err: Error) => {
+      ok(err instanceof StoreOpenError);
+      ok(/is damaged/.test(err.message), err.message);
+      return true;
+    });
+    // the damaged file is left as it was, never replaced by an empty database
+    ok((await Deno.readTextFile(`${dir}/chat.db`)).startsWith("this is not sqlite"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SqliteStore refuses a database held by another server", async () => {
+  const dir = await Deno.makeTempDir();
+  const first = SqliteStore.open(`${dir}/chat.db`);
+  try {
+    throws(() => SqliteStore.open(`${dir}/chat.db`), /is in use/);
+  } finally {
+    first.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
