@@ -71,7 +71,7 @@ Scenarios (default: all):
 
 Generator:
   --workers N             worker processes (default 2)
-  --reg-rate R            registrations/s while setting up (default 2000)
+  --reg-rate R            registrations/s while setting up (default 1000)
   --join-rate R           JOINs/s while setting up (default 1000)
   --pad N                 extra body characters per message (default 32)
 
@@ -108,7 +108,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
     stormRates: [250, 500, 1000, 2000, 4000, 8000],
     stormStageS: 2,
     durationS: 10,
-    regRate: 2000,
+    regRate: 1000,
     joinRate: 1000,
     pad: 32,
     cpuProf: false,

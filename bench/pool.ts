@@ -97,6 +97,11 @@ export class WorkerPool {
     this.workers = Array.from({ length: n }, (_, i) => new WorkerProc(i));
   }
 
+  /** Process ids of the workers (for their CPU time). */
+  get pids(): number[] {
+    return this.workers.map((w) => w.child.pid);
+  }
+
   /** Number of workers. */
   get size(): number {
     return this.workers.length;

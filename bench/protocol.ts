@@ -90,6 +90,9 @@ export interface ConnectResult {
   registered: number;
   failed: number;
   elapsedMs: number;
+  /** Wall-clock (ms since epoch) of the first and last 001 seen; 0 if none. */
+  firstRegAt: number;
+  lastRegAt: number;
   /** Connect-start to 001, per registered connection. */
   regLatency: HistogramJson;
   /** A few distinct error texts. */

@@ -64,6 +64,8 @@ export function metrics(all: TargetResults[]): Metric[] {
         put(s, "latency max", "ms", "lower", t, p.maxMs);
         put(s, "dropped", "msgs", "lower", t, p.dropped);
         put(s, "server CPU", "%", "lower", t, p.serverCpuPct);
+        put(s, "generator CPU", "%", "none", t, p.genCpuPct);
+        put(s, "generator lag max", "ms", "none", t, p.genLagMaxMs);
       }
     }
     if (r.rooms) {

@@ -2,9 +2,10 @@
  * Load-generator worker process. Holds a share of the bench's IRC connections, takes
  * commands as JSON lines on stdin (see protocol.ts) and answers on stdout.
  *
- * The receive path is kept lean: a chunk is decoded once, lines carrying a bench timestamp
- * (`~L<microseconds since epoch>`) are found with `indexOf` and their number is parsed in
- * place; only the rare other lines (registration, JOIN, PING) go through `parseMessage`.
+ * The receive path is kept lean: lines carrying a bench timestamp (`~L<microseconds since
+ * epoch>`) are found with `Uint8Array.indexOf` on the raw bytes and their number is parsed
+ * in place, with no string made; only the rare other lines (registration, JOIN, PING) are
+ * decoded and go through `parseMessage`.
  * Everything is 127.0.0.1 only (the host comes from the orchestrator).
  *
  * @module
@@ -31,9 +32,12 @@ import type {
 
 const READ_BUF = 16 * 1024;
 const MARK = "~L";
+const TILDE = 0x7e;
+const MARK_L = 0x4c;
+const LF = 10;
+const CR = 13;
 const encoder = new TextEncoder();
-// Shared, non-streaming: bench traffic is ASCII; a multi-byte character split across reads
-// in some MOTD line could only turn into U+FFFD, which we never look at.
+// Lines are decoded whole (after framing on bytes), so no character is split.
 const decoder = new TextDecoder();
 
 /** Microseconds since the epoch, sub-millisecond precise and comparable across processes. */
@@ -51,7 +55,7 @@ interface Conn {
   tcp: Deno.TcpConn | null;
   registered: boolean;
   closed: boolean;
-  carry: string;
+  carry: Uint8Array | null;
   writing: boolean;
   pending: string;
   channel: string;
@@ -139,34 +143,41 @@ async function readLoop(c: Conn): Promise<void> {
 
 function onData(c: Conn, chunk: Uint8Array): void {
   const now = nowUs();
-  let text = decoder.decode(chunk);
-  if (c.carry !== "") {
-    text = c.carry + text;
-    c.carry = "";
+  let data = chunk;
+  if (c.carry !== null) {
+    data = new Uint8Array(c.carry.length + chunk.length);
+    data.set(c.carry, 0);
+    data.set(chunk, c.carry.length);
+    c.carry = null;
   }
   let start = 0;
-  let mark = text.indexOf(MARK);
   let got = 0;
+  let mark = data.indexOf(TILDE);
   for (;;) {
-    const nl = text.indexOf("\n", start);
+    const nl = data.indexOf(LF, start);
     if (nl === -1) {
-      if (start < text.length) c.carry = text.slice(start);
+      // copy: the read buffer is reused
+      if (start < data.length) c.carry = data.slice(start);
       break;
     }
+    // skip '~' that is not our mark (e.g. "~user" in a prefix)
+    while (mark !== -1 && mark < nl && data[mark + 1] !== MARK_L) {
+      mark = data.indexOf(TILDE, mark + 1);
+    }
     if (mark !== -1 && mark < nl) {
-      // a bench message: parse the digits after the mark in place
+      // a bench message: parse the digits after the mark in place, no string made
       let ts = 0;
       for (let i = mark + 2; i < nl; i++) {
-        const d = text.charCodeAt(i) - 48;
+        const d = data[i] - 48;
         if (d < 0 || d > 9) break;
         ts = ts * 10 + d;
       }
       latency.recordUs(now - ts);
       got++;
-      mark = text.indexOf(MARK, nl + 1);
+      mark = data.indexOf(TILDE, nl + 1);
     } else {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      onLine(c, text.slice(start, end));
+      const end = nl > start && data[nl - 1] === CR ? nl - 1 : nl;
+      onLine(c, decoder.decode(data.subarray(start, end)));
     }
     start = nl + 1;
   }
@@ -221,6 +232,8 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
   let registered = 0;
   let failed = 0;
   let inFlight = 0;
+  let firstRegAt = 0;
+  let lastRegAt = 0;
   let started = 0;
   const settled: Promise<void>[] = [];
 
@@ -231,7 +244,7 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
       tcp: null,
       registered: false,
       closed: false,
-      carry: "",
+      carry: null,
       writing: false,
       pending: "",
       channel: "",
@@ -261,7 +274,10 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
       c.onRegistered = null;
       if (ok) {
         registered++;
-        regLatency.recordUs(nowUs() - c.startedUs);
+        const at = nowUs();
+        regLatency.recordUs(at - c.startedUs);
+        if (firstRegAt === 0) firstRegAt = at / 1000;
+        lastRegAt = at / 1000;
       } else {
         failed++;
         close(c, false);
@@ -295,6 +311,8 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
     registered,
     failed,
     elapsedMs: performance.now() - t0,
+    firstRegAt,
+    lastRegAt,
     regLatency: regLatency.toJSON(),
     errors: [...errors],
   };
