@@ -331,6 +331,7 @@ export async function startChatServer(): Promise<TestServer | undefined> {
   let child: Deno.ChildProcess | undefined;
   let pump: Promise<void> = Promise.resolve();
   let port = 0;
+  let lastOutput = "";
   const launch = async (wantPort: number): Promise<number> => {
     const proc = new Deno.Command(Deno.execPath(), {
       args: [
@@ -365,6 +366,7 @@ export async function startChatServer(): Promise<TestServer | undefined> {
     const timer = setTimeout(() => resolvePort(0), 20000);
     const p = await got;
     clearTimeout(timer);
+    lastOutput = text;
     if (p === 0) {
       try {
         proc.kill("SIGKILL");
@@ -392,7 +394,7 @@ export async function startChatServer(): Promise<TestServer | undefined> {
   port = await launch(0);
   if (port === 0) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
-    throw new Error("server.ts did not start");
+    throw new Error("server.ts did not start:\n" + lastOutput);
   }
   return {
     port,

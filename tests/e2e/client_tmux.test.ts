@@ -1,0 +1,171 @@
+/**
+ * The full-screen client driven through tmux (send-keys, capture-pane): two clients chat,
+ * an incoming message leaves a half-typed line alone, hostile text is shown harmlessly,
+ * and a client survives its server restarting. Uses the project's server (server.ts), or
+ * ngircd when server.ts is missing. Skipped, with a message, when tmux is not installed.
+ */
+import assert from "node:assert/strict";
+import {
+  hasProgram,
+  RawPeer,
+  repoPath,
+  startChatServer,
+  startNgircd,
+  type TestServer,
+  Tmux,
+  waitFor,
+} from "../client/helpers.ts";
+import { FakeIrcServer } from "../client/fake_server.ts";
+
+const haveTmux = await hasProgram("tmux", ["-V"]);
+if (!haveTmux) console.warn("tmux is not installed: the tmux client tests are skipped");
+
+/**
+ * The project's server, or ngircd when server.ts is missing or does not start (it is being
+ * written in parallel) or when CLIENT_TEST_SERVER=ngircd.
+ */
+async function startServer(): Promise<TestServer> {
+  if (Deno.env.get("CLIENT_TEST_SERVER") !== "ngircd") {
+    try {
+      const own = await startChatServer();
+      if (own) return own;
+    } catch (e) {
+      console.warn(`server.ts failed to start, using ngircd instead: ${(e as Error).message}`);
+    }
+  }
+  const ng = await startNgircd();
+  if (!ng) throw new Error("neither server.ts nor ngircd is available");
+  return { ...ng, kind: "ngircd" };
+}
+
+function clientArgv(port: number, nick: string): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-A",
+    repoPath("client.ts"),
+    "--server",
+    `127.0.0.1:${port}`,
+    "--nick",
+    nick,
+    "--join",
+    "#lobby",
+  ];
+}
+
+const ROWS = 24;
+const INPUT = ROWS - 1;
+
+Deno.test({
+  name: "two TUI clients in tmux chat, and an incoming message leaves a half-typed line intact",
+  ignore: !haveTmux,
+  fn: async () => {
+    const server = await startServer();
+    const tmux = new Tmux();
+    try {
+      await tmux.newSession("alice", clientArgv(server.port, "alice"), 80, ROWS);
+      await tmux.waitScreen("alice", /You joined #lobby[\s\S]*\[2:#lobby\]/);
+      await tmux.newSession("bob", clientArgv(server.port, "bob"), 80, ROWS);
+      await tmux.waitScreen("bob", /You joined #lobby[\s\S]*\[2:#lobby\]/);
+      await tmux.waitScreen("alice", /bob \(\S+\) joined #lobby/);
+
+      await tmux.type("alice", "hello bob, 日本語 ok?");
+      await tmux.keys("alice", "Enter");
+      await tmux.waitScreen("bob", /<alice> hello bob, 日本語 ok\?/);
+
+      await tmux.type("bob", "half-typed rep");
+      await tmux.waitScreen("bob", /\[#lobby\] half-typed rep$/);
+      await tmux.type("alice", "are you there?");
+      await tmux.keys("alice", "Enter");
+      const screen = await tmux.waitScreen("bob", /<alice> are you there\?/);
+      assert.equal(screen[INPUT], "[#lobby] half-typed rep");
+      // the message landed in the message area, above the status bar
+      const at = screen.findIndex((l) => l.includes("<alice> are you there?"));
+      assert.ok(at > 0 && at < INPUT - 1, `row ${at}`);
+      assert.match(screen[INPUT - 1], /^\[\d\d:\d\d\] \[bob\] \[2:#lobby\]/);
+
+      await tmux.type("bob", "ly");
+      await tmux.keys("bob", "Enter");
+      await tmux.waitScreen("alice", /<bob> half-typed reply/);
+      const after = await tmux.waitScreen("bob", /<bob> half-typed reply/);
+      assert.equal(after[INPUT], "[#lobby]");
+    } finally {
+      await tmux.kill();
+      await server.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "a TUI client in tmux shows a nick with an escape sequence harmlessly",
+  ignore: !haveTmux,
+  fn: async () => {
+    // real servers refuse such nicks, so a hostile server sends them
+    const fake = FakeIrcServer.start();
+    const tmux = new Tmux();
+    try {
+      await tmux.newSession("c", clientArgv(fake.port, "carol"), 80, ROWS);
+      await tmux.waitScreen("c", /You joined #lobby/);
+      const conn = await fake.waitForConn(1);
+      const before = await tmux.run("display-message", "-p", "-t", "c", "#{pane_title}");
+      conn.send(
+        ":ev\x1b[2J\x1b[31mil!x@h PRIVMSG #lobby :\x1b]0;pwned\x07title \x1b[1;1Hmoved \x9b2J end",
+      );
+      const screen = await tmux.waitScreen("c", /end/);
+      const line = screen.find((l) => l.includes("end"))!;
+      assert.match(
+        line,
+        /<ev\^\[\[2J\^\[\[31mil> \^\[\]0;pwned\^Gtitle \^\[\[1;1Hmoved \uFFFD2J end/,
+      );
+      // nothing was cleared or moved: the topic bar and earlier lines are still there
+      assert.match(screen[0], /^#lobby/);
+      assert.ok(screen.some((l) => /You joined #lobby/.test(l)));
+      assert.match(screen[INPUT], /^\[#lobby\]/);
+      const title = await tmux.run("display-message", "-p", "-t", "c", "#{pane_title}");
+      assert.equal(title, before);
+      assert.ok(!title.includes("pwned"));
+    } finally {
+      await tmux.kill();
+      await fake.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a TUI client in tmux survives the server restarting, rejoins, and keeps the typed line",
+  ignore: !haveTmux,
+  fn: async () => {
+    const server = await startServer();
+    const tmux = new Tmux();
+    let peer: RawPeer | undefined;
+    try {
+      await tmux.newSession("d", clientArgv(server.port, "dave"), 80, ROWS);
+      await tmux.waitScreen("d", /You joined #lobby[\s\S]*\[lag/);
+      await server.stop();
+      await tmux.waitScreen("d", /Disconnected from the server/);
+      await tmux.type("d", "typed while down");
+      await tmux.waitScreen("d", /\[#lobby\] typed while down$/);
+      await server.restart();
+      const screen = await tmux.waitScreen(
+        "d",
+        /Disconnected from the server[\s\S]*You joined #lobby/,
+        30000,
+      );
+      assert.equal(screen[INPUT], "[#lobby] typed while down");
+      peer = await RawPeer.connect(server.port);
+      await peer.register("watcher");
+      peer.send("JOIN #lobby");
+      await peer.waitFor(/ 366 watcher #lobby /);
+      await waitFor(
+        "dave to be listed on #lobby",
+        () => peer!.lines.some((l) => / 353 watcher . #lobby :.*\bdave\b/.test(l)),
+      );
+      await tmux.keys("d", "Enter");
+      await peer.waitFor(/^(@\S+ )?:dave!\S+ PRIVMSG #lobby :typed while down$/);
+    } finally {
+      await peer?.close();
+      await tmux.kill();
+      await server.dispose();
+    }
+  },
+});
