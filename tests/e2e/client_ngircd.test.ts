@@ -101,6 +101,7 @@ Deno.test({
       await client.write("/me waves\nlast line\n");
       await client.closeInput();
       assert.equal(await client.done(), 0, client.stderr());
+      // deno-lint-ignore no-control-regex
       await alice.waitFor(/^:bob!\S+ PRIVMSG #test :\x01ACTION waves\x01$/);
       await alice.waitFor(/^:bob!\S+ PRIVMSG #test :last line$/);
       await alice.waitFor(/^:bob!\S+ QUIT /);
