@@ -8,12 +8,36 @@ import { parseArgs } from "node:util";
 import type { ServerTarget } from "./connection.ts";
 import { isValidNick } from "../protocol/validate.ts";
 
-/** The default server when none is given. */
+/**
+ * The default server when none is given.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_SERVER, parseServer } from "./args.ts";
+ * parseServer(DEFAULT_SERVER).port; // 6667
+ * ```
+ */
 export const DEFAULT_SERVER = "localhost:6667";
-/** The default channel list when none is given. */
+/**
+ * The default channel list when none is given.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CHANNELS } from "./args.ts";
+ * DEFAULT_CHANNELS; // ["#lobby"]
+ * ```
+ */
 export const DEFAULT_CHANNELS = ["#lobby"];
 
-/** What the command line asked for. */
+/**
+ * What the command line asked for.
+ *
+ * @example
+ * ```ts
+ * import { type ClientArgs, parseClientArgs } from "./args.ts";
+ * const a: ClientArgs = parseClientArgs(["--nick", "ann"]);
+ * ```
+ */
 export interface ClientArgs {
   /** The server, parsed. */
   target: ServerTarget;
@@ -31,7 +55,15 @@ export interface ClientArgs {
   line: boolean;
 }
 
-/** The `--help` text. */
+/**
+ * The `--help` text.
+ *
+ * @example
+ * ```ts
+ * import { HELP_TEXT } from "./args.ts";
+ * console.log(HELP_TEXT);
+ * ```
+ */
 export const HELP_TEXT = `chat-client: a terminal chat client for deno-chat and any IRC server
 
 Usage: chat-client [options]

@@ -8,7 +8,15 @@
 import { type IrcMessage, message } from "../protocol/message.ts";
 import { isChannelName } from "../protocol/validate.ts";
 
-/** What an input line asks for. */
+/**
+ * What an input line asks for.
+ *
+ * @example
+ * ```ts
+ * import type { Action } from "./commands.ts";
+ * const a: Action = { kind: "say", target: "#lobby", text: "hello" };
+ * ```
+ */
 export type Action =
   | { kind: "say"; target: string; text: string }
   | { kind: "action"; target: string; text: string }
@@ -26,7 +34,15 @@ export type Action =
   | { kind: "none" }
   | { kind: "error"; text: string };
 
-/** One command: its usage line and a one-line description. */
+/**
+ * One command: its usage line and a one-line description.
+ *
+ * @example
+ * ```ts
+ * import type { CommandHelp } from "./commands.ts";
+ * const h: CommandHelp = { usage: "/clear", text: "clear this window" };
+ * ```
+ */
 export interface CommandHelp {
   /** The usage, e.g. "/join #channel[,#other] [key]". */
   usage: string;
@@ -34,7 +50,15 @@ export interface CommandHelp {
   text: string;
 }
 
-/** Every command with its help, in the order /help lists them. */
+/**
+ * Every command with its help, in the order /help lists them.
+ *
+ * @example
+ * ```ts
+ * import { COMMANDS } from "./commands.ts";
+ * COMMANDS.join.usage; // "/join #channel[,#other] [key]"
+ * ```
+ */
 export const COMMANDS: Record<string, CommandHelp> = {
   join: { usage: "/join #channel[,#other] [key]", text: "join channels" },
   part: { usage: "/part [#channel] [reason]", text: "leave a channel (default: this one)" },
@@ -73,7 +97,16 @@ const ALIASES: Record<string, string> = {
   wc: "close",
 };
 
-/** The context an input line is read in. */
+/**
+ * The context an input line is read in.
+ *
+ * @example
+ * ```ts
+ * import { type CommandContext, parseInput } from "./commands.ts";
+ * const ctx: CommandContext = { target: "#lobby" };
+ * parseInput("/me waves", ctx);
+ * ```
+ */
 export interface CommandContext {
   /** The current window's target: a channel, a nick, or undefined for the status window. */
   target?: string;

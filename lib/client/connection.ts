@@ -8,7 +8,15 @@
 
 import { LineFramer } from "../protocol/framer.ts";
 
-/** Where to connect. */
+/**
+ * Where to connect.
+ *
+ * @example
+ * ```ts
+ * import type { ServerTarget } from "./connection.ts";
+ * const t: ServerTarget = { host: "localhost", port: 6667, tls: false };
+ * ```
+ */
 export interface ServerTarget {
   /** Host name or IP address (IPv6 without brackets). */
   host: string;
@@ -18,7 +26,18 @@ export interface ServerTarget {
   tls: boolean;
 }
 
-/** A line-oriented connection to an IRC server. */
+/**
+ * A line-oriented connection to an IRC server.
+ *
+ * @example
+ * ```ts
+ * import { type Connection, dial } from "./connection.ts";
+ * async function hello(c: Connection) {
+ *   await c.write("PING :x");
+ *   for await (const line of c.lines()) return line;
+ * }
+ * ```
+ */
 export interface Connection {
   /** The lines received, without CR/LF, until the peer closes or {@link close} is called. */
   lines(): AsyncIterable<string>;
@@ -28,7 +47,15 @@ export interface Connection {
   close(): void;
 }
 
-/** Opens a {@link Connection} to a target. */
+/**
+ * Opens a {@link Connection} to a target.
+ *
+ * @example
+ * ```ts
+ * import { type Dialer, dial } from "./connection.ts";
+ * const dialer: Dialer = (t) => dial(t);
+ * ```
+ */
 export type Dialer = (target: ServerTarget) => Promise<Connection>;
 
 /** Generous limits for lines from servers: some send more than 512 bytes of body. */
@@ -41,7 +68,8 @@ const CLIENT_LIMITS = { maxBody: 16384, maxTags: 8191 };
  * ```ts
  * import { StreamConnection } from "./connection.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
- * const conn = new StreamConnection(await Deno.connect(listener.addr as Deno.NetAddr));
+ * const { port } = listener.addr as Deno.NetAddr;
+ * const conn = new StreamConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
  * conn.close();
  * listener.close();
  * ```

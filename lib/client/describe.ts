@@ -8,7 +8,15 @@
 import type { IrcMessage } from "../protocol/message.ts";
 import * as N from "../protocol/numerics.ts";
 
-/** A numeric reply as a sentence. */
+/**
+ * A numeric reply as a sentence.
+ *
+ * @example
+ * ```ts
+ * import type { Described } from "./describe.ts";
+ * const d: Described = { kind: "error", text: "You are not on #a.", channel: "#a" };
+ * ```
+ */
 export interface Described {
   /** "error" for failures, "info" for everything else. */
   kind: "info" | "error";

@@ -6,12 +6,36 @@
  * @module
  */
 
-/** The name of the server (status) window. */
+/**
+ * The name of the server (status) window.
+ *
+ * @example
+ * ```ts
+ * import { STATUS_WINDOW } from "./events.ts";
+ * const line = { time: new Date(), window: STATUS_WINDOW, kind: "info", text: "hi" };
+ * ```
+ */
 export const STATUS_WINDOW = "*status*";
-/** A pseudo window meaning "whichever window the user is looking at". */
+/**
+ * A pseudo window meaning "whichever window the user is looking at".
+ *
+ * @example
+ * ```ts
+ * import { ACTIVE_WINDOW } from "./events.ts";
+ * const line = { time: new Date(), window: ACTIVE_WINDOW, kind: "error", text: "oops" };
+ * ```
+ */
 export const ACTIVE_WINDOW = "";
 
-/** The kind of a line, which decides how it is drawn. */
+/**
+ * The kind of a line, which decides how it is drawn.
+ *
+ * @example
+ * ```ts
+ * import type { LineKind } from "./events.ts";
+ * const kind: LineKind = "join";
+ * ```
+ */
 export type LineKind =
   | "message"
   | "action"
@@ -26,7 +50,15 @@ export type LineKind =
   | "info"
   | "error";
 
-/** One line for a window. Text is raw network text: the UI must sanitise it. */
+/**
+ * One line for a window. Text is raw network text: the UI must sanitise it.
+ *
+ * @example
+ * ```ts
+ * import type { ChatLine } from "./events.ts";
+ * const line: ChatLine = { time: new Date(), window: "#a", kind: "message", nick: "al", text: "hi" };
+ * ```
+ */
 export interface ChatLine {
   /** When it happened (server-time when the server sent it). */
   time: Date;
@@ -46,7 +78,15 @@ export interface ChatLine {
   duplicate?: boolean;
 }
 
-/** An event from the client to the UI. */
+/**
+ * An event from the client to the UI.
+ *
+ * @example
+ * ```ts
+ * import type { ClientEvent } from "./events.ts";
+ * const e: ClientEvent = { type: "open", window: "#a", focus: true };
+ * ```
+ */
 export type ClientEvent =
   | { type: "line"; line: ChatLine }
   | { type: "open"; window: string; focus: boolean }

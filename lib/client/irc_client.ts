@@ -22,10 +22,30 @@ import {
 } from "./events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 
-/** Capabilities the client asks for when the server offers them. */
+/**
+ * Capabilities the client asks for when the server offers them.
+ *
+ * @example
+ * ```ts
+ * import { WANTED_CAPS } from "./irc_client.ts";
+ * WANTED_CAPS.includes("server-time"); // true
+ * ```
+ */
 export const WANTED_CAPS = ["server-time", "echo-message", "multi-prefix", "away-notify"];
 
-/** Options of {@link IrcClient}. */
+/**
+ * Options of {@link IrcClient}.
+ *
+ * @example
+ * ```ts
+ * import type { IrcClientOptions } from "./irc_client.ts";
+ * const o: IrcClientOptions = {
+ *   target: { host: "localhost", port: 6667, tls: false },
+ *   nick: "ann",
+ *   channels: ["#lobby"],
+ * };
+ * ```
+ */
 export interface IrcClientOptions {
   /** The server. */
   target: ServerTarget;
@@ -55,10 +75,26 @@ export interface IrcClientOptions {
   idleTimeoutMs?: number;
 }
 
-/** Connection state shown in the status line. */
+/**
+ * Connection state shown in the status line.
+ *
+ * @example
+ * ```ts
+ * import type { ConnState } from "./irc_client.ts";
+ * const s: ConnState = "connected";
+ * ```
+ */
 export type ConnState = "connecting" | "registering" | "connected" | "waiting" | "closed";
 
-/** A member of a channel. */
+/**
+ * A member of a channel.
+ *
+ * @example
+ * ```ts
+ * import type { Member } from "./irc_client.ts";
+ * const m: Member = { nick: "ann", prefixes: "@" };
+ * ```
+ */
 export interface Member {
   /** Nick as the server spells it. */
   nick: string;
@@ -66,7 +102,15 @@ export interface Member {
   prefixes: string;
 }
 
-/** What the client knows about a channel it is on. */
+/**
+ * What the client knows about a channel it is on.
+ *
+ * @example
+ * ```ts
+ * import type { ChannelState } from "./irc_client.ts";
+ * const c: ChannelState = { name: "#a", topic: "", members: new Map() };
+ * ```
+ */
 export interface ChannelState {
   /** The name as the server spells it. */
   name: string;

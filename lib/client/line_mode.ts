@@ -13,7 +13,15 @@ import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
 import { formatPlain } from "./format.ts";
 import type { IrcClient } from "./irc_client.ts";
 
-/** Options of {@link runLineMode}. */
+/**
+ * Options of {@link runLineMode}.
+ *
+ * @example
+ * ```ts
+ * import type { LineModeOptions } from "./line_mode.ts";
+ * const print: LineModeOptions["print"] = (line) => console.log(line);
+ * ```
+ */
 export interface LineModeOptions {
   /** The client, not yet started. */
   client: IrcClient;

@@ -22,7 +22,15 @@ import {
 import { RESTORE_SEQUENCE, Screen } from "./screen.ts";
 import { type Window, WindowList } from "./windows.ts";
 
-/** The terminal as the app needs it; the real one and test doubles implement it. */
+/**
+ * The terminal as the app needs it; the real one and test doubles implement it.
+ *
+ * @example
+ * ```ts
+ * import type { TerminalIO } from "./app.ts";
+ * const term: TerminalIO = { write: () => {}, size: () => ({ cols: 80, rows: 24 }) };
+ * ```
+ */
 export interface TerminalIO {
   /** Writes escape sequences and text. */
   write(s: string): void;
@@ -30,7 +38,15 @@ export interface TerminalIO {
   size(): { cols: number; rows: number };
 }
 
-/** Options of {@link TuiApp}. */
+/**
+ * Options of {@link TuiApp}.
+ *
+ * @example
+ * ```ts
+ * import type { TuiOptions } from "./app.ts";
+ * const now: TuiOptions["now"] = () => new Date(2024, 0, 1);
+ * ```
+ */
 export interface TuiOptions {
   /** The client (not yet started). */
   client: IrcClient;
@@ -520,7 +536,15 @@ export class TuiApp {
   }
 }
 
-/** Options of {@link runTui}. */
+/**
+ * Options of {@link runTui}.
+ *
+ * @example
+ * ```ts
+ * import type { RunTuiOptions } from "./app.ts";
+ * const window: RunTuiOptions["initialWindow"] = "#lobby";
+ * ```
+ */
 export interface RunTuiOptions {
   /** The client, not yet started. */
   client: IrcClient;

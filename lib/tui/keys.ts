@@ -6,7 +6,15 @@
  * @module
  */
 
-/** Named keys. */
+/**
+ * Named keys.
+ *
+ * @example
+ * ```ts
+ * import type { KeyName } from "./keys.ts";
+ * const k: KeyName = "pageup";
+ * ```
+ */
 export type KeyName =
   | "enter"
   | "tab"
@@ -24,7 +32,16 @@ export type KeyName =
   | "pagedown"
   | "escape";
 
-/** One decoded input event. */
+/**
+ * One decoded input event.
+ *
+ * @example
+ * ```ts
+ * import { type Key, KeyDecoder } from "./keys.ts";
+ * const keys: Key[] = new KeyDecoder().feed("\x1b[A");
+ * // [{ type: "key", name: "up" }]
+ * ```
+ */
 export type Key =
   | { type: "text"; text: string }
   | { type: "paste"; text: string }

@@ -8,7 +8,18 @@
 
 import { graphemes, textWidth } from "./width.ts";
 
-/** Supplies completion candidates for the word before the cursor. */
+/**
+ * Supplies completion candidates for the word before the cursor.
+ *
+ * @example
+ * ```ts
+ * import { type CompletionSource, LineEditor } from "./line_editor.ts";
+ * const nicks: CompletionSource = () => ["alice", "bob"];
+ * const ed = new LineEditor();
+ * ed.insert("al");
+ * ed.complete(nicks); // ed.text === "alice: "
+ * ```
+ */
 export type CompletionSource = (word: string, atLineStart: boolean) => string[];
 
 interface CompletionState {
@@ -18,7 +29,15 @@ interface CompletionState {
   insertedLen: number;
 }
 
-/** What the input line shows: the visible text and where the cursor is in it. */
+/**
+ * What the input line shows: the visible text and where the cursor is in it.
+ *
+ * @example
+ * ```ts
+ * import { type EditorView, LineEditor } from "./line_editor.ts";
+ * const v: EditorView = new LineEditor().view(40); // { text: "", cursorCol: 0 }
+ * ```
+ */
 export interface EditorView {
   /** The visible slice of the line. */
   text: string;

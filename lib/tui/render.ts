@@ -31,7 +31,15 @@ export function nickColour(nick: string): string {
   return NICK_COLOURS[h % NICK_COLOURS.length];
 }
 
-/** A line ready for wrapping: its spans and the hanging indent of its continuation rows. */
+/**
+ * A line ready for wrapping: its spans and the hanging indent of its continuation rows.
+ *
+ * @example
+ * ```ts
+ * import { renderLine, type RenderedLine } from "./render.ts";
+ * const r: RenderedLine = renderLine({ time: new Date(), window: "#a", kind: "info", text: "x" });
+ * ```
+ */
 export interface RenderedLine {
   /** The styled text. */
   spans: Span[];
@@ -96,7 +104,16 @@ export function renderLine(line: ChatLine): RenderedLine {
   }
 }
 
-/** What the status bar shows. */
+/**
+ * What the status bar shows.
+ *
+ * @example
+ * ```ts
+ * import type { StatusInfo } from "./render.ts";
+ * const s: StatusInfo = { now: new Date(), nick: "ann", server: "h:1", state: "connected",
+ *   windowNumber: 1, windowName: "#a", activity: [], scrolled: false };
+ * ```
+ */
 export interface StatusInfo {
   /** The time now. */
   now: Date;

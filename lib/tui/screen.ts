@@ -21,7 +21,15 @@ import type { RenderedLine } from "./render.ts";
 const ESC = "\x1b";
 const CSI = ESC + "[";
 
-/** Escape sequences that put the terminal back as it was (used on every exit path). */
+/**
+ * Escape sequences that put the terminal back as it was (used on every exit path).
+ *
+ * @example
+ * ```ts
+ * import { RESTORE_SEQUENCE } from "./screen.ts";
+ * Deno.stdout.writeSync(new TextEncoder().encode(RESTORE_SEQUENCE));
+ * ```
+ */
 export const RESTORE_SEQUENCE = `${CSI}r${CSI}0m${CSI}?2004l${CSI}?25h${CSI}?1049l`;
 
 /** Moves the cursor to row `r`, column `c` (1-based). */

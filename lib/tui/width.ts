@@ -74,7 +74,16 @@ export function padToWidth(text: string, width: number): string {
   return t + " ".repeat(Math.max(0, width - stringWidth(t)));
 }
 
-/** A run of text with one SGR style (e.g. "1;31"); the empty style is the default one. */
+/**
+ * A run of text with one SGR style (e.g. "1;31"); the empty style is the default one.
+ *
+ * @example
+ * ```ts
+ * import { type Span, spansToAnsi } from "./width.ts";
+ * const s: Span = { text: "alice", style: "1;31" };
+ * spansToAnsi([s]);
+ * ```
+ */
 export interface Span {
   /** The text (sanitised, no control characters). */
   text: string;

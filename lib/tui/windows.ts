@@ -9,7 +9,16 @@ import { casefold } from "../protocol/casemap.ts";
 import type { ChatLine } from "../client/events.ts";
 import { isQuietKind, STATUS_WINDOW } from "../client/events.ts";
 
-/** One window. */
+/**
+ * One window.
+ *
+ * @example
+ * ```ts
+ * import { WindowList } from "./windows.ts";
+ * const w = new WindowList().open("#a", "channel", true);
+ * w.unread; // 0
+ * ```
+ */
 export interface Window {
   /** Display name: a channel, a nick, or the status window's name. */
   name: string;

@@ -10,7 +10,17 @@ import { LineFramer } from "../../lib/protocol/framer.ts";
 import { parseMessage } from "../../lib/protocol/message.ts";
 import { waitFor } from "./helpers.ts";
 
-/** One client connection seen by the fake server. */
+/**
+ * One client connection seen by the fake server.
+ *
+ * @example
+ * ```ts
+ * import { FakeIrcServer } from "./fake_server.ts";
+ * const srv = FakeIrcServer.start();
+ * // const conn = await srv.waitForConn(1); conn.send(":bob!b@h PRIVMSG #a :hi");
+ * await srv.close();
+ * ```
+ */
 export interface FakeConn {
   /** Lines received from the client. */
   received: string[];
@@ -24,7 +34,16 @@ export interface FakeConn {
   close(): void;
 }
 
-/** Options of {@link FakeIrcServer.start}. */
+/**
+ * Options of {@link FakeIrcServer.start}.
+ *
+ * @example
+ * ```ts
+ * import { FakeIrcServer, type FakeOptions } from "./fake_server.ts";
+ * const opts: FakeOptions = { taken: ["ann"] };
+ * await FakeIrcServer.start(opts).close();
+ * ```
+ */
 export interface FakeOptions {
   /** Capabilities offered in CAP LS (default: server-time echo-message multi-prefix). */
   caps?: string[];

@@ -52,7 +52,15 @@ export function freePort(): number {
   return port;
 }
 
-/** Whether a program can be started. */
+/**
+ * Whether a program can be started.
+ *
+ * @example
+ * ```ts
+ * import { hasProgram } from "./helpers.ts";
+ * const haveTmux = await hasProgram("tmux", ["-V"]);
+ * ```
+ */
 export async function hasProgram(name: string, args: string[] = ["--version"]): Promise<boolean> {
   try {
     const out = await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
@@ -62,7 +70,16 @@ export async function hasProgram(name: string, args: string[] = ["--version"]): 
   }
 }
 
-/** A running ngircd. */
+/**
+ * A running ngircd.
+ *
+ * @example
+ * ```ts
+ * import { type Ngircd, startNgircd } from "./helpers.ts";
+ * const s: Ngircd | undefined = await startNgircd();
+ * await s?.dispose();
+ * ```
+ */
 export interface Ngircd {
   /** Its port on 127.0.0.1. */
   port: number;
@@ -289,7 +306,16 @@ export class RawPeer {
   }
 }
 
-/** A server under test that can be restarted on the same port. */
+/**
+ * A server under test that can be restarted on the same port.
+ *
+ * @example
+ * ```ts
+ * import { startChatServer, type TestServer } from "./helpers.ts";
+ * const s: TestServer | undefined = await startChatServer();
+ * await s?.dispose();
+ * ```
+ */
 export interface TestServer {
   /** Its port on 127.0.0.1. */
   port: number;
@@ -305,7 +331,15 @@ export interface TestServer {
 
 const ROOT = new URL("../../", import.meta.url);
 
-/** The path of a file in the repository. */
+/**
+ * The path of a file in the repository.
+ *
+ * @example
+ * ```ts
+ * import { repoPath } from "./helpers.ts";
+ * repoPath("client.ts"); // "/.../client.ts"
+ * ```
+ */
 export function repoPath(rel: string): string {
   return new URL(rel, ROOT).pathname;
 }
