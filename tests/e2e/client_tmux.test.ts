@@ -169,3 +169,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a TUI client started without options asks for server and nick, then redraws on resize",
+  ignore: !haveTmux,
+  fn: async () => {
+    const fake = FakeIrcServer.start();
+    const tmux = new Tmux();
+    try {
+      await tmux.newSession("e", [Deno.execPath(), "run", "-A", repoPath("client.ts")], 80, ROWS);
+      await tmux.waitScreen("e", /Server \[localhost:6667\]:/);
+      await tmux.type("e", `127.0.0.1:${fake.port}`);
+      await tmux.keys("e", "Enter");
+      await tmux.waitScreen("e", /Nickname \[\S+\]:/);
+      await tmux.type("e", "erin");
+      await tmux.keys("e", "Enter");
+      await tmux.waitScreen("e", /You joined #lobby[\s\S]*\[erin\] \[2:#lobby\]/);
+      const conn = await fake.waitForConn(1);
+      assert.equal(conn.nick, "erin");
+      await tmux.type("e", "draft");
+      await tmux.run("resize-window", "-t", "e", "-x", "60", "-y", "16");
+      const screen = await tmux.waitScreen("e", /^\[#lobby\] draft$/m);
+      assert.equal(screen.length, 16);
+      assert.equal(screen[15], "[#lobby] draft");
+      assert.match(screen[14], /^\[\d\d:\d\d\] \[erin\] \[2:#lobby\]/);
+      assert.match(screen[0], /^#lobby/);
+    } finally {
+      await tmux.kill();
+      await fake.close();
+    }
+  },
+});
