@@ -16,7 +16,9 @@ import {
   buildErgo,
   ensureDebian,
   loadOurLimitNames,
+  ourServerPath,
   type RunningServer,
+  setOurRoot,
   startErgo,
   startInspircd,
   startNgircd,
@@ -46,6 +48,7 @@ export interface BenchOptions {
   joinRate: number;
   pad: number;
   cpuProf: boolean;
+  serverRoot: string;
   outDir: string;
   verbose: boolean;
 }
@@ -77,6 +80,7 @@ Generator:
 
 Output:
   --cpu-prof              run our server under --cpu-prof (profile kept in bench/results/prof/)
+  --server-root DIR       run "ours" from another checkout (DIR/server.ts), e.g. for before/after
   --out DIR               results dir (default bench/results)
   --quiet                 no progress lines
 `;
@@ -112,6 +116,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
     joinRate: 1000,
     pad: 32,
     cpuProf: false,
+    serverRoot: "",
     outDir: new URL("./results/", import.meta.url).pathname,
     verbose: true,
   };
@@ -202,6 +207,9 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
       case "--cpu-prof":
         o.cpuProf = true;
         break;
+      case "--server-root":
+        o.serverRoot = val();
+        break;
       case "--out":
         o.outDir = val().replace(/\/?$/, "/");
         break;
@@ -225,6 +233,15 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
     if (!set.has("--duration")) o.durationS = 3;
   }
   return o;
+}
+
+/** The 1-minute load average (other work on the machine makes figures noisy). */
+function loadAvg(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return 0;
+  }
 }
 
 /** Reads the soft limit on open files of this process. */
@@ -252,6 +269,7 @@ async function hostInfo(): Promise<Record<string, string | number>> {
     stderr: "null",
   }).output().then((r) => new TextDecoder().decode(r.stdout).trim()).catch(() => "?");
   return {
+    loadAvg: loadAvg(),
     cpus: navigator.hardwareConcurrency,
     cpu,
     kernel: Deno.osRelease(),
@@ -274,7 +292,8 @@ async function prepareTargets(
   for (const t of o.targets) {
     if (t === "ours") {
       try {
-        await Deno.stat(new URL("../server.ts", import.meta.url));
+        if (o.serverRoot) setOurRoot(o.serverRoot);
+        await Deno.stat(ourServerPath());
         await loadOurLimitNames();
         ok.push(t);
       } catch {
@@ -353,6 +372,10 @@ async function main(): Promise<number> {
   const o = parsed;
   const t0 = Date.now();
   const limit = openFilesLimit();
+  const load0 = loadAvg();
+  if (load0 > 0.5) {
+    console.error(`bench: load average is ${load0} before starting; figures will be noisy`);
+  }
   const biggest = Math.max(
     o.scenarios.includes("idle") ? Math.max(...o.idleN) : 0,
     o.scenarios.includes("fanout") ? o.fanoutMembers : 0,
@@ -407,7 +430,7 @@ async function main(): Promise<number> {
   const json = {
     date: new Date().toISOString(),
     seconds: Math.round((Date.now() - t0) / 1000),
-    host: info,
+    host: { ...info, loadAvgAtStart: load0 },
     options: o,
     skipped,
     results: all,

@@ -119,6 +119,8 @@ export interface StatsResult {
   sent: number;
   expected: number;
   received: number;
+  /** Socket reads that returned data (how finely the server's writes arrive). */
+  reads: number;
   latency: HistogramJson;
   open: number;
   /** Connections the server closed (or that failed) since the last reset. */

@@ -65,6 +65,7 @@ export function metrics(all: TargetResults[]): Metric[] {
         put(s, "dropped", "msgs", "lower", t, p.dropped);
         put(s, "server CPU", "%", "lower", t, p.serverCpuPct);
         put(s, "generator CPU", "%", "none", t, p.genCpuPct);
+        put(s, "lines per read", "", "none", t, p.linesPerRead);
         put(s, "generator lag max", "ms", "none", t, p.genLagMaxMs);
       }
     }

@@ -61,6 +61,8 @@ export interface RatePoint {
   expected: number;
   received: number;
   dropped: number;
+  /** Receipts per socket read in the generator (1 = the server wrote every line apart). */
+  linesPerRead: number;
   /** Receipts per second over the send window plus drain. */
   deliveredPerSec: number;
   p50Ms: number;
@@ -184,6 +186,7 @@ async function stats(pool: WorkerPool, reset: boolean) {
     sent: sum(rs.map((r) => r.sent)),
     expected: sum(rs.map((r) => r.expected)),
     received: sum(rs.map((r) => r.received)),
+    reads: sum(rs.map((r) => r.reads)),
     closedByPeer: sum(rs.map((r) => r.closedByPeer)),
     open: sum(rs.map((r) => r.open)),
     latency,
@@ -246,6 +249,7 @@ async function measureRate(
     expected: s.expected,
     received: s.received,
     dropped: Math.max(0, s.expected - s.received),
+    linesPerRead: round(s.received / Math.max(1, s.reads)),
     deliveredPerSec: Math.round(s.received / windowS),
     p50Ms: round(s.latency.percentileMs(50)),
     p99Ms: round(s.latency.percentileMs(99)),

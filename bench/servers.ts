@@ -36,7 +36,19 @@ export interface StartOptions {
 }
 
 const HOST = "127.0.0.1";
-const repoRoot = new URL("../", import.meta.url).pathname;
+let ourLimitNames: Set<string> | null = null;
+let ourRoot = new URL("../", import.meta.url).pathname;
+
+/** Points the bench at another checkout of our server (a dir holding server.ts). */
+export function setOurRoot(dir: string): void {
+  ourRoot = dir.endsWith("/") ? dir : dir + "/";
+  ourLimitNames = null;
+}
+
+/** The server.ts the bench runs as "ours". */
+export function ourServerPath(): string {
+  return `${ourRoot}server.ts`;
+}
 
 /** A free TCP port on 127.0.0.1 (asks the kernel for one, then releases it). */
 export function freePort(): number {
@@ -208,7 +220,7 @@ export async function startOurs(opts: StartOptions): Promise<RunningServer> {
     "run",
     "-A",
     ...(opts.denoFlags ?? []),
-    `${repoRoot}server.ts`,
+    ourServerPath(),
     "--host",
     HOST,
     "--port",
@@ -228,15 +240,13 @@ export function ourLimitFlags(maxClients: number): string[] {
   return ourLimits(maxClients).flatMap((l) => ["--limit", l]);
 }
 
-let ourLimitNames: Set<string> | null = null;
-
 /** Reads the limit names our server's `--help` documents (cached). */
 export async function loadOurLimitNames(): Promise<Set<string>> {
   if (ourLimitNames) return ourLimitNames;
   ourLimitNames = new Set();
   try {
     const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${repoRoot}server.ts`, "--help"],
+      args: ["run", "-A", ourServerPath(), "--help"],
       stdout: "piped",
       stderr: "piped",
     }).output();

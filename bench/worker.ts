@@ -68,6 +68,7 @@ interface Conn {
 
 const conns: Conn[] = [];
 let received = 0;
+let reads = 0;
 let sent = 0;
 let expected = 0;
 let closedByPeer = 0;
@@ -143,6 +144,7 @@ async function readLoop(c: Conn): Promise<void> {
 
 function onData(c: Conn, chunk: Uint8Array): void {
   const now = nowUs();
+  reads++;
   let data = chunk;
   if (c.carry !== null) {
     data = new Uint8Array(c.carry.length + chunk.length);
@@ -392,6 +394,7 @@ function stats(cmd: StatsCommand): StatsResult {
     sent,
     expected,
     received,
+    reads,
     latency: latency.toJSON(),
     open: conns.filter((c) => !c.closed).length,
     closedByPeer,
@@ -401,6 +404,7 @@ function stats(cmd: StatsCommand): StatsResult {
     sent = 0;
     expected = 0;
     received = 0;
+    reads = 0;
     closedByPeer = 0;
     latency.reset();
     errors.clear();
