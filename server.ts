@@ -7,6 +7,13 @@
 
 import { lanAddresses, parseServerArgs } from "./lib/server/cli.ts";
 import { ChatServer } from "./lib/server/server.ts";
+import { ensureAdmin } from "./lib/server/accounts.ts";
+import { parseCredentials } from "./lib/server/cli.ts";
+import { MemoryStore } from "./lib/store/memory.ts";
+import { SqliteStore, StoreOpenError } from "./lib/store/sqlite.ts";
+import type { ChatStore } from "./lib/store/store.ts";
+import { join } from "node:path";
+import { startWeb, type WebServer } from "./lib/web/server.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -38,7 +45,35 @@ async function main(): Promise<void> {
     fail(`cannot create the data folder '${config.dataDir}': ${(err as Error).message}`);
   }
 
-  const server = new ChatServer(config);
+  // operator credentials kept in the data folder, one NAME:PASSWORD per line
+  const opersFile = join(config.dataDir, "opers.txt");
+  try {
+    const text = await Deno.readTextFile(opersFile);
+    for (const [i, raw] of text.split(/\r?\n/).entries()) {
+      const line = raw.trim();
+      if (line === "" || line.startsWith("#")) continue;
+      const cred = parseCredentials(line);
+      if (!cred) fail(`${opersFile} line ${i + 1}: expected NAME:PASSWORD`);
+      if (!config.opers.has(cred.name)) config.opers.set(cred.name, cred.password);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      fail(`cannot read ${opersFile}: ${(err as Error).message}`);
+    }
+  }
+
+  let store: ChatStore;
+  try {
+    store = config.storeKind === "memory"
+      ? new MemoryStore()
+      : SqliteStore.open(join(config.dataDir, "chat.db"));
+  } catch (err) {
+    if (err instanceof StoreOpenError) fail(err.message);
+    throw err;
+  }
+
+  const server = new ChatServer(config, store);
+  const adminNote = await ensureAdmin(server);
   try {
     await server.start();
   } catch (err) {
@@ -52,11 +87,39 @@ async function main(): Promise<void> {
   }
 
   console.log(`deno-chat server '${config.name}' listening on ${config.host}:${server.port}`);
+  console.log(
+    config.storeKind === "sqlite"
+      ? `data: ${join(config.dataDir, "chat.db")}`
+      : "data: kept in memory only (--store memory)",
+  );
+  if (adminNote) console.log(adminNote);
   for (const ip of lanAddresses(config.host)) {
     console.log(`connect with: chat-client --server ${ip}:${server.port}`);
   }
   if (config.host === "0.0.0.0" || config.host === "127.0.0.1") {
     console.log(`on this machine: chat-client --server localhost:${server.port}`);
+  }
+  let web: WebServer | undefined;
+  // a port the user asked for must be had; the default one (8080) is often taken by
+  // something else, and the chat itself works without the web app, so then only warn
+  const httpPortGiven = Deno.args.some((a) => a === "--http-port" || a.startsWith("--http-port="));
+  if (config.httpPort !== 0) {
+    try {
+      web = await startWeb(server, { hostname: config.host, port: config.httpPort });
+    } catch (err) {
+      const why = err instanceof Deno.errors.AddrInUse
+        ? `port ${config.httpPort} is already in use`
+        : (err as Error).message;
+      if (httpPortGiven) fail(`web chat: ${why}`);
+      console.error(`chat-server: web chat is off: ${why} (choose another with --http-port)`);
+    }
+  }
+  if (web) {
+    console.log(`web chat listening on ${config.host}:${web.port}`);
+    for (const ip of lanAddresses(config.host)) console.log(`web chat: http://${ip}:${web.port}/`);
+    if (config.host === "0.0.0.0" || config.host === "127.0.0.1") {
+      console.log(`web chat on this machine: http://localhost:${web.port}/`);
+    }
   }
 
   let stopping = false;
@@ -65,6 +128,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log("shutting down...");
     await server.shutdown("Server shutting down");
+    await web?.shutdown();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

@@ -7,15 +7,20 @@
 
 /** Capabilities offered in `CAP LS`, with their 302 values where they have one. */
 export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
+  ["account-notify", ""],
+  ["account-tag", ""],
   ["away-notify", ""],
   ["batch", ""],
   ["cap-notify", ""],
+  ["draft/account-registration", "before-connect"],
+  ["draft/chathistory", ""],
   ["echo-message", ""],
   ["extended-join", ""],
   ["invite-notify", ""],
   ["labeled-response", ""],
   ["message-tags", ""],
   ["multi-prefix", ""],
+  ["sasl", "PLAIN"],
   ["server-time", ""],
   ["setname", ""],
   ["userhost-in-names", ""],

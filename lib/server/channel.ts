@@ -59,6 +59,8 @@ export class Channel {
   readonly bans: BanEntry[] = [];
   /** Casefolded nicks invited past +i (cleared when they join). */
   readonly invited: Set<string> = new Set();
+  /** Set when the channel is registered: its founder and the accounts that get +o. */
+  registration: { founder: string; registeredAt: number; ops: Set<string> } | undefined = undefined;
 
   constructor(name: string) {
     this.name = name;

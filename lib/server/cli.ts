@@ -38,11 +38,21 @@ Usage: chat-server [options]
 Options:
   --host ADDR         address to listen on (default 0.0.0.0, every interface)
   --port N            IRC port, plain TCP (default 6667)
+  --http-port N       web chat and IRC-over-WebSocket port (default 8080; 0 turns it off)
   --data DIR          data folder (default ./chat-data)
   --name NAME         server name shown to clients (default deno-chat.local)
   --network NAME      network name (default deno-chat)
   --motd FILE         message of the day, a UTF-8 text file
   --password PASS     server password clients must send with PASS (private chats)
+  --store KIND        sqlite (default: accounts, channels and history survive restarts)
+                      or memory (nothing is kept)
+  --require-account   only logged-in users may join channels and send messages
+  --no-open-registration
+                      only operators may create accounts (open by default)
+  --oper NAME:PASS    operator credentials for OPER; repeatable (also read from
+                      opers.txt in the data folder, one NAME:PASS per line)
+  --admin NAME:PASS   create (or reset) this operator account at start; without it the
+                      first start creates 'admin' and prints its password once
   --limit NAME=VALUE  change a limit; repeatable (see below)
   --help              this text
   --version           the version
@@ -74,11 +84,18 @@ export function parseServerArgs(args: string[]): CliResult {
       options: {
         host: { type: "string", default: "0.0.0.0" },
         port: { type: "string", default: "6667" },
+        "http-port": { type: "string", default: "8080" },
         data: { type: "string", default: "./chat-data" },
         name: { type: "string", default: "deno-chat.local" },
         network: { type: "string", default: "deno-chat" },
         motd: { type: "string" },
         password: { type: "string" },
+        store: { type: "string", default: "sqlite" },
+        "require-account": { type: "boolean", default: false },
+        "open-registration": { type: "boolean", default: true },
+        "no-open-registration": { type: "boolean", default: false },
+        oper: { type: "string", multiple: true, default: [] },
+        admin: { type: "string" },
         limit: { type: "string", multiple: true, default: [] },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
@@ -97,11 +114,32 @@ export function parseServerArgs(args: string[]): CliResult {
       message: `--port needs a number from 0 to 65535, got '${values.port}'`,
     };
   }
+  const httpPort = Number(values["http-port"]);
+  if (!/^\d+$/.test(values["http-port"]) || httpPort > 65535) {
+    return {
+      kind: "error",
+      message: `--http-port needs a number from 0 to 65535, got '${values["http-port"]}'`,
+    };
+  }
   if (!/^[A-Za-z0-9.\-_:]+$/.test(values.name) || values.name.length > 63) {
     return { kind: "error", message: `--name must be a host-like name, got '${values.name}'` };
   }
   if (values.password !== undefined && /[\s]/.test(values.password)) {
     return { kind: "error", message: "--password must not contain spaces" };
+  }
+  if (values.store !== "sqlite" && values.store !== "memory") {
+    return { kind: "error", message: `--store is sqlite or memory, got '${values.store}'` };
+  }
+  const opers = new Map<string, string>();
+  for (const spec of values.oper) {
+    const cred = parseCredentials(spec);
+    if (!cred) return { kind: "error", message: `--oper takes NAME:PASSWORD, got '${spec}'` };
+    opers.set(cred.name, cred.password);
+  }
+  let admin: { name: string; password: string } | undefined;
+  if (values.admin !== undefined) {
+    admin = parseCredentials(values.admin);
+    if (!admin) return { kind: "error", message: "--admin takes NAME:PASSWORD" };
   }
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const spec of values.limit) {
@@ -120,6 +158,12 @@ export function parseServerArgs(args: string[]): CliResult {
       password: values.password,
       dataDir: values.data,
       limits,
+      httpPort,
+      storeKind: values.store,
+      requireAccount: values["require-account"],
+      openRegistration: values["open-registration"] && !values["no-open-registration"],
+      opers,
+      admin,
     },
   };
 }
@@ -142,4 +186,19 @@ export function lanAddresses(host: string): string[] {
   } catch {
     return []; // no --allow-sys: say nothing rather than fail
   }
+}
+
+/**
+ * Splits `NAME:PASSWORD` (the password may contain ':'); undefined if either part is empty.
+ *
+ * @example
+ * ```ts
+ * import { parseCredentials } from "./cli.ts";
+ * parseCredentials("root:a:b"); // { name: "root", password: "a:b" }
+ * ```
+ */
+export function parseCredentials(spec: string): { name: string; password: string } | undefined {
+  const i = spec.indexOf(":");
+  if (i <= 0 || i === spec.length - 1) return undefined;
+  return { name: spec.slice(0, i), password: spec.slice(i + 1) };
 }

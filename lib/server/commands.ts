@@ -39,6 +39,24 @@ import {
   handleUser,
 } from "./handlers/registration.ts";
 import { handleAway, handleSetname } from "./handlers/user.ts";
+import { handleAuthenticate, handleRegister } from "./handlers/account.ts";
+import { handleChathistory } from "./handlers/history.ts";
+import {
+  handleKill,
+  handleKline,
+  handleOper,
+  handleUnkline,
+  handleWallops,
+} from "./handlers/oper.ts";
+import { handleServiceMessage } from "./services.ts";
+import type { Context as Ctx } from "./context.ts";
+
+/** NS/CS: short-hands for messaging the services. */
+function serviceAlias(service: string) {
+  return async (ctx: Ctx): Promise<void> => {
+    await handleServiceMessage(ctx, service, ctx.params.join(" "));
+  };
+}
 
 /** One entry of the command table. */
 export interface CommandSpec {
@@ -75,6 +93,13 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["PING", cmd(handlePing, 1, false)],
   ["PONG", cmd(handlePong, 0, false)],
   ["QUIT", cmd(handleQuit, 0, false)],
+  // accounts
+  ["AUTHENTICATE", cmd(handleAuthenticate, 1, false)],
+  ["REGISTER", cmd(handleRegister, 3, false)],
+  ["NS", cmd(serviceAlias("NickServ"), 0)],
+  ["NICKSERV", cmd(serviceAlias("NickServ"), 0)],
+  ["CS", cmd(serviceAlias("ChanServ"), 0)],
+  ["CHANSERV", cmd(serviceAlias("ChanServ"), 0)],
   // channels
   ["JOIN", cmd(handleJoin, 1)],
   ["PART", cmd(handlePart, 1)],
@@ -101,4 +126,12 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["LUSERS", cmd(handleLusers, 0)],
   ["VERSION", cmd(handleVersion, 0)],
   ["TIME", cmd(handleTime, 0)],
+  // history
+  ["CHATHISTORY", cmd(handleChathistory, 1)],
+  // operators
+  ["OPER", cmd(handleOper, 2)],
+  ["KILL", cmd(handleKill, 1)],
+  ["WALLOPS", cmd(handleWallops, 1)],
+  ["KLINE", cmd(handleKline, 1)],
+  ["UNKLINE", cmd(handleUnkline, 1)],
 ]);

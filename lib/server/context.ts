@@ -52,6 +52,20 @@ export class Context {
     this.session.send(new Outgoing(this.server.name, command, params));
   }
 
+  /**
+   * Awaits a promise (a password check, a store commit) without capturing, for a labeled
+   * response, what other clients send this session meanwhile.
+   */
+  async wait<T>(promise: Promise<T>): Promise<T> {
+    const capture = this.session.capture;
+    this.session.capture = null;
+    try {
+      return await promise;
+    } finally {
+      this.session.capture = capture;
+    }
+  }
+
   /** Sends an IRCv3 standard reply: `FAIL <command> <code> [context...] :description`. */
   fail(command: string, code: string, context: string[], description: string): void {
     this.reply("FAIL", [command, code, ...context, description]);

@@ -52,6 +52,20 @@ export interface Limits {
   floodRate: number;
   /** Seconds a closing connection may take to flush its last bytes. */
   closeGrace: number;
+  /** Seconds someone may hold a registered nick without logging in before being renamed. */
+  nickGrace: number;
+  /** Failed logins per account or IP before further attempts are refused for loginWindow. */
+  loginAttempts: number;
+  /** Seconds over which failed logins are counted. */
+  loginWindow: number;
+  /** Lines of channel history replayed on join to clients without chathistory (0 = none). */
+  historyPlayback: number;
+  /** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
+  chathistoryMax: number;
+  /** Days messages are kept. */
+  historyDays: number;
+  /** Messages kept per channel or private conversation. */
+  historyPerTarget: number;
 }
 
 /** The defaults. */
@@ -78,6 +92,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   floodBurst: 20,
   floodRate: 4,
   closeGrace: 2,
+  nickGrace: 30,
+  loginAttempts: 5,
+  loginWindow: 60,
+  historyPlayback: 20,
+  chathistoryMax: 100,
+  historyDays: 365,
+  historyPerTarget: 100000,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -104,6 +125,13 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   floodBurst: "commands at once before flood control slows a client (0 = off)",
   floodRate: "commands per second sustained after the burst",
   closeGrace: "seconds to flush a closing connection",
+  nickGrace: "seconds to log in before a registered nick is taken back",
+  loginAttempts: "failed logins per account or IP before a pause",
+  loginWindow: "seconds over which failed logins count",
+  historyPlayback: "history lines replayed on join (clients without chathistory)",
+  chathistoryMax: "messages per CHATHISTORY request",
+  historyDays: "days of history kept",
+  historyPerTarget: "messages kept per channel or conversation",
 };
 
 /**

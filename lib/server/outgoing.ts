@@ -19,6 +19,8 @@ const NAME_LAST = new Set([
   "BATCH",
   "PING",
   "TAGMSG",
+  "ACCOUNT",
+  "AUTHENTICATE",
   "004",
   "221",
   "324",

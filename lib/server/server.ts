@@ -17,7 +17,11 @@ import {
 } from "../protocol/numerics.ts";
 import { type Connection, hostFromAddress, isLoopback } from "../transport/connection.ts";
 import { StreamConnection } from "../transport/tcp.ts";
+import { LoginThrottle } from "../auth/throttle.ts";
+import { maskMatches } from "../protocol/masks.ts";
+import type { ChannelRecord, ChatStore, KlineRecord } from "../store/store.ts";
 import type { Channel } from "./channel.ts";
+import { enforceNickReservations } from "./accounts.ts";
 import { COMMANDS } from "./commands.ts";
 import { Context } from "./context.ts";
 import { toPeers } from "./delivery.ts";
@@ -44,6 +48,18 @@ export interface ServerConfig {
   dataDir: string;
   /** All limits. */
   limits: Limits;
+  /** Port of the web chat and IRC-over-WebSocket endpoint (0 = no web server). */
+  httpPort: number;
+  /** Which store keeps accounts, channels and history. */
+  storeKind: "sqlite" | "memory";
+  /** Only logged-in users may join and send. */
+  requireAccount: boolean;
+  /** Anyone may register an account (else only operators). */
+  openRegistration: boolean;
+  /** Operator credentials for OPER: name → password. */
+  opers: Map<string, string>;
+  /** An operator account to create or reset at start. */
+  admin: { name: string; password: string } | undefined;
 }
 
 /** A remembered nick for WHOWAS. */
@@ -99,10 +115,31 @@ export class ChatServer implements SessionHost {
   #msgidCounter = 0;
   #stopping = false;
   #sessionTasks: Set<Promise<void>> = new Set();
+  /** Accounts, registered channels, K-lines and history. */
+  readonly store: ChatStore;
+  /** Failed-login counting per account (and operator name). */
+  readonly loginThrottle: LoginThrottle;
+  /** Failed-login counting per IP address. */
+  readonly ipLoginThrottle: LoginThrottle;
+  /** Server bans in force (kept in the store too). */
+  klines: KlineRecord[];
+  #pruneTimer: ReturnType<typeof setInterval> | undefined;
+  /** Users holding a registered nick without being logged in to it. */
+  readonly nickDeadlines: Set<User> = new Set();
 
-  constructor(config: ServerConfig) {
+  constructor(config: ServerConfig, store: ChatStore) {
     this.config = config;
     this.limits = config.limits;
+    this.store = store;
+    this.loginThrottle = new LoginThrottle(
+      config.limits.loginAttempts,
+      config.limits.loginWindow * 1000,
+    );
+    this.ipLoginThrottle = new LoginThrottle(
+      config.limits.loginAttempts * 4,
+      config.limits.loginWindow * 1000,
+    );
+    this.klines = store.listKlines();
   }
 
   /** The server name, the source of numerics. */
@@ -132,7 +169,65 @@ export class ChatServer implements SessionHost {
     const l = this.limits;
     const shortest = Math.min(l.pingInterval, l.pingTimeout, l.registrationTimeout);
     this.#sweepTimer = setInterval(() => this.#sweep(), shortest < 5 ? 200 : 1000);
+    this.pruneHistory();
+    this.#pruneTimer = setInterval(() => this.pruneHistory(), 3600_000);
     return Promise.resolve();
+  }
+
+  /** Applies the history retention limits. */
+  pruneHistory(): void {
+    try {
+      this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
+    } catch (err) {
+      console.error(`history pruning failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** The K-line matching a `user@host`, if any (expired ones are dropped on the way). */
+  findKline(userAtHost: string): KlineRecord | undefined {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = this.klines.filter((k) => k.expiresAt !== undefined && k.expiresAt <= now);
+    for (const k of expired) this.store.removeKline(k.mask);
+    if (expired.length > 0) this.klines = this.klines.filter((k) => !expired.includes(k));
+    return this.klines.find((k) => maskMatches(k.mask, userAtHost));
+  }
+
+  /**
+   * Renames a user: peers and the user see NICK, WHOWAS remembers the old nick, the nick
+   * table follows. The caller has checked that the new nick is valid and free.
+   */
+  renameUser(user: User, nick: string): void {
+    if (user.registered) {
+      const change = new Outgoing(user.hostmask, "NICK", [nick]);
+      this.rememberNick(user);
+      toPeers(user, () => change, true);
+    }
+    if (this.users.get(user.folded) === user) this.users.delete(user.folded);
+    user.setNick(nick);
+    this.users.set(user.folded, user);
+  }
+
+  /** Saves a registered channel's state after a change; unregistered channels are skipped. */
+  persistChannel(channel: Channel): void {
+    const reg = channel.registration;
+    if (!reg) return;
+    const record: ChannelRecord = {
+      name: channel.name,
+      folded: channel.folded,
+      founder: reg.founder,
+      registeredAt: reg.registeredAt,
+      topic: channel.topic,
+      modes: (["i", "m", "n", "s", "t"] as const).filter((f) => channel.flags[f]).join(""),
+      key: channel.key,
+      limit: channel.limit,
+      ops: [...reg.ops],
+      bans: channel.bans.map((b) => ({ ...b })),
+    };
+    try {
+      this.store.saveChannel(record);
+    } catch (err) {
+      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`);
+    }
   }
 
   async #acceptLoop(listener: Deno.Listener, wrap: (c: Deno.Conn) => Connection): Promise<void> {
@@ -352,6 +447,7 @@ export class ChatServer implements SessionHost {
       if (channel.members.size === 0) this.channels.delete(channel.folded);
     }
     user.channels.clear();
+    this.nickDeadlines.delete(user);
     if (this.users.get(user.folded) === user) this.users.delete(user.folded);
     if (user.registered) {
       this.counts.users--;
@@ -379,6 +475,7 @@ export class ChatServer implements SessionHost {
   #sweep(): void {
     const now = Date.now();
     const l = this.limits;
+    if (this.nickDeadlines.size > 0) enforceNickReservations(this, now);
     for (const session of this.sessions) {
       if (!session.user.registered) {
         if (now - session.connectedAt > l.registrationTimeout * 1000) {
@@ -406,6 +503,7 @@ export class ChatServer implements SessionHost {
     if (this.#stopping) return;
     this.#stopping = true;
     clearInterval(this.#sweepTimer);
+    clearInterval(this.#pruneTimer);
     for (const l of this.#listeners) {
       try {
         l.close();
@@ -428,5 +526,10 @@ export class ChatServer implements SessionHost {
       new Promise((r) => (timer = setTimeout(r, this.limits.closeGrace * 1000))),
     ]);
     clearTimeout(timer);
+    try {
+      this.store.close();
+    } catch (err) {
+      console.error(`closing the store failed: ${(err as Error).message}`);
+    }
   }
 }

@@ -55,6 +55,8 @@ export class Session {
   /** Flood bucket: commands available now, refilled over time. */
   floodTokens = 0;
   floodStamp: number = Date.now();
+  /** An AUTHENTICATE exchange in progress: the base64 received so far. */
+  sasl: { buffer: string } | undefined = undefined;
   /** While a labeled command runs, replies to this session are captured here. */
   capture: Outgoing[] | null = null;
 

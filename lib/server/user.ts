@@ -32,6 +32,10 @@ export class User {
   registered = false;
   invisible = false;
   oper = false;
+  /** User mode +w: receives WALLOPS. */
+  wallops = false;
+  /** When a registered nick held without logging in is taken back (ms; 0 = never). */
+  nickDeadline = 0;
   readonly channels: Set<Channel> = new Set();
   readonly sessions: Session[] = [];
   readonly signonAt: number = Math.floor(Date.now() / 1000);
@@ -70,6 +74,6 @@ export class User {
 
   /** User mode string for RPL_UMODEIS. */
   get modeString(): string {
-    return "+" + (this.invisible ? "i" : "") + (this.oper ? "o" : "");
+    return "+" + (this.invisible ? "i" : "") + (this.oper ? "o" : "") + (this.wallops ? "w" : "");
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The SQLite {@link ChatStore} on `node:sqlite`, in WAL mode, in the data folder. Message
- * appends are batched: every append of one event-loop turn goes into one transaction, and
- * each append's promise resolves after that transaction commits.
+ * appends are batched: every append made in one turn of the event loop goes into one
+ * transaction, and each append's promise resolves after that transaction commits.
  *
  * @module
  */
@@ -212,8 +212,9 @@ export class SqliteStore implements ChatStore {
       this.#pending.push({ message, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
-        // after this turn's I/O callbacks, so every append of the turn shares one commit
-        setTimeout(() => this.#flush(), 0);
+        // at the end of this turn's microtasks: every append made while handling the input
+        // that is ready now shares one commit, and nobody waits for a timer
+        queueMicrotask(() => this.#flush());
       }
     });
   }

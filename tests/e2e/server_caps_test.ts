@@ -2,8 +2,10 @@ import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { TestClient } from "../helpers/irc_client.ts";
 import { startServer } from "../helpers/server_process.ts";
 
-const ALL_CAPS = "away-notify batch cap-notify echo-message extended-join invite-notify " +
-  "labeled-response message-tags multi-prefix server-time setname userhost-in-names";
+const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
+  "draft/account-registration=before-connect draft/chathistory echo-message extended-join " +
+  "invite-notify labeled-response message-tags multi-prefix sasl=PLAIN server-time setname " +
+  "userhost-in-names";
 
 Deno.test("IRCv3 capabilities", async (t) => {
   const server = await startServer();

@@ -10,12 +10,16 @@ const ROOT = new URL("../../", import.meta.url);
 /** A running server process. */
 export interface RunningServer {
   port: number;
+  /** The web chat's HTTP port (0 unless started with `web: true`). */
+  httpPort: number;
   dataDir: string;
   process: Deno.ChildProcess;
   /** Lines the server printed on stdout so far. */
   output: string[];
   /** Sends SIGINT and waits for exit; returns the exit code. */
   stop(): Promise<number>;
+  /** Waits (bounded) until a printed line matches; returns it. */
+  waitForOutput(pattern: RegExp, ms?: number): Promise<string>;
 }
 
 /** Options for {@link startServer}. */
@@ -24,6 +28,11 @@ export interface StartOptions {
   dataDir?: string;
   /** The IRC port to listen on (default 0: any free port). */
   port?: number;
+  /**
+   * Also serve the web chat, on a free port (default off: `--http-port 0`, so parallel
+   * tests never contend for the default 8080).
+   */
+  web?: boolean;
 }
 
 /** Lifts flood control so tests run at full speed unless they test it. */
@@ -45,6 +54,35 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "deno-chat-test-" });
+  // a free port picked here may be taken before the server binds it; the server then exits
+  // at start and we try another
+  for (let attempt = 1;; attempt++) {
+    const httpPort = options.web ? freePort() : 0;
+    try {
+      return await launch(extra, limits, options, dataDir, httpPort);
+    } catch (err) {
+      if (!options.web || attempt >= 5 || !/exited at start/.test((err as Error).message)) {
+        if (!options.dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+        throw err;
+      }
+    }
+  }
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function launch(
+  extra: string[],
+  limits: string[],
+  options: StartOptions,
+  dataDir: string,
+  wantHttpPort: number,
+): Promise<RunningServer> {
   const args = [
     "run",
     "--allow-net",
@@ -59,6 +97,8 @@ export async function startServer(
     String(options.port ?? 0),
     "--data",
     dataDir,
+    "--http-port",
+    String(wantHttpPort),
     ...limits.flatMap((l) => ["--limit", l]),
     ...extra,
   ];
@@ -73,8 +113,9 @@ export async function startServer(
   const reader = process.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buf = "";
   let port = 0;
+  let httpPort = 0;
   const deadline = Date.now() + 20000;
-  while (port === 0) {
+  while (port === 0 || (wantHttpPort !== 0 && httpPort === 0)) {
     if (Date.now() > deadline) throw new Error("server did not start: " + output.join("\n"));
     const { value, done } = await reader.read();
     if (done) throw new Error("server exited at start: " + output.join("\n"));
@@ -84,8 +125,10 @@ export async function startServer(
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
       output.push(line);
+      const web = line.match(/^web chat listening on 127\.0\.0\.1:(\d+)/);
+      if (web) httpPort = Number(web[1]);
       const m = line.match(/listening on 127\.0\.0\.1:(\d+)/);
-      if (m) port = Number(m[1]);
+      if (m && !web) port = Number(m[1]);
     }
   }
   // keep draining stdout so the child never blocks on a full pipe
@@ -103,9 +146,21 @@ export async function startServer(
   let stopped: Promise<number> | undefined;
   return {
     port,
+    httpPort,
     dataDir,
     process,
     output,
+    async waitForOutput(pattern: RegExp, ms = 10000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const line = output.find((l) => pattern.test(l));
+        if (line !== undefined) return line;
+        if (Date.now() > deadline) {
+          throw new Error(`server never printed ${pattern}:\n${output.join("\n")}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stop() {
       stopped ??= (async () => {
         try {

@@ -13,7 +13,7 @@ import { tryCompleteRegistration } from "./registration.ts";
 const CAP_LINE_ROOM = 400;
 
 /** CAP: see modern.ircdocs.horse and the IRCv3 capability negotiation spec. */
-export function handleCap(ctx: Context): void {
+export function handleCap(ctx: Context): void | Promise<void> {
   const sub = ctx.params[0].toUpperCase();
   const session = ctx.session;
   const target = ctx.user.nick;
@@ -64,7 +64,7 @@ export function handleCap(ctx: Context): void {
     case "END":
       if (!ctx.user.registered) {
         session.capNegotiating = false;
-        tryCompleteRegistration(ctx);
+        return tryCompleteRegistration(ctx);
       }
       return;
     default:

@@ -33,6 +33,10 @@ import type { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { User } from "../user.ts";
+import { casefold } from "../../protocol/casemap.ts";
+import type { ChannelRecord } from "../../store/store.ts";
+import { playHistoryOnJoin } from "./history.ts";
+import { accountRequired } from "./messaging.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
 export function handleJoin(ctx: Context): void {
@@ -56,22 +60,28 @@ export function handleJoin(ctx: Context): void {
       ctx.numeric(ERR_TOOMANYCHANNELS, name, "You have joined too many channels");
       return;
     }
+    if (accountRequired(ctx, "JOIN")) return;
     let bits = 0;
     if (!channel) {
       channel = new Channel(name);
-      server.channels.set(channel.folded, channel);
-      bits = PREFIX_OP;
-    } else {
-      const invited = channel.isInvited(user);
+      const record = server.store.getChannel(channel.folded);
+      if (record) restoreChannel(channel, record);
+      else bits = PREFIX_OP;
+    }
+    const account = user.account ? casefold(user.account) : undefined;
+    const trusted = account !== undefined && channel.registration?.ops.has(account) === true;
+    if (trusted) bits = PREFIX_OP;
+    if (channel.members.size > 0 || channel.registration) {
+      const invited = channel.isInvited(user) || trusted;
       if (channel.flags.i && !invited) {
         ctx.numeric(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)");
         return;
       }
-      if (channel.key !== undefined && keys[i] !== channel.key) {
+      if (channel.key !== undefined && keys[i] !== channel.key && !trusted) {
         ctx.numeric(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)");
         return;
       }
-      if (channel.limit !== undefined && channel.members.size >= channel.limit) {
+      if (channel.limit !== undefined && channel.members.size >= channel.limit && !trusted) {
         ctx.numeric(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)");
         return;
       }
@@ -81,6 +91,7 @@ export function handleJoin(ctx: Context): void {
       }
       channel.invited.delete(user.folded);
     }
+    if (channel.members.size === 0) server.channels.set(channel.folded, channel);
     channel.members.set(user, bits);
     user.channels.add(channel);
 
@@ -97,7 +108,22 @@ export function handleJoin(ctx: Context): void {
     }
     if (channel.topic) sendTopic(ctx, channel);
     sendNames(ctx, channel);
+    playHistoryOnJoin(ctx, channel);
   });
+}
+
+/** Gives a re-created registered channel its saved state. */
+function restoreChannel(channel: Channel, record: ChannelRecord): void {
+  channel.registration = {
+    founder: record.founder,
+    registeredAt: record.registeredAt,
+    ops: new Set(record.ops),
+  };
+  channel.topic = record.topic;
+  for (const f of ["i", "m", "n", "s", "t"] as const) channel.flags[f] = record.modes.includes(f);
+  channel.key = record.key;
+  channel.limit = record.limit;
+  channel.bans.push(...record.bans);
 }
 
 /** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */
@@ -191,6 +217,7 @@ export function handleTopic(ctx: Context): void {
   channel.topic = text === ""
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
+  ctx.server.persistChannel(channel);
   toChannel(channel, new Outgoing(user.hostmask, "TOPIC", [channel.name, text]));
 }
 

@@ -20,28 +20,44 @@ import type { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
+import { casefold } from "../../protocol/casemap.ts";
+import { dmKey } from "../../store/store.ts";
+import { SERVICE_NICKS } from "../accounts.ts";
+import { handleServiceMessage } from "../services.ts";
 
 type RelayCommand = "PRIVMSG" | "NOTICE" | "TAGMSG";
 
 /** PRIVMSG <targets> <text> */
-export function handlePrivmsg(ctx: Context): void {
-  relay(ctx, "PRIVMSG");
+export function handlePrivmsg(ctx: Context): Promise<void> {
+  return relay(ctx, "PRIVMSG");
 }
 
 /** NOTICE <targets> <text>: like PRIVMSG, but no automatic reply, error or away notice. */
-export function handleNotice(ctx: Context): void {
-  relay(ctx, "NOTICE");
+export function handleNotice(ctx: Context): Promise<void> {
+  return relay(ctx, "NOTICE");
 }
 
 /** TAGMSG <targets>: only client tags (e.g. +typing), for clients with message-tags. */
-export function handleTagmsg(ctx: Context): void {
-  relay(ctx, "TAGMSG");
+export function handleTagmsg(ctx: Context): Promise<void> {
+  return relay(ctx, "TAGMSG");
 }
 
 const onlyTagClients =
   (out: Outgoing) => (s: Session) => (s.caps.has("message-tags") ? out : undefined);
 
-function relay(ctx: Context, command: RelayCommand): void {
+/** Tells a user without an account that this server needs one. */
+export function accountRequired(ctx: Context, command: string): boolean {
+  if (!ctx.server.config.requireAccount || ctx.user.account) return false;
+  ctx.fail(
+    command,
+    "ACCOUNT_REQUIRED",
+    [],
+    "You must log in first: /msg NickServ IDENTIFY <account> <password>, or REGISTER",
+  );
+  return true;
+}
+
+async function relay(ctx: Context, command: RelayCommand): Promise<void> {
   const server = ctx.server;
   const user = ctx.user;
   const notice = command === "NOTICE";
@@ -60,36 +76,51 @@ function relay(ctx: Context, command: RelayCommand): void {
     return;
   }
 
-  const tags: Record<string, string> = {};
-  let clientTags = 0;
+  const clientTags: Record<string, string> = {};
+  let clientTagCount = 0;
   for (const k in ctx.msg.tags) {
     if (k.startsWith("+")) {
-      tags[k] = ctx.msg.tags[k];
-      clientTags++;
+      clientTags[k] = ctx.msg.tags[k];
+      clientTagCount++;
     }
   }
-  if (tagmsg && clientTags === 0) return;
-  tags["time"] = new Date().toISOString();
-  if (user.account) tags["account"] = user.account;
+  if (tagmsg && clientTagCount === 0) return;
+  const now = Date.now();
+  const time = new Date(now).toISOString();
 
+  // validate every target first; store what is to be kept; deliver once it is committed
+  const deliveries: (() => void)[] = [];
+  const commits: Promise<void>[] = [];
   const targets = [...new Set(rawTargets.split(",").filter((t) => t !== ""))];
   const max = server.limits.targetsPerMessage;
   for (let i = 0; i < targets.length; i++) {
-    let target = targets[i];
+    const written = targets[i];
     if (i >= max) {
-      error(ERR_TOOMANYTARGETS, target, `Too many targets, at most ${max} per message`);
+      error(ERR_TOOMANYTARGETS, written, `Too many targets, at most ${max} per message`);
       continue;
     }
+    if (!isChannelName(written) && !written.startsWith("@") && !written.startsWith("+")) {
+      if (command === "PRIVMSG") {
+        const handled = handleServiceMessage(ctx, written, text);
+        if (handled === true) continue;
+        if (handled !== false) {
+          await handled;
+          continue;
+        }
+      } else if (SERVICE_NICKS.has(casefold(written))) continue;
+    }
+    if (accountRequired(ctx, command)) return;
+    let target = written;
     let needBits = 0;
     if ((target[0] === "@" || target[0] === "+") && isChannelName(target.slice(1))) {
       needBits = target[0] === "@" ? PREFIX_OP : PREFIX_OP | PREFIX_VOICE;
       target = target.slice(1);
     }
-    const params = tagmsg ? [targets[i]] : [targets[i], text];
-    const out = new Outgoing(user.hostmask, command, params, {
-      ...tags,
-      msgid: server.nextMsgid(),
-    });
+    const tags: Record<string, string> = { ...clientTags, time, msgid: server.nextMsgid() };
+    if (user.account) tags["account"] = user.account;
+    const out = new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
+    let historyKey: string | undefined;
+
     if (isChannelName(target)) {
       const channel = server.findChannel(target);
       if (!channel) {
@@ -103,38 +134,83 @@ function relay(ctx: Context, command: RelayCommand): void {
         continue;
       }
       if (needBits !== 0) {
-        toChannelPicked(channel, (s) => {
-          const b = channel.members.get(s.user) ?? 0;
-          if ((b & needBits) === 0) return undefined;
-          return tagmsg && !s.caps.has("message-tags") ? undefined : out;
-        }, user);
-      } else if (tagmsg) toChannelPicked(channel, onlyTagClients(out), user);
-      else toChannel(channel, out, user);
+        deliveries.push(() =>
+          toChannelPicked(channel, (s) => {
+            const b = channel.members.get(s.user) ?? 0;
+            if ((b & needBits) === 0) return undefined;
+            return tagmsg && !s.caps.has("message-tags") ? undefined : out;
+          }, user)
+        );
+      } else if (tagmsg) {
+        deliveries.push(() => toChannelPicked(channel, onlyTagClients(out), user));
+      } else {
+        historyKey = channel.folded;
+        deliveries.push(() => toChannel(channel, out, user));
+      }
     } else {
       const recipient = server.findUser(target);
       if (!recipient) {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;
       }
+      if (!tagmsg) historyKey = dmKey(user.folded, recipient.folded);
       if (recipient === user) {
         // to oneself: every session gets it once, echo-message or not
-        for (const s of user.sessions) if (!tagmsg || s.caps.has("message-tags")) s.send(out);
+        deliveries.push(() => {
+          for (const s of user.sessions) if (!tagmsg || s.caps.has("message-tags")) s.send(out);
+        });
+        if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
         server.stats.messagesRelayed++;
         continue;
       }
-      if (tagmsg) {
-        for (const s of recipient.sessions) if (s.caps.has("message-tags")) s.send(out);
-      } else toUser(recipient, out);
+      deliveries.push(() => {
+        if (tagmsg) {
+          for (const s of recipient.sessions) if (s.caps.has("message-tags")) s.send(out);
+        } else toUser(recipient, out);
+      });
       if (command === "PRIVMSG" && recipient.away !== undefined) {
         ctx.numeric(RPL_AWAY, recipient.nick, recipient.away);
       }
     }
+    if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
     server.stats.messagesRelayed++;
-    for (const s of user.sessions) {
-      if (s !== ctx.session || s.caps.has("echo-message")) {
-        if (!tagmsg || s.caps.has("message-tags")) s.send(out);
+    deliveries.push(() => {
+      for (const s of user.sessions) {
+        if (s !== ctx.session || s.caps.has("echo-message")) {
+          if (!tagmsg || s.caps.has("message-tags")) s.send(out);
+        }
       }
+    });
+  }
+  if (commits.length > 0) {
+    try {
+      await ctx.wait(Promise.all(commits));
+    } catch (err) {
+      console.error(`storing a message failed: ${(err as Error).message}`);
+      ctx.fail(command, "MESSAGE_NOT_STORED", [], "Your message could not be saved; try again");
+      return;
     }
   }
-  if (!tagmsg) user.lastSpokeAt = Date.now();
+  for (const deliver of deliveries) deliver();
+  if (!tagmsg) user.lastSpokeAt = now;
+}
+
+function store(
+  ctx: Context,
+  key: string,
+  out: Outgoing,
+  time: number,
+  clientTags: Record<string, string>,
+): Promise<void> {
+  return ctx.server.store.appendMessage({
+    msgid: out.tags["msgid"],
+    time,
+    target: key,
+    rawTarget: out.params[0],
+    source: out.source!,
+    account: ctx.user.account,
+    command: out.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    text: out.params[1],
+    tags: Object.keys(clientTags).length > 0 ? clientTags : undefined,
+  });
 }

@@ -75,7 +75,10 @@ function userMode(ctx: Context): void {
       user.oper = false;
       ctx.server.counts.opers--;
       changed = true;
-    } else if (m !== "i" && m !== "o") unknown = true;
+    } else if (m === "w" && user.wallops !== add) {
+      user.wallops = add;
+      changed = true;
+    } else if (m !== "i" && m !== "o" && m !== "w") unknown = true;
     if (changed) {
       const s = add ? "+" : "-";
       if (s !== sign) applied += sign = s;
@@ -159,6 +162,13 @@ function channelMode(ctx: Context): void {
         if (next !== bits) {
           channel.members.set(target, next);
           applied.push({ add, mode, arg: target.nick });
+          // in a registered channel, ops are remembered by account
+          const reg = channel.registration;
+          if (mode === "o" && reg && target.account) {
+            const acct = casefold(target.account);
+            if (add) reg.ops.add(acct);
+            else if (acct !== reg.founder) reg.ops.delete(acct);
+          }
         }
         break;
       }
@@ -225,6 +235,7 @@ function channelMode(ctx: Context): void {
     }
   }
   if (applied.length === 0) return;
+  server.persistChannel(channel);
   toChannel(
     channel,
     new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]),

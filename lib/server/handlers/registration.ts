@@ -13,6 +13,7 @@ import {
   ERR_NICKNAMEINUSE,
   ERR_NONICKNAMEGIVEN,
   ERR_PASSWDMISMATCH,
+  ERR_YOUREBANNEDCREEP,
   RPL_CREATED,
   RPL_MYINFO,
   RPL_WELCOME,
@@ -21,8 +22,7 @@ import {
 import { cleanText, isValidNick, sanitizeUsername } from "../../protocol/validate.ts";
 import { SOFTWARE, VERSION } from "../../version.ts";
 import type { Context } from "../context.ts";
-import { toPeers } from "../delivery.ts";
-import { Outgoing } from "../outgoing.ts";
+import { authenticate, checkNickReservation, logIn, SERVICE_NICKS } from "../accounts.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
 
 /** PASS: remembers the connection password for the check at registration. */
@@ -35,7 +35,7 @@ export function handlePass(ctx: Context): void {
 }
 
 /** NICK: sets or changes the nickname; others sharing a channel see the change. */
-export function handleNick(ctx: Context): void {
+export function handleNick(ctx: Context): void | Promise<void> {
   const nick = ctx.params[0] ?? "";
   const server = ctx.server;
   const user = ctx.user;
@@ -43,7 +43,7 @@ export function handleNick(ctx: Context): void {
     ctx.numeric(ERR_NONICKNAMEGIVEN, "No nickname given");
     return;
   }
-  if (!isValidNick(nick, server.limits.nickLen)) {
+  if (!isValidNick(nick, server.limits.nickLen) || SERVICE_NICKS.has(casefold(nick))) {
     ctx.numeric(ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname");
     return;
   }
@@ -54,19 +54,13 @@ export function handleNick(ctx: Context): void {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
     return;
   }
-  if (user.registered) {
-    const change = new Outgoing(user.hostmask, "NICK", [nick]);
-    server.rememberNick(user);
-    toPeers(user, () => change, true);
-  }
-  if (server.users.get(user.folded) === user) server.users.delete(user.folded);
-  user.setNick(nick);
-  server.users.set(folded, user);
-  if (!user.registered) tryCompleteRegistration(ctx);
+  server.renameUser(user, nick);
+  if (!user.registered) return tryCompleteRegistration(ctx);
+  checkNickReservation(server, user);
 }
 
 /** USER: the user name and real name, given once before registration. */
-export function handleUser(ctx: Context): void {
+export function handleUser(ctx: Context): void | Promise<void> {
   const user = ctx.user;
   if (user.registered || ctx.session.gotUser) {
     ctx.numeric(ERR_ALREADYREGISTERED, "You may not reregister");
@@ -76,7 +70,7 @@ export function handleUser(ctx: Context): void {
   user.username = sanitizeUsername(ctx.params[0], limits.userLen) ?? "~user";
   user.realname = cleanText(ctx.params[3], limits.realnameLen);
   ctx.session.gotUser = true;
-  tryCompleteRegistration(ctx);
+  return tryCompleteRegistration(ctx);
 }
 
 /** PING: answered with PONG carrying the same token. */
@@ -104,19 +98,65 @@ function passwordMatches(given: string | undefined, wanted: string): boolean {
 
 /**
  * Completes registration once NICK and USER arrived and CAP negotiation (if any) ended:
- * checks the server password, then sends the welcome burst (001-005, LUSERS, MOTD).
+ * checks K-lines and the server password (or logs in with PASS `account:password` when the
+ * server has none), then sends the welcome burst (001-005, LUSERS, MOTD).
  */
-export function tryCompleteRegistration(ctx: Context): void {
+export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   const session = ctx.session;
   const user = ctx.user;
   const server = ctx.server;
   if (user.registered || user.nick === "*" || !session.gotUser || session.capNegotiating) return;
-  const wanted = server.config.password;
-  if (wanted !== undefined && !passwordMatches(session.password, wanted)) {
-    ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
-    server.endSession(session, "Bad password");
+  const kline = server.findKline(`${user.username}@${user.host}`);
+  if (kline) {
+    ctx.numeric(ERR_YOUREBANNEDCREEP, `You are banned from this server: ${kline.reason}`);
+    server.endSession(session, `K-Lined: ${kline.reason}`);
     return;
   }
+  const wanted = server.config.password;
+  if (wanted !== undefined) {
+    if (!passwordMatches(session.password, wanted)) {
+      ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
+      server.endSession(session, "Bad password");
+      return;
+    }
+  } else if (session.password !== undefined && !user.account) {
+    return passLogin(ctx);
+  }
+  welcome(ctx);
+}
+
+/** PASS as a login: `account:password`, or the password of the account named like the nick. */
+async function passLogin(ctx: Context): Promise<void> {
+  const given = ctx.session.password!;
+  ctx.session.password = undefined;
+  const colon = given.indexOf(":");
+  const [name, password] = colon > 0
+    ? [given.slice(0, colon), given.slice(colon + 1)]
+    : [ctx.user.nick, given];
+  const result = await ctx.wait(
+    authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress),
+  );
+  if (ctx.session.dead || ctx.user.registered) return;
+  if (result.ok) logIn(ctx.server, ctx.user, result.account);
+  else if (ctx.server.config.requireAccount) {
+    ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
+    ctx.server.endSession(ctx.session, "Bad password");
+    return;
+  } else {
+    ctx.reply("NOTICE", [
+      ctx.user.nick,
+      result.reason === "throttled"
+        ? `Login with PASS refused: too many failed attempts, try again in ${result.retryAfter} seconds`
+        : "Login with PASS failed: wrong account or password; you are connected without an account",
+    ]);
+  }
+  welcome(ctx);
+}
+
+function welcome(ctx: Context): void {
+  const session = ctx.session;
+  const user = ctx.user;
+  const server = ctx.server;
   session.password = undefined;
   session.floodTokens = server.limits.floodBurst;
   session.floodStamp = Date.now();
@@ -128,8 +168,16 @@ export function tryCompleteRegistration(ctx: Context): void {
   );
   ctx.numeric(RPL_YOURHOST, `Your host is ${name}, running version ${SOFTWARE}-${VERSION}`);
   ctx.numeric(RPL_CREATED, `This server was created ${server.createdAt.toUTCString()}`);
-  ctx.numeric(RPL_MYINFO, name, `${SOFTWARE}-${VERSION}`, "io", "biklmnostv", "bklov");
+  ctx.numeric(RPL_MYINFO, name, `${SOFTWARE}-${VERSION}`, "iow", "biklmnostv", "bklov");
   sendIsupport(ctx);
   sendLusers(ctx);
   sendMotd(ctx);
+  if (server.config.requireAccount && !user.account) {
+    ctx.reply("NOTICE", [
+      user.nick,
+      "This server requires an account: /msg NickServ REGISTER <password> to create one, " +
+      "or /msg NickServ IDENTIFY <account> <password> to log in.",
+    ]);
+  }
+  checkNickReservation(server, user);
 }

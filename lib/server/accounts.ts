@@ -1,0 +1,225 @@
+/**
+ * Accounts as the server uses them: checking a password (throttled), logging a user in or
+ * out (with account-notify), creating accounts, the first admin, and keeping registered
+ * nicks for their owners.
+ *
+ * @module
+ */
+
+import { hashPassword, randomPassword, verifyPassword } from "../auth/password.ts";
+import { casefold } from "../protocol/casemap.ts";
+import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
+import type { AccountRecord } from "../store/store.ts";
+import { isLoopback } from "../transport/connection.ts";
+import { toPeers } from "./delivery.ts";
+import { Outgoing } from "./outgoing.ts";
+import type { ChatServer } from "./server.ts";
+import type { User } from "./user.ts";
+
+/** The outcome of a password check. */
+export type AuthResult =
+  | { ok: true; account: AccountRecord }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "throttled"; retryAfter: number };
+
+/** The source of messages from the account service. */
+export const NICKSERV = "NickServ";
+/** The source of messages from the channel service. */
+export const CHANSERV = "ChanServ";
+/** Nicks reserved for the services (casefolded). */
+export const SERVICE_NICKS: ReadonlySet<string> = new Set(["nickserv", "chanserv"]);
+
+/** The full source mask of a service. */
+export function serviceMask(service: string): string {
+  return `${service}!${service}@services.`;
+}
+
+/**
+ * Checks an account's password. Failures count against the account and the IP; past the
+ * limit every attempt is refused (even a right password) until the window has passed.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await authenticate(server, "alice", "secret", "10.0.0.2");
+ * if (r.ok) logIn(server, user, r.account);
+ * ```
+ */
+export async function authenticate(
+  server: ChatServer,
+  accountName: string,
+  password: string,
+  ip: string,
+): Promise<AuthResult> {
+  const folded = casefold(accountName);
+  const wait = throttledFor(server, `account:${folded}`, ip);
+  if (wait > 0) return { ok: false, reason: "throttled", retryAfter: Math.ceil(wait / 1000) };
+  const account = server.store.getAccount(folded);
+  // hash even for an unknown account, so timing does not tell which accounts exist
+  const ok = account
+    ? await verifyPassword(password, account.passwordHash)
+    : (await verifyPassword(password, DUMMY_HASH), false);
+  if (!ok || !account) {
+    recordFailure(server, `account:${folded}`, ip);
+    return { ok: false, reason: "invalid" };
+  }
+  server.loginThrottle.clear(`account:${folded}`);
+  return { ok: true, account };
+}
+
+/**
+ * Milliseconds before `key` (an account or operator name) may try a password again from
+ * `ip`. An address gets four times an account's allowance, since several people may share
+ * it; loopback is exempt from the address count unless limitLoopback is set.
+ */
+export function throttledFor(server: ChatServer, key: string, ip: string): number {
+  const byKey = server.loginThrottle.blockedFor(key);
+  const byIp = ipCounted(server, ip) ? server.ipLoginThrottle.blockedFor(`ip:${ip}`) : 0;
+  return Math.max(byKey, byIp);
+}
+
+/** Counts a failed password for `key` and for the address. */
+export function recordFailure(server: ChatServer, key: string, ip: string): void {
+  server.loginThrottle.fail(key);
+  if (ipCounted(server, ip)) server.ipLoginThrottle.fail(`ip:${ip}`);
+}
+
+function ipCounted(server: ChatServer, ip: string): boolean {
+  return !isLoopback(ip) || server.limits.limitLoopback !== 0;
+}
+
+// a valid hash of a random password, for the unknown-account path above
+const DUMMY_HASH = await hashPassword(randomPassword());
+
+/** Logs a user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
+export function logIn(server: ChatServer, user: User, account: AccountRecord): void {
+  user.account = account.name;
+  if (user.nickDeadline !== 0 && user.folded === account.folded) {
+    user.nickDeadline = 0;
+    server.nickDeadlines.delete(user);
+  }
+  for (const s of user.sessions) {
+    s.send(
+      new Outgoing(server.name, RPL_LOGGEDIN, [
+        user.nick,
+        user.hostmask,
+        account.name,
+        `You are now logged in as ${account.name}`,
+      ]),
+    );
+  }
+  if (user.registered) {
+    const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
+    toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
+  }
+}
+
+/** Logs a user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
+export function logOut(server: ChatServer, user: User): void {
+  if (!user.account) return;
+  user.account = undefined;
+  for (const s of user.sessions) {
+    s.send(
+      new Outgoing(server.name, RPL_LOGGEDOUT, [
+        user.nick,
+        user.hostmask,
+        "You are now logged out",
+      ]),
+    );
+  }
+  const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
+  toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
+  checkNickReservation(server, user);
+}
+
+/** Creates an account with a fresh scrypt hash; false if the name is taken. */
+export async function createAccount(
+  server: ChatServer,
+  name: string,
+  password: string,
+  email: string | undefined,
+  oper = false,
+): Promise<AccountRecord | undefined> {
+  const record: AccountRecord = {
+    name,
+    folded: casefold(name),
+    passwordHash: await hashPassword(password),
+    email,
+    createdAt: Math.floor(Date.now() / 1000),
+    oper,
+  };
+  return server.store.createAccount(record) ? record : undefined;
+}
+
+/**
+ * At start: creates or resets the `--admin` operator account, or, when the store has no
+ * accounts at all, creates `admin` with a random password. Returns a line to print once
+ * (the generated password is shown only then), or undefined.
+ */
+export async function ensureAdmin(server: ChatServer): Promise<string | undefined> {
+  const admin = server.config.admin;
+  if (admin) {
+    const folded = casefold(admin.name);
+    if (server.store.getAccount(folded)) {
+      server.store.setAccountPassword(folded, await hashPassword(admin.password));
+      server.store.setAccountOper(folded, true);
+    } else {
+      await createAccount(server, admin.name, admin.password, undefined, true);
+    }
+    return undefined;
+  }
+  if (server.store.countAccounts() > 0) return undefined;
+  const password = randomPassword();
+  await createAccount(server, "admin", password, undefined, true);
+  return `created operator account 'admin' with password ${password} ` +
+    `(shown only now; log in with /msg NickServ IDENTIFY admin ${password}, then OPER admin ...)`;
+}
+
+/**
+ * If a user holds a registered nick without being logged in to it, warns it and starts the
+ * grace period after which it is renamed.
+ */
+export function checkNickReservation(server: ChatServer, user: User): void {
+  if (!user.registered) return;
+  const owner = server.store.getAccount(user.folded);
+  if (!owner || (user.account && casefold(user.account) === owner.folded)) {
+    user.nickDeadline = 0;
+    server.nickDeadlines.delete(user);
+    return;
+  }
+  const grace = server.limits.nickGrace;
+  user.nickDeadline = Date.now() + grace * 1000;
+  server.nickDeadlines.add(user);
+  for (const s of user.sessions) {
+    s.send(
+      new Outgoing(serviceMask(NICKSERV), "NOTICE", [
+        user.nick,
+        `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
+        `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
+      ]),
+    );
+  }
+}
+
+/** Renames users whose grace period on a registered nick has run out. */
+export function enforceNickReservations(server: ChatServer, now: number): void {
+  for (const user of server.nickDeadlines) {
+    if (user.nickDeadline > now) continue;
+    server.nickDeadlines.delete(user);
+    if (user.nickDeadline === 0 || !user.registered) continue;
+    user.nickDeadline = 0;
+    let guest = "";
+    for (let i = 0; i < 20; i++) {
+      guest = `Guest${Math.floor(10000 + Math.random() * 90000)}`;
+      if (!server.users.has(casefold(guest))) break;
+    }
+    for (const s of user.sessions) {
+      s.send(
+        new Outgoing(serviceMask(NICKSERV), "NOTICE", [
+          user.nick,
+          `You did not log in to the registered nickname ${user.nick}; you are now ${guest}.`,
+        ]),
+      );
+    }
+    server.renameUser(user, guest);
+  }
+}

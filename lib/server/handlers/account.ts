@@ -1,0 +1,133 @@
+/**
+ * Accounts on the wire: REGISTER (IRCv3 draft/account-registration) and AUTHENTICATE
+ * (SASL PLAIN). NickServ's REGISTER and IDENTIFY live in services.ts and share this logic.
+ *
+ * @module
+ */
+
+import { decodePlain, SASL_MAX_BYTES, SASL_MECHANISMS } from "../../auth/sasl.ts";
+import {
+  ERR_SASLABORTED,
+  ERR_SASLALREADY,
+  ERR_SASLFAIL,
+  ERR_SASLTOOLONG,
+  RPL_SASLMECHS,
+  RPL_SASLSUCCESS,
+} from "../../protocol/numerics.ts";
+import { isValidNick } from "../../protocol/validate.ts";
+import { authenticate, createAccount, logIn, SERVICE_NICKS } from "../accounts.ts";
+import type { Context } from "../context.ts";
+import { Outgoing } from "../outgoing.ts";
+import { casefold } from "../../protocol/casemap.ts";
+
+/** Shortest password an account may have. */
+export const MIN_PASSWORD_LENGTH = 8;
+
+/** Why an account cannot be registered, as a standard-reply code and a sentence. */
+export type RegisterRefusal = { code: string; text: string };
+
+/**
+ * Registers an account for the context's user and logs it in; returns a refusal instead
+ * when it cannot. Shared by REGISTER and NickServ REGISTER.
+ */
+export async function registerAccount(
+  ctx: Context,
+  name: string,
+  email: string | undefined,
+  password: string,
+): Promise<RegisterRefusal | { name: string }> {
+  const server = ctx.server;
+  const user = ctx.user;
+  if (!server.config.openRegistration && !user.oper) {
+    return {
+      code: "DISALLOWED",
+      text: "Registration is closed on this server; ask an operator for an account",
+    };
+  }
+  if (user.account) {
+    return { code: "ALREADY_AUTHENTICATED", text: `You are already logged in as ${user.account}` };
+  }
+  if (!isValidNick(name, server.limits.nickLen) || SERVICE_NICKS.has(casefold(name))) {
+    return { code: "BAD_ACCOUNT_NAME", text: `${name} is not a valid account name` };
+  }
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    return {
+      code: "WEAK_PASSWORD",
+      text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
+    };
+  }
+  if (server.store.getAccount(casefold(name))) {
+    return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+  }
+  const record = await ctx.wait(createAccount(server, name, password, email));
+  if (!record) return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+  if (!ctx.session.dead) logIn(server, user, record);
+  return { name: record.name };
+}
+
+/** REGISTER <account> <email> <password> */
+export async function handleRegister(ctx: Context): Promise<void> {
+  let [name, email, password] = ctx.params;
+  if (name === "*") name = ctx.user.nick;
+  if (name === "*") {
+    ctx.fail("REGISTER", "NEED_NICK", ["*"], "Send NICK before REGISTER");
+    return;
+  }
+  const result = await registerAccount(ctx, name, email === "*" ? undefined : email, password);
+  if ("code" in result) ctx.fail("REGISTER", result.code, [name], result.text);
+  else ctx.reply("REGISTER", ["SUCCESS", result.name, "Account created"]);
+}
+
+/** AUTHENTICATE: SASL PLAIN, in 400-byte base64 chunks. */
+export async function handleAuthenticate(ctx: Context): Promise<void> {
+  const session = ctx.session;
+  const arg = ctx.params[0];
+  if (ctx.user.account) {
+    ctx.numeric(ERR_SASLALREADY, "You have already authenticated using SASL");
+    return;
+  }
+  if (arg === "*") {
+    session.sasl = undefined;
+    ctx.numeric(ERR_SASLABORTED, "SASL authentication aborted");
+    return;
+  }
+  if (!session.sasl) {
+    if (!SASL_MECHANISMS.includes(arg.toUpperCase())) {
+      ctx.numeric(RPL_SASLMECHS, SASL_MECHANISMS.join(","), "are available SASL mechanisms");
+      ctx.numeric(ERR_SASLFAIL, "SASL authentication failed");
+      return;
+    }
+    session.sasl = { buffer: "" };
+    ctx.session.send(new Outgoing(undefined, "AUTHENTICATE", ["+"]));
+    return;
+  }
+  if (arg !== "+") session.sasl.buffer += arg;
+  if (session.sasl.buffer.length > (SASL_MAX_BYTES * 4) / 3 + 4) {
+    session.sasl = undefined;
+    ctx.numeric(ERR_SASLTOOLONG, "SASL message too long");
+    return;
+  }
+  if (arg.length === 400) return; // more chunks follow
+  const payload = session.sasl.buffer;
+  session.sasl = undefined;
+  const creds = decodePlain(payload);
+  if (!creds || (creds.authzid !== "" && casefold(creds.authzid) !== casefold(creds.authcid))) {
+    ctx.numeric(ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN message");
+    return;
+  }
+  const result = await ctx.wait(
+    authenticate(ctx.server, creds.authcid, creds.password, session.conn.remoteAddress),
+  );
+  if (session.dead) return;
+  if (!result.ok) {
+    ctx.numeric(
+      ERR_SASLFAIL,
+      result.reason === "throttled"
+        ? `SASL authentication failed: too many failed attempts, try again in ${result.retryAfter} seconds`
+        : "SASL authentication failed",
+    );
+    return;
+  }
+  logIn(ctx.server, ctx.user, result.account);
+  ctx.numeric(RPL_SASLSUCCESS, "SASL authentication successful");
+}

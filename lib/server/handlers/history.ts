@@ -1,0 +1,189 @@
+/**
+ * History: IRCv3 `draft/chathistory` (LATEST, BEFORE, AFTER, AROUND, BETWEEN, TARGETS) and
+ * the replay of a channel's last lines on join for clients that cannot ask for them.
+ *
+ * @module
+ */
+
+import { casefold } from "../../protocol/casemap.ts";
+import { isChannelName } from "../../protocol/validate.ts";
+import { dmKey, type HistoryBound, type HistoryMessage } from "../../store/store.ts";
+import type { Channel } from "../channel.ts";
+import type { Context } from "../context.ts";
+import { Outgoing } from "../outgoing.ts";
+
+/** Parses a CHATHISTORY reference: `*`, `timestamp=<ISO 8601>` or `msgid=<id>`. */
+export function parseReference(
+  ref: string,
+  findMessage: (msgid: string) => HistoryBound | undefined,
+): HistoryBound | "*" | undefined {
+  if (ref === "*") return "*";
+  if (ref.startsWith("timestamp=")) {
+    const t = Date.parse(ref.slice(10));
+    return Number.isNaN(t) ? undefined : { time: t };
+  }
+  if (ref.startsWith("msgid=")) return findMessage(ref.slice(6));
+  return undefined;
+}
+
+function historyLine(m: HistoryMessage): Outgoing {
+  const tags: Record<string, string> = {
+    ...(m.tags ?? {}),
+    time: new Date(m.time).toISOString(),
+    msgid: m.msgid,
+  };
+  if (m.account) tags["account"] = m.account;
+  return new Outgoing(m.source, m.command, [m.rawTarget, m.text], tags);
+}
+
+/** Sends messages, inside a batch of `type` when the client accepts batches. */
+function sendBatch(ctx: Context, type: string, params: string[], lines: Outgoing[]): void {
+  const session = ctx.session;
+  const useBatch = session.caps.has("batch");
+  const id = useBatch ? ctx.server.nextMsgid() : "";
+  if (useBatch) ctx.reply("BATCH", [`+${id}`, type, ...params]);
+  for (const out of lines) {
+    if (session.capture) session.capture.push(out);
+    else {
+      session.write(
+        useBatch ? out.bytesWith(session.tagMask, { batch: id }) : out.bytes(session.tagMask),
+      );
+    }
+  }
+  if (useBatch) ctx.reply("BATCH", [`-${id}`]);
+}
+
+/**
+ * CHATHISTORY <subcommand> ...: windows of a channel's or a private conversation's history.
+ * Channels need membership; private history is the pair's own.
+ */
+export function handleChathistory(ctx: Context): void {
+  const store = ctx.server.store;
+  const sub = (ctx.params[0] ?? "").toUpperCase();
+  const max = ctx.server.limits.chathistoryMax;
+  const fail = (code: string, context: string[], text: string) =>
+    ctx.fail("CHATHISTORY", code, context, text);
+  const needed: Record<string, number> = {
+    LATEST: 4,
+    BEFORE: 4,
+    AFTER: 4,
+    AROUND: 4,
+    BETWEEN: 5,
+    TARGETS: 4,
+  };
+  if (!(sub in needed)) {
+    fail("INVALID_PARAMS", [sub || "*"], "Unknown CHATHISTORY subcommand");
+    return;
+  }
+  if (ctx.params.length < needed[sub]) {
+    fail("NEED_MORE_PARAMS", [sub], "Missing parameters");
+    return;
+  }
+  const limitRaw = ctx.params[needed[sub] - 1];
+  const limit = Math.min(Number(limitRaw), max);
+  if (!/^\d+$/.test(limitRaw)) {
+    fail("INVALID_PARAMS", [sub, limitRaw], "The limit must be a number");
+    return;
+  }
+  const ref = (i: number) => parseReference(ctx.params[i], (id) => store.findMessage(id));
+
+  if (sub === "TARGETS") {
+    const a = ref(1), b = ref(2);
+    if (!a || !b || a === "*" || b === "*") {
+      fail("INVALID_PARAMS", [sub], "TARGETS takes two timestamps");
+      return;
+    }
+    const me = ctx.user;
+    const mine = (key: string) => {
+      if (key.startsWith("dm:")) return key.slice(3).split(" ").includes(me.folded);
+      const chan = ctx.server.channels.get(key);
+      return chan !== undefined && chan.members.has(me);
+    };
+    const found = store.targets(a.time, b.time, limit, mine);
+    const lines = found.map((t) => {
+      let name = t.rawTarget;
+      if (t.target.startsWith("dm:")) {
+        name = t.target.slice(3).split(" ").find((n) => n !== me.folded) ?? me.nick;
+      }
+      return new Outgoing(ctx.server.name, "CHATHISTORY", [
+        "TARGETS",
+        name,
+        new Date(t.latest).toISOString(),
+      ]);
+    });
+    sendBatch(ctx, "draft/chathistory-targets", [], lines);
+    return;
+  }
+
+  const target = ctx.params[1];
+  let key: string;
+  if (isChannelName(target)) {
+    const channel = ctx.server.findChannel(target);
+    if (!channel || !channel.members.has(ctx.user)) {
+      fail("INVALID_TARGET", [sub, target], "You are not on that channel");
+      return;
+    }
+    key = channel.folded;
+  } else {
+    key = dmKey(ctx.user.folded, casefold(target));
+  }
+  const r1 = ref(2);
+  if (r1 === undefined || (r1 === "*" && sub !== "LATEST")) {
+    fail("INVALID_PARAMS", [sub, ctx.params[2]], "Unknown message reference");
+    return;
+  }
+  let messages: HistoryMessage[];
+  switch (sub) {
+    case "LATEST":
+      messages = r1 === "*" ? store.latest(key, limit) : store.latest(key, limit, r1);
+      break;
+    case "BEFORE":
+      messages = store.before(key, r1 as HistoryBound, limit);
+      break;
+    case "AFTER":
+      messages = store.after(key, r1 as HistoryBound, limit);
+      break;
+    case "AROUND": {
+      const bound = r1 as HistoryBound;
+      const before = store.before(key, bound, Math.floor(limit / 2));
+      const seen = new Set(before.map((m) => m.msgid));
+      const from = { time: bound.time - 1 };
+      const after = store.after(key, from, limit - before.length + seen.size)
+        .filter((m) => !seen.has(m.msgid))
+        .slice(0, limit - before.length);
+      messages = [...before, ...after];
+      break;
+    }
+    default: { // BETWEEN
+      const r2 = ref(3);
+      if (r2 === undefined || r2 === "*" || r1 === "*") {
+        fail("INVALID_PARAMS", [sub, ctx.params[3]], "Unknown message reference");
+        return;
+      }
+      if (r1.time <= r2.time) {
+        messages = store.after(key, r1, limit).filter((m) => m.time < r2.time);
+      } else {
+        messages = store.before(key, r1, limit).filter((m) => m.time > r2.time);
+      }
+    }
+  }
+  sendBatch(ctx, "chathistory", [target], messages.map(historyLine));
+}
+
+/**
+ * On join, replays a channel's last lines to clients without chathistory (those with it
+ * ask for exactly what they want). Clients without server-time see the time in the text.
+ */
+export function playHistoryOnJoin(ctx: Context, channel: Channel): void {
+  const n = ctx.server.limits.historyPlayback;
+  if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
+  const messages = ctx.server.store.latest(channel.folded, n);
+  if (messages.length === 0) return;
+  const stamped = ctx.session.caps.has("server-time");
+  const lines = messages.map((m) => {
+    if (stamped) return historyLine(m);
+    const when = new Date(m.time).toISOString().replace("T", " ").slice(0, 16);
+    return historyLine({ ...m, text: `[${when}] ${m.text}` });
+  });
+  sendBatch(ctx, "chathistory", [channel.name], lines);
+}

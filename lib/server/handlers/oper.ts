@@ -1,0 +1,141 @@
+/**
+ * Operator commands: OPER, KILL, WALLOPS, KLINE and UNKLINE (server bans, kept in the store).
+ *
+ * @module
+ */
+
+import { timingSafeEqual } from "node:crypto";
+import { verifyPassword } from "../../auth/password.ts";
+import { casefold } from "../../protocol/casemap.ts";
+import { maskMatches } from "../../protocol/masks.ts";
+import {
+  ERR_NOPRIVILEGES,
+  ERR_NOSUCHNICK,
+  ERR_PASSWDMISMATCH,
+  RPL_YOUREOPER,
+} from "../../protocol/numerics.ts";
+import { cleanText } from "../../protocol/validate.ts";
+import { recordFailure, throttledFor } from "../accounts.ts";
+import type { Context } from "../context.ts";
+import { Outgoing } from "../outgoing.ts";
+
+function sameText(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Refuses a non-operator with ERR_NOPRIVILEGES; true when refused. */
+function notOper(ctx: Context): boolean {
+  if (ctx.user.oper) return false;
+  ctx.numeric(ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
+  return true;
+}
+
+/**
+ * OPER <name> <password>: credentials from `--oper`/opers.txt, or an operator account's
+ * own password. Failures are throttled like logins.
+ */
+export async function handleOper(ctx: Context): Promise<void> {
+  const [name, password] = ctx.params;
+  const server = ctx.server;
+  const user = ctx.user;
+  const key = `oper:${casefold(name)}`;
+  const ip = ctx.session.conn.remoteAddress;
+  if (throttledFor(server, key, ip) > 0) {
+    ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect (too many attempts, wait a minute)");
+    return;
+  }
+  let ok = false;
+  const configured = server.config.opers.get(name);
+  if (configured !== undefined) ok = sameText(password, configured);
+  else {
+    const account = server.store.getAccount(casefold(name));
+    if (account?.oper) ok = await ctx.wait(verifyPassword(password, account.passwordHash));
+  }
+  if (!ok) {
+    recordFailure(server, key, ip);
+    ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
+    return;
+  }
+  if (!user.oper) {
+    user.oper = true;
+    server.counts.opers++;
+    ctx.session.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
+  }
+  ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
+}
+
+/** KILL <nick> [reason]: disconnects a user. */
+export function handleKill(ctx: Context): void {
+  if (notOper(ctx)) return;
+  const target = ctx.server.findUser(ctx.params[0]);
+  if (!target) {
+    ctx.numeric(ERR_NOSUCHNICK, ctx.params[0], "No such nick/channel");
+    return;
+  }
+  const reason = cleanText(ctx.params[1] || "no reason", ctx.server.limits.kickLen);
+  const text = `Killed (${ctx.user.nick} (${reason}))`;
+  for (const s of [...target.sessions]) ctx.server.endSession(s, text);
+}
+
+/** WALLOPS <text>: to every user with +w and every operator. */
+export function handleWallops(ctx: Context): void {
+  if (notOper(ctx)) return;
+  const out = new Outgoing(ctx.user.hostmask, "WALLOPS", [ctx.params[0]]);
+  for (const u of ctx.server.users.values()) {
+    if (!u.registered || !(u.wallops || u.oper)) continue;
+    for (const s of u.sessions) s.send(out);
+  }
+}
+
+/**
+ * KLINE [minutes] <user@host> [reason]: bans a mask from the server (0 or no minutes:
+ * permanent), disconnecting those it matches. Kept across restarts.
+ */
+export function handleKline(ctx: Context): void {
+  if (notOper(ctx)) return;
+  const params = [...ctx.params];
+  let minutes = 0;
+  if (/^\d+$/.test(params[0]) && params.length > 1) minutes = Number(params.shift());
+  let mask = params[0];
+  if (!mask.includes("@")) mask = `*@${mask}`;
+  if (mask.replace(/[*?@.]/g, "") === "") {
+    ctx.fail("KLINE", "INVALID_PARAMS", [mask], "That mask would ban everyone");
+    return;
+  }
+  const reason = cleanText(params[1] || "No reason given", ctx.server.limits.kickLen);
+  const now = Math.floor(Date.now() / 1000);
+  const kline = {
+    mask,
+    reason,
+    setBy: ctx.user.nick,
+    setAt: now,
+    expiresAt: minutes > 0 ? now + minutes * 60 : undefined,
+  };
+  const server = ctx.server;
+  server.store.addKline(kline);
+  server.klines = [...server.klines.filter((k) => k.mask !== mask), kline];
+  ctx.reply("NOTICE", [
+    ctx.user.nick,
+    `K-line added for ${mask}${minutes > 0 ? ` (${minutes} minutes)` : ""}: ${reason}`,
+  ]);
+  for (const u of [...server.users.values()]) {
+    if (!u.registered || !maskMatches(mask, `${u.username}@${u.host}`)) continue;
+    for (const s of [...u.sessions]) server.endSession(s, `K-Lined: ${reason}`);
+  }
+}
+
+/** UNKLINE <user@host> */
+export function handleUnkline(ctx: Context): void {
+  if (notOper(ctx)) return;
+  let mask = ctx.params[0];
+  if (!mask.includes("@")) mask = `*@${mask}`;
+  const server = ctx.server;
+  const removed = server.store.removeKline(mask);
+  server.klines = server.klines.filter((k) => k.mask !== mask);
+  ctx.reply("NOTICE", [
+    ctx.user.nick,
+    removed ? `K-line for ${mask} removed` : `No K-line for ${mask}`,
+  ]);
+}

@@ -1,0 +1,167 @@
+/**
+ * NickServ and ChanServ, the familiar `/msg NickServ REGISTER <password>` style of managing
+ * accounts and channels. They are not users: messages to them are answered here, by NOTICE.
+ *
+ * @module
+ */
+
+import { hashPassword } from "../auth/password.ts";
+import { casefold } from "../protocol/casemap.ts";
+import { isChannelName } from "../protocol/validate.ts";
+import { authenticate, CHANSERV, logIn, logOut, NICKSERV, serviceMask } from "./accounts.ts";
+import type { Context } from "./context.ts";
+import { registerAccount } from "./handlers/account.ts";
+import { Outgoing } from "./outgoing.ts";
+
+const NICKSERV_HELP = [
+  "NickServ keeps accounts. Commands:",
+  "REGISTER <password> [email]   create an account named after your nick",
+  "IDENTIFY [account] <password> log in",
+  "LOGOUT                        log out",
+  "PASSWORD <new password>       change your password (when logged in)",
+];
+
+const CHANSERV_HELP = [
+  "ChanServ keeps channels across restarts. Commands:",
+  "REGISTER <#channel>   register a channel you are an operator of (needs an account)",
+  "DROP <#channel>       unregister it (founder or IRC operator)",
+  "INFO <#channel>       who registered it and when",
+];
+
+function notice(ctx: Context, service: string, text: string): void {
+  ctx.session.send(new Outgoing(serviceMask(service), "NOTICE", [ctx.user.nick, text]));
+}
+
+/**
+ * Answers a message to a service. Returns false when `target` is not a service.
+ *
+ * @example
+ * ```ts ignore
+ * if (await handleServiceMessage(ctx, "NickServ", "IDENTIFY secret")) return;
+ * ```
+ */
+export function handleServiceMessage(
+  ctx: Context,
+  target: string,
+  text: string,
+): Promise<boolean> | boolean {
+  const folded = casefold(target.split("@")[0]);
+  if (folded === "nickserv") return nickServ(ctx, text).then(() => true);
+  if (folded === "chanserv") return chanServ(ctx, text).then(() => true);
+  return false;
+}
+
+async function nickServ(ctx: Context, text: string): Promise<void> {
+  const words = text.trim().split(/\s+/);
+  const command = (words.shift() ?? "").toUpperCase();
+  const user = ctx.user;
+  const say = (t: string) => notice(ctx, NICKSERV, t);
+  switch (command) {
+    case "REGISTER": {
+      const [password, email] = words;
+      if (!password) return say("Syntax: REGISTER <password> [email]");
+      const result = await registerAccount(ctx, user.nick, email, password);
+      if ("code" in result) say(`Cannot register: ${result.text}.`);
+      else say(`Account ${result.name} created; you are logged in.`);
+      return;
+    }
+    case "IDENTIFY":
+    case "LOGIN": {
+      const [account, password] = words.length >= 2 ? words : [user.nick, words[0]];
+      if (!password) return say("Syntax: IDENTIFY [account] <password>");
+      if (user.account) return say(`You are already logged in as ${user.account}.`);
+      const result = await ctx.wait(
+        authenticate(ctx.server, account, password, ctx.session.conn.remoteAddress),
+      );
+      if (ctx.session.dead) return;
+      if (result.ok) {
+        logIn(ctx.server, user, result.account);
+        say(`You are now logged in as ${result.account.name}.`);
+      } else if (result.reason === "throttled") {
+        say(`Too many failed attempts; try again in ${result.retryAfter} seconds.`);
+      } else say("Invalid account or password.");
+      return;
+    }
+    case "LOGOUT":
+      if (!user.account) return say("You are not logged in.");
+      logOut(ctx.server, user);
+      return say("You are now logged out.");
+    case "PASSWORD":
+    case "SET": {
+      const password = command === "SET" ? words[1] : words[0];
+      if (command === "SET" && (words[0] ?? "").toUpperCase() !== "PASSWORD") {
+        return say("Syntax: SET PASSWORD <new password>");
+      }
+      if (!user.account) return say("Log in first.");
+      if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
+      const hash = await ctx.wait(hashPassword(password));
+      ctx.server.store.setAccountPassword(casefold(user.account), hash);
+      return say("Password changed.");
+    }
+    case "HELP":
+    case "":
+      for (const line of NICKSERV_HELP) say(line);
+      return;
+    default:
+      say(`Unknown command ${command}. /msg NickServ HELP lists the commands.`);
+  }
+}
+
+function chanServ(ctx: Context, text: string): Promise<void> {
+  const words = text.trim().split(/\s+/);
+  const command = (words.shift() ?? "").toUpperCase();
+  const user = ctx.user;
+  const server = ctx.server;
+  const say = (t: string) => notice(ctx, CHANSERV, t);
+  const name = words[0] ?? "";
+  const channel = isChannelName(name) ? server.findChannel(name) : undefined;
+  switch (command) {
+    case "REGISTER":
+      if (!isChannelName(name)) say("Syntax: REGISTER <#channel>");
+      else if (!user.account) say("You need an account: /msg NickServ REGISTER <password>.");
+      else if (!channel || !channel.isOp(user)) say(`You must be an operator of ${name}.`);
+      else if (channel.registration) say(`${channel.name} is already registered.`);
+      else {
+        const account = casefold(user.account);
+        channel.registration = {
+          founder: account,
+          registeredAt: Math.floor(Date.now() / 1000),
+          ops: new Set([account]),
+        };
+        server.persistChannel(channel);
+        say(`${channel.name} is registered to ${user.account}.`);
+      }
+      break;
+    case "DROP": {
+      const record = isChannelName(name) ? server.store.getChannel(casefold(name)) : undefined;
+      if (!record) say(`${name || "That channel"} is not registered.`);
+      else if (!user.oper && (!user.account || casefold(user.account) !== record.founder)) {
+        say(`Only the founder of ${record.name} or an IRC operator can drop it.`);
+      } else {
+        server.store.deleteChannel(record.folded);
+        if (channel) channel.registration = undefined;
+        say(`${record.name} is no longer registered.`);
+      }
+      break;
+    }
+    case "INFO": {
+      const record = isChannelName(name) ? server.store.getChannel(casefold(name)) : undefined;
+      if (!record) say(`${name || "That channel"} is not registered.`);
+      else {
+        say(
+          `${record.name} was registered by ${record.founder} on ${
+            new Date(record.registeredAt * 1000).toUTCString()
+          }.`,
+        );
+      }
+      break;
+    }
+    case "HELP":
+    case "":
+      for (const line of CHANSERV_HELP) say(line);
+      break;
+    default:
+      say(`Unknown command ${command}. /msg ChanServ HELP lists the commands.`);
+  }
+  return Promise.resolve();
+}
