@@ -449,7 +449,8 @@ export async function startChatServer(): Promise<TestServer | undefined> {
 }
 
 /**
- * A tmux server of its own (unique socket name, no user config) for driving TUI clients.
+ * A tmux server of its own (unique socket in a temp folder, no user config) for driving
+ * TUI clients.
  *
  * @example
  * ```ts
@@ -460,12 +461,15 @@ export async function startChatServer(): Promise<TestServer | undefined> {
  * ```
  */
 export class Tmux {
-  readonly socket = `chat-client-test-${crypto.randomUUID().slice(0, 8)}`;
+  /** A private folder holding the tmux socket; removed by {@link kill}. */
+  readonly dir = Deno.makeTempDirSync({ prefix: "chat-client-tmux-" });
+  /** The socket path (unique per instance). */
+  readonly socket = `${this.dir}/tmux.sock`;
 
   /** Runs a tmux command on this socket; returns stdout. */
   async run(...args: string[]): Promise<string> {
     const out = await new Deno.Command("tmux", {
-      args: ["-L", this.socket, "-f", "/dev/null", ...args],
+      args: ["-S", this.socket, "-f", "/dev/null", ...args],
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -531,5 +535,6 @@ export class Tmux {
   /** Kills the tmux server and every process in it. */
   async kill(): Promise<void> {
     await this.run("kill-server").catch(() => {});
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }
