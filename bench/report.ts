@@ -13,7 +13,11 @@ export interface TargetResults {
   target: TargetName;
   idle: IdleResult[];
   fanout?: FanoutResult;
+  /** Every fan-out run when repeated (`fanout` is then the per-rate median). */
+  fanoutRuns?: FanoutResult[];
   rooms?: RoomsResult;
+  /** Every many-rooms run when repeated (`rooms` is then the median by p99). */
+  roomsRuns?: RoomsResult[];
   storm?: StormResult;
   /** Scenarios that could not run, with why. */
   errors: string[];
