@@ -108,10 +108,11 @@ export class MemoryStore implements ChatStore {
     return Promise.resolve();
   }
 
-  /** Whether a stored message comes strictly after a bound. */
-  #isAfter(s: Stored, bound: HistoryBound): boolean {
+  /** Whether a stored message comes after a bound (or at it, if `inclusive`). */
+  #isAfter(s: Stored, bound: HistoryBound, inclusive = false): boolean {
     const ref = bound.msgid ? this.#byMsgid.get(bound.msgid) : undefined;
-    return ref ? s.seq > ref.seq : s.msg.time > bound.time;
+    if (ref) return inclusive ? s.seq >= ref.seq : s.seq > ref.seq;
+    return inclusive ? s.msg.time >= bound.time : s.msg.time > bound.time;
   }
 
   #isBefore(s: Stored, bound: HistoryBound): boolean {
@@ -130,9 +131,24 @@ export class MemoryStore implements ChatStore {
     return list.slice(-limit).map((s) => s.msg);
   }
 
-  after(target: string, bound: HistoryBound, limit: number): HistoryMessage[] {
-    const list = (this.#history.get(target) ?? []).filter((s) => this.#isAfter(s, bound));
+  after(target: string, bound: HistoryBound, limit: number, inclusive = false): HistoryMessage[] {
+    const list = (this.#history.get(target) ?? []).filter((s) =>
+      this.#isAfter(s, bound, inclusive)
+    );
     return list.slice(0, limit).map((s) => s.msg);
+  }
+
+  between(
+    target: string,
+    low: HistoryBound,
+    high: HistoryBound,
+    limit: number,
+    fromHigh: boolean,
+  ): HistoryMessage[] {
+    const list = (this.#history.get(target) ?? []).filter((s) =>
+      this.#isAfter(s, low) && this.#isBefore(s, high)
+    );
+    return (fromHigh ? list.slice(-limit) : list.slice(0, limit)).map((s) => s.msg);
   }
 
   targets(

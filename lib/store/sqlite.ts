@@ -305,21 +305,45 @@ export class SqliteStore implements ChatStore {
       )).reverse();
   }
 
-  after(target: string, bound: HistoryBound, limit: number): HistoryMessage[] {
+  after(target: string, bound: HistoryBound, limit: number, inclusive = false): HistoryMessage[] {
     const id = this.#idOf(bound);
+    const op = inclusive ? ">=" : ">";
     return id !== undefined
       ? this.#rows(
-        "SELECT * FROM history WHERE target = ? AND id > ? ORDER BY id ASC LIMIT ?",
+        `SELECT * FROM history WHERE target = ? AND id ${op} ? ORDER BY id ASC LIMIT ?`,
         target,
         id,
         limit,
       )
       : this.#rows(
-        "SELECT * FROM history WHERE target = ? AND time > ? ORDER BY time ASC, id ASC LIMIT ?",
+        `SELECT * FROM history WHERE target = ? AND time ${op} ?
+         ORDER BY time ASC, id ASC LIMIT ?`,
         target,
         bound.time,
         limit,
       );
+  }
+
+  between(
+    target: string,
+    low: HistoryBound,
+    high: HistoryBound,
+    limit: number,
+    fromHigh: boolean,
+  ): HistoryMessage[] {
+    const lowId = this.#idOf(low), highId = this.#idOf(high);
+    const lowSql = lowId !== undefined ? "id > ?" : "time > ?";
+    const highSql = highId !== undefined ? "id < ?" : "time < ?";
+    const order = fromHigh ? "DESC" : "ASC";
+    const rows = this.#rows(
+      `SELECT * FROM history WHERE target = ? AND ${lowSql} AND ${highSql}
+       ORDER BY time ${order}, id ${order} LIMIT ?`,
+      target,
+      lowId ?? low.time,
+      highId ?? high.time,
+      limit,
+    );
+    return fromHigh ? rows.reverse() : rows;
   }
 
   targets(

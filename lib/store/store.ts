@@ -108,8 +108,19 @@ export interface ChatStore {
   latest(target: string, limit: number, after?: HistoryBound): HistoryMessage[];
   /** Up to `limit` messages just before `bound`, oldest first. */
   before(target: string, bound: HistoryBound, limit: number): HistoryMessage[];
-  /** Up to `limit` messages just after `bound`, oldest first. */
-  after(target: string, bound: HistoryBound, limit: number): HistoryMessage[];
+  /** Up to `limit` messages just after `bound` (or at it, if `inclusive`), oldest first. */
+  after(target: string, bound: HistoryBound, limit: number, inclusive?: boolean): HistoryMessage[];
+  /**
+   * Up to `limit` messages strictly between `low` and `high`, oldest first; taken from the
+   * `low` end, or from the `high` end when `fromHigh` is set.
+   */
+  between(
+    target: string,
+    low: HistoryBound,
+    high: HistoryBound,
+    limit: number,
+    fromHigh: boolean,
+  ): HistoryMessage[];
   /** Conversations with messages between two times, newest first, for the given keys. */
   targets(from: number, to: number, limit: number, keys: (key: string) => boolean): HistoryTarget[];
   /** The time of a message by msgid, if stored. */

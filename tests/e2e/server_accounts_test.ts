@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { encodePlain } from "../../lib/auth/sasl.ts";
 import { TestClient } from "../helpers/irc_client.ts";
 import { startServer } from "../helpers/server_process.ts";

@@ -88,6 +88,16 @@ function conformance(name: string, make: () => Promise<{ store: ChatStore; done:
       assertEquals(texts(store.after("#room", { time: 0, msgid: "m2" }, 2)), ["3", "4"]);
       assertEquals(texts(store.before("#room", { time: 1_003_500 }, 10)), ["1", "2", "3"]);
       assertEquals(texts(store.after("#room", { time: 1_003_500 }, 10)), ["4", "5", "6"]);
+      assertEquals(texts(store.after("#room", { time: 0, msgid: "m2" }, 2, true)), ["2", "3"]);
+      const m2 = { time: 0, msgid: "m2" }, m6 = { time: 0, msgid: "m6" };
+      assertEquals(texts(store.between("#room", m2, m6, 2, false)), ["3", "4"]);
+      assertEquals(texts(store.between("#room", m2, m6, 2, true)), ["4", "5"]);
+      assertEquals(texts(store.between("#room", { time: 1_001_500 }, m6, 10, false)), [
+        "2",
+        "3",
+        "4",
+        "5",
+      ]);
       assertEquals(store.latest("#room", 6)[2].tags, { "+draft/reply": "m1" });
       assertEquals(store.latest("#room", 6)[0].account, "alice");
       assertEquals(store.findMessage("m2"), { time: 1_002_000, msgid: "m2" });

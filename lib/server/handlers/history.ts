@@ -146,12 +146,7 @@ export function handleChathistory(ctx: Context): void {
     case "AROUND": {
       const bound = r1 as HistoryBound;
       const before = store.before(key, bound, Math.floor(limit / 2));
-      const seen = new Set(before.map((m) => m.msgid));
-      const from = { time: bound.time - 1 };
-      const after = store.after(key, from, limit - before.length + seen.size)
-        .filter((m) => !seen.has(m.msgid))
-        .slice(0, limit - before.length);
-      messages = [...before, ...after];
+      messages = [...before, ...store.after(key, bound, limit - before.length, true)];
       break;
     }
     default: { // BETWEEN
@@ -160,11 +155,10 @@ export function handleChathistory(ctx: Context): void {
         fail("INVALID_PARAMS", [sub, ctx.params[3]], "Unknown message reference");
         return;
       }
-      if (r1.time <= r2.time) {
-        messages = store.after(key, r1, limit).filter((m) => m.time < r2.time);
-      } else {
-        messages = store.before(key, r1, limit).filter((m) => m.time > r2.time);
-      }
+      const ascending = r1.time <= r2.time;
+      messages = ascending
+        ? store.between(key, r1, r2, limit, false)
+        : store.between(key, r2, r1, limit, true);
     }
   }
   sendBatch(ctx, "chathistory", [target], messages.map(historyLine));
