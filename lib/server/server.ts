@@ -126,6 +126,7 @@ export class ChatServer implements SessionHost {
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   /** Users holding a registered nick without being logged in to it. */
   readonly nickDeadlines: Set<User> = new Set();
+  #lastThrottleSweep = Date.now();
 
   constructor(config: ServerConfig, store: ChatStore) {
     this.config = config;
@@ -476,6 +477,11 @@ export class ChatServer implements SessionHost {
     const now = Date.now();
     const l = this.limits;
     if (this.nickDeadlines.size > 0) enforceNickReservations(this, now);
+    if (now - this.#lastThrottleSweep > 60_000) {
+      this.#lastThrottleSweep = now;
+      this.loginThrottle.sweep(now);
+      this.ipLoginThrottle.sweep(now);
+    }
     for (const session of this.sessions) {
       if (!session.user.registered) {
         if (now - session.connectedAt > l.registrationTimeout * 1000) {

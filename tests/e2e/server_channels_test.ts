@@ -248,6 +248,10 @@ Deno.test("channels and messages over real sockets", async (t) => {
         ":deno-chat.local 352 xia #who ~yul 127.0.0.1 deno-chat.local yul H :0 yul Tester",
       );
       assertEquals(await a.expect(/ 315 /), ":deno-chat.local 315 xia #who :End of WHO list");
+      a.send("WHO #who %tcnfa,42");
+      assertEquals(await a.expect(/ 354 /), ":deno-chat.local 354 xia 42 #who xia H@ :0");
+      assertEquals(await a.expect(/ 354 /), ":deno-chat.local 354 xia 42 #who yul H :0");
+      await a.expect(/ 315 /);
       b.send("AWAY :lunch");
       assertEquals(
         await b.expect(/ 306 /),

@@ -322,6 +322,8 @@ export function handleInvite(ctx: Context): void {
     return;
   }
   channel.invited.add(target.folded);
+  // a bounded list: the oldest invitation goes first
+  if (channel.invited.size > 100) channel.invited.delete(channel.invited.values().next().value!);
   ctx.numeric(RPL_INVITING, target.nick, channel.name);
   if (target.away !== undefined) ctx.numeric(RPL_AWAY, target.nick, target.away);
   const invite = new Outgoing(user.hostmask, "INVITE", [target.nick, channel.name]);

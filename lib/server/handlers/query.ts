@@ -38,6 +38,7 @@ import {
   RPL_WHOISSERVER,
   RPL_WHOISUSER,
   RPL_WHOREPLY,
+  RPL_WHOSPCRPL,
   RPL_WHOWASUSER,
 } from "../../protocol/numerics.ts";
 import { isChannelName } from "../../protocol/validate.ts";
@@ -79,6 +80,7 @@ export function isupportTokens(server: ChatServer): string[] {
     `TARGMAX=PRIVMSG:${t},NOTICE:${t},TAGMSG:${t},JOIN:,PART:,KICK:1,NAMES:1,WHOIS:1`,
     `TOPICLEN=${l.topicLen}`,
     `USERLEN=${l.userLen}`,
+    "WHOX",
   ];
 }
 
@@ -185,7 +187,14 @@ export function handleWho(ctx: Context): void {
   const me = ctx.user;
   const mask = ctx.params[0] ?? "*";
   const multi = ctx.session.caps.has("multi-prefix");
-  const reply = (u: User, chan: Channel | undefined) =>
+  const options = ctx.params[1] ?? "";
+  const percent = options.indexOf("%");
+  const whox = percent === -1 ? undefined : parseWhox(options.slice(percent + 1));
+  const reply = (u: User, chan: Channel | undefined) => {
+    if (whox) {
+      ctx.numeric(RPL_WHOSPCRPL, ...whoxFields(whox, u, chan, multi, server.name));
+      return;
+    }
     ctx.numeric(
       RPL_WHOREPLY,
       chan?.name ?? "*",
@@ -196,7 +205,8 @@ export function handleWho(ctx: Context): void {
       whoFlags(u, chan, multi),
       `0 ${u.realname}`,
     );
-  const operOnly = ctx.params[1]?.includes("o") ?? false;
+  };
+  const operOnly = (percent === -1 ? options : options.slice(0, percent)).includes("o");
   if (isChannelName(mask)) {
     const channel = server.findChannel(mask);
     if (channel && (!channel.flags.s || channel.members.has(me))) {
@@ -227,6 +237,77 @@ export function handleWho(ctx: Context): void {
     }
   }
   ctx.numeric(RPL_ENDOFWHO, mask, "End of WHO list");
+}
+
+/** A WHOX request: the fields asked for and the query token. */
+interface WhoxRequest {
+  fields: string;
+  token: string;
+}
+
+/** Parses the part of `WHO <mask> %<fields>[,<token>]` after the '%'. */
+function parseWhox(spec: string): WhoxRequest {
+  const [fields, token = ""] = spec.split(",", 2);
+  return { fields, token: /^\d{1,3}$/.test(token) ? token : "0" };
+}
+
+/**
+ * The RPL_WHOSPCRPL parameters for a WHOX request, in the fixed order of the spec
+ * (t c u i h s n f d l a o r), whatever order the fields were asked in.
+ */
+function whoxFields(
+  req: WhoxRequest,
+  u: User,
+  chan: Channel | undefined,
+  multi: boolean,
+  serverName: string,
+): string[] {
+  const out: string[] = [];
+  for (const f of "tcuihsnfdlaor") {
+    if (!req.fields.includes(f)) continue;
+    switch (f) {
+      case "t":
+        out.push(req.token);
+        break;
+      case "c":
+        out.push(chan?.name ?? "*");
+        break;
+      case "u":
+        out.push(u.username);
+        break;
+      case "i":
+        out.push(u.host);
+        break;
+      case "h":
+        out.push(u.host);
+        break;
+      case "s":
+        out.push(serverName);
+        break;
+      case "n":
+        out.push(u.nick);
+        break;
+      case "f":
+        out.push(whoFlags(u, chan, multi));
+        break;
+      case "d":
+        out.push("0");
+        break;
+      case "l":
+        out.push(String(Math.floor((Date.now() - u.lastSpokeAt) / 1000)));
+        break;
+      case "a":
+        out.push(u.account ?? "0");
+        break;
+      case "o":
+        out.push("n/a");
+        break;
+      case "r":
+        out.push(u.realname);
+        break;
+    }
+  }
+  return out;
 }
 
 /** WHOIS [server] <nick> */
