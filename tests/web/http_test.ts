@@ -1,0 +1,252 @@
+import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { TestClient } from "../helpers/irc_client.ts";
+import { startServer } from "../helpers/server_process.ts";
+
+/** A raw IRC-over-WebSocket client (what any web IRC client does). */
+class WsClient {
+  readonly lines: string[] = [];
+  #cursor = 0;
+  #wake: (() => void)[] = [];
+  closed = false;
+  constructor(readonly ws: WebSocket) {
+    ws.addEventListener("message", (ev) => {
+      this.lines.push(String(ev.data));
+      this.#wake.splice(0).forEach((w) => w());
+    });
+    ws.addEventListener("close", () => {
+      this.closed = true;
+      this.#wake.splice(0).forEach((w) => w());
+    });
+  }
+  static async open(port: number, protocol = "text.ircv3.net"): Promise<WsClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/irc`, protocol);
+    const c = new WsClient(ws);
+    await new Promise((resolve, reject) => {
+      ws.addEventListener("open", resolve, { once: true });
+      ws.addEventListener("error", () => reject(new Error("websocket failed")), { once: true });
+    });
+    return c;
+  }
+  send(...lines: string[]) {
+    for (const l of lines) this.ws.send(l);
+  }
+  async expect(re: RegExp, ms = 5000): Promise<string> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      while (this.#cursor < this.lines.length) {
+        const l = this.lines[this.#cursor++];
+        if (re.test(l)) return l;
+      }
+      if (this.closed) throw new Error(`closed waiting for ${re}: ${this.lines.slice(-5)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${re}: ${this.lines.slice(-5)}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.#wake.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+  async close() {
+    if (!this.closed) {
+      const done = new Promise((r) => this.ws.addEventListener("close", r, { once: true }));
+      this.ws.close();
+      await done;
+    }
+  }
+}
+
+/** Sends a hand-made HTTP upgrade request and returns the status line. */
+async function rawUpgrade(port: number, headers: Record<string, string>): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const req = [
+      "GET /irc HTTP/1.1",
+      `Host: 127.0.0.1:${port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version: 13",
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      "",
+      "",
+    ].join("\r\n");
+    await conn.write(new TextEncoder().encode(req));
+    const buf = new Uint8Array(4096);
+    const n = await conn.read(buf);
+    return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n")[0];
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test("web server: app files, headers, healthz, metrics and the WebSocket endpoint", async (t) => {
+  const server = await startServer([], undefined, { web: true });
+  const base = `http://127.0.0.1:${server.httpPort}`;
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    ok(server.output.some((l) => l === `web chat listening on 127.0.0.1:${server.httpPort}`));
+    ok(server.output.some((l) => l === `web chat: http://127.0.0.1:${server.httpPort}/`));
+
+    await t.step("the app is served with its content type, CSP and revalidation", async () => {
+      const res = await fetch(`${base}/`);
+      const body = await res.text();
+      assertEquals(res.status, 200);
+      assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8");
+      match(res.headers.get("content-security-policy")!, /default-src 'self'/);
+      match(res.headers.get("content-security-policy")!, /script-src 'self'(;|$)/);
+      assertEquals(res.headers.get("x-content-type-options"), "nosniff");
+      assertEquals(res.headers.get("cache-control"), "no-cache");
+      ok(body.includes('<script type="module" src="/app.ts">'));
+      ok(!/<script>/.test(body) && !/ on[a-z]+=/.test(body), "no inline script or handlers");
+      const again = await fetch(`${base}/`, {
+        headers: { "if-none-match": res.headers.get("etag")! },
+      });
+      await again.body?.cancel();
+      assertEquals(again.status, 304);
+    });
+
+    await t.step("TypeScript modules are served as JavaScript with types stripped", async () => {
+      for (const path of ["/app.ts", "/model.ts", "/irc.ts", "/text.ts", "/connection.ts"]) {
+        const res = await fetch(base + path);
+        const js = await res.text();
+        assertEquals(res.headers.get("content-type"), "text/javascript; charset=utf-8", path);
+        ok(!/: string\b|\binterface\b/.test(js.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")), path);
+      }
+      for (const [path, type] of [["/style.css", "text/css"], ["/favicon.svg", "image/svg+xml"]]) {
+        const res = await fetch(base + path);
+        await res.body?.cancel();
+        ok(res.headers.get("content-type")!.startsWith(type), path);
+      }
+    });
+
+    await t.step("unknown paths are 404, other methods 405, plain GET /irc is 426", async () => {
+      for (
+        const [path, init, status] of [
+          ["/nope", {}, 404],
+          ["/../server.ts", {}, 404],
+          ["/", { method: "POST", body: "x" }, 405],
+          ["/irc", {}, 426],
+        ] as const
+      ) {
+        const res = await fetch(base + path, init);
+        await res.body?.cancel();
+        assertEquals(res.status, status, path);
+        ok(res.headers.get("content-security-policy"), path);
+      }
+    });
+
+    await t.step("/healthz says ok", async () => {
+      const res = await fetch(`${base}/healthz`);
+      assertEquals([res.status, await res.text()], [200, "ok\n"]);
+      assertEquals(res.headers.get("cache-control"), "no-store");
+    });
+
+    let ws!: WsClient;
+    let tcp!: TestClient;
+    await t.step("a WebSocket client and a TCP client chat in one channel", async () => {
+      ws = await WsClient.open(server.httpPort);
+      cleanup.push(() => ws.close());
+      tcp = await TestClient.connect(server.port);
+      cleanup.push(() => tcp.close());
+      await tcp.register("tcpuser");
+      ws.send("CAP LS 302", "NICK wsuser", "USER ws 0 * :WS", "CAP REQ :server-time", "CAP END");
+      await ws.expect(/ 001 wsuser /);
+      ws.send("JOIN #mix");
+      await ws.expect(/ 366 wsuser #mix /);
+      tcp.send("JOIN #mix");
+      await tcp.expect(/ 366 tcpuser #mix /);
+      ws.send("PRIVMSG #mix :hello from the browser side");
+      await tcp.expect(/^:wsuser!\S+ PRIVMSG #mix :hello from the browser side$/);
+      tcp.send("PRIVMSG #mix :hello from tcp", "PRIVMSG wsuser :psst");
+      match(
+        await ws.expect(/PRIVMSG #mix/),
+        /^@time=\S+ :tcpuser!\S+ PRIVMSG #mix :hello from tcp$/,
+      );
+      await ws.expect(/^@time=\S+ :tcpuser!\S+ PRIVMSG wsuser :psst$/);
+      // no frame carries a line ending
+      ok(ws.lines.every((l) => !/[\r\n]/.test(l)));
+    });
+
+    await t.step("an oversized frame gets 417, like an overlong TCP line", async () => {
+      ws.send("PRIVMSG #mix :" + "x".repeat(600));
+      await ws.expect(/ 417 wsuser :Input line was too long/);
+    });
+
+    await t.step("/metrics counts connections by transport and the server counters", async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      match(text, /^chat_connections\{transport="tcp"\} 1$/m);
+      match(text, /^chat_connections\{transport="websocket"\} 1$/m);
+      match(text, /^chat_channels 1$/m);
+      match(text, /^# TYPE chat_messages_relayed_total counter$/m);
+      const relayed = Number(/^chat_messages_relayed_total (\d+)$/m.exec(text)?.[1]);
+      ok(relayed >= 3, text);
+      match(text, /^chat_sendq_drops_total 0$/m);
+      ok(Number(/^chat_lines_in_total (\d+)$/m.exec(text)?.[1]) > 5);
+    });
+
+    await t.step("binary.ircv3.net works too", async () => {
+      const ws = await WsClient.open(server.httpPort, "binary.ircv3.net");
+      cleanup.push(() => ws.close());
+      assertEquals(ws.ws.protocol, "binary.ircv3.net");
+      ws.ws.binaryType = "arraybuffer";
+      ws.send("PING :bin");
+      const got = await new Promise<unknown>((r) =>
+        ws.ws.addEventListener("message", (e) => r(e.data), { once: true })
+      );
+      ok(got instanceof ArrayBuffer);
+      match(new TextDecoder().decode(got), /PONG \S+ :?bin/);
+    });
+
+    await t.step("the WebSocket origin must be the page's host", async () => {
+      assertEquals(
+        await rawUpgrade(server.httpPort, { Origin: "http://evil.example" }),
+        "HTTP/1.1 403 Forbidden",
+      );
+      assertEquals(await rawUpgrade(server.httpPort, { Origin: "null" }), "HTTP/1.1 403 Forbidden");
+      assertEquals(
+        await rawUpgrade(server.httpPort, {
+          Origin: `http://127.0.0.1:${server.httpPort}`,
+          "Sec-WebSocket-Protocol": "text.ircv3.net",
+        }),
+        "HTTP/1.1 101 Switching Protocols",
+      );
+      assertEquals(
+        await rawUpgrade(server.httpPort, { "Sec-WebSocket-Protocol": "mqtt" }),
+        "HTTP/1.1 400 Bad Request",
+      );
+    });
+  } finally {
+    for (const c of cleanup.reverse()) await c().catch(() => {});
+    assertEquals(await server.stop(), 0);
+  }
+});
+
+Deno.test("web clients share the TCP clients' connection limits", async () => {
+  const server = await startServer([], ["floodBurst=0", "limitLoopback=1", "maxPerIp=1"], {
+    web: true,
+  });
+  const tcp = await TestClient.connect(server.port);
+  let ws: WsClient | undefined;
+  try {
+    await tcp.register("first");
+    ws = await WsClient.open(server.httpPort);
+    await ws.expect(/^ERROR :Closing Link: .*Too many connections from your IP address/);
+  } finally {
+    await ws?.close();
+    await tcp.close();
+    assertEquals(await server.stop(), 0);
+  }
+});
+
+Deno.test("--http-port 0 turns the web server off", async () => {
+  const server = await startServer();
+  try {
+    assertEquals(server.httpPort, 0);
+    ok(!server.output.some((l) => l.startsWith("web chat")));
+  } finally {
+    await server.stop();
+  }
+});
