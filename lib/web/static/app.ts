@@ -518,7 +518,8 @@ class App {
       open.type = "button";
       open.append(el("span", "name", b.kind === "server" ? "Server" : b.name));
       if (b.mentions > 0) open.append(el("span", "badge mention", String(b.mentions)));
-      if (b.unread > 0) open.append(el("span", "badge unread", String(b.unread)));
+      // a private chat's lines are all mentions: one red badge says it all
+      if (b.unread > b.mentions) open.append(el("span", "badge unread", String(b.unread)));
       open.addEventListener("click", () => this.switchTo(b.key));
       li.append(open);
       if (b.kind !== "server") {
