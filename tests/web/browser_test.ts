@@ -87,6 +87,7 @@ Deno.test({
 
       // /me
       await send(bob.page, "/me waves");
+      // deno-lint-ignore no-control-regex -- CTCP ACTION is wrapped in \x01
       await carl.expect(/^:bob!\S+ PRIVMSG #general :\x01ACTION waves\x01$/);
       await ada.page.locator('#messages .line[data-type="action"]', { hasText: "bob waves" })
         .waitFor();
