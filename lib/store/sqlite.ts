@@ -96,6 +96,7 @@ export class SqliteStore implements ChatStore {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = NORMAL");
+      db.exec("PRAGMA wal_autocheckpoint = 10000");
       db.exec("BEGIN IMMEDIATE");
       db.exec("COMMIT");
       const check = db.prepare("PRAGMA quick_check").get() as Record<string, string>;
