@@ -122,9 +122,14 @@ export class Session {
     this.#queue.push(bytes);
     if (!this.#flushing) {
       this.#flushing = true;
-      queueMicrotask(() => this.#flush());
+      queueMicrotask(this.#startFlush);
     }
   }
+
+  // bound once, so queueing a flush allocates nothing per message
+  readonly #startFlush = (): void => {
+    this.#flush();
+  };
 
   async #flush(): Promise<void> {
     try {

@@ -10,6 +10,25 @@ import type { Connection, TransportKind } from "./connection.ts";
 
 const READ_BUFFER = 4096;
 
+/** A plaintext TLS record: fatal alert, handshake_failure (RFC 8446 section 6). */
+const TLS_HANDSHAKE_FAILURE_ALERT = new Uint8Array([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
+
+/**
+ * Whether the first bytes from a peer are a TLS handshake record (content type 22, major
+ * version 3). No IRC line starts with the control character 0x16, so this never
+ * misfires on a real IRC client.
+ *
+ * @example
+ * ```ts
+ * import { isTlsHandshake } from "./tcp.ts";
+ * isTlsHandshake(new Uint8Array([0x16, 0x03, 0x01])); // true
+ * isTlsHandshake(new TextEncoder().encode("NICK a")); // false
+ * ```
+ */
+export function isTlsHandshake(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x16 && bytes[1] === 0x03;
+}
+
 /**
  * Wraps an accepted `Deno.Conn` as a {@link Connection}.
  *
@@ -27,9 +46,13 @@ export class StreamConnection implements Connection {
   readonly #conn: Deno.Conn;
   #closed = false;
 
-  constructor(conn: Deno.Conn, kind: TransportKind) {
+  readonly #log: (line: string) => void;
+
+  /** `log` receives one line when a TLS client knocks on the plain-text port. */
+  constructor(conn: Deno.Conn, kind: TransportKind, log: (line: string) => void = console.log) {
     this.#conn = conn;
     this.kind = kind;
+    this.#log = log;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddress = addr.hostname ?? "unknown";
     if (kind === "tcp") {
@@ -44,10 +67,25 @@ export class StreamConnection implements Connection {
   async readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
     const framer = new LineFramer();
     const buf = new Uint8Array(READ_BUFFER);
+    let first = this.kind === "tcp";
     try {
       while (!this.#closed) {
         const n = await this.#conn.read(buf);
         if (n === null) break;
+        if (first) {
+          first = false;
+          if (n >= 2 && isTlsHandshake(buf)) {
+            this.#log(
+              `TLS handshake from ${this.remoteAddress} on the plain-text port; closed ` +
+                "(the client should use the TLS port)",
+            );
+            // a TLS alert tells the client's TLS library what happened ("handshake
+            // failure") instead of leaving it waiting or reporting garbage
+            await this.#conn.write(TLS_HANDSHAKE_FAILURE_ALERT).catch(() => {});
+            this.close();
+            return;
+          }
+        }
         const lines = framer.push(buf.subarray(0, n));
         for (const line of lines) {
           if (this.#closed) return;
@@ -60,12 +98,14 @@ export class StreamConnection implements Connection {
     }
   }
 
-  async write(data: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < data.length) {
-      const n = await this.#conn.write(off === 0 ? data : data.subarray(off));
-      off += n;
-    }
+  write(data: Uint8Array): Promise<void> {
+    // the usual case is one complete write: no extra async frame for it
+    return this.#conn.write(data).then((n) => n < data.length ? this.#rest(data, n) : undefined);
+  }
+
+  async #rest(data: Uint8Array, written: number): Promise<void> {
+    let off = written;
+    while (off < data.length) off += await this.#conn.write(data.subarray(off));
   }
 
   close(): void {
