@@ -88,7 +88,6 @@ Deno.test("web server: app files, headers, healthz, metrics and the WebSocket en
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
     ok(server.output.some((l) => l === `web chat listening on 127.0.0.1:${server.httpPort}`));
-    ok(server.output.some((l) => l === `web chat: http://127.0.0.1:${server.httpPort}/`));
 
     await t.step("the app is served with its content type, CSP and revalidation", async () => {
       const res = await fetch(`${base}/`);
