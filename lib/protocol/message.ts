@@ -202,13 +202,20 @@ export function serializeBody(
 ): string {
   let out = source ? `:${source} ${command}` : command;
   const last = params.length - 1;
-  for (let i = 0; i < last; i++) out += " " + params[i];
+  for (let i = 0; i < last; i++) out += " " + middle(params[i]);
   if (last >= 0) {
     const p = params[last];
     if (forceTrailing || p === "" || p.charCodeAt(0) === 58 || p.includes(" ")) out += " :" + p;
     else out += " " + p;
   }
   return out;
+}
+
+/** A middle parameter can hold no space, cannot be empty or start with ':'; keep it parseable. */
+function middle(p: string): string {
+  if (p === "") return "*";
+  const safe = p.includes(" ") ? p.replaceAll(" ", "_") : p;
+  return safe.charCodeAt(0) === 58 ? "_" + safe.slice(1) : safe;
 }
 
 /**

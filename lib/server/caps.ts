@@ -26,6 +26,43 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["userhost-in-names", ""],
 ]);
 
+/**
+ * How long (seconds) a client keeps to TLS after seeing our STS persistence policy. A week:
+ * long enough to matter, short enough that a server which stops offering TLS (a removed
+ * certificate) does not lock its users out for long.
+ */
+export const STS_DURATION = 7 * 86400;
+
+/**
+ * The value of the IRCv3 `sts` capability for a connection, or undefined to leave the cap
+ * out. `tls` describes the TLS listener (undefined when there is none).
+ *
+ * Plain-text connections get `port=N` (upgrade to TLS), TLS connections `duration=…` (keep
+ * to TLS) — but only when a CA vouches for the certificate. Clients honouring STS switch to
+ * TLS with full certificate verification and must not fall back to plain text (The Lounge,
+ * for one, turns on `rejectUnauthorized`): with our self-signed certificate that
+ * verification fails, so advertising STS would lock every such client out. A self-signed
+ * server therefore sends no `sts` at all; its users opt into TLS explicitly and pin the
+ * fingerprint (`chat-client --tls`, `/set irc.server.x.ssl_fingerprint`).
+ *
+ * @example
+ * ```ts
+ * import { stsValue } from "./caps.ts";
+ * stsValue("tcp", { port: 6697, selfSigned: false }); // "port=6697"
+ * stsValue("tls", { port: 6697, selfSigned: false }); // "duration=604800"
+ * stsValue("tcp", { port: 6697, selfSigned: true }); // undefined
+ * ```
+ */
+export function stsValue(
+  kind: "tcp" | "tls" | "websocket",
+  tls: { port: number; selfSigned: boolean } | undefined,
+): string | undefined {
+  if (!tls || tls.port === 0 || tls.selfSigned) return undefined;
+  if (kind === "tcp") return `port=${tls.port}`;
+  if (kind === "tls") return `duration=${STS_DURATION}`;
+  return undefined; // browsers follow HTTP's own HSTS, not IRC caps
+}
+
 /** Bit in a session's tag mask: the client accepts message tags in general (msgid, +tags). */
 export const TAG_MESSAGE_TAGS = 1;
 /** Bit in a session's tag mask: the client accepts the `time` tag. */

@@ -39,6 +39,12 @@ Options:
   --host ADDR         address to listen on (default 0.0.0.0, every interface)
   --port N            IRC port, plain TCP (default 6667)
   --http-port N       web chat and IRC-over-WebSocket port (default 8080; 0 turns it off)
+  --tls-port N        IRC over TLS port (default 6697; 0 turns it off); without
+                      --tls-cert/--tls-key the server makes its own certificate in
+                      the data folder on first start and prints its fingerprint
+  --tls-cert FILE     TLS certificate (chain), PEM, e.g. from a real CA
+  --tls-key FILE      its private key, PEM
+  --no-plaintext      no plain-text IRC port: TLS only
   --data DIR          data folder (default ./chat-data)
   --name NAME         server name shown to clients (default deno-chat.local)
   --network NAME      network name (default deno-chat)
@@ -85,6 +91,10 @@ export function parseServerArgs(args: string[]): CliResult {
         host: { type: "string", default: "0.0.0.0" },
         port: { type: "string", default: "6667" },
         "http-port": { type: "string", default: "8080" },
+        "tls-port": { type: "string", default: "6697" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "no-plaintext": { type: "boolean", default: false },
         data: { type: "string", default: "./chat-data" },
         name: { type: "string", default: "deno-chat.local" },
         network: { type: "string", default: "deno-chat" },
@@ -120,6 +130,19 @@ export function parseServerArgs(args: string[]): CliResult {
       kind: "error",
       message: `--http-port needs a number from 0 to 65535, got '${values["http-port"]}'`,
     };
+  }
+  const tlsPort = Number(values["tls-port"]);
+  if (!/^\d+$/.test(values["tls-port"]) || tlsPort > 65535) {
+    return {
+      kind: "error",
+      message: `--tls-port needs a number from 0 to 65535, got '${values["tls-port"]}'`,
+    };
+  }
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)) {
+    return { kind: "error", message: "--tls-cert and --tls-key go together: give both" };
+  }
+  if (values["no-plaintext"] && tlsPort === 0) {
+    return { kind: "error", message: "--no-plaintext needs TLS: --tls-port must not be 0" };
   }
   if (!/^[A-Za-z0-9.\-_:]+$/.test(values.name) || values.name.length > 63) {
     return { kind: "error", message: `--name must be a host-like name, got '${values.name}'` };
@@ -159,6 +182,10 @@ export function parseServerArgs(args: string[]): CliResult {
       dataDir: values.data,
       limits,
       httpPort,
+      tlsPort,
+      tlsCertFile: values["tls-cert"],
+      tlsKeyFile: values["tls-key"],
+      plaintext: !values["no-plaintext"],
       storeKind: values.store,
       requireAccount: values["require-account"],
       openRegistration: values["open-registration"] && !values["no-open-registration"],

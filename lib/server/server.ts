@@ -17,6 +17,7 @@ import {
 } from "../protocol/numerics.ts";
 import { type Connection, hostFromAddress, isLoopback } from "../transport/connection.ts";
 import { StreamConnection } from "../transport/tcp.ts";
+import { listenTls, TlsConnection } from "../transport/tls.ts";
 import { LoginThrottle } from "../auth/throttle.ts";
 import { maskMatches } from "../protocol/masks.ts";
 import type { ChannelRecord, ChatStore, KlineRecord } from "../store/store.ts";
@@ -60,6 +61,16 @@ export interface ServerConfig {
   opers: Map<string, string>;
   /** An operator account to create or reset at start. */
   admin: { name: string; password: string } | undefined;
+  /** IRC-over-TLS port (0 = no TLS listener; needs `tls`). */
+  tlsPort?: number;
+  /** PEM files for TLS from the command line (else the data folder's own certificate). */
+  tlsCertFile?: string;
+  /** The key for `tlsCertFile`. */
+  tlsKeyFile?: string;
+  /** Listen on the plain-text port too (false with `--no-plaintext`; default true). */
+  plaintext?: boolean;
+  /** The certificate in use, loaded by the caller before `start()` when TLS is on. */
+  tls?: { certPem: string; keyPem: string; selfSigned: boolean };
 }
 
 /** A remembered nick for WHOWAS. */
@@ -156,17 +167,66 @@ export class ChatServer implements SessionHost {
     return this.limits.closeGrace;
   }
 
-  /** The bound IRC port (useful when started on port 0). */
+  /** The bound IRC port (useful when started on port 0); the TLS one when TLS-only. */
   get port(): number {
     const addr = this.#listeners[0]?.addr as Deno.NetAddr | undefined;
     return addr?.port ?? 0;
   }
 
+  /** The bound IRC-over-TLS port, or 0 when there is no TLS listener. */
+  get tlsPort(): number {
+    return (this.#tlsListener?.addr as Deno.NetAddr | undefined)?.port ?? 0;
+  }
+
+  #tlsListener: Deno.TlsListener | undefined;
+  /** Which listener `start()` could not open, when it threw. */
+  failedListener: "plain" | "tls" | undefined;
+
+  /** What the `sts` capability advertises: the TLS port and whether its certificate is self-signed. */
+  get stsTarget(): { port: number; selfSigned: boolean } | undefined {
+    const tls = this.config.tls;
+    return tls && this.tlsPort !== 0
+      ? { port: this.tlsPort, selfSigned: tls.selfSigned }
+      : undefined;
+  }
+
   /** Binds the listeners and starts accepting. Throws Deno.errors.AddrInUse and the like. */
   start(): Promise<void> {
-    const listener = Deno.listen({ hostname: this.config.host, port: this.config.port });
-    this.#listeners.push(listener);
-    this.#acceptLoop(listener, (c) => new StreamConnection(c, "tcp"));
+    // the plain port first: "port in use" there reads as before TLS existed
+    let plain: Deno.Listener | undefined;
+    if (this.config.plaintext !== false) {
+      try {
+        plain = Deno.listen({ hostname: this.config.host, port: this.config.port });
+      } catch (err) {
+        this.failedListener = "plain";
+        throw err;
+      }
+    }
+    const tls = this.config.tls;
+    if (tls && (this.config.tlsPort ?? 0) !== 0) {
+      try {
+        this.#tlsListener = listenTls({
+          hostname: this.config.host,
+          port: this.config.tlsPort!,
+          certPem: tls.certPem,
+          keyPem: tls.keyPem,
+        });
+      } catch (err) {
+        this.failedListener = "tls";
+        plain?.close();
+        throw err;
+      }
+    }
+    // #listeners[0] is what `port` reports: the TLS port on a TLS-only server
+    if (plain) {
+      this.#listeners.push(plain);
+      this.#acceptLoop(plain, (c) => new StreamConnection(c, "tcp"));
+    }
+    const tlsListener = this.#tlsListener;
+    if (tlsListener) {
+      if (!plain) this.#listeners.push(tlsListener);
+      this.#acceptLoop(tlsListener, (c) => new TlsConnection(c as Deno.TlsConn));
+    }
     const l = this.limits;
     const shortest = Math.min(l.pingInterval, l.pingTimeout, l.registrationTimeout);
     this.#sweepTimer = setInterval(() => this.#sweep(), shortest < 5 ? 200 : 1000);
@@ -510,7 +570,9 @@ export class ChatServer implements SessionHost {
     this.#stopping = true;
     clearInterval(this.#sweepTimer);
     clearInterval(this.#pruneTimer);
-    for (const l of this.#listeners) {
+    const listeners = new Set<Deno.Listener>(this.#listeners);
+    if (this.#tlsListener) listeners.add(this.#tlsListener);
+    for (const l of listeners) {
       try {
         l.close();
       } catch {

@@ -148,6 +148,11 @@ Deno.test("user and channel modes", async (t) => {
       const a = await user("jo");
       const b = await user("kay");
       await join(a, "#key");
+      a.send("MODE #key +k :bad key");
+      assertEquals(
+        await a.expect(/ 696 /),
+        ":deno-chat.local 696 jo #key k * :Invalid key",
+      );
       a.send("MODE #key +k pw");
       await a.expect(/ MODE #key \+k pw/);
       a.send("MODE #key");

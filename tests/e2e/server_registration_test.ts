@@ -76,6 +76,11 @@ Deno.test("registration over real sockets", async (t) => {
         await c.expect(/ 461 /),
         ":deno-chat.local 461 * USER :Not enough parameters",
       );
+      c.send("USER u 0 * :");
+      assertEquals(
+        await c.expect(/ 461 /),
+        ":deno-chat.local 461 * USER :Not enough parameters",
+      );
       c.send("USER u 0 * :Real", "NICK usr");
       await c.expect(/ 001 usr /);
       c.send("USER u 0 * :Real");

@@ -67,3 +67,9 @@ Deno.test("serializeMessage() round-trips through parseMessage()", () => {
   ];
   for (const line of cases) assertEquals(serializeMessage(parseMessage(line)!), line);
 });
+
+Deno.test("serializeMessage() keeps a bad middle parameter from breaking the line", () => {
+  const line = serializeMessage({ tags: {}, command: "X", params: ["a b", "", ":c", "end"] });
+  assertEquals(line, "X a_b * _c end");
+  assertEquals(parseMessage(line)?.params.length, 4);
+});

@@ -5,7 +5,7 @@
  */
 
 import { ERR_INVALIDCAPCMD } from "../../protocol/numerics.ts";
-import { SUPPORTED_CAPS } from "../caps.ts";
+import { stsValue, SUPPORTED_CAPS } from "../caps.ts";
 import type { Context } from "../context.ts";
 import { tryCompleteRegistration } from "./registration.ts";
 
@@ -29,6 +29,9 @@ export function handleCap(ctx: Context): void | Promise<void> {
       const tokens = [...SUPPORTED_CAPS].map(([name, value]) =>
         session.capVersion >= 302 && value !== "" ? `${name}=${value}` : name
       );
+      // sts depends on the connection (plain or TLS) and means nothing without its value
+      const sts = stsValue(session.conn.kind, ctx.server.stsTarget);
+      if (sts !== undefined && session.capVersion >= 302) tokens.push(`sts=${sts}`);
       const lines = chunkTokens(tokens, CAP_LINE_ROOM);
       lines.forEach((line, i) => {
         const more = i < lines.length - 1 && session.capVersion >= 302;

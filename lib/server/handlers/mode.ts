@@ -197,9 +197,9 @@ function channelMode(ctx: Context): void {
             ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
             break;
           }
-          const key = arg.replace(/[,\s]/g, "").slice(0, 32);
-          if (key === "" || key.startsWith(":")) {
-            ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "k", arg, "Invalid key");
+          const key = arg.slice(0, 32);
+          if (key === "" || key.startsWith(":") || /[,\s]/.test(key)) {
+            ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "k", "*", "Invalid key");
             break;
           }
           channel.key = key;

@@ -10,6 +10,7 @@ import { casefold } from "../../protocol/casemap.ts";
 import {
   ERR_ALREADYREGISTERED,
   ERR_ERRONEUSNICKNAME,
+  ERR_NEEDMOREPARAMS,
   ERR_NICKNAMEINUSE,
   ERR_NONICKNAMEGIVEN,
   ERR_PASSWDMISMATCH,
@@ -64,6 +65,11 @@ export function handleUser(ctx: Context): void | Promise<void> {
   const user = ctx.user;
   if (user.registered || ctx.session.gotUser) {
     ctx.numeric(ERR_ALREADYREGISTERED, "You may not reregister");
+    return;
+  }
+  if (ctx.params[3] === "") {
+    // an empty real name is not a real name (modern.ircdocs: ERR_NEEDMOREPARAMS)
+    ctx.numeric(ERR_NEEDMOREPARAMS, "USER", "Not enough parameters");
     return;
   }
   const limits = ctx.server.limits;
