@@ -73,6 +73,7 @@ export class SqliteStore implements ChatStore {
   #flushScheduled = false;
   #closed = false;
   readonly #insert: StatementSync;
+  readonly #statements = new Map<string, StatementSync>();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -80,6 +81,16 @@ export class SqliteStore implements ChatStore {
       `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+  }
+
+  /** A prepared statement per SQL text, prepared once: parsing SQL on every call costs. */
+  #stmt(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#db.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
   }
 
   /** Opens the store; throws {@link StoreOpenError} with a clear reason. */
@@ -126,7 +137,7 @@ export class SqliteStore implements ChatStore {
   }
 
   getAccount(folded: string): AccountRecord | undefined {
-    const r = this.#db.prepare("SELECT * FROM accounts WHERE folded = ?").get(folded) as
+    const r = this.#stmt("SELECT * FROM accounts WHERE folded = ?").get(folded) as
       | Record<string, string | number | null>
       | undefined;
     if (!r) return undefined;
@@ -141,7 +152,7 @@ export class SqliteStore implements ChatStore {
   }
 
   createAccount(a: AccountRecord): boolean {
-    const r = this.#db.prepare(
+    const r = this.#stmt(
       `INSERT OR IGNORE INTO accounts (folded, name, password_hash, email, created_at, oper)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(a.folded, a.name, a.passwordHash, a.email ?? null, a.createdAt, a.oper ? 1 : 0);
@@ -149,29 +160,29 @@ export class SqliteStore implements ChatStore {
   }
 
   setAccountPassword(folded: string, passwordHash: string): void {
-    this.#db.prepare("UPDATE accounts SET password_hash = ? WHERE folded = ?").run(
+    this.#stmt("UPDATE accounts SET password_hash = ? WHERE folded = ?").run(
       passwordHash,
       folded,
     );
   }
 
   setAccountOper(folded: string, oper: boolean): void {
-    this.#db.prepare("UPDATE accounts SET oper = ? WHERE folded = ?").run(oper ? 1 : 0, folded);
+    this.#stmt("UPDATE accounts SET oper = ? WHERE folded = ?").run(oper ? 1 : 0, folded);
   }
 
   countAccounts(): number {
-    return (this.#db.prepare("SELECT count(*) AS n FROM accounts").get() as { n: number }).n;
+    return (this.#stmt("SELECT count(*) AS n FROM accounts").get() as { n: number }).n;
   }
 
   getChannel(folded: string): ChannelRecord | undefined {
-    const r = this.#db.prepare("SELECT state FROM channels WHERE folded = ?").get(folded) as
+    const r = this.#stmt("SELECT state FROM channels WHERE folded = ?").get(folded) as
       | { state: string }
       | undefined;
     return r ? JSON.parse(r.state) : undefined;
   }
 
   saveChannel(c: ChannelRecord): void {
-    this.#db.prepare(
+    this.#stmt(
       `INSERT INTO channels (folded, name, founder, registered_at, state) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (folded) DO UPDATE SET name = excluded.name, founder = excluded.founder,
        state = excluded.state`,
@@ -179,11 +190,11 @@ export class SqliteStore implements ChatStore {
   }
 
   deleteChannel(folded: string): void {
-    this.#db.prepare("DELETE FROM channels WHERE folded = ?").run(folded);
+    this.#stmt("DELETE FROM channels WHERE folded = ?").run(folded);
   }
 
   listKlines(): KlineRecord[] {
-    const rows = this.#db.prepare("SELECT * FROM klines").all() as Record<
+    const rows = this.#stmt("SELECT * FROM klines").all() as Record<
       string,
       string | number | null
     >[];
@@ -197,14 +208,14 @@ export class SqliteStore implements ChatStore {
   }
 
   addKline(k: KlineRecord): void {
-    this.#db.prepare(
+    this.#stmt(
       `INSERT OR REPLACE INTO klines (mask, reason, set_by, set_at, expires_at)
        VALUES (?, ?, ?, ?, ?)`,
     ).run(k.mask, k.reason, k.setBy, k.setAt, k.expiresAt ?? null);
   }
 
   removeKline(mask: string): boolean {
-    return Number(this.#db.prepare("DELETE FROM klines WHERE mask = ?").run(mask).changes) > 0;
+    return Number(this.#stmt("DELETE FROM klines WHERE mask = ?").run(mask).changes) > 0;
   }
 
   appendMessage(message: HistoryMessage): Promise<void> {
@@ -255,14 +266,14 @@ export class SqliteStore implements ChatStore {
 
   #idOf(bound: HistoryBound): number | undefined {
     if (!bound.msgid) return undefined;
-    const r = this.#db.prepare("SELECT id FROM history WHERE msgid = ?").get(bound.msgid) as
+    const r = this.#stmt("SELECT id FROM history WHERE msgid = ?").get(bound.msgid) as
       | { id: number }
       | undefined;
     return r?.id;
   }
 
   #rows(sql: string, ...args: (string | number)[]): HistoryMessage[] {
-    return (this.#db.prepare(sql).all(...args) as unknown as HistoryRow[]).map(toMessage);
+    return (this.#stmt(sql).all(...args) as unknown as HistoryRow[]).map(toMessage);
   }
 
   latest(target: string, limit: number, after?: HistoryBound): HistoryMessage[] {
@@ -354,7 +365,7 @@ export class SqliteStore implements ChatStore {
     keys: (key: string) => boolean,
   ): HistoryTarget[] {
     const [lo, hi] = from <= to ? [from, to] : [to, from];
-    const rows = this.#db.prepare(
+    const rows = this.#stmt(
       `SELECT target, max(time) AS latest,
          (SELECT raw_target FROM history h2 WHERE h2.target = h.target ORDER BY id DESC LIMIT 1)
            AS raw_target
@@ -370,15 +381,15 @@ export class SqliteStore implements ChatStore {
   }
 
   findMessage(msgid: string): HistoryBound | undefined {
-    const r = this.#db.prepare("SELECT time FROM history WHERE msgid = ?").get(msgid) as
+    const r = this.#stmt("SELECT time FROM history WHERE msgid = ?").get(msgid) as
       | { time: number }
       | undefined;
     return r ? { time: r.time, msgid } : undefined;
   }
 
   prune(maxAgeMs: number, maxPerTarget: number): void {
-    this.#db.prepare("DELETE FROM history WHERE time < ?").run(Date.now() - maxAgeMs);
-    this.#db.prepare(
+    this.#stmt("DELETE FROM history WHERE time < ?").run(Date.now() - maxAgeMs);
+    this.#stmt(
       `DELETE FROM history WHERE id IN (
          SELECT id FROM (
            SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
