@@ -7,6 +7,7 @@
 
 import { lanAddresses, parseServerArgs } from "./lib/server/cli.ts";
 import { ChatServer } from "./lib/server/server.ts";
+import { installCrashGuard } from "./lib/server/crash_guard.ts";
 import { ensureAdmin } from "./lib/server/accounts.ts";
 import { parseCredentials } from "./lib/server/cli.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
@@ -14,6 +15,7 @@ import { SqliteStore, StoreOpenError } from "./lib/store/sqlite.ts";
 import type { ChatStore } from "./lib/store/store.ts";
 import { join } from "node:path";
 import { startWeb, type WebServer } from "./lib/web/server.ts";
+import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -72,21 +74,70 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const server = new ChatServer(config, store);
-  const adminNote = await ensureAdmin(server);
-  try {
-    await server.start();
-  } catch (err) {
-    if (err instanceof Deno.errors.AddrInUse) {
-      fail(`port ${config.port} on ${config.host} is already in use (is another server running?)`);
+  // TLS: the certificate is loaded, or made on first start, before anything listens
+  let cert: Awaited<ReturnType<typeof loadOrCreateCertificate>> | undefined;
+  if ((config.tlsPort ?? 0) !== 0) {
+    try {
+      cert = await loadOrCreateCertificate(config.dataDir, {
+        certFile: config.tlsCertFile,
+        keyFile: config.tlsKeyFile,
+      });
+    } catch (err) {
+      if (err instanceof CertificateError) fail(err.message);
+      throw err;
     }
-    if (err instanceof Deno.errors.PermissionDenied) {
-      fail(`not allowed to listen on ${config.host}:${config.port}: ${err.message}`);
-    }
-    fail(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
+    config.tls = cert;
   }
 
-  console.log(`deno-chat server '${config.name}' listening on ${config.host}:${server.port}`);
+  const server = new ChatServer(config, store);
+  const adminNote = await ensureAdmin(server);
+  const tryStart = async (): Promise<unknown> => {
+    try {
+      await server.start();
+      return undefined;
+    } catch (err) {
+      return err;
+    }
+  };
+  let startError = await tryStart();
+  // like the web port: the default TLS port may be taken by something else; plain IRC
+  // still works, so only warn. A port asked for, or a TLS-only server, must have it.
+  const tlsPortGiven = Deno.args.some((a) => a === "--tls-port" || a.startsWith("--tls-port="));
+  if (
+    startError instanceof Deno.errors.AddrInUse && server.failedListener === "tls" &&
+    !tlsPortGiven && config.plaintext !== false
+  ) {
+    console.error(
+      `chat-server: TLS is off: port ${config.tlsPort} is already in use (choose another with --tls-port)`,
+    );
+    config.tlsPort = 0;
+    startError = await tryStart();
+  }
+  if (startError !== undefined) {
+    const err = startError;
+    const port = server.failedListener === "tls" ? config.tlsPort : config.port;
+    if (err instanceof Deno.errors.AddrInUse) {
+      fail(`port ${port} on ${config.host} is already in use (is another server running?)`);
+    }
+    if (err instanceof Deno.errors.PermissionDenied) {
+      fail(`not allowed to listen on ${config.host}:${port}: ${err.message}`);
+    }
+    fail(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`);
+  }
+
+  console.log(
+    `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
+      (config.plaintext === false ? " (TLS only)" : ""),
+  );
+  if (cert && server.tlsPort !== 0) {
+    console.log(
+      `TLS on ${config.host}:${server.tlsPort} with ` +
+        (cert.selfSigned
+          ? `its own certificate${cert.created ? ", created now," : ""} in ${cert.certPath}`
+          : `the certificate ${cert.certPath}`),
+    );
+    console.log(`TLS certificate SHA-256 fingerprint: ${cert.fingerprint}`);
+  }
   console.log(
     config.storeKind === "sqlite"
       ? `data: ${join(config.dataDir, "chat.db")}`
@@ -94,10 +145,20 @@ async function main(): Promise<void> {
   );
   if (adminNote) console.log(adminNote);
   for (const ip of lanAddresses(config.host)) {
-    console.log(`connect with: chat-client --server ${ip}:${server.port}`);
+    if (config.plaintext !== false) {
+      console.log(`connect with: chat-client --server ${ip}:${server.port}`);
+    }
+    if (server.tlsPort !== 0) {
+      console.log(`connect with TLS: chat-client --server ircs://${ip}:${server.tlsPort}`);
+    }
   }
   if (config.host === "0.0.0.0" || config.host === "127.0.0.1") {
-    console.log(`on this machine: chat-client --server localhost:${server.port}`);
+    console.log(
+      `on this machine: chat-client --server ` +
+        (config.plaintext === false
+          ? `ircs://localhost:${server.port}`
+          : `localhost:${server.port}`),
+    );
   }
   let web: WebServer | undefined;
   // a port the user asked for must be had; the default one (8080) is often taken by
@@ -131,6 +192,7 @@ async function main(): Promise<void> {
     await web?.shutdown();
     Deno.exit(0);
   };
+  installCrashGuard();
   Deno.addSignalListener("SIGINT", stop);
   if (Deno.build.os === "windows") Deno.addSignalListener("SIGBREAK", stop);
   else Deno.addSignalListener("SIGTERM", stop);

@@ -229,7 +229,14 @@ export class ChatServer implements SessionHost {
     }
     const l = this.limits;
     const shortest = Math.min(l.pingInterval, l.pingTimeout, l.registrationTimeout);
-    this.#sweepTimer = setInterval(() => this.#sweep(), shortest < 5 ? 200 : 1000);
+    this.#sweepTimer = setInterval(() => {
+      try {
+        this.#sweep();
+      } catch (err) {
+        // a bug here must not stop the server: log it, the next sweep tries again
+        console.error("sweep failed:", err);
+      }
+    }, shortest < 5 ? 200 : 1000);
     this.pruneHistory();
     this.#pruneTimer = setInterval(() => this.pruneHistory(), 3600_000);
     return Promise.resolve();

@@ -378,6 +378,11 @@ export async function startChatServer(): Promise<TestServer | undefined> {
         String(wantPort),
         "--data",
         dir,
+        // no default web or TLS port: parallel tests would contend for 8080 and 6697
+        "--http-port",
+        "0",
+        "--tls-port",
+        "0",
       ],
       stdin: "null",
       stdout: "piped",

@@ -12,6 +12,10 @@ export interface RunningServer {
   port: number;
   /** The web chat's HTTP port (0 unless started with `web: true`). */
   httpPort: number;
+  /** The IRC-over-TLS port (0 unless started with `tls` or `tlsPort`). */
+  tlsPort: number;
+  /** The TLS certificate's SHA-256 fingerprint as printed (`AB:CD:…`), or "". */
+  fingerprint: string;
   dataDir: string;
   process: Deno.ChildProcess;
   /** Lines the server printed on stdout so far. */
@@ -33,6 +37,13 @@ export interface StartOptions {
    * tests never contend for the default 8080).
    */
   web?: boolean;
+  /**
+   * Also serve IRC over TLS on a free port (default off: `--tls-port 0`, so parallel tests
+   * never contend for the default 6697).
+   */
+  tls?: boolean;
+  /** Serve IRC over TLS on this port (e.g. to restart on the same one). */
+  tlsPort?: number;
 }
 
 /** Lifts flood control so tests run at full speed unless they test it. */
@@ -58,10 +69,12 @@ export async function startServer(
   // at start and we try another
   for (let attempt = 1;; attempt++) {
     const httpPort = options.web ? freePort() : 0;
+    const tlsPort = options.tlsPort ?? (options.tls ? freePort() : 0);
+    const picked = options.web || (options.tls && options.tlsPort === undefined);
     try {
-      return await launch(extra, limits, options, dataDir, httpPort);
+      return await launch(extra, limits, options, dataDir, httpPort, tlsPort);
     } catch (err) {
-      if (!options.web || attempt >= 5 || !/exited at start/.test((err as Error).message)) {
+      if (!picked || attempt >= 5 || !/exited at start/.test((err as Error).message)) {
         if (!options.dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
         throw err;
       }
@@ -82,6 +95,7 @@ async function launch(
   options: StartOptions,
   dataDir: string,
   wantHttpPort: number,
+  wantTlsPort: number,
 ): Promise<RunningServer> {
   const args = [
     "run",
@@ -99,6 +113,8 @@ async function launch(
     dataDir,
     "--http-port",
     String(wantHttpPort),
+    "--tls-port",
+    String(wantTlsPort),
     ...limits.flatMap((l) => ["--limit", l]),
     ...extra,
   ];
@@ -114,8 +130,13 @@ async function launch(
   let buf = "";
   let port = 0;
   let httpPort = 0;
+  let tlsPort = 0;
+  let fingerprint = "";
   const deadline = Date.now() + 20000;
-  while (port === 0 || (wantHttpPort !== 0 && httpPort === 0)) {
+  while (
+    port === 0 || (wantHttpPort !== 0 && httpPort === 0) ||
+    (wantTlsPort !== 0 && (tlsPort === 0 || fingerprint === ""))
+  ) {
     if (Date.now() > deadline) throw new Error("server did not start: " + output.join("\n"));
     const { value, done } = await reader.read();
     if (done) throw new Error("server exited at start: " + output.join("\n"));
@@ -129,6 +150,10 @@ async function launch(
       if (web) httpPort = Number(web[1]);
       const m = line.match(/listening on 127\.0\.0\.1:(\d+)/);
       if (m && !web) port = Number(m[1]);
+      const tls = line.match(/^TLS on 127\.0\.0\.1:(\d+)/);
+      if (tls) tlsPort = Number(tls[1]);
+      const fp = line.match(/^TLS certificate SHA-256 fingerprint: ([0-9A-F:]+)/);
+      if (fp) fingerprint = fp[1];
     }
   }
   // keep draining stdout so the child never blocks on a full pipe
@@ -147,6 +172,8 @@ async function launch(
   return {
     port,
     httpPort,
+    tlsPort,
+    fingerprint,
     dataDir,
     process,
     output,
