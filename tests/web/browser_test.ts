@@ -290,3 +290,44 @@ Deno.test({
       assertEquals(errors, []);
     }),
 });
+
+Deno.test({
+  name: "web app: reconnects and rejoins after the server restarts",
+  ...opts,
+  fn: async () => {
+    const first = await startServer([], undefined, { web: true });
+    const dataDir = first.dataDir;
+    let second: RunningServer | undefined;
+    let browser: Browser | undefined;
+    let carl: TestClient | undefined;
+    try {
+      browser = await launchBrowser();
+      const { page, errors } = await newUserPage(browser);
+      await joinChat(page, first.httpPort, "ada");
+      await first.stop();
+      await page.locator("#banner-text", { hasText: "Reconnecting" }).waitFor();
+      // the same ports: what a restart of the real server looks like to the browser
+      second = await startServer(["--http-port", String(first.httpPort)], undefined, {
+        web: true,
+        dataDir,
+        port: first.port,
+      });
+      await page.locator("#banner").waitFor({ state: "hidden", timeout: 30000 });
+      carl = await TestClient.connect(second.port);
+      await carl.register("carl");
+      carl.send("JOIN #general");
+      await carl.expect(/ 366 carl #general /);
+      carl.send("PRIVMSG #general :welcome back");
+      await line(page, "welcome back").waitFor();
+      await page.locator("#member-list .nick", { hasText: "ada" }).waitFor();
+      // a closed connection is reported by Chromium as a console error; nothing else may fail
+      assertEquals(errors.filter((e) => !/WebSocket connection .* failed/.test(e)), []);
+    } finally {
+      await carl?.close();
+      await browser?.close();
+      await first.stop();
+      await second?.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
