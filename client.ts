@@ -19,7 +19,10 @@ import {
   parseClientArgs,
   parseServer,
 } from "./lib/client/args.ts";
-import { IrcClient } from "./lib/client/irc_client.ts";
+import { type Credentials, IrcClient } from "./lib/client/irc_client.ts";
+import { type Connection, dial, type ServerTarget } from "./lib/client/connection.ts";
+import { KnownServers } from "./lib/client/known_servers.ts";
+import { dialTls, type PeerCertificate, TrustError, type TrustOptions } from "./lib/client/tls.ts";
 import { runLineMode } from "./lib/client/line_mode.ts";
 import { isValidNick } from "./lib/protocol/validate.ts";
 import { SOFTWARE, VERSION } from "./lib/version.ts";
@@ -58,6 +61,32 @@ function ask(args: ClientArgs, nickDefault: string): ClientArgs {
   return args;
 }
 
+/** Shows an unknown certificate on the terminal and asks whether to trust it. */
+function askTrust(peer: PeerCertificate): Promise<boolean> {
+  console.log(
+    `The server ${peer.key} has a certificate no authority vouches for (${peer.caProblem}).`,
+  );
+  console.log(`  subject:             ${peer.subject}`);
+  console.log(`  valid until:         ${peer.validTo}`);
+  console.log(`  SHA-256 fingerprint: ${peer.fingerprint}`);
+  console.log("Compare the fingerprint with the one the server printed when it started.");
+  const answer = prompt("Trust this certificate and remember it? [y/N]") ?? "";
+  return Promise.resolve(/^\s*y(es)?\s*$/i.test(answer));
+}
+
+/** Reads the password file's first line; throws a readable Error. */
+async function readPassword(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new Error(`cannot read the password file '${path}': ${(e as Error).message}`);
+  }
+  const password = text.split(/\r?\n/)[0];
+  if (password === "") throw new Error(`the password file '${path}' is empty`);
+  return password;
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: ClientArgs;
   try {
@@ -79,11 +108,50 @@ async function main(argv: string[]): Promise<number> {
   if (args.bare && tty) args = ask(args, nickDefault);
   const nick = args.nick ?? nickDefault;
   const lineMode = !tty || args.line;
+  let sasl: Credentials | undefined;
+  if (args.passwordFile !== undefined) {
+    try {
+      sasl = { account: args.user ?? nick, password: await readPassword(args.passwordFile) };
+    } catch (e) {
+      console.error(`chat-client: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  const trust: TrustOptions = {
+    known: new KnownServers(),
+    fingerprint: args.fingerprint,
+    onPinned: (peer, path) =>
+      console.error(`chat-client: remembered the certificate of ${peer.key} in ${path}`),
+  };
+  // on a terminal, an unknown certificate is shown and the user asked, before the full
+  // screen starts; that first connection is then used by the client
+  let first: Connection | undefined;
+  if (args.target.tls && !lineMode) {
+    try {
+      first = await dialTls(args.target, { ...trust, ask: askTrust });
+    } catch (e) {
+      if (e instanceof TrustError) {
+        console.error(`chat-client: ${e.message}`);
+        return 1;
+      }
+      // unreachable now: the client reports it and keeps trying
+    }
+  }
+  const dialer = (t: ServerTarget): Promise<Connection> => {
+    if (first) {
+      const c = first;
+      first = undefined;
+      return Promise.resolve(c);
+    }
+    return t.tls ? dialTls(t, trust) : dial(t);
+  };
   const client = new IrcClient({
     target: args.target,
     nick,
     channels: args.channels,
     giveUpIfFirstConnectFails: lineMode,
+    dialer,
+    sasl,
   });
   if (lineMode) {
     const enc = new TextEncoder();

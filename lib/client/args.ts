@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import type { ServerTarget } from "./connection.ts";
 import { isValidNick } from "../protocol/validate.ts";
+import { normalizeFingerprint } from "../tls/fingerprint.ts";
 
 /**
  * The default server when none is given.
@@ -53,6 +54,12 @@ export interface ClientArgs {
   bare: boolean;
   /** `--line` forces the plain line mode even on a terminal. */
   line: boolean;
+  /** `--fingerprint`: the expected SHA-256 of the server's certificate, `AB:CD:…`. */
+  fingerprint?: string;
+  /** `--user`: the account to log in to with SASL at connect. */
+  user?: string;
+  /** `--password-file`: where the account's password is (first line). */
+  passwordFile?: string;
 }
 
 /**
@@ -74,6 +81,12 @@ Options:
   --nick NAME            your nickname (default: your user name)
   --join #a,#b           channels to join (default ${DEFAULT_CHANNELS.join(",")})
   --tls                  connect with TLS (default port 6697)
+  --fingerprint SHA256   trust the server's self-signed certificate if it has this
+                         SHA-256 fingerprint (hex, colons optional); it is then
+                         remembered, as it is when you confirm it on a terminal
+  --user NAME            log in to this account at connect (SASL PLAIN)
+  --password-file FILE   the account's password, the first line of FILE (with --user;
+                         without it, the account is your nick)
   --line                 plain line mode even on a terminal
   --help                 show this help
   --version              show the version
@@ -167,6 +180,9 @@ export function parseClientArgs(argv: string[]): ClientArgs {
       join: { type: "string" },
       tls: { type: "boolean", default: false },
       line: { type: "boolean", default: false },
+      fingerprint: { type: "string" },
+      user: { type: "string" },
+      "password-file": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       version: { type: "boolean", short: "V", default: false },
     },
@@ -176,6 +192,21 @@ export function parseClientArgs(argv: string[]): ClientArgs {
     throw new Error(`"${values.nick}" is not a valid nickname`);
   }
   const channels = values.join !== undefined ? parseChannels(values.join) : DEFAULT_CHANNELS;
+  let fingerprint: string | undefined;
+  if (values.fingerprint !== undefined) {
+    fingerprint = normalizeFingerprint(values.fingerprint);
+    if (fingerprint === undefined) {
+      throw new Error(
+        `--fingerprint needs a SHA-256 fingerprint (64 hex digits, colons optional), got "${values.fingerprint}"`,
+      );
+    }
+    if (!target.tls) throw new Error("--fingerprint is for TLS: add --tls or use ircs://");
+  }
+  if (values.user !== undefined && values["password-file"] === undefined) {
+    throw new Error(
+      "--user needs --password-file (the password is never given on the command line)",
+    );
+  }
   return {
     target,
     nick: values.nick,
@@ -184,6 +215,9 @@ export function parseClientArgs(argv: string[]): ClientArgs {
     version: values.version,
     bare: argv.length === 0,
     line: values.line,
+    fingerprint,
+    user: values.user,
+    passwordFile: values["password-file"],
   };
 }
 

@@ -26,6 +26,9 @@ export type Action =
   | { kind: "raw"; line: string }
   | { kind: "nick"; nick: string }
   | { kind: "join"; channels: string[]; keys?: string }
+  | { kind: "register"; password: string; email?: string }
+  | { kind: "login"; account?: string; password: string }
+  | { kind: "loginPrompt"; account?: string }
   | { kind: "clear" }
   | { kind: "close"; window?: string }
   | { kind: "help"; topic?: string }
@@ -78,6 +81,14 @@ export const COMMANDS: Record<string, CommandHelp> = {
   mode: { usage: "/mode [target] modes [args]", text: "show or change modes" },
   invite: { usage: "/invite nick [#channel]", text: "invite someone to a channel" },
   quote: { usage: "/quote RAW LINE", text: "send a raw IRC line" },
+  register: {
+    usage: "/register password [email]",
+    text: "register an account named after your nick (then you are logged in)",
+  },
+  login: {
+    usage: "/login [account]",
+    text: "log in to your account (default: your nick); asks for the password",
+  },
   clear: { usage: "/clear", text: "clear this window" },
   close: { usage: "/close", text: "close this window (leaves the channel)" },
   win: { usage: "/win N|next|prev", text: "switch to window N" },
@@ -262,6 +273,23 @@ export function parseInput(line: string, ctx: CommandContext): Action {
       if (chan === undefined) return needChannel;
       return { kind: "send", messages: [message("INVITE", [nick, chan])] };
     }
+    case "register": {
+      const [password, after] = word(rest);
+      const [email] = word(after);
+      if (password === "") return usage();
+      return { kind: "register", password, email: email === "" ? undefined : email };
+    }
+    case "login": {
+      const [account, after] = word(rest);
+      if (after !== "") {
+        // a password typed on the line would show on screen and land in the input history
+        return {
+          kind: "error",
+          text: "Type only /login [account]; the password is asked for without showing it.",
+        };
+      }
+      return { kind: "loginPrompt", account: account === "" ? undefined : account };
+    }
     case "quote": {
       if (rest.trim() === "") return usage();
       return { kind: "raw", line: rest.trim() };
@@ -311,6 +339,24 @@ export function helpLines(topic?: string): string[] {
   for (const c of Object.values(COMMANDS)) out.push(`  ${c.usage.padEnd(width)}  ${c.text}`);
   out.push("Text not starting with / is sent to the current window; // sends a leading /.");
   return out;
+}
+
+/**
+ * Whether an input line carries a password (`/register`, `/login`, NickServ IDENTIFY,
+ * raw PASS/OPER/AUTHENTICATE): such lines are never kept in the input history.
+ *
+ * @example
+ * ```ts
+ * import { isSecretLine } from "./commands.ts";
+ * isSecretLine("/register hunter22"); // true
+ * isSecretLine("/msg NickServ IDENTIFY ann pw"); // true
+ * isSecretLine("hello"); // false
+ * ```
+ */
+export function isSecretLine(line: string): boolean {
+  return /^\/(register|login|quote\s+(pass|authenticate|oper)|raw\s+(pass|authenticate|oper))\b/i
+    .test(line.trimStart()) ||
+    /^\/(msg|query)\s+nickserv\s+(register|identify)\b/i.test(line.trimStart());
 }
 
 /**

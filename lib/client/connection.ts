@@ -7,6 +7,7 @@
  */
 
 import { LineFramer } from "../protocol/framer.ts";
+import { dialTls } from "./tls.ts";
 
 /**
  * Where to connect.
@@ -126,8 +127,9 @@ export class StreamConnection implements Connection {
 }
 
 /**
- * Connects over TCP, or TLS when `target.tls` is set (certificates are verified against
- * the system's trust store).
+ * Connects over TCP, or TLS when `target.tls` is set: a CA-signed certificate is accepted
+ * as usual, a self-signed one only when pinned in the known-servers file (see
+ * {@link dialTls} for `--fingerprint` and asking the user).
  *
  * @example
  * ```ts
@@ -140,11 +142,7 @@ export class StreamConnection implements Connection {
  * ```
  */
 export async function dial(target: ServerTarget): Promise<Connection> {
-  if (target.tls) {
-    return new StreamConnection(
-      await Deno.connectTls({ hostname: target.host, port: target.port }),
-    );
-  }
+  if (target.tls) return await dialTls(target);
   const conn = await Deno.connect({ hostname: target.host, port: target.port });
   try {
     conn.setNoDelay(true);

@@ -76,6 +76,8 @@ export interface ChatLine {
   highlight?: boolean;
   /** A copy of a line already sent to another window (a quit seen in two channels). */
   duplicate?: boolean;
+  /** Replayed history (from before we joined), shown dimmed with its original time. */
+  history?: boolean;
 }
 
 /**

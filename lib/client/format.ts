@@ -24,6 +24,35 @@ export function timestamp(d: Date): string {
 }
 
 /**
+ * The timestamp of a line: `[HH:MM]`; replayed history from another day also shows the
+ * date (`[2024-01-01 09:05]`), so old lines are not mistaken for today's.
+ *
+ * @example
+ * ```ts
+ * import { lineStamp } from "./format.ts";
+ * const now = new Date(2024, 0, 2, 12, 0);
+ * lineStamp({ time: new Date(2024, 0, 1, 9, 5), window: "#a", kind: "message", text: "",
+ *   history: true }, now); // "[2024-01-01 09:05]"
+ * lineStamp({ time: new Date(2024, 0, 2, 9, 5), window: "#a", kind: "message", text: "",
+ *   history: true }, now); // "[09:05]"
+ * ```
+ */
+export function lineStamp(line: ChatLine, now: Date = new Date()): string {
+  const d = line.time;
+  if (
+    !line.history ||
+    (d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() &&
+      d.getDate() === now.getDate())
+  ) {
+    return timestamp(d);
+  }
+  const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${
+    String(d.getDate()).padStart(2, "0")
+  }`;
+  return `[${day} ${timestamp(d).slice(1)}`;
+}
+
+/**
  * The body of a line without its timestamp, sanitised: `<alice> hi`, `* alice waves`,
  * `-alice- note`, `-- text` for events and `!! text` for errors.
  *
@@ -66,5 +95,5 @@ export function lineBody(line: ChatLine): string {
  */
 export function formatPlain(line: ChatLine, showWindow = false): string {
   const label = showWindow && line.window !== "" ? sanitize(line.window) + " " : "";
-  return `${timestamp(line.time)} ${label}${lineBody(line)}`;
+  return `${lineStamp(line)} ${label}${lineBody(line)}`;
 }

@@ -21,6 +21,7 @@ import {
   STATUS_WINDOW,
 } from "./events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
+import { encodePlain } from "../auth/sasl.ts";
 
 /**
  * Capabilities the client asks for when the server offers them.
@@ -31,7 +32,32 @@ import { SOFTWARE, VERSION } from "../version.ts";
  * WANTED_CAPS.includes("server-time"); // true
  * ```
  */
-export const WANTED_CAPS = ["server-time", "echo-message", "multi-prefix", "away-notify"];
+export const WANTED_CAPS = [
+  "server-time",
+  "echo-message",
+  "multi-prefix",
+  "away-notify",
+  // the server replays a channel's last lines on join inside a chathistory batch; the
+  // batch tells them apart from live ones. draft/chathistory is not asked for: with it the
+  // server expects CHATHISTORY requests and replays nothing by itself.
+  "batch",
+];
+
+/**
+ * Account credentials for SASL PLAIN.
+ *
+ * @example
+ * ```ts
+ * import type { Credentials } from "./irc_client.ts";
+ * const c: Credentials = { account: "ann", password: "correct horse" };
+ * ```
+ */
+export interface Credentials {
+  /** The account name. */
+  account: string;
+  /** Its password (never shown, never logged). */
+  password: string;
+}
 
 /**
  * Options of {@link IrcClient}.
@@ -73,6 +99,8 @@ export interface IrcClientOptions {
   pingIntervalMs?: number;
   /** Drop the connection after this long without any line from the server (default 120000). */
   idleTimeoutMs?: number;
+  /** Log in with SASL PLAIN at every connect (`--user`/`--password-file`). */
+  sasl?: Credentials;
 }
 
 /**
@@ -274,6 +302,17 @@ export class IrcClient {
   #serverName = "";
   #caps = new Set<string>();
   #capLs: string[] = [];
+  /** Capabilities the server offers, with their values. */
+  #offered = new Map<string, string>();
+  /** Credentials for SASL at connect (from the options, or remembered after /login). */
+  #sasl: Credentials | undefined;
+  /** A SASL exchange in progress on this connection. */
+  #saslPending: Credentials | undefined;
+  /** A NickServ IDENTIFY waiting for its answer, to remember the credentials on success. */
+  #identifyPending: Credentials | undefined;
+  /** Open batches by reference tag: their type (e.g. "chathistory"). */
+  #batches = new Map<string, string>();
+  #account: string | undefined;
   #prefixModes = "ov";
   #prefixSymbols = "@+";
   #chanTypes = "#&";
@@ -301,6 +340,7 @@ export class IrcClient {
     this.#random = opts.random ?? Math.random;
     this.#nick = opts.nick;
     this.#wantedNick = opts.nick;
+    this.#sasl = opts.sasl;
     for (const c of opts.channels) this.#wanted.set(casefold(c), { name: c });
     if (opts.channels.length > 0) this.#focusJoins.add(casefold(opts.channels[0]));
     this.closed = new Promise((r) => this.#closedResolve = r);
@@ -325,6 +365,10 @@ export class IrcClient {
   /** The capabilities the server acknowledged. */
   get caps(): ReadonlySet<string> {
     return this.#caps;
+  }
+  /** The account we are logged in to, if any. */
+  get account(): string | undefined {
+    return this.#account;
   }
   /** "host:port" of the server. */
   get serverLabel(): string {
@@ -433,6 +477,10 @@ export class IrcClient {
         if (!this.connected) return false;
         this.#wantedNick = action.nick;
         return this.send(message("NICK", [action.nick]));
+      case "register":
+        return this.#register(action.password, action.email);
+      case "login":
+        return this.#login({ account: action.account ?? this.#nick, password: action.password });
       case "join": {
         for (const c of action.channels) {
           this.#wanted.set(casefold(c), { name: c, key: action.keys });
@@ -537,6 +585,15 @@ export class IrcClient {
           `Could not connect to ${this.serverLabel}: ${why}`,
         );
         if (first && this.#opts.giveUpIfFirstConnectFails) break;
+        // a refused certificate stays refused: retrying would repeat the warning forever
+        if ((e as { fatal?: boolean }).fatal === true) {
+          this.#emitLine(
+            ACTIVE_WINDOW,
+            "error",
+            "Not reconnecting. Fix the trust problem above, then start chat-client again.",
+          );
+          break;
+        }
       }
       first = false;
       if (conn) {
@@ -584,6 +641,11 @@ export class IrcClient {
     this.#registered = false;
     this.#caps = new Set();
     this.#capLs = [];
+    this.#offered = new Map();
+    this.#batches = new Map();
+    this.#saslPending = undefined;
+    this.#identifyPending = undefined;
+    this.#account = undefined;
     this.#nickTries = 0;
     this.#nick = this.#wantedNick;
     this.#setState("registering");
@@ -660,6 +722,79 @@ export class IrcClient {
       }
       case "CAP":
         this.#handleCap(p);
+        return;
+      case "BATCH": {
+        const ref = p[0] ?? "";
+        if (ref.startsWith("+")) this.#batches.set(ref.slice(1), (p[1] ?? "").toLowerCase());
+        else if (ref.startsWith("-")) this.#batches.delete(ref.slice(1));
+        return;
+      }
+      case "AUTHENTICATE":
+        if (p[0] === "+" && this.#saslPending) {
+          const { account, password } = this.#saslPending;
+          for (const chunk of encodePlain(account, password)) {
+            this.sendRaw(`AUTHENTICATE ${chunk}`);
+          }
+        }
+        return;
+      case "REGISTER":
+        if ((p[0] ?? "").toUpperCase() === "SUCCESS") {
+          this.#emitLine(
+            ACTIVE_WINDOW,
+            "info",
+            `The account ${p[1] ?? ""} is registered and you are logged in to it.`,
+          );
+        }
+        return;
+      case "FAIL":
+      case "WARN":
+      case "NOTE": {
+        // IRCv3 standard replies: COMMAND CODE [context...] :description
+        const text = p[p.length - 1] ?? "";
+        const what = (p[0] ?? "").toUpperCase();
+        this.#emitLine(
+          ACTIVE_WINDOW,
+          msg.command === "FAIL" ? "error" : "info",
+          what === "REGISTER" && msg.command === "FAIL"
+            ? `Could not register the account: ${text}.`
+            : text,
+        );
+        return;
+      }
+      case N.RPL_LOGGEDIN:
+        this.#account = p[2] ?? this.#account;
+        if (this.#identifyPending) this.#sasl = this.#identifyPending;
+        this.#identifyPending = undefined;
+        this.#emitLine(STATUS_WINDOW, "info", `You are logged in as ${p[2] ?? "?"}.`);
+        this.onEvent({ type: "state" });
+        return;
+      case N.RPL_LOGGEDOUT:
+        this.#account = undefined;
+        this.#emitLine(STATUS_WINDOW, "info", "You are logged out.");
+        return;
+      case N.RPL_SASLSUCCESS:
+        if (this.#saslPending) this.#sasl = this.#saslPending;
+        this.#saslPending = undefined;
+        if (!this.#registered) this.sendRaw("CAP END");
+        return;
+      case N.ERR_SASLFAIL:
+      case N.ERR_SASLTOOLONG:
+      case N.ERR_SASLABORTED:
+      case N.ERR_SASLALREADY: {
+        const who = this.#saslPending?.account ?? "your account";
+        if (msg.command !== N.ERR_SASLALREADY) {
+          this.#emitLine(
+            ACTIVE_WINDOW,
+            "error",
+            `Logging in as ${who} failed (${p[p.length - 1] ?? "SASL failed"}); ` +
+              "you are connected without an account.",
+          );
+        }
+        this.#saslPending = undefined;
+        if (!this.#registered) this.sendRaw("CAP END");
+        return;
+      }
+      case N.RPL_SASLMECHS:
         return;
       case "ERROR":
         this.#emit({
@@ -746,8 +881,26 @@ export class IrcClient {
       const list = p[p.length - 1] ?? "";
       this.#capLs.push(...list.split(" ").filter((c) => c !== ""));
       if (more) return;
-      const offered = new Set(this.#capLs.map((c) => c.split("=")[0]));
+      for (const c of this.#capLs) {
+        const eq = c.indexOf("=");
+        this.#offered.set(eq === -1 ? c : c.slice(0, eq), eq === -1 ? "" : c.slice(eq + 1));
+      }
+      const offered = this.#offered;
       const want = WANTED_CAPS.filter((c) => offered.has(c));
+      if (this.#sasl) {
+        const mechs = offered.get("sasl");
+        if (
+          mechs !== undefined && (mechs === "" || mechs.toUpperCase().split(",").includes("PLAIN"))
+        ) {
+          want.push("sasl");
+        } else {
+          this.#emitLine(
+            STATUS_WINDOW,
+            "error",
+            `This server does not offer SASL PLAIN login; connecting without logging in as ${this.#sasl.account}.`,
+          );
+        }
+      }
       if (want.length === 0) this.sendRaw("CAP END");
       else this.send(message("CAP", ["REQ", want.join(" ")]));
     } else if (sub === "ACK") {
@@ -755,6 +908,12 @@ export class IrcClient {
         if (c === "") continue;
         if (c.startsWith("-")) this.#caps.delete(c.slice(1));
         else this.#caps.add(c);
+      }
+      if (!this.#registered && this.#caps.has("sasl") && this.#sasl && !this.#saslPending) {
+        // CAP END waits until the server says how the login went (903 or 90x)
+        this.#saslPending = this.#sasl;
+        this.sendRaw("AUTHENTICATE PLAIN");
+        return;
       }
       if (!this.#registered) this.sendRaw("CAP END");
     } else if (sub === "NAK") {
@@ -1091,6 +1250,8 @@ export class IrcClient {
       window = from;
       this.onEvent({ type: "open", window: from, focus: false });
     }
+    const batch = msg.tags["batch"];
+    const history = batch !== undefined && this.#batches.get(batch) === "chathistory";
     this.#emit({
       time,
       window,
@@ -1098,7 +1259,9 @@ export class IrcClient {
       nick: from === "" ? this.#serverName : from,
       text,
       self,
-      highlight: !self && mentions(text, this.#nick),
+      // old lines neither ring nor count as mentions: they were seen (or missed) back then
+      highlight: !history && !self && mentions(text, this.#nick),
+      ...(history ? { history: true } : {}),
     });
   }
 
@@ -1120,6 +1283,41 @@ export class IrcClient {
       window = this.channels.get(casefold(d.channel))!.name;
     }
     this.#emit({ time, window, kind: d.kind, text: d.text });
+  }
+
+  /**
+   * Registers an account named after our nick: IRCv3 REGISTER when the server offers
+   * draft/account-registration, else NickServ's REGISTER.
+   */
+  #register(password: string, email: string | undefined): boolean {
+    if (!this.connected) return false;
+    if (this.#offered.has("draft/account-registration")) {
+      this.send(message("REGISTER", ["*", email ?? "*", password]));
+    } else {
+      this.send(
+        message("PRIVMSG", ["NickServ", `REGISTER ${password}${email ? ` ${email}` : ""}`]),
+      );
+    }
+    this.#emitLine(ACTIVE_WINDOW, "info", `Registering the account ${this.#nick}…`);
+    return true;
+  }
+
+  /**
+   * Logs in: SASL while still registering (if offered), else NickServ IDENTIFY. Successful
+   * credentials are kept (in memory only) to log in again with SASL after a reconnect.
+   */
+  #login(creds: Credentials): boolean {
+    if (!this.#conn) return false;
+    if (!this.#registered) {
+      if (!this.#caps.has("sasl")) return false;
+      this.#saslPending = creds;
+      this.sendRaw("AUTHENTICATE PLAIN");
+      return true;
+    }
+    this.#identifyPending = creds;
+    this.send(message("PRIVMSG", ["NickServ", `IDENTIFY ${creds.account} ${creds.password}`]));
+    this.#emitLine(ACTIVE_WINDOW, "info", `Logging in as ${creds.account}…`);
+    return true;
   }
 
   #sendText(kind: "say" | "action" | "notice", target: string, text: string): boolean {

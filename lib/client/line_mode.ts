@@ -131,6 +131,10 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         continue;
       case "clear":
         continue;
+      case "loginPrompt":
+        // stdin is the message stream here: there is no way to ask for a hidden password
+        note("error", "In line mode, log in at connect with --user NAME --password-file FILE.");
+        continue;
       case "window": {
         const idx = windows.findIndex((w) =>
           current !== undefined && casefold(w) === casefold(current)

@@ -15,6 +15,9 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { join } from "node:path";
+import { fingerprintOfDer } from "./fingerprint.ts";
+
+export { fingerprintOfDer, formatFingerprint, normalizeFingerprint } from "./fingerprint.ts";
 
 /**
  * A certificate and its private key, ready for `Deno.listenTls` or `Deno.serve`.
@@ -83,51 +86,6 @@ export class CertificateError extends Error {
 /** The folder inside the data folder holding the server's own certificate. */
 const TLS_DIR = "tls";
 const VALID_DAYS = 3650; // pinned, not CA-checked: a short life would only break the pins
-
-/**
- * Formats a SHA-256 digest as `AB:CD:…` (the form OpenSSL and Node print).
- *
- * @example
- * ```ts
- * import { formatFingerprint } from "./certificate.ts";
- * formatFingerprint(new Uint8Array([0xab, 0x01])); // "AB:01"
- * ```
- */
-export function formatFingerprint(digest: Uint8Array): string {
-  return [...digest].map((b) => b.toString(16).padStart(2, "0").toUpperCase()).join(":");
-}
-
-/**
- * Reads a SHA-256 fingerprint as a user may type it: hex with or without colons (or
- * spaces), any case, optionally prefixed `sha256:`/`SHA256=`; returns the canonical
- * `AB:CD:…` form, or undefined when it is not 32 bytes of hex.
- *
- * @example
- * ```ts
- * import { normalizeFingerprint } from "./certificate.ts";
- * normalizeFingerprint("ab".repeat(32))?.slice(0, 5); // "AB:AB"
- * normalizeFingerprint("nope"); // undefined
- * ```
- */
-export function normalizeFingerprint(text: string): string | undefined {
-  const hex = text.trim().replace(/^sha-?256[:=]\s*/i, "").replace(/[:\s]/g, "");
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
-  return hex.toUpperCase().match(/../g)!.join(":");
-}
-
-/**
- * The SHA-256 fingerprint of DER certificate bytes.
- *
- * @example
- * ```ts
- * import { fingerprintOfDer } from "./certificate.ts";
- * (await fingerprintOfDer(new Uint8Array([1, 2, 3]))).length; // 95
- * ```
- */
-export async function fingerprintOfDer(der: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>);
-  return formatFingerprint(new Uint8Array(digest));
-}
 
 /**
  * The DER bytes of the first certificate in a PEM text.

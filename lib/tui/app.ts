@@ -7,7 +7,13 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
-import { type Action, commandNames, helpLines, parseInput } from "../client/commands.ts";
+import {
+  type Action,
+  commandNames,
+  helpLines,
+  isSecretLine,
+  parseInput,
+} from "../client/commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, type ClientEvent, STATUS_WINDOW } from "../client/events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
@@ -58,7 +64,17 @@ export interface TuiOptions {
   now?: () => Date;
 }
 
-const NETWORK_ACTIONS = new Set(["say", "action", "notice", "send", "raw", "nick", "join"]);
+const NETWORK_ACTIONS = new Set([
+  "say",
+  "action",
+  "notice",
+  "send",
+  "raw",
+  "nick",
+  "join",
+  "register",
+  "login",
+]);
 
 /**
  * The chat UI. Feed it input with {@link TuiApp.feed}; it draws through the terminal.
@@ -87,6 +103,8 @@ export class TuiApp {
   #clock: ReturnType<typeof setInterval> | undefined;
   #escTimer: ReturnType<typeof setTimeout> | undefined;
   #pendingFocus: string | undefined;
+  /** A password is being typed (masked) for this account; Enter logs in. */
+  #secretFor: string | undefined;
   /** Resolves with the exit code when the user quits. */
   readonly done: Promise<number>;
 
@@ -186,7 +204,10 @@ export class TuiApp {
   }
 
   #prompt() {
-    return renderPrompt(this.windows.current.name, Math.floor(this.#screen.cols / 3));
+    const label = this.#secretFor !== undefined
+      ? `password for ${this.#secretFor} (Enter alone cancels)`
+      : this.windows.current.name;
+    return renderPrompt(label, Math.floor(this.#screen.cols / 2));
   }
 
   #status() {
@@ -423,7 +444,7 @@ export class TuiApp {
 
   #paste(text: string): void {
     const lines = text.split(/\r\n|\r|\n/);
-    if (lines.length === 1) {
+    if (lines.length === 1 || this.#secretFor !== undefined) {
       this.editor.insert(lines[0]);
       this.#drawInput();
       return;
@@ -445,10 +466,13 @@ export class TuiApp {
 
   /** Runs the input line; returns false when it had to stay in the editor. */
   #submit(): boolean {
+    if (this.#secretFor !== undefined) return this.#submitSecret();
     const text = this.editor.text;
     const action = parseInput(text, { target: this.#target() });
+    // a line with a password never goes into the input history
+    const remember = !isSecretLine(text);
     if (action.kind === "none") {
-      this.editor.submit();
+      this.editor.submit(remember);
       this.#drawInput();
       return true;
     }
@@ -460,18 +484,37 @@ export class TuiApp {
         );
         return false;
       }
-      this.editor.submit();
+      this.editor.submit(remember);
       this.#drawInput();
       return true;
     }
-    this.editor.submit();
+    this.editor.submit(remember);
     this.#local(action);
+    this.#drawInput();
+    return true;
+  }
+
+  /** Enter while the masked password prompt is up: log in, or cancel on an empty line. */
+  #submitSecret(): boolean {
+    const account = this.#secretFor!;
+    const password = this.editor.submit(false);
+    this.editor.masked = false;
+    this.#secretFor = undefined;
+    if (password === "") this.#note("info", "Login cancelled.");
+    else if (!this.#client.perform({ kind: "login", account, password })) {
+      this.#note("error", "Not connected right now; type /login again once reconnected.");
+    }
     this.#drawInput();
     return true;
   }
 
   #local(action: Action): void {
     switch (action.kind) {
+      case "loginPrompt":
+        this.#secretFor = action.account ?? this.#client.nick;
+        this.editor.masked = true;
+        this.#drawInput();
+        return;
       case "error":
         this.#note("error", action.text);
         return;

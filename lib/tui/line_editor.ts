@@ -67,6 +67,11 @@ export class LineEditor {
   #scroll = 0;
   #completion: CompletionState | undefined;
   readonly #maxHistory: number;
+  /**
+   * Secret input (a password): shown as `*`, never completed, never kept in the history,
+   * and the history is not browsed into it.
+   */
+  masked = false;
 
   constructor(maxHistory = 500) {
     this.#maxHistory = maxHistory;
@@ -178,24 +183,30 @@ export class LineEditor {
 
   /** Shows the previous history entry (Up); the unfinished line is kept as a draft. */
   historyPrev(): void {
-    if (this.#histPos === 0) return;
+    if (this.masked || this.#histPos === 0) return;
     if (this.#histPos === this.#history.length) this.#draft = this.text;
     this.#histPos--;
     this.setText(this.#history[this.#histPos]);
   }
   /** Shows the next history entry, or the draft after the newest (Down). */
   historyNext(): void {
-    if (this.#histPos >= this.#history.length) return;
+    if (this.masked || this.#histPos >= this.#history.length) return;
     this.#histPos++;
     this.setText(
       this.#histPos === this.#history.length ? this.#draft : this.#history[this.#histPos],
     );
   }
 
-  /** Returns the line, adds it to the history and clears the editor. */
-  submit(): string {
+  /**
+   * Returns the line, adds it to the history (unless `remember` is false or the editor is
+   * masked) and clears the editor.
+   */
+  submit(remember = true): string {
     const text = this.text;
-    if (text.trim() !== "" && this.#history[this.#history.length - 1] !== text) {
+    if (
+      remember && !this.masked && text.trim() !== "" &&
+      this.#history[this.#history.length - 1] !== text
+    ) {
       this.#history.push(text);
       if (this.#history.length > this.#maxHistory) this.#history.shift();
     }
@@ -214,6 +225,7 @@ export class LineEditor {
    * space. Returns false when nothing matched.
    */
   complete(source: CompletionSource): boolean {
+    if (this.masked) return false;
     let st = this.#completion;
     if (st === undefined) {
       const start = this.#wordStartNoSpaces(this.#cursor);
@@ -252,7 +264,7 @@ export class LineEditor {
    */
   view(width: number): EditorView {
     const w = Math.max(2, width);
-    const widths = this.#chars.map((g) => textWidth(g));
+    const widths = this.#chars.map((g) => this.masked ? 1 : textWidth(g));
     if (this.#cursor < this.#scroll) this.#scroll = this.#cursor;
     const span = (a: number, b: number) => {
       let s = 0;
@@ -267,7 +279,7 @@ export class LineEditor {
     let used = 0;
     for (let i = this.#scroll; i < this.#chars.length; i++) {
       if (used + widths[i] > w) break;
-      text += this.#chars[i];
+      text += this.masked ? "*" : this.#chars[i];
       used += widths[i];
     }
     return { text, cursorCol: span(this.#scroll, this.#cursor) };

@@ -9,7 +9,7 @@
 import { casefold } from "../protocol/casemap.ts";
 import type { ChatLine } from "../client/events.ts";
 import { isQuietKind, STATUS_WINDOW } from "../client/events.ts";
-import { timestamp } from "../client/format.ts";
+import { lineStamp, timestamp } from "../client/format.ts";
 import { sanitize } from "./sanitize.ts";
 import { padToWidth, type Span, spansText, textWidth, truncateToWidth } from "./width.ts";
 
@@ -60,7 +60,17 @@ export interface RenderedLine {
  * ```
  */
 export function renderLine(line: ChatLine): RenderedLine {
-  const ts: Span = { text: timestamp(line.time) + " ", style: "90" };
+  const r = renderLineSpans(line);
+  if (!line.history) return r;
+  // replayed history: every span faint, so it reads as the past, not as new messages
+  return {
+    spans: r.spans.map((s) => ({ ...s, style: s.style ? `2;${s.style}` : "2" })),
+    indent: r.indent,
+  };
+}
+
+function renderLineSpans(line: ChatLine): RenderedLine {
+  const ts: Span = { text: lineStamp(line) + " ", style: "90" };
   const text = sanitize(line.text);
   const nick = sanitize(line.nick ?? "");
   const spans: Span[] = [ts];
