@@ -16,9 +16,13 @@ import type { ChatStore } from "./lib/store/store.ts";
 import { join } from "node:path";
 import { startWeb, type WebServer } from "./lib/web/server.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
+import { defaultDataDir } from "./lib/platform/data_dir.ts";
+import { pauseOnFatal } from "./lib/platform/console.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
+  // a double-clicked server's console window would close before this could be read
+  pauseOnFatal();
   Deno.exit(2);
 }
 
@@ -30,6 +34,11 @@ async function main(): Promise<void> {
   }
   if (parsed.kind === "error") fail(parsed.message);
   const { config, motdPath } = parsed;
+  if (!parsed.dataDirGiven) {
+    const choice = defaultDataDir();
+    config.dataDir = choice.path;
+    console.log(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
+  }
 
   if (motdPath !== undefined) {
     try {
@@ -194,8 +203,20 @@ async function main(): Promise<void> {
   };
   installCrashGuard();
   Deno.addSignalListener("SIGINT", stop);
-  if (Deno.build.os === "windows") Deno.addSignalListener("SIGBREAK", stop);
-  else Deno.addSignalListener("SIGTERM", stop);
+  if (Deno.build.os === "windows") {
+    Deno.addSignalListener("SIGBREAK", stop);
+    // closing the console window (CTRL_CLOSE_EVENT); Windows allows about 5 s to finish
+    Deno.addSignalListener("SIGHUP", stop);
+  } else Deno.addSignalListener("SIGTERM", stop);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    // unexpected, before the server runs (once it runs, the crash guard takes over)
+    console.error("chat-server: could not start:", err);
+    pauseOnFatal();
+    Deno.exit(1);
+  }
+}

@@ -215,8 +215,13 @@ export async function startServer(
       }`,
     );
   });
+  // the web server starts last, so its line means everything listens
   await Promise.race([
     stdout.waitFor(new RegExp(`listening on 127\\.0\\.0\\.1:${port}`), "the server to listen"),
+    exited,
+  ]);
+  await Promise.race([
+    stdout.waitFor(new RegExp(`web chat listening on 127\\.0\\.0\\.1:${httpPort}`), "the web chat"),
     exited,
   ]);
   exited.catch(() => {}); // from here on an exit is the test's business

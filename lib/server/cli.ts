@@ -12,7 +12,13 @@ import type { ServerConfig } from "./server.ts";
 
 /** What the command line asks for: run with a config, print text and exit, or fail. */
 export type CliResult =
-  | { kind: "run"; config: ServerConfig; motdPath: string | undefined }
+  | {
+    kind: "run";
+    config: ServerConfig;
+    motdPath: string | undefined;
+    /** Whether --data was given; if not, server.ts applies the default folder rule. */
+    dataDirGiven: boolean;
+  }
   | { kind: "print"; text: string }
   | { kind: "error"; message: string };
 
@@ -45,7 +51,8 @@ Options:
   --tls-cert FILE     TLS certificate (chain), PEM, e.g. from a real CA
   --tls-key FILE      its private key, PEM
   --no-plaintext      no plain-text IRC port: TLS only
-  --data DIR          data folder (default ./chat-data)
+  --data DIR          data folder (default: chat-data in the current folder or, when
+                      that is read-only or in C:\\Windows, the user's app data folder)
   --name NAME         server name shown to clients (default deno-chat.local)
   --network NAME      network name (default deno-chat)
   --motd FILE         message of the day, a UTF-8 text file
@@ -95,7 +102,7 @@ export function parseServerArgs(args: string[]): CliResult {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "no-plaintext": { type: "boolean", default: false },
-        data: { type: "string", default: "./chat-data" },
+        data: { type: "string" },
         name: { type: "string", default: "deno-chat.local" },
         network: { type: "string", default: "deno-chat" },
         motd: { type: "string" },
@@ -172,6 +179,7 @@ export function parseServerArgs(args: string[]): CliResult {
   return {
     kind: "run",
     motdPath: values.motd,
+    dataDirGiven: values.data !== undefined,
     config: {
       host: values.host,
       port,
@@ -179,7 +187,7 @@ export function parseServerArgs(args: string[]): CliResult {
       network: values.network,
       motd: undefined,
       password: values.password,
-      dataDir: values.data,
+      dataDir: values.data ?? "./chat-data",
       limits,
       httpPort,
       tlsPort,
