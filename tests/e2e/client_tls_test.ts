@@ -1,0 +1,200 @@
+/**
+ * chat-client over TLS against the real server: trust on first use in line mode (refused
+ * until pinned with --fingerprint, then remembered), a different certificate on the same
+ * address refused loudly, and WeeChat connecting with the fingerprint pinned.
+ */
+
+import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { TestClient } from "../helpers/irc_client.ts";
+import { startServer } from "../helpers/server_process.ts";
+import { hasCommand, Tmux } from "../helpers/tmux.ts";
+
+const CLIENT = new URL("../../client.ts", import.meta.url).pathname;
+
+/** Runs chat-client in line mode with `input` on stdin; bounded by a kill timer. */
+async function runClient(
+  args: string[],
+  input: string,
+  configDir: string,
+): Promise<{ code: number; out: string; err: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLIENT, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", DENO_CHAT_CONFIG_DIR: configDir },
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // exited
+    }
+  }, 30000);
+  const w = child.stdin.getWriter();
+  await w.write(new TextEncoder().encode(input));
+  await w.close();
+  const res = await child.output();
+  clearTimeout(timer);
+  const dec = new TextDecoder();
+  return { code: res.code, out: dec.decode(res.stdout), err: dec.decode(res.stderr) };
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  return await Deno.makeTempDir({ prefix });
+}
+
+Deno.test("chat-client --tls: an unknown self-signed certificate is refused in line mode until pinned with --fingerprint", async () => {
+  const server = await startServer([], undefined, { tls: true });
+  const config = await tempDir("deno-chat-config-");
+  const raw = await TestClient.connect(server.port);
+  try {
+    await raw.register("plainpeer");
+    raw.send("JOIN #tls");
+    await raw.expect(/ 366 plainpeer #tls /);
+    const target = `ircs://127.0.0.1:${server.tlsPort}`;
+    const base = ["--server", target, "--nick", "tlsann", "--join", "#tls"];
+
+    const refused = await runClient(base, "never sent\n", config);
+    assertEquals(refused.code, 1, refused.out);
+    ok(refused.out.includes("is self-signed and not known yet"), refused.out);
+    ok(refused.out.includes(`--fingerprint ${server.fingerprint}`), refused.out);
+
+    const wrong = await runClient(
+      [...base, "--fingerprint", "00".repeat(32)],
+      "never sent either\n",
+      config,
+    );
+    assertEquals(wrong.code, 1, wrong.out);
+    ok(wrong.out.includes("is not the expected one"), wrong.out);
+
+    // colons optional, any case
+    const fp = server.fingerprint.replace(/:/g, "").toLowerCase();
+    const pinned = await runClient([...base, "--fingerprint", fp], "hello over tls\n", config);
+    assertEquals(pinned.code, 0, pinned.out + pinned.err);
+    const said = await raw.expectMessage(/ PRIVMSG #tls /);
+    assertEquals(said.params, ["#tls", "hello over tls"]);
+    assertEquals(said.source?.split("!")[0], "tlsann");
+    const known = await Deno.readTextFile(join(config, "known_servers"));
+    ok(known.includes(`127.0.0.1:${server.tlsPort} ${server.fingerprint} MII`), known);
+
+    // remembered: no --fingerprint needed any more; `--tls` with host:port works too
+    const again = await runClient(
+      ["--server", `127.0.0.1:${server.tlsPort}`, "--tls", "--nick", "tlsann", "--join", "#tls"],
+      "second visit\n",
+      config,
+    );
+    assertEquals(again.code, 0, again.out + again.err);
+    assertEquals((await raw.expectMessage(/ PRIVMSG #tls :second/)).params[1], "second visit");
+  } finally {
+    raw.close();
+    await server.stop();
+    await Deno.remove(config, { recursive: true });
+  }
+});
+
+Deno.test("chat-client --tls: another server with a different certificate on the same address and port is refused loudly", async () => {
+  const config = await tempDir("deno-chat-config-");
+  const first = await startServer([], undefined, { tls: true });
+  const port = first.tlsPort;
+  const firstFp = first.fingerprint;
+  const args = ["--server", `ircs://127.0.0.1:${port}`, "--nick", "pinner", "--join", "#x"];
+  try {
+    const pinned = await runClient([...args, "--fingerprint", firstFp], "hi\n", config);
+    assertEquals(pinned.code, 0, pinned.out + pinned.err);
+  } finally {
+    await first.stop();
+  }
+  // an impostor: another data folder, so another certificate, on the same port
+  const impostor = await startServer([], undefined, { tlsPort: port });
+  try {
+    ok(impostor.fingerprint !== firstFp);
+    const known = await Deno.readTextFile(join(config, "known_servers"));
+    const refused = await runClient(args, "must not be sent\n", config);
+    assertEquals(refused.code, 1, refused.out);
+    match(
+      refused.out,
+      new RegExp(`WARNING: THE CERTIFICATE OF 127\\.0\\.0\\.1:${port} HAS CHANGED`),
+    );
+    ok(refused.out.includes(`Expected SHA-256 ${firstFp}, got ${impostor.fingerprint}`));
+    ok(!refused.out.includes("Welcome"), refused.out);
+    // even naming the new fingerprint does not override a pin: the user must remove it
+    const named = await runClient(
+      [...args, "--fingerprint", impostor.fingerprint],
+      "must not be sent\n",
+      config,
+    );
+    assertEquals(named.code, 1, named.out);
+    ok(named.out.includes("HAS CHANGED"), named.out);
+    assertEquals(await Deno.readTextFile(join(config, "known_servers")), known);
+  } finally {
+    await impostor.stop();
+    await Deno.remove(config, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "WeeChat (in tmux) connects over TLS with the certificate's fingerprint pinned",
+  ignore: !(hasCommand("tmux") && hasCommand("weechat")),
+  async fn() {
+    const server = await startServer([], undefined, { tls: true });
+    const home = await tempDir("weechat-home-");
+    const raw = await TestClient.connect(server.port);
+    let tmux: Tmux | undefined;
+    try {
+      await raw.register("rawtls");
+      raw.send("JOIN #wee");
+      await raw.expect(/ 366 /);
+      // WeeChat 3.8 names it ssl_fingerprint: lower-case hex without colons; with it set,
+      // WeeChat trusts exactly that certificate and skips the CA checks
+      const fp = server.fingerprint.replace(/:/g, "").toLowerCase();
+      tmux = await Tmux.start(
+        `weechat -d ${home} -r '/server add tlsd 127.0.0.1/${server.tlsPort} -ssl ` +
+          `-ssl_fingerprint=${fp} -nicks=weetls -autojoin=#wee;/connect tlsd'`,
+      );
+      const joined = await raw.expectMessage(/ JOIN /, 20000);
+      assertEquals(joined.source?.split("!")[0], "weetls");
+      raw.send("PRIVMSG #wee :hello weechat over tls");
+      await tmux.waitFor(/rawtls.*hello weechat over tls/);
+      await tmux.type("hi from weechat over tls");
+      await tmux.keys("Enter");
+      const msg = await raw.expectMessage(/ PRIVMSG /);
+      assertEquals(msg.params, ["#wee", "hi from weechat over tls"]);
+      // it really came over the TLS port: the server saw no plain-text WeeChat
+      ok(!server.output.some((l) => l.includes("TLS handshake")), server.output.join("\n"));
+    } finally {
+      await tmux?.stop();
+      raw.close();
+      await server.stop();
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "WeeChat (in tmux) refuses the TLS port when the pinned fingerprint is another one",
+  ignore: !(hasCommand("tmux") && hasCommand("weechat")),
+  async fn() {
+    const server = await startServer([], undefined, { tls: true });
+    const home = await tempDir("weechat-home-");
+    let tmux: Tmux | undefined;
+    try {
+      tmux = await Tmux.start(
+        `weechat -d ${home} -r '/set irc.server_default.autoreconnect off;` +
+          `/server add tlsd 127.0.0.1/${server.tlsPort} -ssl ` +
+          `-ssl_fingerprint=${"ab".repeat(32)} -nicks=weebad;/connect tlsd'`,
+      );
+      await tmux.waitFor(/fingerprint|certificate/i, 20000);
+      const raw = await TestClient.connect(server.port);
+      await raw.register("checker");
+      raw.send("WHOIS weebad");
+      await raw.expect(/ 401 checker weebad /);
+      raw.close();
+    } finally {
+      await tmux?.stop();
+      await server.stop();
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
