@@ -205,9 +205,9 @@ export class TuiApp {
 
   #prompt() {
     const label = this.#secretFor !== undefined
-      ? `password for ${this.#secretFor} (Enter alone cancels)`
+      ? `password for ${this.#secretFor}`
       : this.windows.current.name;
-    return renderPrompt(label, Math.floor(this.#screen.cols / 2));
+    return renderPrompt(label, Math.floor(this.#screen.cols / 3));
   }
 
   #status() {
@@ -513,6 +513,10 @@ export class TuiApp {
       case "loginPrompt":
         this.#secretFor = action.account ?? this.#client.nick;
         this.editor.masked = true;
+        this.#note(
+          "info",
+          `Type the password for ${this.#secretFor} and press Enter (it is not shown; Enter alone cancels).`,
+        );
         this.#drawInput();
         return;
       case "error":

@@ -268,3 +268,70 @@ Deno.test("TuiApp scrolls back with PageUp and returns with PageDown", async () 
     await h.dispose();
   }
 });
+
+Deno.test("TuiApp shows replayed history dimmed, with its original date and time", async () => {
+  const h = await harness(70, 12, { caps: ["server-time", "echo-message", "batch"] });
+  try {
+    const conn = h.srv.conns[0];
+    const when = new Date("2023-12-31T09:05:00.000Z");
+    const pad = (n: number) => String(n).padStart(2, "0");
+    const stamp = `[${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ` +
+      `${pad(when.getHours())}:${pad(when.getMinutes())}]`;
+    conn.send("BATCH +h1 chathistory #lobby");
+    conn.send(`@batch=h1;time=${when.toISOString()} :bob!b@h PRIVMSG #lobby :from last year, ann`);
+    conn.send("BATCH -h1");
+    conn.send(":bob!b@h PRIVMSG #lobby :live now");
+    const s = await h.waitScreen(/live now/);
+    const oldRow = s.findIndex((l) => l.includes("from last year"));
+    assert.ok(s[oldRow].startsWith(`${stamp} <bob> from last year, ann`), s[oldRow]);
+    const buf = h.term.buffer.active;
+    const dim = (row: number, col: number) =>
+      buf.getLine(buf.viewportY + row)!.getCell(col)!.isDim();
+    const textCol = s[oldRow].indexOf("from last");
+    assert.ok(dim(oldRow, 0) !== 0 && dim(oldRow, textCol) !== 0, "history is dim");
+    const liveRow = s.findIndex((l) => l.includes("live now"));
+    assert.equal(dim(liveRow, s[liveRow].indexOf("live")), 0, "live lines are not dim");
+    // an old mention neither rings nor counts as a highlight
+    assert.ok(!h.output.join("").includes("\x07"));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp /login asks for the password masked and keeps it out of the screen and history", async () => {
+  const h = await harness(70, 12);
+  try {
+    h.app.feed("/login\r");
+    await h.waitScreen(/^\[password for ann\]$/m);
+    h.app.feed("s3cret-pw");
+    const s = await h.waitScreen(/\*{9}/);
+    assert.equal(s[11], "[password for ann] *********");
+    assert.ok(!s.join("\n").includes("s3cret"));
+    h.app.feed("\r");
+    await h.srv.waitForLine(/^PRIVMSG NickServ :IDENTIFY ann s3cret-pw$/);
+    const after = await h.waitScreen(/^\[#lobby\]$/m);
+    assert.ok(!after.join("\n").includes("s3cret"));
+    // /register's password is sent but not kept in the input history either
+    h.app.feed("/register another-pw-1\r");
+    await h.srv.waitForLine(/^PRIVMSG NickServ :REGISTER another-pw-1$/);
+    h.app.feed("\x1b[A"); // Up: history
+    await h.waitScreen(/^\[#lobby\]$/m);
+    assert.deepEqual(h.app.editor.history.filter((l) => /pw/.test(l)), []);
+    assert.ok(!h.output.join("").includes("s3cret"));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp /login then Enter alone cancels without sending anything", async () => {
+  const h = await harness(70, 12);
+  try {
+    h.app.feed("/login bob\r");
+    await h.waitScreen(/^\[password for bob\]$/m);
+    h.app.feed("\r");
+    await h.waitScreen(/Login cancelled\./);
+    assert.ok(!h.srv.conns[0].received.some((l) => /IDENTIFY/.test(l)));
+  } finally {
+    await h.dispose();
+  }
+});
