@@ -198,3 +198,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "irssi (in tmux) connects over TLS with -tls_pinned_cert and refuses another fingerprint",
+  ignore: !(hasCommand("tmux") && hasCommand("irssi")),
+  async fn() {
+    const server = await startServer([], undefined, { tls: true });
+    const home = await tempDir("irssi-home-");
+    const raw = await TestClient.connect(server.port);
+    let tmux: Tmux | undefined;
+    try {
+      await raw.register("rawirc");
+      raw.send("JOIN #irs");
+      await raw.expect(/ 366 /);
+      tmux = await Tmux.start(`irssi --home=${home} -n irtls`);
+      await tmux.waitFor(/\[\(status\)\]/);
+      const fp = server.fingerprint;
+      const wrong = (fp.startsWith("AB") ? "CD" : "AB") + fp.slice(2);
+      await tmux.type(`/connect -tls -tls_pinned_cert ${wrong} 127.0.0.1 ${server.tlsPort}`);
+      await tmux.keys("Enter");
+      await tmux.waitFor(/Pinned certificate mismatch/, 15000);
+      await tmux.type(
+        `/connect -tls -tls_pinned_cert ${server.fingerprint} 127.0.0.1 ${server.tlsPort}`,
+      );
+      await tmux.keys("Enter");
+      await tmux.waitFor(/Welcome to the deno-chat IRC Network/, 15000);
+      await tmux.type("/join #irs");
+      await tmux.keys("Enter");
+      const join = await raw.expectMessage(/ JOIN /);
+      assertEquals(join.source?.split("!")[0], "irtls");
+      await tmux.type("hello from irssi over tls");
+      await tmux.keys("Enter");
+      const msg = await raw.expectMessage(/ PRIVMSG /);
+      assertEquals(msg.params, ["#irs", "hello from irssi over tls"]);
+    } finally {
+      await tmux?.stop();
+      raw.close();
+      await server.stop();
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    }
+  },
+});
