@@ -1,11 +1,13 @@
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { TestClient } from "../helpers/irc_client.ts";
 import { startServer } from "../helpers/server_process.ts";
+import { fileURLToPath } from "node:url";
 
 Deno.test("registration over real sockets", async (t) => {
   const server = await startServer([
     "--motd",
-    new URL("../fixtures/motd.txt", import.meta.url).pathname,
+    // a file path, not a URL's pathname ("/C:/..." is no path on Windows)
+    fileURLToPath(new URL("../fixtures/motd.txt", import.meta.url)),
   ]);
   const clients: TestClient[] = [];
   const connect = async () => {
