@@ -239,3 +239,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "chat-client on a terminal (tmux) shows an unknown certificate's fingerprint, asks once, pins it",
+  ignore: !hasCommand("tmux"),
+  async fn() {
+    const server = await startServer([], undefined, { tls: true });
+    const config = await tempDir("deno-chat-config-");
+    const raw = await TestClient.connect(server.port);
+    let tmux: Tmux | undefined;
+    const start = () =>
+      Tmux.start(
+        `${Deno.execPath()} run -A ${CLIENT} --server ircs://127.0.0.1:${server.tlsPort} ` +
+          `--nick termann --join '#term'`,
+        { DENO_CHAT_CONFIG_DIR: config, NO_COLOR: "1" },
+      );
+    try {
+      await raw.register("termpeer");
+      raw.send("JOIN #term");
+      await raw.expect(/ 366 /);
+      tmux = await start();
+      const asked = await tmux.waitFor(/remember it\? \[y\/N\]/, 20000);
+      ok(asked.includes(`SHA-256 fingerprint: ${server.fingerprint}`), asked);
+      ok(asked.includes("self-signed"), asked);
+      await tmux.type("y");
+      await tmux.keys("Enter");
+      const joined = await raw.expectMessage(/ JOIN /, 20000);
+      assertEquals(joined.source?.split("!")[0], "termann");
+      await tmux.waitFor(/You joined #term/);
+      await tmux.keys("C-c");
+      await tmux.stop();
+      const known = await Deno.readTextFile(join(config, "known_servers"));
+      ok(known.includes(server.fingerprint), known);
+      // the second time nothing is asked
+      tmux = await start();
+      await tmux.waitFor(/You joined #term/, 20000);
+      ok(!(await tmux.screen()).includes("[y/N]"));
+    } finally {
+      await tmux?.stop();
+      raw.close();
+      await server.stop();
+      await Deno.remove(config, { recursive: true });
+    }
+  },
+});
