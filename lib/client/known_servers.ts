@@ -16,7 +16,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join, posix, win32 } from "node:path";
 
 /**
  * One pinned server.
@@ -66,13 +66,14 @@ export function configDir(
   os: string = Deno.build.os,
 ): string {
   if (env.DENO_CHAT_CONFIG_DIR) return env.DENO_CHAT_CONFIG_DIR;
+  // join by the rules of the asked-for system, not the one this runs on
   if (os === "windows") {
     const base = env.APPDATA ??
-      (env.USERPROFILE ? join(env.USERPROFILE, "AppData", "Roaming") : ".");
-    return join(base, "deno-chat");
+      (env.USERPROFILE ? win32.join(env.USERPROFILE, "AppData", "Roaming") : ".");
+    return win32.join(base, "deno-chat");
   }
-  if (env.XDG_CONFIG_HOME) return join(env.XDG_CONFIG_HOME, "deno-chat");
-  return join(env.HOME ?? ".", ".config", "deno-chat");
+  if (env.XDG_CONFIG_HOME) return posix.join(env.XDG_CONFIG_HOME, "deno-chat");
+  return posix.join(env.HOME ?? ".", ".config", "deno-chat");
 }
 
 /**
