@@ -175,7 +175,10 @@ async function main(): Promise<void> {
   const httpPortGiven = Deno.args.some((a) => a === "--http-port" || a.startsWith("--http-port="));
   if (config.httpPort !== 0) {
     try {
-      web = await startWeb(server, { hostname: config.host, port: config.httpPort });
+      const webTls = config.webTls !== false && config.tls && server.tlsPort !== 0
+        ? { cert: config.tls.certPem, key: config.tls.keyPem }
+        : undefined;
+      web = await startWeb(server, { hostname: config.host, port: config.httpPort, tls: webTls });
     } catch (err) {
       const why = err instanceof Deno.errors.AddrInUse
         ? `port ${config.httpPort} is already in use`
@@ -186,9 +189,12 @@ async function main(): Promise<void> {
   }
   if (web) {
     console.log(`web chat listening on ${config.host}:${web.port}`);
-    for (const ip of lanAddresses(config.host)) console.log(`web chat: http://${ip}:${web.port}/`);
+    const scheme = web.secure ? "https" : "http";
+    for (const ip of lanAddresses(config.host)) {
+      console.log(`web chat: ${scheme}://${ip}:${web.port}/`);
+    }
     if (config.host === "0.0.0.0" || config.host === "127.0.0.1") {
-      console.log(`web chat on this machine: http://localhost:${web.port}/`);
+      console.log(`web chat on this machine: ${scheme}://localhost:${web.port}/`);
     }
   }
 

@@ -44,7 +44,9 @@ Usage: chat-server [options]
 Options:
   --host ADDR         address to listen on (default 0.0.0.0, every interface)
   --port N            IRC port, plain TCP (default 6667)
-  --http-port N       web chat and IRC-over-WebSocket port (default 8080; 0 turns it off)
+  --http-port N       web chat and IRC-over-WebSocket port (default 8080; 0 turns it off);
+                      HTTPS/WSS with the TLS certificate whenever TLS is on
+  --no-web-tls        keep the web chat on plain HTTP even when TLS is on
   --tls-port N        IRC over TLS port (default 6697; 0 turns it off); without
                       --tls-cert/--tls-key the server makes its own certificate in
                       the data folder on first start and prints its fingerprint
@@ -102,6 +104,7 @@ export function parseServerArgs(args: string[]): CliResult {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "no-plaintext": { type: "boolean", default: false },
+        "no-web-tls": { type: "boolean", default: false },
         data: { type: "string" },
         name: { type: "string", default: "deno-chat.local" },
         network: { type: "string", default: "deno-chat" },
@@ -194,6 +197,7 @@ export function parseServerArgs(args: string[]): CliResult {
       tlsCertFile: values["tls-cert"],
       tlsKeyFile: values["tls-key"],
       plaintext: !values["no-plaintext"],
+      webTls: !values["no-web-tls"],
       storeKind: values.store,
       requireAccount: values["require-account"],
       openRegistration: values["open-registration"] && !values["no-open-registration"],

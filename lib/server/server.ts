@@ -51,6 +51,8 @@ export interface ServerConfig {
   limits: Limits;
   /** Port of the web chat and IRC-over-WebSocket endpoint (0 = no web server). */
   httpPort: number;
+  /** Serve the web chat over HTTPS/WSS with the TLS certificate when TLS is on. */
+  webTls?: boolean;
   /** Which store keeps accounts, channels and history. */
   storeKind: "sqlite" | "memory";
   /** Only logged-in users may join and send. */

@@ -31,12 +31,16 @@ export interface WebOptions {
   allowedOrigins?: string[];
   /** Folder of the browser app (default `lib/web/static/`). */
   assetsDir?: URL;
+  /** Serve HTTPS (and so WSS) with this certificate and key, in PEM. */
+  tls?: { cert: string; key: string };
 }
 
 /** A running web server. */
 export interface WebServer {
   readonly hostname: string;
   readonly port: number;
+  /** Whether it serves HTTPS (and WSS). */
+  readonly secure: boolean;
   /** Closes open WebSockets and the listener. */
   shutdown(): Promise<void>;
 }
@@ -213,6 +217,7 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
     http = Deno.serve({
       hostname: options.hostname,
       port: options.port,
+      ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
       onListen: (addr) => resolve(addr),
       onError: (err) => {
         console.error(`web: ${(err as Error).message}`);
@@ -228,6 +233,7 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
   return {
     hostname: addr.hostname,
     port: addr.port,
+    secure: options.tls !== undefined,
     shutdown() {
       stopped ??= (async () => {
         for (const s of sockets) s.close();
