@@ -289,12 +289,20 @@ export async function runSmoke(cmds: SmokeCommands): Promise<string[]> {
     if (!(await Deno.stat(dbFile)).isFile) throw new Error(`no database at ${dbFile}`);
     report.push(`database: ${dbFile}`);
 
-    const page = await fetch(`http://127.0.0.1:${server.httpPort}/`);
-    const html = await page.text();
-    if (page.status !== 200 || !/<html/i.test(html)) {
-      throw new Error(`the web app at / answered ${page.status}: ${html.slice(0, 200)}`);
+    // TLS is on, so the web chat is HTTPS with the server's own certificate: trust just that
+    const certPem = await Deno.readTextFile(path.join(dataDir, "tls", "cert.pem"));
+    const https = Deno.createHttpClient({ caCerts: [certPem] });
+    const webUrl = `https://127.0.0.1:${server.httpPort}/`;
+    try {
+      const page = await fetch(webUrl, { client: https });
+      const html = await page.text();
+      if (page.status !== 200 || !/<html/i.test(html)) {
+        throw new Error(`the web app at / answered ${page.status}: ${html.slice(0, 200)}`);
+      }
+    } finally {
+      https.close();
     }
-    report.push(`web app: http://127.0.0.1:${server.httpPort}/ serves the page`);
+    report.push(`web app: ${webUrl} serves the page`);
 
     watcher = await RawIrc.join(server.port, "watcher", "#smoke");
     const client = new Deno.Command(cmds.client.command, {
