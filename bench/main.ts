@@ -42,6 +42,8 @@ export type ScenarioName = "idle" | "fanout" | "rooms" | "storm";
 export interface BenchOptions {
   quick: boolean;
   targets: TargetName[];
+  /** Extra columns running another checkout of our server: `--variant NAME=DIR`. */
+  variants: { name: string; root: string }[];
   scenarios: ScenarioName[];
   workers: number;
   idleN: number[];
@@ -91,10 +93,14 @@ Generator:
 
 Output:
   --cpu-prof              run our server under --cpu-prof (profile kept in bench/results/prof/)
-  --server-root DIR       run "ours" from another checkout (DIR/server.ts), e.g. for before/after
+  --server-root DIR       run "ours" from another checkout (DIR/server.ts)
+  --variant NAME=DIR      add a column NAME running DIR/server.ts (repeatable): before/after
+                          figures in one run, e.g. --variant patched=/tmp/my-change
   --out DIR               results dir (default bench/results)
   --quiet                 no progress lines
 `;
+
+const KINDS: string[] = ["ours", "ngircd", "inspircd", "ergo"];
 
 function list(v: string): string[] {
   return v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -113,6 +119,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
   const o: BenchOptions = {
     quick: false,
     targets: ["ours"],
+    variants: [],
     scenarios: ["idle", "fanout", "rooms", "storm"],
     workers: 2,
     idleN: [10_000],
@@ -219,6 +226,16 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
       case "--cpu-prof":
         o.cpuProf = true;
         break;
+      case "--variant": {
+        const v = val();
+        const eqAt = v.indexOf("=");
+        const name = v.slice(0, eqAt);
+        if (eqAt < 1 || !/^[a-z][a-z0-9_.-]*$/i.test(name) || KINDS.includes(name)) {
+          throw new Error(`--variant wants NAME=DIR with a new name, got "${v}"`);
+        }
+        o.variants.push({ name, root: v.slice(eqAt + 1) });
+        break;
+      }
       case "--repeat":
         o.repeat = Math.round(nums(val(), key)[0]);
         break;
@@ -237,6 +254,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
   }
   if (compare && !set.has("--targets")) o.targets = ["ours", "ngircd", "inspircd"];
   if (ergo && !o.targets.includes("ergo")) o.targets.push("ergo");
+  for (const v of o.variants) o.targets.push(v.name);
   if (o.quick) {
     if (!set.has("--idle-n")) o.idleN = [2000];
     if (!set.has("--fanout-members")) o.fanoutMembers = 1000;
@@ -314,6 +332,15 @@ async function prepareTargets(
       } catch {
         skipped.push("ours: server.ts not found");
       }
+    } else if (o.variants.some((v) => v.name === t)) {
+      const v = o.variants.find((x) => x.name === t)!;
+      try {
+        await Deno.stat(`${v.root}/server.ts`);
+        await loadOurLimitNames();
+        ok.push(t);
+      } catch {
+        skipped.push(`${t}: ${v.root}/server.ts not found`);
+      }
     } else if (t === "ergo") {
       ergoBin = await buildErgo();
       if (ergoBin) ok.push(t);
@@ -336,6 +363,8 @@ async function start(
     await Deno.mkdir(dir, { recursive: true });
     so.denoFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
   }
+  const variant = o.variants.find((v) => v.name === t);
+  if (variant) return await startOurs(so, variant.root, variant.name);
   switch (t) {
     case "ours":
       return await startOurs(so);
@@ -345,6 +374,8 @@ async function start(
       return await startInspircd(so);
     case "ergo":
       return await startErgo(so, ergoBin!);
+    default:
+      throw new Error(`unknown target ${t}`);
   }
 }
 

@@ -107,8 +107,10 @@ function ratio(m: Metric, ours: number | undefined, theirs: number | undefined):
 
 /** The servers present, ours first. */
 export function targetsOf(all: TargetResults[]): TargetName[] {
-  const order: TargetName[] = ["ours", "ngircd", "inspircd", "ergo"];
-  return order.filter((t) => all.some((r) => r.target === t));
+  const known = ["ours", "ngircd", "inspircd", "ergo"];
+  const present = (t: string) => all.some((r) => r.target === t);
+  const variants = all.map((r) => r.target).filter((t) => !known.includes(t));
+  return [...known.slice(0, 1).filter(present), ...variants, ...known.slice(1).filter(present)];
 }
 
 function rowsFor(all: TargetResults[]): { head: string[]; body: string[][] } {

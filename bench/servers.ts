@@ -8,8 +8,11 @@
 
 import { onCleanup, track, untrack } from "./procs.ts";
 
-/** Names of the servers the bench knows. */
-export type TargetName = "ours" | "ngircd" | "inspircd" | "ergo";
+/** Kinds of server the bench knows how to start. */
+export type ServerKind = "ours" | "ngircd" | "inspircd" | "ergo";
+
+/** A column of the comparison: a server kind, or a named variant of ours (`--variant`). */
+export type TargetName = string;
 
 /** A started server. */
 export interface RunningServer {
@@ -210,8 +213,15 @@ export async function ensureDebian(pkgs: { pkg: string; bin: string }[]): Promis
   return r.success;
 }
 
-/** Starts our server (server.ts) with its limits lifted through its documented flags. */
-export async function startOurs(opts: StartOptions): Promise<RunningServer> {
+/**
+ * Starts our server (server.ts, from `root`, by default this checkout or `setOurRoot`'s)
+ * with its limits lifted through its documented flags.
+ */
+export async function startOurs(
+  opts: StartOptions,
+  root: string = ourRoot,
+  name: TargetName = "ours",
+): Promise<RunningServer> {
   const dir = await Deno.makeTempDir({ prefix: "bench-ours-" });
   const port = freePort();
   const limits = ourLimitFlags(opts.maxClients);
@@ -220,7 +230,7 @@ export async function startOurs(opts: StartOptions): Promise<RunningServer> {
     "run",
     "-A",
     ...(opts.denoFlags ?? []),
-    ourServerPath(),
+    `${root.replace(/\/?$/, "/")}server.ts`,
     "--host",
     HOST,
     "--port",
@@ -229,7 +239,7 @@ export async function startOurs(opts: StartOptions): Promise<RunningServer> {
     `${dir}/data`,
     ...limits,
   ];
-  return await launch("ours", argv, dir, port, opts.keepDir);
+  return await launch(name, argv, dir, port, opts.keepDir);
 }
 
 /**
