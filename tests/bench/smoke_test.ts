@@ -1,0 +1,50 @@
+import { assert, assertEquals } from "./assert.ts";
+
+const main = new URL("../../bench/main.ts", import.meta.url).pathname;
+
+async function onPath(cmd: string): Promise<boolean> {
+  const r = await new Deno.Command("bash", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
+    .output();
+  return r.success;
+}
+
+Deno.test({
+  name: "bench/main.ts drives a small fan-out against ngircd with nothing lost",
+  ignore: !(await onPath("ngircd")),
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "bench-smoke-" });
+    try {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-all",
+          main,
+          "--targets=ngircd",
+          "--scenarios=fanout,idle",
+          "--idle-n=20",
+          "--fanout-members=20",
+          "--fanout-rates=10",
+          "--duration=1",
+          "--workers=2",
+          "--quiet",
+          `--out=${out}`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(r.stdout);
+      assertEquals(r.code, 0);
+      assert(text.includes("fan-out 20 @10/s"), text);
+      const json = JSON.parse(await Deno.readTextFile(`${out}/latest.json`));
+      const ng = json.results[0];
+      assertEquals(ng.idle[0].registered, 20);
+      const p = ng.fanout.points[0];
+      assert(p.sent > 0, "nothing sent");
+      assertEquals(p.received, p.expected);
+      assertEquals(p.expected, p.sent * 19);
+      assert((await Deno.readTextFile(`${out}/latest.md`)).startsWith("| scenario |"));
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
