@@ -63,7 +63,10 @@ export class Session {
   readonly #host: SessionHost;
   #queue: Uint8Array[] = [];
   #queued = 0;
-  #flushing = false;
+  /** Bytes of the write in flight (0 = none). */
+  #inFlight = 0;
+  /** Waiting in the list of sessions whose output is to be started. */
+  #scheduled = false;
   #closing = false;
   #dead = false;
   #drained: (() => void) | null = null;
@@ -107,61 +110,87 @@ export class Session {
   }
 
   /**
-   * Queues bytes. Writes are coalesced: one write in flight, everything queued meanwhile
-   * goes out as the next single write. Past the SendQ cap the session is ended.
+   * Queues bytes. Writes are coalesced: one write in flight per session, and everything
+   * queued meanwhile goes out as the next single write. Sessions with new output are started
+   * together once the current work is done, so a broadcast loop only appends to queues.
+   * Past the SendQ cap the session is ended.
    */
   write(bytes: Uint8Array): void {
     if (this.#dead) return;
     this.#queued += bytes.length;
     if (this.#queued > this.#host.sendQ) {
-      this.#queue = [];
+      this.#queue.length = 0;
       this.#queued = 0;
       this.#host.endSession(this, "SendQ exceeded");
       return;
     }
     this.#queue.push(bytes);
-    if (!this.#flushing) {
-      this.#flushing = true;
-      queueMicrotask(this.#startFlush);
+    if (this.#inFlight === 0 && !this.#scheduled) {
+      this.#scheduled = true;
+      Session.#ready.push(this);
+      if (!Session.#drainQueued) {
+        Session.#drainQueued = true;
+        queueMicrotask(Session.#drainReady);
+      }
     }
   }
 
-  // bound once, so queueing a flush allocates nothing per message
-  readonly #startFlush = (): void => {
-    this.#flush();
+  /** Sessions with output to start, and whether a drain of them is queued. */
+  static #ready: Session[] = [];
+  static #drainQueued = false;
+  static readonly #drainReady = (): void => {
+    Session.#drainQueued = false;
+    const ready = Session.#ready;
+    Session.#ready = [];
+    for (const session of ready) {
+      session.#scheduled = false;
+      session.#writeNext();
+    }
   };
 
-  async #flush(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const chunks = this.#queue;
-        this.#queue = [];
-        let data: Uint8Array;
-        if (chunks.length === 1) data = chunks[0];
-        else {
-          let total = 0;
-          for (const c of chunks) total += c.length;
-          data = new Uint8Array(total);
-          let off = 0;
-          for (const c of chunks) {
-            data.set(c, off);
-            off += c.length;
-          }
-        }
-        await this.conn.write(data);
-        this.#queued -= data.length;
+  /** Starts one write of everything queued, if none is in flight. */
+  #writeNext(): void {
+    const queue = this.#queue;
+    if (this.#inFlight !== 0 || queue.length === 0) return;
+    let data: Uint8Array;
+    if (queue.length === 1) data = queue[0];
+    else {
+      let total = 0;
+      for (let i = 0; i < queue.length; i++) total += queue[i].length;
+      data = new Uint8Array(total);
+      let off = 0;
+      for (let i = 0; i < queue.length; i++) {
+        data.set(queue[i], off);
+        off += queue[i].length;
       }
-    } catch {
-      // the peer is gone; the read side notices and ends the session
-      this.#queue = [];
-      this.#queued = 0;
-      if (!this.#dead && !this.#closing) this.#host.endSession(this, "Write error");
-    } finally {
-      this.#flushing = false;
-      if (this.#drained) {
-        this.#drained();
-        this.#drained = null;
-      }
+    }
+    queue.length = 0;
+    this.#inFlight = data.length;
+    this.conn.write(data).then(this.#written, this.#writeFailed);
+  }
+
+  // bound once: no closure per write
+  readonly #written = (): void => {
+    this.#queued -= this.#inFlight;
+    this.#inFlight = 0;
+    if (this.#queue.length > 0) this.#writeNext();
+    else this.#settle();
+  };
+
+  readonly #writeFailed = (): void => {
+    // the peer is gone; the read side notices too, whichever comes first ends the session
+    this.#inFlight = 0;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    if (!this.#dead && !this.#closing) this.#host.endSession(this, "Write error");
+    this.#settle();
+  };
+
+  /** Tells a waiting close() that the output has drained. */
+  #settle(): void {
+    if (this.#drained) {
+      this.#drained();
+      this.#drained = null;
     }
   }
 
@@ -172,7 +201,7 @@ export class Session {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
-    if (this.#flushing || this.#queue.length > 0) {
+    if (this.#inFlight !== 0 || this.#queue.length > 0) {
       const drained = new Promise<void>((resolve) => (this.#drained = resolve));
       let timer: ReturnType<typeof setTimeout> | undefined;
       const grace = new Promise<void>((resolve) => {
@@ -189,13 +218,8 @@ export class Session {
   abort(): void {
     this.#closing = true;
     this.#dead = true;
-    this.#queue = [];
+    this.#queue.length = 0;
     this.#queued = 0;
     this.conn.close();
-  }
-
-  /** Marks the session as ended for output while a final message may still be flushed. */
-  markDead(): void {
-    this.#dead = true;
   }
 }

@@ -8,7 +8,8 @@
 import { type FramedLine, LineFramer } from "../protocol/framer.ts";
 import type { Connection, TransportKind } from "./connection.ts";
 
-const READ_BUFFER = 4096;
+// most input is short lines; a smaller buffer per pending read keeps idle clients cheap
+const READ_BUFFER = 2048;
 
 /** A plaintext TLS record: fatal alert, handshake_failure (RFC 8446 section 6). */
 const TLS_HANDSHAKE_FAILURE_ALERT = new Uint8Array([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
