@@ -205,10 +205,6 @@ export async function ensureDebian(pkgs: { pkg: string; bin: string }[]): Promis
     await new Deno.Command("apt-get", { args: ["update", "-qq"], env, stdout: "null" }).output();
     r = await install();
   }
-  // the Debian packages enable a system service; make sure none is left running
-  await new Deno.Command("bash", {
-    args: ["-c", "for s in ngircd inspircd; do service $s stop >/dev/null 2>&1 || true; done"],
-  }).output();
   if (!r.success) console.error(`bench: could not install ${missing.join(" ")}`);
   return r.success;
 }
@@ -404,6 +400,7 @@ export async function startErgo(opts: StartOptions, bin: string): Promise<Runnin
     stderr: "piped",
   }).output();
   if (!init.success) {
+    await Deno.remove(dir, { recursive: true });
     throw new Error(`ergo initdb: ${new TextDecoder().decode(init.stderr).slice(-500)}`);
   }
   return await launch("ergo", [bin, "run", "--conf", `${dir}/ircd.yaml`], dir, port, opts.keepDir);
