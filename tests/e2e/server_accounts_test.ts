@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { encodePlain } from "../../lib/auth/sasl.ts";
 import { TestClient } from "../helpers/irc_client.ts";
+import { ClientPool } from "../helpers/client_pool.ts";
 import { startServer } from "../helpers/server_process.ts";
 
 async function sasl(c: TestClient, account: string, password: string): Promise<string> {
@@ -12,12 +13,7 @@ async function sasl(c: TestClient, account: string, password: string): Promise<s
 
 Deno.test("accounts: REGISTER, SASL PLAIN, throttling, NickServ, nick reservation", async (t) => {
   const server = await startServer([], ["floodBurst=0", "loginAttempts=3", "nickGrace=1"]);
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const c = await TestClient.connect(server.port);
-    clients.push(c);
-    return c;
-  };
+  const { clients, connect } = new ClientPool(server.port);
   try {
     await t.step("the first start creates an operator account and prints it once", async () => {
       await server.waitForOutput(/created operator account 'admin' with password \S{16} /);

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
-import { TestClient } from "../helpers/irc_client.ts";
+import { ClientPool, join } from "../helpers/client_pool.ts";
 import { startServer } from "../helpers/server_process.ts";
 
 const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
@@ -9,21 +9,7 @@ const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
 
 Deno.test("IRCv3 capabilities", async (t) => {
   const server = await startServer();
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const c = await TestClient.connect(server.port);
-    clients.push(c);
-    return c;
-  };
-  const user = async (nick: string, caps: string[] = []) => {
-    const c = await connect();
-    await c.register(nick, caps);
-    return c;
-  };
-  const join = async (c: TestClient, chan: string) => {
-    c.send(`JOIN ${chan}`);
-    await c.expect(new RegExp(` 366 \\S+ \\${chan} `));
-  };
+  const { clients, connect, user } = new ClientPool(server.port);
   try {
     await t.step(
       "CAP LS 302 lists every capability and holds registration until CAP END",

@@ -2,6 +2,7 @@ import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import { encodePlain } from "../../lib/auth/sasl.ts";
 import { parseMessage } from "../../lib/protocol/message.ts";
 import { TestClient } from "../helpers/irc_client.ts";
+import { ClientPool } from "../helpers/client_pool.ts";
 import { startServer } from "../helpers/server_process.ts";
 
 const HISTORY_CAPS = ["draft/chathistory", "batch", "server-time", "message-tags", "echo-message"];
@@ -28,12 +29,7 @@ async function historyBatch(c: TestClient): Promise<string[]> {
 
 Deno.test("history: CHATHISTORY windows, playback on join, private history", async (t) => {
   const server = await startServer();
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const c = await TestClient.connect(server.port);
-    clients.push(c);
-    return c;
-  };
+  const { clients, connect } = new ClientPool(server.port);
   try {
     const a = await connect();
     await a.register("hist", HISTORY_CAPS);

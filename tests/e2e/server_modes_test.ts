@@ -1,20 +1,10 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { TestClient } from "../helpers/irc_client.ts";
+import { ClientPool, join } from "../helpers/client_pool.ts";
 import { startServer } from "../helpers/server_process.ts";
 
 Deno.test("user and channel modes", async (t) => {
   const server = await startServer();
-  const clients: TestClient[] = [];
-  const user = async (nick: string, caps: string[] = []) => {
-    const c = await TestClient.connect(server.port);
-    clients.push(c);
-    await c.register(nick, caps);
-    return c;
-  };
-  const join = async (c: TestClient, chan: string) => {
-    c.send(`JOIN ${chan}`);
-    await c.expect(new RegExp(` 366 \\S+ \\${chan} `));
-  };
+  const { clients, user } = new ClientPool(server.port);
   try {
     await t.step("user mode +i, 221, 501 and 502", async () => {
       const a = await user("uma");

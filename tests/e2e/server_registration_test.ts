@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, match } from "node:assert/strict";
 import { TestClient } from "../helpers/irc_client.ts";
+import { ClientPool } from "../helpers/client_pool.ts";
 import { startServer } from "../helpers/server_process.ts";
 import { fileURLToPath } from "node:url";
 
@@ -9,12 +10,7 @@ Deno.test("registration over real sockets", async (t) => {
     // a file path, not a URL's pathname ("/C:/..." is no path on Windows)
     fileURLToPath(new URL("../fixtures/motd.txt", import.meta.url)),
   ]);
-  const clients: TestClient[] = [];
-  const connect = async () => {
-    const c = await TestClient.connect(server.port);
-    clients.push(c);
-    return c;
-  };
+  const { clients, connect } = new ClientPool(server.port);
   try {
     await t.step("NICK and USER get the whole welcome burst in order", async () => {
       const c = await connect();
