@@ -11,6 +11,9 @@ import { tagMaskOf } from "./caps.ts";
 import type { Outgoing } from "./outgoing.ts";
 import type { User } from "./user.ts";
 
+/** Largest batch copied into a session's reusable buffer; larger ones get their own. */
+const OUT_BUFFER_MAX = 64 * 1024;
+
 /** What a session needs from the server it belongs to. */
 export interface SessionHost {
   /** Handles one input line of a session (parse, flood control, dispatch). */
@@ -63,6 +66,8 @@ export class Session {
   readonly #host: SessionHost;
   #queue: Uint8Array[] = [];
   #queued = 0;
+  /** The reusable batch buffer, made on the first batch of several lines. */
+  #outBuffer: Uint8Array | undefined = undefined;
   /** Bytes of the write in flight (0 = none). */
   #inFlight = 0;
   /** Waiting in the list of sessions whose output is to be started. */
@@ -157,7 +162,14 @@ export class Session {
     else {
       let total = 0;
       for (let i = 0; i < queue.length; i++) total += queue[i].length;
-      data = new Uint8Array(total);
+      // one write is in flight at a time, so a busy session can reuse one buffer for its
+      // batches instead of allocating (and collecting) a new one each time
+      if (total <= OUT_BUFFER_MAX) {
+        if (!this.#outBuffer || this.#outBuffer.length < total) {
+          this.#outBuffer = new Uint8Array(Math.min(OUT_BUFFER_MAX, Math.max(4096, total * 2)));
+        }
+        data = this.#outBuffer.subarray(0, total);
+      } else data = new Uint8Array(total);
       let off = 0;
       for (let i = 0; i < queue.length; i++) {
         data.set(queue[i], off);
