@@ -83,7 +83,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   modesPerCommand: 6,
   whowasSize: 1000,
   sendQ: 1024 * 1024,
-  maxConnections: 20000,
+  maxConnections: 100000,
   maxPerIp: 10,
   limitLoopback: 0,
   registrationTimeout: 60,

@@ -336,7 +336,7 @@ export class ChatServer implements SessionHost {
     }
     this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
     const user = new User("*", "*", hostFromAddress(ip), "");
-    const session = new Session(this, conn, user);
+    const session = new Session(this, conn, user, Math.random() * l.pingInterval * 100);
     user.sessions.push(session);
     this.sessions.add(session);
     const task = session.run().catch((err) => {
@@ -563,7 +563,7 @@ export class ChatServer implements SessionHost {
           const secs = Math.round((now - session.lastActivity) / 1000);
           this.endSession(session, `Ping timeout: ${secs} seconds`);
         }
-      } else if (now - session.lastActivity > l.pingInterval * 1000) {
+      } else if (now - session.lastActivity > l.pingInterval * 1000 + session.pingJitter) {
         session.pingSentAt = now;
         session.send(new Outgoing(undefined, "PING", [this.name]));
       }

@@ -53,6 +53,11 @@ export class Session {
   gotUser = false;
   /** Time of the last line received, for PING. */
   lastActivity: number = Date.now();
+  /**
+   * Extra idle milliseconds before this session is pinged (up to 10% of the interval), so
+   * clients that connected together are not all pinged in the same sweep.
+   */
+  readonly pingJitter: number;
   /** When a liveness PING went out without an answer yet (0 = none). */
   pingSentAt = 0;
   /** Flood bucket: commands available now, refilled over time. */
@@ -76,8 +81,9 @@ export class Session {
   #dead = false;
   #drained: (() => void) | null = null;
 
-  constructor(host: SessionHost, conn: Connection, user: User) {
+  constructor(host: SessionHost, conn: Connection, user: User, pingJitter = 0) {
     this.#host = host;
+    this.pingJitter = pingJitter;
     this.conn = conn;
     this.user = user;
   }
