@@ -8,8 +8,10 @@
 import { type FramedLine, LineFramer } from "../protocol/framer.ts";
 import type { Connection, TransportKind } from "./connection.ts";
 
-// most input is short lines; a smaller buffer per pending read keeps idle clients cheap
-const READ_BUFFER = 2048;
+// Every idle connection holds its read buffer in a pending read, so it starts small (most
+// input is short lines) and grows once a read fills it (pastes, long tagged lines).
+const READ_BUFFER_SMALL = 512;
+const READ_BUFFER_LARGE = 4096;
 
 /** A plaintext TLS record: fatal alert, handshake_failure (RFC 8446 section 6). */
 const TLS_HANDSHAKE_FAILURE_ALERT = new Uint8Array([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
@@ -67,7 +69,7 @@ export class StreamConnection implements Connection {
 
   async readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
     const framer = new LineFramer();
-    const buf = new Uint8Array(READ_BUFFER);
+    let buf = new Uint8Array(READ_BUFFER_SMALL);
     let first = this.kind === "tcp";
     try {
       while (!this.#closed) {
@@ -88,6 +90,10 @@ export class StreamConnection implements Connection {
           }
         }
         const lines = framer.push(buf.subarray(0, n));
+        // the framer copied what it keeps, so the buffer can be swapped for a larger one
+        if (n === buf.length && buf.length < READ_BUFFER_LARGE) {
+          buf = new Uint8Array(READ_BUFFER_LARGE);
+        }
         for (const line of lines) {
           if (this.#closed) return;
           const r = onLine(line);
