@@ -20,9 +20,14 @@ import {
 import { handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
 import { handleMode } from "./handlers/mode.ts";
 import {
+  handleAdmin,
+  handleHelp,
+  handleInfo,
   handleIson,
+  handleLinks,
   handleLusers,
   handleMotd,
+  handleStats,
   handleTime,
   handleUserhost,
   handleVersion,
@@ -126,6 +131,11 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["LUSERS", cmd(handleLusers, 0)],
   ["VERSION", cmd(handleVersion, 0)],
   ["TIME", cmd(handleTime, 0)],
+  ["ADMIN", cmd(handleAdmin, 0)],
+  ["INFO", cmd(handleInfo, 0)],
+  ["LINKS", cmd(handleLinks, 0)],
+  ["STATS", cmd(handleStats, 0)],
+  ["HELP", cmd(handleHelp, 0)],
   // history
   ["CHATHISTORY", cmd(handleChathistory, 1)],
   // operators

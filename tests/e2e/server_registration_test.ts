@@ -158,6 +158,35 @@ Deno.test("registration over real sockets", async (t) => {
       await c.expect(/ 005 /);
       c.send("TIME");
       match(await c.expect(/ 391 /), /^:deno-chat\.local 391 info deno-chat\.local \d+ 0 :/);
+      c.send("ADMIN");
+      assertEquals(
+        await c.expect(/ 256 /),
+        ":deno-chat.local 256 info deno-chat.local :Administrative info",
+      );
+      await c.expect(/ 259 /);
+      c.send("INFO");
+      await c.expect(/ 371 info :deno-chat /);
+      assertEquals(await c.expect(/ 374 /), ":deno-chat.local 374 info :End of /INFO list");
+      c.send("LINKS");
+      assertEquals(
+        await c.expect(/ 364 /),
+        ":deno-chat.local 364 info * deno-chat.local :0 deno-chat",
+      );
+      assertEquals(await c.expect(/ 365 /), ":deno-chat.local 365 info * :End of /LINKS list");
+      c.send("STATS u");
+      match(
+        await c.expect(/ 242 /),
+        /^:deno-chat\.local 242 info :Server Up 0 days \d\d:\d\d:\d\d$/,
+      );
+      assertEquals(await c.expect(/ 219 /), ":deno-chat.local 219 info u :End of /STATS report");
+      c.send("HELP JOIN");
+      match(await c.expect(/ 704 /), /^:deno-chat\.local 704 info JOIN :JOIN <#channel>/);
+      assertEquals(await c.expect(/ 706 /), ":deno-chat.local 706 info JOIN :End of /HELP");
+      c.send("HELP NOPE");
+      assertEquals(
+        await c.expect(/ 524 /),
+        ":deno-chat.local 524 info NOPE :No help available on this topic",
+      );
       c.send("MOTD other.server");
       assertEquals(
         await c.expect(/ 402 /),

@@ -8,18 +8,31 @@
 import { casefold, CASEMAPPING } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
 import {
+  ERR_HELPNOTFOUND,
   ERR_NONICKNAMEGIVEN,
   ERR_NOSUCHNICK,
   ERR_NOSUCHSERVER,
   ERR_WASNOSUCHNICK,
+  RPL_ADMINEMAIL,
+  RPL_ADMINLOC1,
+  RPL_ADMINLOC2,
+  RPL_ADMINME,
   RPL_AWAY,
+  RPL_ENDOFHELP,
+  RPL_ENDOFINFO,
+  RPL_ENDOFLINKS,
   RPL_ENDOFMOTD,
+  RPL_ENDOFSTATS,
   RPL_ENDOFWHO,
   RPL_ENDOFWHOIS,
   RPL_ENDOFWHOWAS,
   RPL_GLOBALUSERS,
+  RPL_HELPSTART,
+  RPL_HELPTXT,
+  RPL_INFO,
   RPL_ISON,
   RPL_ISUPPORT,
+  RPL_LINKS,
   RPL_LOCALUSERS,
   RPL_LUSERCHANNELS,
   RPL_LUSERCLIENT,
@@ -28,6 +41,7 @@ import {
   RPL_LUSERUNKNOWN,
   RPL_MOTD,
   RPL_MOTDSTART,
+  RPL_STATSUPTIME,
   RPL_TIME,
   RPL_USERHOST,
   RPL_VERSION,
@@ -398,4 +412,70 @@ export function handleUserhost(ctx: Context): void {
     );
   }
   ctx.numeric(RPL_USERHOST, replies.join(" "));
+}
+
+/** ADMIN [server]: who runs this server. */
+export function handleAdmin(ctx: Context): void {
+  if (notThisServer(ctx, ctx.params[0])) return;
+  const name = ctx.server.name;
+  ctx.numeric(RPL_ADMINME, name, "Administrative info");
+  ctx.numeric(RPL_ADMINLOC1, `${ctx.server.config.network}, a deno-chat server`);
+  ctx.numeric(RPL_ADMINLOC2, "Ask an operator (WHO * o) for help");
+  ctx.numeric(RPL_ADMINEMAIL, "No e-mail address is configured");
+}
+
+/** INFO [server]: what this server is. */
+export function handleInfo(ctx: Context): void {
+  if (notThisServer(ctx, ctx.params[0])) return;
+  for (
+    const line of [
+      `${SOFTWARE} ${VERSION}: a LAN chat server that speaks IRC, written in TypeScript on Deno.`,
+      `Running since ${ctx.server.createdAt.toUTCString()}.`,
+    ]
+  ) ctx.numeric(RPL_INFO, line);
+  ctx.numeric(RPL_ENDOFINFO, "End of /INFO list");
+}
+
+/** LINKS: this server is the whole network. */
+export function handleLinks(ctx: Context): void {
+  const name = ctx.server.name;
+  ctx.numeric(RPL_LINKS, "*", name, `0 ${ctx.server.config.network}`);
+  ctx.numeric(RPL_ENDOFLINKS, "*", "End of /LINKS list");
+}
+
+/** STATS <query>: `u` (uptime) is answered; every query ends with RPL_ENDOFSTATS. */
+export function handleStats(ctx: Context): void {
+  const query = (ctx.params[0] ?? "*").slice(0, 1);
+  if (query === "u") {
+    const up = Math.floor((Date.now() - ctx.server.createdAt.getTime()) / 1000);
+    const d = Math.floor(up / 86400), h = Math.floor(up / 3600) % 24;
+    const m = Math.floor(up / 60) % 60, sec = up % 60;
+    const hms = [h, m, sec].map((n) => String(n).padStart(2, "0")).join(":");
+    ctx.numeric(RPL_STATSUPTIME, `Server Up ${d} days ${hms}`);
+  }
+  ctx.numeric(RPL_ENDOFSTATS, query, "End of /STATS report");
+}
+
+const HELP_TOPICS: Record<string, string[]> = {
+  "*": [
+    "deno-chat speaks IRC. Commands: JOIN PART PRIVMSG NOTICE TOPIC NAMES LIST WHO WHOIS",
+    "WHOWAS MODE KICK INVITE AWAY NICK QUIT MOTD LUSERS VERSION TIME CHATHISTORY REGISTER",
+    "Accounts: /msg NickServ HELP. Channels that stay: /msg ChanServ HELP.",
+  ],
+  JOIN: ["JOIN <#channel>[,<#channel>...] [<key>[,<key>...]]: join channels (JOIN 0 leaves all)"],
+  PRIVMSG: ["PRIVMSG <target>[,<target>...] :<text>: send to channels or nicks"],
+  REGISTER: ["REGISTER <account|*> <email|*> <password>: create an account and log in"],
+};
+
+/** HELP [topic] */
+export function handleHelp(ctx: Context): void {
+  const topic = (ctx.params[0] ?? "*").toUpperCase();
+  const lines = HELP_TOPICS[topic];
+  if (!lines) {
+    ctx.numeric(ERR_HELPNOTFOUND, topic, "No help available on this topic");
+    return;
+  }
+  ctx.numeric(RPL_HELPSTART, topic, lines[0]);
+  for (const line of lines.slice(1)) ctx.numeric(RPL_HELPTXT, topic, line);
+  ctx.numeric(RPL_ENDOFHELP, topic, "End of /HELP");
 }
