@@ -93,6 +93,8 @@ export type ClientEvent =
   | { type: "line"; line: ChatLine }
   | { type: "open"; window: string; focus: boolean }
   | { type: "close"; window: string }
+  /** A private conversation follows its peer's nick change. */
+  | { type: "rename"; from: string; to: string }
   | { type: "state" };
 
 /**

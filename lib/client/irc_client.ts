@@ -1137,7 +1137,8 @@ export class IrcClient {
       });
       first = false;
     }
-    if (first) this.#emit({ time, window: me ? ACTIVE_WINDOW : from, kind: "nick", text });
+    if (!me) this.onEvent({ type: "rename", from, to });
+    if (first) this.#emit({ time, window: me ? ACTIVE_WINDOW : to, kind: "nick", text });
   }
 
   #onTopic(from: string, chan: string, topic: string, time: Date): void {

@@ -102,6 +102,10 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
     else if (e.type === "open") {
       addWindow(e.window);
       if (e.focus) current = e.window;
+    } else if (
+      e.type === "rename" && current !== undefined && casefold(current) === casefold(e.from)
+    ) {
+      current = e.to; // keep talking to the same person
     }
   };
   client.start();

@@ -275,6 +275,9 @@ export class TuiApp {
         else this.#drawBars();
         return;
       }
+      case "rename":
+        if (this.windows.rename(e.from, e.to)) this.#drawBars();
+        return;
       case "state":
         this.#drawBars();
         return;

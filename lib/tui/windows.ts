@@ -84,6 +84,19 @@ export class WindowList {
     return w;
   }
 
+  /**
+   * Renames a private conversation window (its peer changed nick); false if there is none.
+   * Channel windows never rename.
+   */
+  rename(from: string, to: string): boolean {
+    const w = this.find(from);
+    if (!w || w.kind !== "query" || (this.find(to) && casefold(from) !== casefold(to))) {
+      return false;
+    }
+    w.name = to;
+    return true;
+  }
+
   /** Closes a window (never the status window); shows a neighbour if it was shown. */
   close(name: string): boolean {
     const w = this.find(name);

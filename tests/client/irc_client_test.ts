@@ -230,3 +230,25 @@ Deno.test("mentions() matches the nick as a whole word, ignoring case", () => {
   assert.equal(mentions("annie", "ann"), false);
   assert.equal(mentions("joann", "ann"), false);
 });
+
+Deno.test("IrcClient tells the UI to follow a private conversation when the peer changes nick", async () => {
+  const { srv, client, events } = setup();
+  try {
+    assert.equal(await client.ready(5000), true);
+    const conn = await srv.waitForConn(1);
+    conn.send(":bob!b@h PRIVMSG ann :hi ann");
+    await waitFor(
+      "the private message",
+      () => events.some((e) => e.type === "line" && e.line.text === "hi ann"),
+    );
+    conn.send(":bob!b@h NICK robert");
+    await waitFor("the rename", () => events.some((e) => e.type === "rename"));
+    assert.deepEqual(events.find((e) => e.type === "rename"), {
+      type: "rename",
+      from: "bob",
+      to: "robert",
+    });
+  } finally {
+    await teardown(srv, client);
+  }
+});

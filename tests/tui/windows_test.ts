@@ -64,3 +64,15 @@ Deno.test("WindowList caps the lines kept per window", () => {
   for (let i = 0; i < 5; i++) wl.add(a, msg("#a", { text: String(i) }));
   assert.deepEqual(a.lines.map((l) => l.text), ["2", "3", "4"]);
 });
+
+Deno.test("WindowList renames a private conversation when the peer changes nick, not a channel", () => {
+  const list = new WindowList();
+  list.open("bob", "query", false);
+  list.open("#chan", "channel", false);
+  assert.equal(list.rename("BOB", "robert"), true);
+  assert.equal(list.find("robert")?.kind, "query");
+  assert.equal(list.find("bob"), undefined);
+  assert.equal(list.rename("#chan", "#other"), false);
+  list.open("carol", "query", false);
+  assert.equal(list.rename("carol", "robert"), false); // would collide with an open window
+});
