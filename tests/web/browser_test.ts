@@ -331,3 +331,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "web app: an account password logs the browser user in with SASL",
+  ...opts,
+  fn: () =>
+    withWorld(async ({ server, browser, tcp }) => {
+      const raw = await tcp();
+      await raw.register("dora");
+      raw.send("PRIVMSG NickServ :REGISTER dora-secret-1");
+      await raw.expect(/Account dora created/);
+      raw.send("QUIT");
+      await raw.expectClosed();
+
+      const { page } = await newUserPage(browser);
+      await page.goto(`http://127.0.0.1:${server.httpPort}/`);
+      await page.fill("#nick", "dora");
+      await page.fill("#password", "dora-secret-1");
+      await page.fill("#channels", "#general");
+      await page.click("#join-button");
+      await page.locator(`#buffer-list li[data-key="#general"]`).waitFor();
+
+      const watcher = await tcp();
+      await watcher.register("watcher");
+      watcher.send("WHOIS dora");
+      assertEquals(
+        await watcher.expect(/ 330 /),
+        ":deno-chat.local 330 watcher dora dora :is logged in as",
+      );
+    }),
+});
