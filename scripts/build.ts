@@ -379,7 +379,15 @@ async function gitDescribe(): Promise<string | undefined> {
 /** The files `deno compile` needs from the repository, copied to the staging folder. */
 const STAGE_ENTRIES = ["server.ts", "client.ts", "lib", "deno.json", "deno.lock"];
 
-async function copyTree(from: string, to: string): Promise<void> {
+/**
+ * Copies a file or a folder tree.
+ *
+ * @example
+ * ```ts ignore
+ * await copyTree("lib", "/tmp/stage/lib");
+ * ```
+ */
+export async function copyTree(from: string, to: string): Promise<void> {
   const info = await Deno.stat(from);
   if (info.isFile) {
     await Deno.mkdir(path.dirname(to), { recursive: true });

@@ -8,6 +8,24 @@
 
 import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
+const encoder = new TextEncoder();
+
+/**
+ * Compares a secret given by a client with the configured one in constant time (a length
+ * mismatch compares the wanted secret with itself, to take the same time).
+ *
+ * @example
+ * ```ts
+ * import { sameSecret } from "./password.ts";
+ * sameSecret("s3cret", "s3cret"); // true
+ * ```
+ */
+export function sameSecret(given: string, wanted: string): boolean {
+  const a = encoder.encode(given);
+  const b = encoder.encode(wanted);
+  return a.length === b.length ? timingSafeEqual(a, b) : !timingSafeEqual(b, b);
+}
+
 const KEY_LEN = 32;
 const N = 16384;
 const R = 8;

@@ -11,7 +11,7 @@ import { casefold } from "../protocol/casemap.ts";
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
 import type { AccountRecord } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
-import { toPeers } from "./delivery.ts";
+import { toPeers, toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ChatServer } from "./server.ts";
 import type { User } from "./user.ts";
@@ -97,16 +97,15 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
     user.nickDeadline = 0;
     server.nickDeadlines.delete(user);
   }
-  for (const s of user.sessions) {
-    s.send(
-      new Outgoing(server.name, RPL_LOGGEDIN, [
-        user.nick,
-        user.hostmask,
-        account.name,
-        `You are now logged in as ${account.name}`,
-      ]),
-    );
-  }
+  toUser(
+    user,
+    new Outgoing(server.name, RPL_LOGGEDIN, [
+      user.nick,
+      user.hostmask,
+      account.name,
+      `You are now logged in as ${account.name}`,
+    ]),
+  );
   if (user.registered) {
     const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
     toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
@@ -117,15 +116,14 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
 export function logOut(server: ChatServer, user: User): void {
   if (!user.account) return;
   user.account = undefined;
-  for (const s of user.sessions) {
-    s.send(
-      new Outgoing(server.name, RPL_LOGGEDOUT, [
-        user.nick,
-        user.hostmask,
-        "You are now logged out",
-      ]),
-    );
-  }
+  toUser(
+    user,
+    new Outgoing(server.name, RPL_LOGGEDOUT, [
+      user.nick,
+      user.hostmask,
+      "You are now logged out",
+    ]),
+  );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
   toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
   checkNickReservation(server, user);
@@ -189,15 +187,14 @@ export function checkNickReservation(server: ChatServer, user: User): void {
   const grace = server.limits.nickGrace;
   user.nickDeadline = Date.now() + grace * 1000;
   server.nickDeadlines.add(user);
-  for (const s of user.sessions) {
-    s.send(
-      new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-        user.nick,
-        `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
-        `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
-      ]),
-    );
-  }
+  toUser(
+    user,
+    new Outgoing(serviceMask(NICKSERV), "NOTICE", [
+      user.nick,
+      `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
+      `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
+    ]),
+  );
 }
 
 /** Renames users whose grace period on a registered nick has run out. */
@@ -212,14 +209,13 @@ export function enforceNickReservations(server: ChatServer, now: number): void {
       guest = `Guest${Math.floor(10000 + Math.random() * 90000)}`;
       if (!server.users.has(casefold(guest))) break;
     }
-    for (const s of user.sessions) {
-      s.send(
-        new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-          user.nick,
-          `You did not log in to the registered nickname ${user.nick}; you are now ${guest}.`,
-        ]),
-      );
-    }
+    toUser(
+      user,
+      new Outgoing(serviceMask(NICKSERV), "NOTICE", [
+        user.nick,
+        `You did not log in to the registered nickname ${user.nick}; you are now ${guest}.`,
+      ]),
+    );
     server.renameUser(user, guest);
   }
 }

@@ -72,10 +72,8 @@ export function toChannelPicked(channel: Channel, pick: Picker, except?: User): 
  * ```
  */
 export function toPeers(user: User, pick: Picker, includeSelf: boolean): void {
-  const seen = new Set<User>();
-  if (!includeSelf) seen.add(user);
-  else {
-    seen.add(user);
+  const seen = new Set<User>([user]);
+  if (includeSelf) {
     for (const s of user.sessions) {
       const out = pick(s);
       if (out) s.send(out);

@@ -93,6 +93,19 @@ export class Outgoing {
   }
 }
 
+/**
+ * The encoded `ERROR :<text>` line a closing connection gets.
+ *
+ * @example
+ * ```ts
+ * import { errorLine } from "./outgoing.ts";
+ * new TextDecoder().decode(errorLine("Server shutting down")); // "ERROR :Server shutting down\r\n"
+ * ```
+ */
+export function errorLine(text: string): Uint8Array {
+  return new Outgoing(undefined, "ERROR", [text]).bytes(0);
+}
+
 function formatTag(key: string, value: string): string {
   return value === "" ? key : `${key}=${escapeTagValue(value)}`;
 }

@@ -27,7 +27,7 @@ import { COMMANDS } from "./commands.ts";
 import { Context } from "./context.ts";
 import { toPeers } from "./delivery.ts";
 import type { Limits } from "./limits.ts";
-import { Outgoing } from "./outgoing.ts";
+import { errorLine, Outgoing } from "./outgoing.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 
@@ -255,6 +255,7 @@ export class ChatServer implements SessionHost {
 
   /** The K-line matching a `user@host`, if any (expired ones are dropped on the way). */
   findKline(userAtHost: string): KlineRecord | undefined {
+    if (this.klines.length === 0) return undefined;
     const now = Math.floor(Date.now() / 1000);
     const expired = this.klines.filter((k) => k.expiresAt !== undefined && k.expiresAt <= now);
     for (const k of expired) this.store.removeKline(k.mask);
@@ -330,7 +331,7 @@ export class ChatServer implements SessionHost {
       refusal = "Too many connections from your IP address";
     }
     if (refusal) {
-      const bye = new TextEncoder().encode(`ERROR :Closing Link: ${ip} (${refusal})\r\n`);
+      const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
       conn.write(bye).catch(() => {}).finally(() => conn.close());
       return;
     }
@@ -501,7 +502,7 @@ export class ChatServer implements SessionHost {
     }
     session.capture = null;
     session.write(
-      new TextEncoder().encode(`ERROR :Closing Link: ${user.host} (${reason})\r\n`),
+      errorLine(`Closing Link: ${user.host} (${reason})`),
     );
     session.close();
   }
@@ -592,7 +593,7 @@ export class ChatServer implements SessionHost {
     for (const session of [...this.sessions]) {
       this.sessions.delete(session);
       session.capture = null;
-      session.write(new TextEncoder().encode(`ERROR :${reason}\r\n`));
+      session.write(errorLine(reason));
       closing.push(session.close());
     }
     await Promise.all(closing);

@@ -13,7 +13,7 @@ import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { TestClient } from "../helpers/irc_client.ts";
-import { PROGRAMS } from "../../scripts/build.ts";
+import { copyTree, PROGRAMS } from "../../scripts/build.ts";
 import { freePort, LineCollector } from "../../scripts/smoke.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -52,20 +52,8 @@ function winPath(p: string): string {
  */
 async function makeStage(): Promise<string> {
   const stage = await Deno.makeTempDir({ prefix: "deno-chat-wine-" });
-  const copy = async (from: string, to: string): Promise<void> => {
-    const info = await Deno.stat(from);
-    if (info.isFile) {
-      await Deno.mkdir(path.dirname(to), { recursive: true });
-      await Deno.copyFile(from, to);
-      return;
-    }
-    await Deno.mkdir(to, { recursive: true });
-    for await (const e of Deno.readDir(from)) {
-      await copy(path.join(from, e.name), path.join(to, e.name));
-    }
-  };
   for (const entry of ["server.ts", "client.ts", "lib", "deno.json", "deno.lock"]) {
-    await copy(path.join(ROOT, entry), path.join(stage, "repo", entry)).catch(() => {});
+    await copyTree(path.join(ROOT, entry), path.join(stage, "repo", entry)).catch(() => {});
   }
   const info = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json"],
@@ -73,7 +61,7 @@ async function makeStage(): Promise<string> {
   }).output();
   const npmCache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache as string;
   // inside the folder run.sh mounts: nothing else of the host is visible to Wine
-  await copy(npmCache, path.join(stage, "repo", ".denodir", "npm"));
+  await copyTree(npmCache, path.join(stage, "repo", ".denodir", "npm"));
   return stage;
 }
 

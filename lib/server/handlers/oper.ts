@@ -4,8 +4,7 @@
  * @module
  */
 
-import { timingSafeEqual } from "node:crypto";
-import { verifyPassword } from "../../auth/password.ts";
+import { sameSecret, verifyPassword } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
 import {
@@ -17,13 +16,8 @@ import {
 import { cleanText } from "../../protocol/validate.ts";
 import { recordFailure, throttledFor } from "../accounts.ts";
 import type { Context } from "../context.ts";
+import { toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
-
-function sameText(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** Refuses a non-operator with ERR_NOPRIVILEGES; true when refused. */
 function notOper(ctx: Context): boolean {
@@ -48,7 +42,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   }
   let ok = false;
   const configured = server.config.opers.get(name);
-  if (configured !== undefined) ok = sameText(password, configured);
+  if (configured !== undefined) ok = sameSecret(password, configured);
   else {
     const account = server.store.getAccount(casefold(name));
     if (account?.oper) ok = await ctx.wait(verifyPassword(password, account.passwordHash));
@@ -85,7 +79,7 @@ export function handleWallops(ctx: Context): void {
   const out = new Outgoing(ctx.user.hostmask, "WALLOPS", [ctx.params[0]]);
   for (const u of ctx.server.users.values()) {
     if (!u.registered || !(u.wallops || u.oper)) continue;
-    for (const s of u.sessions) s.send(out);
+    toUser(u, out);
   }
 }
 

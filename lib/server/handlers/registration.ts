@@ -5,7 +5,7 @@
  * @module
  */
 
-import { timingSafeEqual } from "node:crypto";
+import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import {
   ERR_ALREADYREGISTERED,
@@ -94,14 +94,6 @@ export function handleQuit(ctx: Context): void {
   ctx.server.endSession(ctx.session, reason);
 }
 
-function passwordMatches(given: string | undefined, wanted: string): boolean {
-  if (given === undefined) return false;
-  const a = new TextEncoder().encode(given);
-  const b = new TextEncoder().encode(wanted);
-  // compare in constant time; a length mismatch compares b with itself to take the same time
-  return a.length === b.length ? timingSafeEqual(a, b) : !timingSafeEqual(b, b);
-}
-
 /**
  * Completes registration once NICK and USER arrived and CAP negotiation (if any) ended:
  * checks K-lines and the server password (or logs in with PASS `account:password` when the
@@ -120,7 +112,7 @@ export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   }
   const wanted = server.config.password;
   if (wanted !== undefined) {
-    if (!passwordMatches(session.password, wanted)) {
+    if (session.password === undefined || !sameSecret(session.password, wanted)) {
       ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
       server.endSession(session, "Bad password");
       return;
