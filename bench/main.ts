@@ -8,6 +8,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { killAll } from "./procs.ts";
 import { latencyPlot } from "./plot.ts";
 import { markdownTable, metrics, type TargetResults, textTable } from "./report.ts";
@@ -43,7 +44,7 @@ export interface BenchOptions {
   quick: boolean;
   targets: TargetName[];
   /** Extra columns running another checkout of our server: `--variant NAME=DIR`. */
-  variants: { name: string; root: string }[];
+  variants: { name: string; root: string; denoFlags: string[] }[];
   scenarios: ScenarioName[];
   workers: number;
   idleN: number[];
@@ -62,6 +63,8 @@ export interface BenchOptions {
   repeat: number;
   outDir: string;
   verbose: boolean;
+  /** Keep each server's temp dir (its log) and print where: `--keep-logs`. */
+  keepLogs: boolean;
 }
 
 const HELP = `deno task bench [-- options]
@@ -96,7 +99,11 @@ Output:
   --server-root DIR       run "ours" from another checkout (DIR/server.ts)
   --variant NAME=DIR      add a column NAME running DIR/server.ts (repeatable): before/after
                           figures in one run, e.g. --variant patched=/tmp/my-change
+                          (an empty DIR means this checkout)
+  --variant-flags NAME=F  extra deno flags for variant NAME, space-separated, e.g.
+                          --variant-flags big=--v8-flags=--max-semi-space-size=16
   --out DIR               results dir (default bench/results)
+  --keep-logs             keep each server's temp dir (server.log) and print its path
   --quiet                 no progress lines
 `;
 
@@ -138,6 +145,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
     repeat: 1,
     outDir: new URL("./results/", import.meta.url).pathname,
     verbose: true,
+    keepLogs: false,
   };
   const set = new Set<string>();
   let compare = false, ergo = false;
@@ -233,7 +241,21 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
         if (eqAt < 1 || !/^[a-z][a-z0-9_.-]*$/i.test(name) || KINDS.includes(name)) {
           throw new Error(`--variant wants NAME=DIR with a new name, got "${v}"`);
         }
-        o.variants.push({ name, root: v.slice(eqAt + 1) });
+        // absolute: the server runs in its own temp dir
+        const root = resolve(v.slice(eqAt + 1) || ".");
+        o.variants.push({ name, root, denoFlags: [] });
+        break;
+      }
+      case "--variant-flags": {
+        const v = val();
+        const eqAt = v.indexOf("=");
+        const variant = o.variants.find((x) => x.name === v.slice(0, eqAt));
+        if (eqAt < 1 || !variant) {
+          throw new Error(
+            `--variant-flags wants NAME=FLAGS for a --variant given before, got "${v}"`,
+          );
+        }
+        variant.denoFlags.push(...v.slice(eqAt + 1).split(" ").filter(Boolean));
         break;
       }
       case "--repeat":
@@ -244,6 +266,9 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
         break;
       case "--out":
         o.outDir = val().replace(/\/?$/, "/");
+        break;
+      case "--keep-logs":
+        o.keepLogs = true;
         break;
       case "--quiet":
         o.verbose = false;
@@ -357,14 +382,17 @@ async function start(
   ergoBin: string | null,
   maxClients: number,
 ): Promise<RunningServer> {
-  const so: StartOptions = { maxClients };
+  const so: StartOptions = { maxClients, keepDir: o.keepLogs };
   if (t === "ours" && o.cpuProf) {
     const dir = `${o.outDir}prof`;
     await Deno.mkdir(dir, { recursive: true });
     so.denoFlags = ["--cpu-prof", `--cpu-prof-dir=${dir}`];
   }
   const variant = o.variants.find((v) => v.name === t);
-  if (variant) return await startOurs(so, variant.root, variant.name);
+  if (variant) {
+    so.denoFlags = [...(so.denoFlags ?? []), ...variant.denoFlags];
+    return await startOurs(so, variant.root, variant.name);
+  }
   switch (t) {
     case "ours":
       return await startOurs(so);
@@ -407,7 +435,10 @@ async function withServer(
   let server: RunningServer | null = null;
   try {
     server = await start(t, o, ergoBin, maxClients);
-    if (o.verbose) console.error(`[${t}] ${label} (pid ${server.pid}, port ${server.port})`);
+    if (o.verbose) {
+      const kept = o.keepLogs ? `, log ${server.dir}/server.log` : "";
+      console.error(`[${t}] ${label} (pid ${server.pid}, port ${server.port}${kept})`);
+    }
     await body(server);
   } catch (e) {
     const msg = `${label}: ${(e as Error).message}`;
