@@ -75,6 +75,8 @@ export interface Program {
   entry: string;
   /** Permission flags for `deno compile`. */
   permissions: string[];
+  /** More permission flags for the Linux targets only. */
+  linuxPermissions?: string[];
   /** Files or folders to embed, relative to the repository root, when they exist. */
   include: string[];
 }
@@ -107,7 +109,9 @@ const CLIENT_ENV = [
  *   `--allow-read`/`--allow-write` (the data folder, the MOTD, certificate files: all paths
  *   the user picks, so they cannot be narrowed at build time), `--allow-env` for the few
  *   variables above, `--allow-sys=networkInterfaces,hostname` (the LAN addresses printed at
- *   start and put in the self-made TLS certificate).
+ *   start and put in the self-made TLS certificate). On Linux also `--allow-ffi`: plain TCP
+ *   output goes straight to the socket with libc's `send` (lib/transport/socket_send.ts),
+ *   much cheaper per recipient than an async write; the other systems do without it.
  * - client: `--allow-net` (the server the user names), `--allow-read`/`--allow-write` (its
  *   known-servers file, in a per-user folder only known at run time), `--allow-env` for the
  *   variables above. No `--allow-sys`.
@@ -129,6 +133,7 @@ export const PROGRAMS: readonly Program[] = [
       `--allow-env=${SERVER_ENV.join(",")}`,
       "--allow-sys=networkInterfaces,hostname",
     ],
+    linuxPermissions: ["--allow-ffi"],
     include: ["lib/web/static"],
   },
   {
@@ -194,6 +199,7 @@ export function compileArgs(program: Program, target: Target, options: CompileOp
   args.push("--output", path.join(options.outDir, binaryName(program.name, target)));
   // a compiled binary must never stop to ask for a permission: it has exactly these
   args.push("--no-prompt", ...program.permissions);
+  if (target.triple.includes("linux")) args.push(...program.linuxPermissions ?? []);
   for (const inc of options.includes) args.push("--include", inc);
   if (target.exe && options.icon !== undefined) args.push("--icon", options.icon);
   args.push(program.entry);

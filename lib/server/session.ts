@@ -183,6 +183,16 @@ export class Session {
       }
     }
     queue.length = 0;
+    // most writes fit in the socket buffer at once: no promise, no later turn
+    const taken = this.conn.tryWrite ? this.conn.tryWrite(data) : 0;
+    if (taken > 0) {
+      this.#queued -= taken;
+      if (taken === data.length) {
+        this.#settle();
+        return;
+      }
+      data = data.subarray(taken);
+    }
     this.#inFlight = data.length;
     this.conn.write(data).then(this.#written, this.#writeFailed);
   }

@@ -24,6 +24,12 @@ export interface Connection {
   readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void>;
   /** Writes all of `data` (one or more CRLF-terminated lines). Rejects if the peer is gone. */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Optional fast path: writes as much of `data` as the transport takes at once, without
+   * waiting, and returns how many bytes that was (0 if none). The caller passes the rest to
+   * {@link Connection.write}. Only called when no write is in flight.
+   */
+  tryWrite?(data: Uint8Array): number;
   /** Closes the connection; pending reads end. Safe to call twice. */
   close(): void;
 }

@@ -7,6 +7,7 @@
 
 import { type FramedLine, LineFramer } from "../protocol/framer.ts";
 import type { Connection, TransportKind } from "./connection.ts";
+import { directSendFd, sendNow } from "./socket_send.ts";
 
 // Every idle connection holds its read buffer in a pending read, so it starts small (most
 // input is short lines) and grows once a read fills it (pastes, long tagged lines).
@@ -48,6 +49,8 @@ export class StreamConnection implements Connection {
   readonly kind: TransportKind;
   readonly #conn: Deno.Conn;
   #closed = false;
+  /** The socket for direct sends (-1 = none: TLS, or not available here). */
+  readonly #fd: number;
 
   readonly #log: (line: string) => void;
 
@@ -58,6 +61,7 @@ export class StreamConnection implements Connection {
     this.#log = log;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddress = addr.hostname ?? "unknown";
+    this.#fd = kind === "tcp" ? directSendFd(conn) : -1;
     if (kind === "tcp") {
       try {
         (conn as Deno.TcpConn).setNoDelay(true);
@@ -103,6 +107,12 @@ export class StreamConnection implements Connection {
     } catch {
       // reset by peer, closed under us, TLS handshake garbage: all mean end of input
     }
+  }
+
+  tryWrite(data: Uint8Array): number {
+    // once closed, the descriptor number may already belong to another connection
+    if (this.#fd < 0 || this.#closed) return 0;
+    return sendNow(this.#fd, data);
   }
 
   write(data: Uint8Array): Promise<void> {

@@ -84,7 +84,15 @@ Deno.test("bad input: an oversized line gets 417, random bytes break nothing", a
 });
 
 Deno.test("a client that never reads is dropped with SendQ exceeded; others keep chatting", async () => {
-  const server = await startServer([], ["floodBurst=0", "sendQ=65536"]);
+  await sendQScenario(true);
+});
+
+Deno.test("the same holds on Deno's ordinary writes (no FFI permission, no direct sends)", async () => {
+  await sendQScenario(false);
+});
+
+async function sendQScenario(ffi: boolean): Promise<void> {
+  const server = await startServer([], ["floodBurst=0", "sendQ=65536"], { ffi });
   const clients: TestClient[] = [];
   let stuck: Deno.TcpConn | undefined;
   try {
@@ -124,7 +132,7 @@ Deno.test("a client that never reads is dropped with SendQ exceeded; others keep
     await Promise.all(clients.map((c) => c.close()));
     await server.stop();
   }
-});
+}
 
 Deno.test("flood control slows a fast client without losing its messages", async () => {
   const server = await startServer([], ["floodBurst=5", "floodRate=20"]);

@@ -44,6 +44,11 @@ export interface StartOptions {
   tls?: boolean;
   /** Serve IRC over TLS on this port (e.g. to restart on the same one). */
   tlsPort?: number;
+  /**
+   * Grant the FFI permission, as `deno task start` does, so plain TCP output takes the
+   * direct-send path (default true); false runs the server on Deno's ordinary writes.
+   */
+  ffi?: boolean;
 }
 
 /** Lifts flood control so tests run at full speed unless they test it. */
@@ -104,6 +109,7 @@ async function launch(
     "--allow-write",
     "--allow-env",
     "--allow-sys",
+    ...(options.ffi === false ? [] : ["--allow-ffi"]),
     new URL("server.ts", ROOT).pathname,
     "--host",
     "127.0.0.1",
