@@ -163,38 +163,65 @@ export class Session {
   #writeNext(): void {
     const queue = this.#queue;
     if (this.#inFlight !== 0 || queue.length === 0) return;
-    let data: Uint8Array;
-    if (queue.length === 1) data = queue[0];
-    else {
-      let total = 0;
-      for (let i = 0; i < queue.length; i++) total += queue[i].length;
-      // one write is in flight at a time, so a busy session can reuse one buffer for its
-      // batches instead of allocating (and collecting) a new one each time
-      if (total <= OUT_BUFFER_MAX) {
-        if (!this.#outBuffer || this.#outBuffer.length < total) {
-          this.#outBuffer = new Uint8Array(Math.min(OUT_BUFFER_MAX, Math.max(4096, total * 2)));
-        }
-        data = this.#outBuffer.subarray(0, total);
-      } else data = new Uint8Array(total);
-      let off = 0;
-      for (let i = 0; i < queue.length; i++) {
-        data.set(queue[i], off);
-        off += queue[i].length;
-      }
+    if (!this.conn.tryWrite) {
+      const data = queue.length === 1 ? queue[0] : this.#ownBatch(queue);
+      queue.length = 0;
+      this.#inFlight = data.length;
+      this.conn.write(data).then(this.#written, this.#writeFailed);
+      return;
     }
+    let data = queue.length === 1 ? queue[0] : Session.#sharedBatch(queue);
     queue.length = 0;
     // most writes fit in the socket buffer at once: no promise, no later turn
-    const taken = this.conn.tryWrite ? this.conn.tryWrite(data) : 0;
-    if (taken > 0) {
-      this.#queued -= taken;
-      if (taken === data.length) {
-        this.#settle();
-        return;
-      }
-      data = data.subarray(taken);
+    const taken = this.conn.tryWrite(data);
+    this.#queued -= taken;
+    if (taken === data.length) {
+      this.#settle();
+      return;
     }
+    // the rest waits for room: it needs bytes of its own, the shared batch is reused at once
+    data = data.slice(taken);
     this.#inFlight = data.length;
     this.conn.write(data).then(this.#written, this.#writeFailed);
+  }
+
+  /**
+   * The last batch concatenated for a direct send, and the lines it was made of. In a channel
+   * fan-out nearly every member queued the very same lines in a turn, so all but the first
+   * reuse it: comparing a few references instead of copying every line for every member.
+   * Direct sends finish before the next batch is made, so one buffer serves everyone.
+   */
+  static #batchParts: Uint8Array[] = [];
+  static #batchBytes: Uint8Array = new Uint8Array(OUT_BUFFER_MAX);
+  static #batchLength = 0;
+
+  static #sharedBatch(queue: Uint8Array[]): Uint8Array {
+    const parts = Session.#batchParts;
+    if (parts.length === queue.length) {
+      let same = true;
+      for (let i = 0; i < queue.length && same; i++) same = parts[i] === queue[i];
+      if (same) return Session.#batchBytes.subarray(0, Session.#batchLength);
+    }
+    let total = 0;
+    for (let i = 0; i < queue.length; i++) total += queue[i].length;
+    if (total > OUT_BUFFER_MAX) return concat(queue, new Uint8Array(total));
+    parts.length = 0;
+    for (let i = 0; i < queue.length; i++) parts.push(queue[i]);
+    Session.#batchLength = total;
+    return concat(queue, Session.#batchBytes.subarray(0, total));
+  }
+
+  /** A batch for an asynchronous write, which keeps it until done: this session's buffer. */
+  #ownBatch(queue: Uint8Array[]): Uint8Array {
+    let total = 0;
+    for (let i = 0; i < queue.length; i++) total += queue[i].length;
+    if (total > OUT_BUFFER_MAX) return concat(queue, new Uint8Array(total));
+    // one write is in flight at a time, so a busy session can reuse one buffer for its
+    // batches instead of allocating (and collecting) a new one each time
+    if (!this.#outBuffer || this.#outBuffer.length < total) {
+      this.#outBuffer = new Uint8Array(Math.min(OUT_BUFFER_MAX, Math.max(4096, total * 2)));
+    }
+    return concat(queue, this.#outBuffer.subarray(0, total));
   }
 
   // bound once: no closure per write
@@ -250,4 +277,14 @@ export class Session {
     this.#queued = 0;
     this.conn.close();
   }
+}
+
+/** Copies `parts` one after another into `into` (exactly their total length) and returns it. */
+function concat(parts: Uint8Array[], into: Uint8Array): Uint8Array {
+  let off = 0;
+  for (let i = 0; i < parts.length; i++) {
+    into.set(parts[i], off);
+    off += parts[i].length;
+  }
+  return into;
 }

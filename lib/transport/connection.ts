@@ -25,11 +25,12 @@ export interface Connection {
   /** Writes all of `data` (one or more CRLF-terminated lines). Rejects if the peer is gone. */
   write(data: Uint8Array): Promise<void>;
   /**
-   * Optional fast path: writes as much of `data` as the transport takes at once, without
-   * waiting, and returns how many bytes that was (0 if none). The caller passes the rest to
-   * {@link Connection.write}. Only called when no write is in flight.
+   * The fast path, present only where the transport has it: writes as much of `data` as it
+   * takes at once, without waiting, and returns how many bytes that was (0 if none). The
+   * caller passes the rest to {@link Connection.write}. Only called when no write is in
+   * flight.
    */
-  tryWrite?(data: Uint8Array): number;
+  readonly tryWrite?: (data: Uint8Array) => number;
   /** Closes the connection; pending reads end. Safe to call twice. */
   close(): void;
 }

@@ -51,6 +51,11 @@ export class StreamConnection implements Connection {
   #closed = false;
   /** The socket for direct sends (-1 = none: TLS, or not available here). */
   readonly #fd: number;
+  /**
+   * Present only when direct sends work for this connection (see {@link Connection}), so a
+   * caller can tell without trying; it is the shared {@link StreamConnection.sendDirect}.
+   */
+  readonly tryWrite?: (data: Uint8Array) => number;
 
   readonly #log: (line: string) => void;
 
@@ -62,6 +67,7 @@ export class StreamConnection implements Connection {
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddress = addr.hostname ?? "unknown";
     this.#fd = kind === "tcp" ? directSendFd(conn) : -1;
+    if (this.#fd >= 0) this.tryWrite = this.sendDirect;
     if (kind === "tcp") {
       try {
         (conn as Deno.TcpConn).setNoDelay(true);
@@ -109,7 +115,11 @@ export class StreamConnection implements Connection {
     }
   }
 
-  tryWrite(data: Uint8Array): number {
+  /**
+   * Sends what the socket takes at once (see {@link sendNow}); 0 once closed, or when the
+   * connection has no descriptor for direct sends.
+   */
+  sendDirect(data: Uint8Array): number {
     // once closed, the descriptor number may already belong to another connection
     if (this.#fd < 0 || this.#closed) return 0;
     return sendNow(this.#fd, data);

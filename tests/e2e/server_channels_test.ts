@@ -38,6 +38,35 @@ Deno.test("channels and messages over real sockets", async (t) => {
       await a.expectNone(/ PRIVMSG /);
     });
 
+    await t.step(
+      "bursts from two members at once reach everyone else whole and in order",
+      async () => {
+        // many lines per turn: recipients share one batched write where their queues match
+        const a = await user("ape");
+        const b = await user("bat");
+        const c = await user("cod");
+        for (const x of [a, b, c]) await join(x, "#burst");
+        const burst = (who: string) => Array.from({ length: 60 }, (_, i) => `${who} ${i}`);
+        a.send(...burst("ape").map((m) => `PRIVMSG #burst :${m}`), "PRIVMSG #burst :ape end");
+        b.send(...burst("bat").map((m) => `PRIVMSG #burst :${m}`), "PRIVMSG #burst :bat end");
+        // each sender's lines are handled in order, so its "end" comes after all of them
+        for (let i = 0; i < 2; i++) await c.expect(/ PRIVMSG #burst :(ape|bat) end$/);
+        await a.expect(/ PRIVMSG #burst :bat end$/);
+        await b.expect(/ PRIVMSG #burst :ape end$/);
+        const said = (x: typeof a, from: string) => {
+          const prefix = `:${from}!~${from}@127.0.0.1 PRIVMSG #burst :`;
+          return x.lines.filter((l) => l.startsWith(prefix) && !l.endsWith(" end"))
+            .map((l) => l.slice(prefix.length));
+        };
+        assertEquals(said(c, "ape"), burst("ape"));
+        assertEquals(said(c, "bat"), burst("bat"));
+        assertEquals(said(a, "bat"), burst("bat"));
+        assertEquals(said(b, "ape"), burst("ape"));
+        assertEquals(said(a, "ape"), []);
+        assertEquals(said(b, "bat"), []);
+      },
+    );
+
     await t.step("private messages, several targets, NOTICE", async () => {
       const a = await user("fox");
       const b = await user("gnu");

@@ -40,13 +40,14 @@ const linuxWithFfi = Deno.build.os === "linux" &&
   Deno.permissions.querySync({ name: "ffi" }).state === "granted";
 
 Deno.test({
-  name: "tryWrite() hands bytes straight to the socket on Linux with the FFI permission",
+  name: "an accepted TCP connection sends straight to the socket on Linux with the FFI permission",
   ignore: !linuxWithFfi,
   fn: async () => {
     const p = await pair();
     try {
       const line = enc.encode(":srv NOTICE * :hello\r\n");
-      assertEquals(p.server.tryWrite(line), line.length);
+      assertEquals(p.server.tryWrite, p.server.sendDirect);
+      assertEquals(p.server.tryWrite!(line), line.length);
       assertEquals(dec.decode(await readExactly(p.peer, line.length)), ":srv NOTICE * :hello\r\n");
     } finally {
       p.close();
@@ -55,7 +56,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "tryWrite() takes only what fits; write() delivers the rest, in order, once the peer reads",
+  name:
+    "a direct send takes only what fits; write() delivers the rest, in order, once the peer reads",
   ignore: !linuxWithFfi,
   fn: async () => {
     const p = await pair();
@@ -65,7 +67,7 @@ Deno.test({
       let sent = 0;
       let partial: Uint8Array | undefined;
       for (let i = 0; i < 1000 && partial === undefined; i++) {
-        const taken = p.server.tryWrite(chunk);
+        const taken = p.server.sendDirect(chunk);
         sent += taken;
         if (taken < chunk.length) partial = chunk.subarray(taken);
       }
@@ -82,10 +84,10 @@ Deno.test({
   },
 });
 
-Deno.test("tryWrite() after close() takes nothing (the descriptor may belong to another socket)", async () => {
+Deno.test("a direct send after close() takes nothing (the descriptor may belong to another socket)", async () => {
   const p = await pair();
   p.server.close();
-  assertEquals(p.server.tryWrite(enc.encode("late\r\n")), 0);
+  assertEquals(p.server.sendDirect(enc.encode("late\r\n")), 0);
   p.close();
 });
 
@@ -103,6 +105,21 @@ Deno.test("directSendFd() gives an accepted socket's descriptor, or -1 where dir
   } finally {
     client.close();
     accepted.close();
+    listener.close();
+  }
+});
+
+Deno.test("a connection without direct sends has no tryWrite (callers use write())", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  // labelled TLS: never a raw socket to send on, whatever the platform
+  const conn = new StreamConnection(await listener.accept(), "tls", () => {});
+  try {
+    assertEquals(conn.tryWrite, undefined);
+    assertEquals(conn.sendDirect(enc.encode("x")), 0);
+  } finally {
+    conn.close();
+    client.close();
     listener.close();
   }
 });
