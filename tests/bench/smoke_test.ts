@@ -48,3 +48,23 @@ Deno.test({
     }
   },
 });
+
+Deno.test("bench/write_path.ts measures both output paths over real sockets", async () => {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../../bench/write_path.ts", import.meta.url).pathname,
+      "--conns=20",
+      "--rounds=5",
+      "--passes=1",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(r.stdout);
+  assert(r.code === 0, new TextDecoder().decode(r.stderr));
+  assert(/^conn\.write +[\d,]+ writes\/s$/m.test(text), text);
+  if (Deno.build.os === "linux") assert(/^direct send +[\d,]+ writes\/s$/m.test(text), text);
+  assert(!text.includes("short"), text);
+});
