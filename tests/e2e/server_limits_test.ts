@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { ClientPool, join } from "../helpers/client_pool.ts";
 import { TestClient } from "../helpers/irc_client.ts";
 import { startServer } from "../helpers/server_process.ts";
 
@@ -191,6 +192,47 @@ Deno.test("connection and channel limits answer clearly", async () => {
     }
     ok(d, "a new connection was accepted after one closed");
   } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
+
+Deno.test("members vanishing in the middle of a busy fan-out break nothing and cost the others nothing", async () => {
+  const server = await startServer();
+  const { clients, user } = new ClientPool(server.port);
+  const vanishing: Deno.TcpConn[] = [];
+  try {
+    const talker = await user("talker");
+    const listener = await user("listener");
+    await join(talker, "#storm");
+    await join(listener, "#storm");
+    for (let i = 0; i < 60; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      await c.write(
+        new TextEncoder().encode(`NICK v${i}\r\nUSER v 0 * :V\r\nJOIN #storm\r\n`),
+      );
+      vanishing.push(c);
+    }
+    await talker.expect(/:v59!\S+ JOIN #storm$/, 10000);
+    const total = 400;
+    for (let round = 0; round < 4; round++) {
+      talker.send(
+        ...Array.from({ length: total / 4 }, (_, i) => `PRIVMSG #storm :m${round * 100 + i}`),
+      );
+      // a quarter of the vanishing members go each round, with output still queued for them
+      for (const c of vanishing.splice(0, 15)) c.close();
+    }
+    talker.send("PRIVMSG #storm :last");
+    await listener.expect(/ PRIVMSG #storm :last$/, 10000);
+    const got = listener.lines.filter((l) => / PRIVMSG #storm :m\d+$/.test(l))
+      .map((l) => l.slice(l.lastIndexOf(":") + 1));
+    assertEquals(got, Array.from({ length: total }, (_, i) => `m${i}`));
+    talker.send("PING still-here");
+    await talker.expect(/PONG .*still-here/);
+    // nothing like a stack trace in the log
+    ok(!server.output.some((l) => /uncaught|^\s+at /i.test(l)), server.output.join("\n"));
+  } finally {
+    for (const c of vanishing) c.close();
     await Promise.all(clients.map((c) => c.close()));
     await server.stop();
   }
