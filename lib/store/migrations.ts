@@ -61,6 +61,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "private history keyed by account, not by nick",
+    up(db) {
+      // Before, a private conversation was keyed by the two casefolded nicks, so the next
+      // holder of a nick could read the last one's messages. Now a side is `@account` (or a
+      // guest id that lives as long as the guest's connection). Conversations between two
+      // nicks that are both account names move to their accounts; the rest cannot be tied
+      // to anyone any more and stay unreachable until the history retention prunes them.
+      const accounts = new Set(
+        (db.prepare("SELECT folded FROM accounts").all() as { folded: string }[])
+          .map((r) => r.folded),
+      );
+      const keys = db.prepare("SELECT DISTINCT target FROM history WHERE target LIKE 'dm:%'")
+        .all() as { target: string }[];
+      const move = db.prepare("UPDATE history SET target = ? WHERE target = ?");
+      for (const { target } of keys) {
+        const [a, b] = target.slice(3).split(" ");
+        if (b === undefined || !accounts.has(a) || !accounts.has(b)) continue;
+        const [x, y] = [`@${a}`, `@${b}`].sort();
+        move.run(`dm:${x} ${y}`, target);
+      }
+    },
+  },
 ];
 
 /**

@@ -133,7 +133,9 @@ export interface ChatStore {
 }
 
 /**
- * The conversation key of a private conversation between two casefolded nicks.
+ * The conversation key of a private conversation between two parties, whichever speaks.
+ * The server passes history identities (`@account` or a guest id, see
+ * lib/server/history_keys.ts), never bare nicks: a nick can change hands.
  *
  * @example
  * ```ts

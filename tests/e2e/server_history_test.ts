@@ -134,6 +134,84 @@ Deno.test("history: CHATHISTORY windows, playback on join, private history", asy
   }
 });
 
+Deno.test("private history belongs to people, not nicks", async (t) => {
+  const server = await startServer();
+  const { clients, connect } = new ClientPool(server.port);
+  const targets = async (c: TestClient): Promise<string[]> => {
+    c.send(
+      "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
+    );
+    const start = await c.expectMessage(/ BATCH \+\S+ draft\/chathistory-targets/);
+    const lines = await c.collectUntil(new RegExp(` BATCH -${start.params[0].slice(1)}$`));
+    return lines.filter((l) => l.includes("CHATHISTORY TARGETS"))
+      .map((l) => parseMessage(l)!.params[1]).sort();
+  };
+  try {
+    await t.step(
+      "whoever takes a guest's nick after it left sees none of its messages",
+      async () => {
+        const ann = await connect();
+        await ann.register("ann", HISTORY_CAPS);
+        const bob = await connect();
+        await bob.register("bob", HISTORY_CAPS);
+        ann.send("PRIVMSG bob :my secret");
+        await bob.expect(/PRIVMSG bob :my secret/);
+        bob.send("CHATHISTORY LATEST ann * 10");
+        assertEquals(await historyBatch(bob), ["my secret"]);
+        bob.send("QUIT :bye");
+        await bob.expectClosed();
+
+        const mallory = await connect();
+        await mallory.register("bob", HISTORY_CAPS);
+        mallory.send("CHATHISTORY LATEST ann * 10");
+        assertEquals(await historyBatch(mallory), []);
+        assertEquals(await targets(mallory), []);
+        // and ann's conversation with the old bob is not shown as one with the new bob
+        ann.send("CHATHISTORY LATEST bob * 10");
+        assertEquals(await historyBatch(ann), []);
+        assertEquals(await targets(ann), []);
+      },
+    );
+
+    await t.step(
+      "an account's private history follows it to a new connection and nick",
+      async () => {
+        const cat = await connect();
+        await cat.register("cat", HISTORY_CAPS);
+        cat.send("REGISTER * * cat-password");
+        await cat.expect(/REGISTER SUCCESS/);
+        const dog = await connect();
+        await dog.register("dog", HISTORY_CAPS);
+        dog.send("REGISTER * * dog-password");
+        await dog.expect(/REGISTER SUCCESS/);
+        cat.send("PRIVMSG dog :remember this");
+        await dog.expect(/PRIVMSG dog :remember this/);
+        dog.send("PRIVMSG cat :I will");
+        await cat.expect(/PRIVMSG cat :I will/);
+        cat.send("QUIT :later");
+        await cat.expectClosed();
+
+        // cat comes back on another connection; dog looks it up while cat is away
+        dog.send("CHATHISTORY LATEST cat * 10");
+        assertEquals(await historyBatch(dog), ["remember this", "I will"]);
+        const again = await connect();
+        await saslLogin(again, "cat", "cat-password", HISTORY_CAPS);
+        again.send("NICK kitty");
+        await again.expect(/ NICK :?kitty$/);
+        again.send("CHATHISTORY LATEST dog * 10");
+        assertEquals(await historyBatch(again), ["remember this", "I will"]);
+        assertEquals(await targets(again), ["dog"]);
+        assertEquals(await targets(dog), ["kitty"]);
+        dog.send("CHATHISTORY LATEST kitty * 10");
+        assertEquals(await historyBatch(dog), ["remember this", "I will"]);
+      },
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
+
 Deno.test("restart: accounts, registered channels and history survive; kill -9 loses no echoed message", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "deno-chat-restart-" });
   try {

@@ -1,5 +1,7 @@
 import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { MemoryStore } from "../../lib/store/memory.ts";
+import { MIGRATIONS } from "../../lib/store/migrations.ts";
 import { SqliteStore, StoreOpenError } from "../../lib/store/sqlite.ts";
 import { type ChatStore, dmKey, type HistoryMessage } from "../../lib/store/store.ts";
 
@@ -183,6 +185,41 @@ Deno.test("SqliteStore refuses a database held by another server", async () => {
     throws(() => SqliteStore.open(`${dir}/chat.db`), /is in use/);
   } finally {
     first.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migration 2 moves nick-keyed private history of two accounts to the accounts, and only that", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-migrate-" });
+  const path = `${dir}/chat.db`;
+  try {
+    // a database as the previous version left it: schema 1, private history keyed by nicks
+    const old = new DatabaseSync(path);
+    MIGRATIONS[0].up(old);
+    old.exec("PRAGMA user_version = 1");
+    const account = old.prepare(
+      "INSERT INTO accounts (folded, name, password_hash, created_at) VALUES (?, ?, 'x', 1)",
+    );
+    account.run("ann", "Ann");
+    account.run("bob", "Bob");
+    const row = old.prepare(
+      `INSERT INTO history (msgid, time, target, raw_target, source, command, text)
+       VALUES (?, ?, ?, ?, 'x!~x@h', 'PRIVMSG', ?)`,
+    );
+    row.run("a", 1, "dm:ann bob", "bob", "between accounts");
+    row.run("b", 2, "dm:ann zed", "zed", "with a guest");
+    row.run("c", 3, "#room", "#room", "in a channel");
+    old.close();
+
+    const store = SqliteStore.open(path);
+    try {
+      assertEquals(store.latest("dm:@ann @bob", 10).map((m) => m.text), ["between accounts"]);
+      assertEquals(store.latest("dm:ann zed", 10).map((m) => m.text), ["with a guest"]);
+      assertEquals(store.latest("#room", 10).map((m) => m.text), ["in a channel"]);
+    } finally {
+      store.close();
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

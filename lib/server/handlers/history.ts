@@ -5,9 +5,15 @@
  * @module
  */
 
-import { casefold } from "../../protocol/casemap.ts";
 import { isChannelName } from "../../protocol/validate.ts";
 import { dmKey, type HistoryBound, type HistoryMessage } from "../../store/store.ts";
+import {
+  historyParty,
+  partiesOf,
+  type PartyLookup,
+  partyNick,
+  partyOfNick,
+} from "../history_keys.ts";
 import type { Channel } from "../channel.ts";
 import type { Context } from "../context.ts";
 import { Outgoing } from "../outgoing.ts";
@@ -93,24 +99,34 @@ export function handleChathistory(ctx: Context): void {
       fail("INVALID_PARAMS", [sub], "TARGETS takes two timestamps");
       return;
     }
-    const me = ctx.user;
+    const me = historyParty(ctx.user);
+    const lookup = partyLookup(ctx);
+    // a private conversation is listed under the other side's nick, and only while it can
+    // still be asked for (a guest who left cannot)
+    const names = new Map<string, string | undefined>();
+    const nameOf = (key: string): string | undefined => {
+      const parties = partiesOf(key);
+      if (!parties) return undefined;
+      if (!names.has(key)) {
+        const other = parties[0] === me ? parties[1] : parties[0];
+        names.set(key, other === me ? ctx.user.nick : partyNick(lookup, other));
+      }
+      return names.get(key);
+    };
     const mine = (key: string) => {
-      if (key.startsWith("dm:")) return key.slice(3).split(" ").includes(me.folded);
+      const parties = partiesOf(key);
+      if (parties) return parties.includes(me) && nameOf(key) !== undefined;
       const chan = ctx.server.channels.get(key);
-      return chan !== undefined && chan.members.has(me);
+      return chan !== undefined && chan.members.has(ctx.user);
     };
     const found = store.targets(a.time, b.time, limit, mine);
-    const lines = found.map((t) => {
-      let name = t.rawTarget;
-      if (t.target.startsWith("dm:")) {
-        name = t.target.slice(3).split(" ").find((n) => n !== me.folded) ?? me.nick;
-      }
-      return new Outgoing(ctx.server.name, "CHATHISTORY", [
+    const lines = found.map((t) =>
+      new Outgoing(ctx.server.name, "CHATHISTORY", [
         "TARGETS",
-        name,
+        nameOf(t.target) ?? t.rawTarget,
         new Date(t.latest).toISOString(),
-      ]);
-    });
+      ])
+    );
     sendBatch(ctx, "draft/chathistory-targets", [], lines);
     return;
   }
@@ -125,7 +141,13 @@ export function handleChathistory(ctx: Context): void {
     }
     key = channel.folded;
   } else {
-    key = dmKey(ctx.user.folded, casefold(target));
+    const other = partyOfNick(partyLookup(ctx), target);
+    if (other === undefined) {
+      // nobody online by that nick and no such account: nothing of theirs to show
+      sendBatch(ctx, "chathistory", [target], []);
+      return;
+    }
+    key = dmKey(historyParty(ctx.user), other);
   }
   const r1 = ref(2);
   if (r1 === undefined || (r1 === "*" && sub !== "LATEST")) {
@@ -180,4 +202,14 @@ export function playHistoryOnJoin(ctx: Context, channel: Channel): void {
     return historyLine({ ...m, text: `[${when}] ${m.text}` });
   });
   sendBatch(ctx, "chathistory", [channel.name], lines);
+}
+
+/** The server's users and accounts, as the private-history lookups need them. */
+function partyLookup(ctx: Context): PartyLookup {
+  const server = ctx.server;
+  return {
+    findUser: (nick) => server.findUser(nick),
+    accountExists: (folded) => server.store.getAccount(folded) !== undefined,
+    users: server.users,
+  };
 }

@@ -21,9 +21,9 @@ import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
 import { casefold } from "../../protocol/casemap.ts";
-import { dmKey } from "../../store/store.ts";
 import { SERVICE_NICKS } from "../accounts.ts";
 import { handleServiceMessage } from "../services.ts";
+import { privateHistoryKey } from "../history_keys.ts";
 
 type RelayCommand = "PRIVMSG" | "NOTICE" | "TAGMSG";
 
@@ -153,7 +153,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;
       }
-      if (!tagmsg) historyKey = dmKey(user.folded, recipient.folded);
+      if (!tagmsg) historyKey = privateHistoryKey(user, recipient);
       if (recipient === user) {
         // to oneself: every session gets it once, echo-message or not
         deliveries.push(() => {
