@@ -1222,11 +1222,8 @@ export class IrcClient {
         text = arg;
       } else {
         if (!isNotice && !this.#isMe(from)) {
-          if (verb === "VERSION") {
-            this.send(message("NOTICE", [from, `\x01VERSION ${SOFTWARE} ${VERSION}\x01`]));
-          } else if (verb === "PING") {
-            this.send(message("NOTICE", [from, `\x01PING ${arg}\x01`]));
-          }
+          const reply = ctcpReply(verb, arg);
+          if (reply !== undefined) this.send(message("NOTICE", [from, `\x01${reply}\x01`]));
         }
         this.#emit({
           time,
@@ -1345,5 +1342,36 @@ export class IrcClient {
       }
     }
     return true;
+  }
+}
+
+/** The CTCP queries the client answers (modern.ircdocs.horse/ctcp), for CLIENTINFO. */
+const CTCP_ANSWERED = ["ACTION", "CLIENTINFO", "PING", "TIME", "VERSION"];
+
+/**
+ * The body of the reply to an incoming CTCP query, or undefined for queries the client does
+ * not answer (and for ACTION, which is a message, not a query).
+ *
+ * @example
+ * ```ts
+ * import { ctcpReply } from "./irc_client.ts";
+ * ctcpReply("PING", "1234"); // "PING 1234"
+ * ctcpReply("CLIENTINFO", ""); // "CLIENTINFO ACTION CLIENTINFO PING TIME VERSION"
+ * ctcpReply("FINGER", ""); // undefined
+ * ```
+ */
+export function ctcpReply(verb: string, arg: string, now: Date = new Date()): string | undefined {
+  switch (verb) {
+    case "VERSION":
+      return `VERSION ${SOFTWARE} ${VERSION}`;
+    case "PING":
+      return arg === "" ? "PING" : `PING ${arg}`;
+    case "TIME":
+      // local time as people read it, which is what TIME is for
+      return `TIME ${now.toString()}`;
+    case "CLIENTINFO":
+      return `CLIENTINFO ${CTCP_ANSWERED.join(" ")}`;
+    default:
+      return undefined;
   }
 }

@@ -114,6 +114,30 @@ Deno.test("IrcClient shows incoming messages, actions and mentions in the right 
   }
 });
 
+Deno.test("IrcClient answers CTCP VERSION, PING, TIME and CLIENTINFO, and nothing else", async () => {
+  const { srv, client } = setup();
+  try {
+    await client.ready(5000);
+    const c = srv.conns[0];
+    for (const q of ["VERSION", "PING 42", "TIME", "CLIENTINFO", "FINGER"]) {
+      c.send(`:bob!b@h PRIVMSG ann :\x01${q}\x01`);
+    }
+    c.send(":bob!b@h PRIVMSG ann :done");
+    await srv.waitForLine(/^NOTICE bob :\x01CLIENTINFO /);
+    const replies = c.received.filter((l) => l.startsWith("NOTICE bob :"));
+    assert.equal(replies.length, 4, replies.join("\n"));
+    assert.match(replies[0], /^NOTICE bob :\x01VERSION deno-chat \S+\x01$/);
+    assert.equal(replies[1], "NOTICE bob :\x01PING 42\x01");
+    assert.match(replies[2], /^NOTICE bob :\x01TIME \w{3} \w{3} \d\d \d{4} .+\x01$/);
+    assert.equal(
+      replies[3],
+      "NOTICE bob :\x01CLIENTINFO ACTION CLIENTINFO PING TIME VERSION\x01",
+    );
+  } finally {
+    await teardown(srv, client);
+  }
+});
+
 Deno.test("IrcClient relies on echo-message when the server has it, and echoes locally when not", async () => {
   for (const caps of [["echo-message"], []]) {
     const { srv, client, lines } = setup({}, { caps });
