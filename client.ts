@@ -22,6 +22,7 @@ import {
 import { type Credentials, IrcClient } from "./lib/client/irc_client.ts";
 import { type Connection, dial, type ServerTarget } from "./lib/client/connection.ts";
 import { KnownServers } from "./lib/client/known_servers.ts";
+import { StsPolicies } from "./lib/client/sts.ts";
 import { dialTls, type PeerCertificate, TrustError, type TrustOptions } from "./lib/client/tls.ts";
 import { runLineMode } from "./lib/client/line_mode.ts";
 import { isValidNick } from "./lib/protocol/validate.ts";
@@ -117,6 +118,20 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
+  // a server that told us before (over TLS) to use only TLS gets only TLS
+  const sts = new StsPolicies();
+  if (!args.target.tls) {
+    const policy = await sts.get(args.target.host).catch(() => undefined);
+    if (policy) {
+      console.error(
+        `chat-client: ${args.target.host} asked to be reached only over TLS (until ` +
+          `${
+            new Date(policy.expires).toISOString().slice(0, 10)
+          }); connecting with TLS on port ${policy.port}`,
+      );
+      args = { ...args, target: { ...args.target, port: policy.port, tls: true } };
+    }
+  }
   const trust: TrustOptions = {
     known: new KnownServers(),
     fingerprint: args.fingerprint,
@@ -152,6 +167,7 @@ async function main(argv: string[]): Promise<number> {
     giveUpIfFirstConnectFails: lineMode,
     dialer,
     sasl,
+    recordStsPolicy: (host, port, seconds) => sts.record(host, port, seconds),
   });
   if (lineMode) {
     const enc = new TextEncoder();

@@ -21,6 +21,7 @@ import {
   STATUS_WINDOW,
 } from "./events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
+import { parseStsValue, type StsValue } from "./sts.ts";
 import { encodePlain } from "../auth/sasl.ts";
 
 /**
@@ -101,6 +102,12 @@ export interface IrcClientOptions {
   idleTimeoutMs?: number;
   /** Log in with SASL PLAIN at every connect (`--user`/`--password-file`). */
   sasl?: Credentials;
+  /**
+   * Keeps what a server said with `sts` over TLS: use only TLS on `port` for `duration`
+   * seconds (0 = forget). Without it the client still upgrades when asked, but remembers
+   * nothing. See lib/client/sts.ts.
+   */
+  recordStsPolicy?: (host: string, port: number, durationSeconds: number) => Promise<void>;
 }
 
 /**
@@ -328,6 +335,10 @@ export class IrcClient {
   #focusJoins = new Set<string>();
   #wanted = new Map<string, { name: string; key?: string }>();
   #names = new Map<string, Member[]>();
+  /** Where to connect: the given server, moved to its TLS port when it asks with `sts`. */
+  #target: ServerTarget;
+  /** The server asked for TLS (`sts` on a plain connection): reconnect at once. */
+  #stsUpgrade = false;
   #closedResolve!: () => void;
   /** Resolves once the client stopped for good (quit, stop, or gave up). */
   readonly closed: Promise<void>;
@@ -336,6 +347,7 @@ export class IrcClient {
 
   constructor(opts: IrcClientOptions) {
     this.#opts = opts;
+    this.#target = opts.target;
     this.#dialer = opts.dialer ?? dial;
     this.#random = opts.random ?? Math.random;
     this.#nick = opts.nick;
@@ -372,7 +384,7 @@ export class IrcClient {
   }
   /** "host:port" of the server. */
   get serverLabel(): string {
-    const { host, port } = this.#opts.target;
+    const { host, port } = this.#target;
     return `${host.includes(":") ? `[${host}]` : host}:${port}`;
   }
 
@@ -570,8 +582,8 @@ export class IrcClient {
   async #run(): Promise<void> {
     let attempt = 0;
     let first = true;
-    const { target } = this.#opts;
     while (!this.#stopped) {
+      const target = this.#target;
       this.#setState("connecting");
       this.#emitLine(STATUS_WINDOW, "info", `Connecting to ${this.serverLabel}…`);
       let conn: Connection | undefined;
@@ -604,6 +616,11 @@ export class IrcClient {
         await this.#session(conn);
         if (this.#registered) attempt = 0;
         this.#afterSession();
+        if (this.#stsUpgrade && !this.#stopped) {
+          // not a lost connection: go straight to the TLS port, no delay
+          this.#stsUpgrade = false;
+          continue;
+        }
         if (this.#stopped) break;
         this.#emitLine(ACTIVE_WINDOW, "error", "Disconnected from the server.");
       }
@@ -874,6 +891,36 @@ export class IrcClient {
     if (/^\d{3}$/.test(msg.command)) this.#onNumeric(msg, time);
   }
 
+  /**
+   * Follows a server's `sts` policy: on a plain connection with a port, leave and come back
+   * over TLS (true: this connection is over); over TLS, have the policy recorded.
+   */
+  #onSts(v: StsValue): boolean {
+    const t = this.#target;
+    if (!t.tls) {
+      if (v.port === undefined) return false;
+      this.#emitLine(
+        STATUS_WINDOW,
+        "info",
+        `The server asks for encrypted connections (STS): reconnecting with TLS on port ${v.port}.`,
+      );
+      this.#target = { host: t.host, port: v.port, tls: true };
+      this.#stsUpgrade = true;
+      this.#conn?.close();
+      return true;
+    }
+    if (v.duration !== undefined && this.#opts.recordStsPolicy) {
+      this.#opts.recordStsPolicy(t.host, t.port, v.duration).catch((e) =>
+        this.#emitLine(
+          STATUS_WINDOW,
+          "error",
+          `Could not remember the server's TLS-only policy: ${(e as Error).message}`,
+        )
+      );
+    }
+    return false;
+  }
+
   #handleCap(p: string[]): void {
     const sub = (p[1] ?? "").toUpperCase();
     if (sub === "LS") {
@@ -886,6 +933,8 @@ export class IrcClient {
         this.#offered.set(eq === -1 ? c : c.slice(0, eq), eq === -1 ? "" : c.slice(eq + 1));
       }
       const offered = this.#offered;
+      const sts = offered.get("sts");
+      if (sts !== undefined && this.#onSts(parseStsValue(sts))) return;
       const want = WANTED_CAPS.filter((c) => offered.has(c));
       if (this.#sasl) {
         const mechs = offered.get("sasl");

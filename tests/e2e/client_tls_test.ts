@@ -87,6 +87,22 @@ Deno.test("chat-client --tls: an unknown self-signed certificate is refused in l
     );
     assertEquals(again.code, 0, again.out + again.err);
     assertEquals((await raw.expectMessage(/ PRIVMSG #tls :second/)).params[1], "second visit");
+
+    // a host with a stored STS policy is reached only over TLS, even when asked for plain
+    // text (port 1: nothing listens there, so only the upgrade can work)
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    await Deno.writeTextFile(
+      join(config, "sts_policies"),
+      `127.0.0.1 ${server.tlsPort} ${until}\n`,
+    );
+    const upgraded = await runClient(
+      ["--server", "127.0.0.1:1", "--nick", "tlsann", "--join", "#tls"],
+      "third visit\n",
+      config,
+    );
+    assertEquals(upgraded.code, 0, upgraded.out + upgraded.err);
+    ok(upgraded.err.includes("asked to be reached only over TLS"), upgraded.err);
+    assertEquals((await raw.expectMessage(/ PRIVMSG #tls :third/)).params[1], "third visit");
   } finally {
     raw.close();
     await server.stop();
