@@ -59,6 +59,9 @@ function sendBatch(ctx: Context, type: string, params: string[], lines: Outgoing
   if (useBatch) ctx.reply("BATCH", [`-${id}`]);
 }
 
+/** A key no stored conversation has (a private one always names two parties). */
+const NO_CONVERSATION = "dm:";
+
 /**
  * CHATHISTORY <subcommand> ...: windows of a channel's or a private conversation's history.
  * Channels need membership; private history is the pair's own.
@@ -142,12 +145,8 @@ export function handleChathistory(ctx: Context): void {
     key = channel.folded;
   } else {
     const other = partyOfNick(partyLookup(ctx), target);
-    if (other === undefined) {
-      // nobody online by that nick and no such account: nothing of theirs to show
-      sendBatch(ctx, "chathistory", [target], []);
-      return;
-    }
-    key = dmKey(historyParty(ctx.user), other);
+    // nobody online by that nick and no such account: an empty batch, after the same checks
+    key = other === undefined ? NO_CONVERSATION : dmKey(historyParty(ctx.user), other);
   }
   const r1 = ref(2);
   if (r1 === undefined || (r1 === "*" && sub !== "LATEST")) {
