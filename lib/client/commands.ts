@@ -30,6 +30,7 @@ export type Action =
   | { kind: "login"; account?: string; password: string }
   | { kind: "loginPrompt"; account?: string }
   | { kind: "clear" }
+  | { kind: "members" }
   | { kind: "close"; window?: string }
   | { kind: "help"; topic?: string }
   | { kind: "window"; which: number | "next" | "prev" }
@@ -90,6 +91,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
     text: "log in to your account (default: your nick); asks for the password",
   },
   clear: { usage: "/clear", text: "clear this window" },
+  members: {
+    usage: "/members",
+    text: "show or hide the member list beside channels (terminals of 100+ columns)",
+  },
   close: { usage: "/close", text: "close this window (leaves the channel)" },
   win: { usage: "/win N|next|prev", text: "switch to window N" },
   help: { usage: "/help [command]", text: "show this help" },
@@ -296,6 +301,8 @@ export function parseInput(line: string, ctx: CommandContext): Action {
     }
     case "clear":
       return { kind: "clear" };
+    case "members":
+      return { kind: "members" };
     case "close":
       return { kind: "close", window: here };
     case "win": {

@@ -402,6 +402,20 @@ export class IrcClient {
     );
   }
 
+  /**
+   * A channel's members as a member list shows them: highest status first (in the order of
+   * the server's PREFIX), then by nick, case-insensitively.
+   */
+  rankedMembers(channel: string): Member[] {
+    const ch = this.channels.get(casefold(channel));
+    if (!ch) return [];
+    const symbols = this.#prefixSymbols;
+    const rank = (m: Member) => m.prefixes === "" ? symbols.length : symbols.indexOf(m.prefixes[0]);
+    return [...ch.members.values()].sort((a, b) =>
+      rank(a) - rank(b) || (casefold(a.nick) < casefold(b.nick) ? -1 : 1)
+    );
+  }
+
   /** Starts connecting (and reconnecting); returns at once. */
   start(): void {
     if (this.#started) return;

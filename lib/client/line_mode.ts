@@ -134,6 +134,7 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         for (const l of helpLines(action.topic)) note("info", l);
         continue;
       case "clear":
+      case "members":
         continue;
       case "loginPrompt":
         // stdin is the message stream here: there is no way to ask for a hidden password

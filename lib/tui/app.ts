@@ -19,8 +19,10 @@ import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
 import { LineEditor } from "./line_editor.ts";
 import {
+  memberPaneWidth,
   type RenderedLine,
   renderLine,
+  renderMemberPane,
   renderPrompt,
   renderStatus,
   renderTopic,
@@ -98,6 +100,8 @@ export class TuiApp {
   readonly #now: () => Date;
   #screen: Screen;
   #cache = new WeakMap<ChatLine, RenderedLine>();
+  /** The member pane is wanted (`/members` toggles it); shown in channels on wide screens. */
+  #membersShown = true;
   #quitting = false;
   #doneResolve!: (code: number) => void;
   #clock: ReturnType<typeof setInterval> | undefined;
@@ -166,6 +170,10 @@ export class TuiApp {
   /** Redraws the whole screen. */
   redraw(): void {
     const w = this.windows.current;
+    const members = w.kind === "channel" && this.#membersShown && this.#screen.cols >= 100
+      ? this.#client.rankedMembers(w.name)
+      : [];
+    this.#screen.setPane(members.length > 0 ? memberPaneWidth(members) : 0);
     const lines = w.lines.map((l) => this.#render(l));
     const { rows, scroll } = this.#screen.visibleRows(lines, w.scroll);
     w.scroll = scroll;
@@ -176,6 +184,9 @@ export class TuiApp {
       status: this.#status(),
       prompt,
       input: this.editor.view(this.#screen.inputWidth(prompt)),
+      pane: this.#screen.hasPane
+        ? renderMemberPane(members, memberPaneWidth(members), this.#screen.msgHeight)
+        : undefined,
     });
   }
 
@@ -307,6 +318,15 @@ export class TuiApp {
     const prompt = this.#prompt();
     const input = this.editor.view(this.#screen.inputWidth(prompt));
     if (w === this.windows.current && w.scroll === 0) {
+      if (
+        w.kind === "channel" &&
+        (this.#screen.hasPane || (this.#membersShown && this.#screen.cols >= 100))
+      ) {
+        // the member pane must not scroll with the messages (and may have changed)
+        this.redraw();
+        if (bell) this.#term.write("\x07");
+        return;
+      }
       const rows = this.#screen.wrap(this.#render(line));
       this.#screen.append(rows, this.#status(), prompt, input, bell);
     } else {
@@ -531,6 +551,16 @@ export class TuiApp {
           this.#note(
             "info",
             "Keys: Alt+1..9 or Ctrl+N/Ctrl+P switch windows, PgUp/PgDn scroll, Tab completes, Up/Down history, Ctrl+W/Ctrl+U delete, Ctrl+C quits.",
+          );
+        }
+        return;
+      case "members":
+        this.#membersShown = !this.#membersShown;
+        this.redraw();
+        if (this.#membersShown && !this.#screen.hasPane) {
+          this.#note(
+            "info",
+            "The member list shows beside channels when the terminal is 100 columns or wider.",
           );
         }
         return;

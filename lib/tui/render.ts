@@ -252,3 +252,56 @@ export function renderPrompt(windowName: string, maxWidth: number): Span[] {
   const spans = [{ text: `[${name}] `, style: "1" }];
   return spansText(spans).length > 0 ? spans : [];
 }
+
+/**
+ * The member list pane of a channel window: one row per member (status symbol, nick in its
+ * colour), `height` rows at most, the last saying how many more there are when they do not
+ * fit; each row exactly `width` columns.
+ *
+ * @example
+ * ```ts
+ * import { renderMemberPane } from "./render.ts";
+ * import { spansText } from "./width.ts";
+ * const rows = renderMemberPane([{ nick: "ann", prefixes: "@" }, { nick: "bob", prefixes: "" }], 8, 5);
+ * rows.map(spansText); // ["@ann    ", " bob    "]
+ * ```
+ */
+export function renderMemberPane(
+  members: readonly { nick: string; prefixes: string }[],
+  width: number,
+  height: number,
+): Span[][] {
+  const rows: Span[][] = [];
+  const fits = members.length <= height ? members.length : height - 1;
+  for (let i = 0; i < fits; i++) {
+    const m = members[i];
+    rows.push(fitSpans(
+      [
+        { text: m.prefixes[0] ?? " ", style: "1" },
+        { text: sanitize(m.nick), style: nickColour(m.nick) },
+      ],
+      width,
+      "",
+    ));
+  }
+  if (fits < members.length) {
+    rows.push(fitSpans([{ text: `+${members.length - fits} more`, style: "2" }], width, ""));
+  }
+  return rows;
+}
+
+/**
+ * The width of the member pane for these members: room for a status symbol and the longest
+ * nick, between 8 and 20 columns.
+ *
+ * @example
+ * ```ts
+ * import { memberPaneWidth } from "./render.ts";
+ * memberPaneWidth([{ nick: "ann", prefixes: "@" }]); // 8
+ * ```
+ */
+export function memberPaneWidth(members: readonly { nick: string; prefixes: string }[]): number {
+  let widest = 0;
+  for (const m of members) widest = Math.max(widest, textWidth(sanitize(m.nick)));
+  return Math.min(20, Math.max(8, widest + 1));
+}

@@ -8,6 +8,10 @@
  * row R        input line
  * ```
  *
+ * A channel window on a wide terminal also shows its members in a pane on the right of the
+ * message rows; while it is shown, new lines redraw the message area instead of scrolling
+ * it (a scroll region would drag the pane along).
+ *
  * Every update is built as one string and written at once, and always ends with the
  * cursor back in the input line, so incoming text never lands in what the user types.
  *
@@ -53,6 +57,8 @@ export class Screen {
   #write: (s: string) => void;
   #cols: number;
   #rows: number;
+  /** Columns of the member pane (0 = none), not counting its separator. */
+  #pane = 0;
 
   constructor(write: (s: string) => void, cols: number, rows: number) {
     this.#write = write;
@@ -80,6 +86,25 @@ export class Screen {
   get msgHeight(): number {
     return this.msgBottom - this.msgTop + 1;
   }
+  /** Columns for messages: the screen less the member pane and its separator. */
+  get msgWidth(): number {
+    return this.#pane > 0 ? this.#cols - this.#pane - 1 : this.#cols;
+  }
+  /** Whether a member pane is shown. */
+  get hasPane(): boolean {
+    return this.#pane > 0;
+  }
+
+  /**
+   * Shows a member pane of `width` columns (0 hides it); it is not shown when it would leave
+   * messages fewer than 60 columns. Returns whether the message width changed.
+   */
+  setPane(width: number): boolean {
+    const before = this.msgWidth;
+    this.#pane = width > 0 && this.#cols - width - 1 >= 60 ? width : 0;
+    return this.msgWidth !== before;
+  }
+
   /** Whether a topic bar is shown (not on tiny terminals). */
   get hasTopic(): boolean {
     return this.msgTop === 2;
@@ -108,7 +133,7 @@ export class Screen {
 
   /** Wraps rendered lines to the screen width. */
   wrap(line: RenderedLine): Span[][] {
-    return wrapSpans(line.spans, this.#cols, line.indent);
+    return wrapSpans(line.spans, this.msgWidth, line.indent);
   }
 
   /**
@@ -134,13 +159,21 @@ export class Screen {
     status: Span[];
     prompt: Span[];
     input: EditorView;
+    /** Rows of the member pane, each exactly its width (when a pane is set). */
+    pane?: Span[][];
   }): void {
     let out = `${CSI}?25l${this.#region()}`;
     if (this.hasTopic) out += cup(1, 1) + CSI + "2K" + spansToAnsi(parts.topic);
     const pad = this.msgHeight - parts.rows.length;
+    const sep = this.msgWidth + 1;
     for (let i = 0; i < this.msgHeight; i++) {
       out += cup(this.msgTop + i, 1) + CSI + "2K";
       if (i >= pad) out += spansToAnsi(parts.rows[i - pad]);
+      if (this.#pane > 0) {
+        out += cup(this.msgTop + i, sep) + `${CSI}0;2m│${CSI}0m`;
+        const row = parts.pane?.[i];
+        if (row) out += spansToAnsi(row);
+      }
     }
     out += this.#statusSeq(parts.status) + this.#inputSeq(parts.prompt, parts.input);
     this.#write(out + `${CSI}?25h`);

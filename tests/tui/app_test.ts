@@ -335,3 +335,42 @@ Deno.test("TuiApp /login then Enter alone cancels without sending anything", asy
     await h.dispose();
   }
 });
+
+Deno.test("TuiApp shows a channel's members beside the messages on a wide terminal; /members hides them", async () => {
+  const h = await harness(110, 14);
+  try {
+    h.app.feed("half typ");
+    h.srv.conns[0].send(":bob!b@h JOIN #lobby");
+    h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :hello from bob");
+    let s = await h.waitScreen(/<bob> hello from bob/);
+    // ops first, then by nick; the pane is the last 8 columns, after a separator
+    const pane = s.slice(1, 12).map((l) => l.slice(102));
+    assert.deepEqual(pane.slice(0, 3), ["@ann", " bob", " other"]);
+    assert.ok(s.slice(1, 12).every((l) => l.length <= 101 || l[101] === "│"), s.join("\n"));
+    // messages wrap before the pane, and the typed text is untouched
+    assert.ok(s.slice(1, 12).every((l) => !/│/.test(l.slice(0, 101))), s.join("\n"));
+    assert.equal(s[13], "[#lobby] half typ");
+    assert.equal(h.term.buffer.active.cursorX, "[#lobby] half typ".length);
+
+    h.srv.conns[0].send(":bob!b@h PART #lobby :bye");
+    s = await h.waitScreen(/bob left #lobby/);
+    assert.deepEqual(s.slice(1, 3).map((l) => l.slice(102)), ["@ann", " other"]);
+
+    h.app.feed("\x15/members\r");
+    s = await h.waitScreen(/^(?![\s\S]*│)/);
+    assert.ok(s.every((l) => !l.includes("│")), s.join("\n"));
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp shows no member pane on a narrow terminal", async () => {
+  const h = await harness(80, 12);
+  try {
+    h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :hi");
+    const s = await h.waitScreen(/<bob> hi/);
+    assert.ok(s.every((l) => !l.includes("│")), s.join("\n"));
+  } finally {
+    await h.dispose();
+  }
+});
