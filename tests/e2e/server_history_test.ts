@@ -27,6 +27,17 @@ async function historyBatch(c: TestClient): Promise<string[]> {
   return lines.filter((l) => l.includes(" PRIVMSG ")).map((l) => l.split(" :").pop()!);
 }
 
+/** The conversations CHATHISTORY TARGETS lists (all time), sorted. */
+async function targets(c: TestClient): Promise<string[]> {
+  c.send(
+    "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
+  );
+  const start = await c.expectMessage(/ BATCH \+\S+ draft\/chathistory-targets/);
+  const lines = await c.collectUntil(new RegExp(` BATCH -${start.params[0].slice(1)}$`));
+  return lines.filter((l) => l.includes("CHATHISTORY TARGETS"))
+    .map((l) => parseMessage(l)!.params[1]).sort();
+}
+
 Deno.test("history: CHATHISTORY windows, playback on join, private history", async (t) => {
   const server = await startServer();
   const { clients, connect } = new ClientPool(server.port);
@@ -118,14 +129,7 @@ Deno.test("history: CHATHISTORY windows, playback on join, private history", asy
         await a.expect(/PRIVMSG hist :yes\?/);
         b.send("CHATHISTORY LATEST hist * 10");
         assertEquals(await historyBatch(b), ["psst", "yes?"]);
-        a.send(
-          "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
-        );
-        const start = await a.expectMessage(/ BATCH \+\S+ draft\/chathistory-targets/);
-        const lines = await a.collectUntil(new RegExp(` BATCH -${start.params[0].slice(1)}$`));
-        const names = lines.filter((l) => l.includes("CHATHISTORY TARGETS"))
-          .map((l) => parseMessage(l)!.params[1]);
-        assertEquals(names.sort(), ["#h", "pal"]);
+        assertEquals(await targets(a), ["#h", "pal"]);
       },
     );
   } finally {
@@ -137,15 +141,6 @@ Deno.test("history: CHATHISTORY windows, playback on join, private history", asy
 Deno.test("private history belongs to people, not nicks", async (t) => {
   const server = await startServer();
   const { clients, connect } = new ClientPool(server.port);
-  const targets = async (c: TestClient): Promise<string[]> => {
-    c.send(
-      "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
-    );
-    const start = await c.expectMessage(/ BATCH \+\S+ draft\/chathistory-targets/);
-    const lines = await c.collectUntil(new RegExp(` BATCH -${start.params[0].slice(1)}$`));
-    return lines.filter((l) => l.includes("CHATHISTORY TARGETS"))
-      .map((l) => parseMessage(l)!.params[1]).sort();
-  };
   try {
     await t.step(
       "whoever takes a guest's nick after it left sees none of its messages",
