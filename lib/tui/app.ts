@@ -30,6 +30,9 @@ import {
 import { RESTORE_SEQUENCE, Screen } from "./screen.ts";
 import { type Window, WindowList } from "./windows.ts";
 
+/** The narrowest terminal that shows a channel's member pane (it takes up to 21 columns). */
+const MEMBER_PANE_COLS = 100;
+
 /**
  * The terminal as the app needs it; the real one and test doubles implement it.
  *
@@ -170,12 +173,10 @@ export class TuiApp {
   /** Redraws the whole screen. */
   redraw(): void {
     const w = this.windows.current;
-    const members = w.kind === "channel" && this.#membersShown && this.#screen.cols >= 100
-      ? this.#client.rankedMembers(w.name)
-      : [];
-    this.#screen.setPane(members.length > 0 ? memberPaneWidth(members) : 0);
-    const lines = w.lines.map((l) => this.#render(l));
-    const { rows, scroll } = this.#screen.visibleRows(lines, w.scroll);
+    const members = this.#paneFor(w) ? this.#client.rankedMembers(w.name) : [];
+    const paneWidth = members.length > 0 ? memberPaneWidth(members) : 0;
+    this.#screen.setPane(paneWidth);
+    const { rows, scroll } = this.#screen.visibleRows(w.lines, (l) => this.#render(l), w.scroll);
     w.scroll = scroll;
     const prompt = this.#prompt();
     this.#screen.draw({
@@ -184,8 +185,8 @@ export class TuiApp {
       status: this.#status(),
       prompt,
       input: this.editor.view(this.#screen.inputWidth(prompt)),
-      pane: this.#screen.hasPane
-        ? renderMemberPane(members, memberPaneWidth(members), this.#screen.msgHeight)
+      pane: paneWidth > 0
+        ? renderMemberPane(members, paneWidth, this.#screen.msgHeight)
         : undefined,
     });
   }
@@ -204,6 +205,11 @@ export class TuiApp {
   }
 
   // ------------------------------------------------------------------ drawing
+
+  /** Whether a window shows the member pane: channels, when wanted and the screen is wide. */
+  #paneFor(w: Window): boolean {
+    return w.kind === "channel" && this.#membersShown && this.#screen.cols >= MEMBER_PANE_COLS;
+  }
 
   #render(line: ChatLine): RenderedLine {
     let r = this.#cache.get(line);
@@ -318,10 +324,7 @@ export class TuiApp {
     const prompt = this.#prompt();
     const input = this.editor.view(this.#screen.inputWidth(prompt));
     if (w === this.windows.current && w.scroll === 0) {
-      if (
-        w.kind === "channel" &&
-        (this.#screen.hasPane || (this.#membersShown && this.#screen.cols >= 100))
-      ) {
+      if (this.#paneFor(w)) {
         // the member pane must not scroll with the messages (and may have changed)
         this.redraw();
         if (bell) this.#term.write("\x07");
@@ -560,7 +563,7 @@ export class TuiApp {
         if (this.#membersShown && !this.#screen.hasPane) {
           this.#note(
             "info",
-            "The member list shows beside channels when the terminal is 100 columns or wider.",
+            `The member list shows beside channels when the terminal is ${MEMBER_PANE_COLS} columns or wider.`,
           );
         }
         return;

@@ -95,14 +95,9 @@ export class Screen {
     return this.#pane > 0;
   }
 
-  /**
-   * Shows a member pane of `width` columns (0 hides it); it is not shown when it would leave
-   * messages fewer than 60 columns. Returns whether the message width changed.
-   */
-  setPane(width: number): boolean {
-    const before = this.msgWidth;
-    this.#pane = width > 0 && this.#cols - width - 1 >= 60 ? width : 0;
-    return this.msgWidth !== before;
+  /** Shows a member pane of `width` columns beside the messages (0 hides it). */
+  setPane(width: number): void {
+    this.#pane = width > 0 && width < this.#cols - 1 ? width : 0;
   }
 
   /** Whether a topic bar is shown (not on tiny terminals). */
@@ -138,13 +133,18 @@ export class Screen {
 
   /**
    * The rows that fill the message area for a window's lines, scrolled back by `scroll`
-   * rows; returns the rows and the scroll actually possible.
+   * rows; returns the rows and the scroll actually possible. Only the lines that show are
+   * rendered.
    */
-  visibleRows(lines: RenderedLine[], scroll: number): { rows: Span[][]; scroll: number } {
+  visibleRows<T>(
+    lines: readonly T[],
+    render: (line: T) => RenderedLine,
+    scroll: number,
+  ): { rows: Span[][]; scroll: number } {
     const need = this.msgHeight + Math.max(0, scroll);
     const rows: Span[][] = [];
     for (let i = lines.length - 1; i >= 0 && rows.length < need; i--) {
-      rows.unshift(...this.wrap(lines[i]));
+      rows.unshift(...this.wrap(render(lines[i])));
     }
     const maxScroll = Math.max(0, rows.length - this.msgHeight);
     const s = Math.min(Math.max(0, scroll), maxScroll);
