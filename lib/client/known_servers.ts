@@ -17,6 +17,7 @@
  */
 
 import { join, posix, win32 } from "node:path";
+import { readConfigText, writeConfigAtomic } from "./config_file.ts";
 
 /**
  * One pinned server.
@@ -157,12 +158,7 @@ export class KnownServers {
 
   /** Every entry (none when the file does not exist yet). */
   async load(): Promise<Map<string, KnownServer>> {
-    try {
-      return parseKnownServers(await Deno.readTextFile(this.path));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return new Map();
-      throw new Error(`cannot read ${this.path}: ${(err as Error).message}`);
-    }
+    return parseKnownServers(await readConfigText(this.path));
   }
 
   /** The entry for `host:port`, if pinned. */
@@ -174,10 +170,6 @@ export class KnownServers {
   async pin(entry: KnownServer): Promise<void> {
     const all = await this.load();
     all.set(entry.key.toLowerCase(), { ...entry, key: entry.key.toLowerCase() });
-    const dir = join(this.path, "..");
-    await Deno.mkdir(dir, { recursive: true });
-    const tmp = `${this.path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    await Deno.writeTextFile(tmp, formatKnownServers(all.values()), { mode: 0o600 });
-    await Deno.rename(tmp, this.path);
+    await writeConfigAtomic(this.path, formatKnownServers(all.values()), 0o600);
   }
 }

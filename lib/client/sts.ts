@@ -14,6 +14,7 @@
  */
 
 import { join } from "node:path";
+import { readConfigText, writeConfigAtomic } from "./config_file.ts";
 import { defaultConfigDir } from "./known_servers.ts";
 
 /**
@@ -115,12 +116,7 @@ export class StsPolicies {
   }
 
   async #load(): Promise<Map<string, StsPolicy>> {
-    try {
-      return parseStsPolicies(await Deno.readTextFile(this.path));
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return new Map();
-      throw new Error(`cannot read ${this.path}: ${(err as Error).message}`);
-    }
+    return parseStsPolicies(await readConfigText(this.path));
   }
 
   /** The policy in force for a host, if any (expired ones do not count). */
@@ -148,9 +144,6 @@ export class StsPolicies {
     for (const p of all.values()) {
       if (p.expires > now) lines.push(`${p.host} ${p.port} ${new Date(p.expires).toISOString()}`);
     }
-    await Deno.mkdir(join(this.path, ".."), { recursive: true });
-    const tmp = `${this.path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-    await Deno.writeTextFile(tmp, lines.join("\n") + "\n");
-    await Deno.rename(tmp, this.path);
+    await writeConfigAtomic(this.path, lines.join("\n") + "\n");
   }
 }

@@ -202,8 +202,7 @@ export class Session {
       for (let i = 0; i < queue.length && same; i++) same = parts[i] === queue[i];
       if (same) return Session.#batchBytes.subarray(0, Session.#batchLength);
     }
-    let total = 0;
-    for (let i = 0; i < queue.length; i++) total += queue[i].length;
+    const total = byteLength(queue);
     if (total > OUT_BUFFER_MAX) return concat(queue, new Uint8Array(total));
     parts.length = 0;
     for (let i = 0; i < queue.length; i++) parts.push(queue[i]);
@@ -213,8 +212,7 @@ export class Session {
 
   /** A batch for an asynchronous write, which keeps it until done: this session's buffer. */
   #ownBatch(queue: Uint8Array[]): Uint8Array {
-    let total = 0;
-    for (let i = 0; i < queue.length; i++) total += queue[i].length;
+    const total = byteLength(queue);
     if (total > OUT_BUFFER_MAX) return concat(queue, new Uint8Array(total));
     // one write is in flight at a time, so a busy session can reuse one buffer for its
     // batches instead of allocating (and collecting) a new one each time
@@ -287,4 +285,11 @@ function concat(parts: Uint8Array[], into: Uint8Array): Uint8Array {
     off += parts[i].length;
   }
   return into;
+}
+
+/** The total length of `parts` in bytes. */
+function byteLength(parts: Uint8Array[]): number {
+  let total = 0;
+  for (let i = 0; i < parts.length; i++) total += parts[i].length;
+  return total;
 }
