@@ -118,8 +118,7 @@ export async function startNgircd(): Promise<Ngircd | undefined> {
   const dir = await Deno.makeTempDir({ prefix: "chat-client-ngircd-" });
   await Deno.chmod(dir, 0o755).catch(() => {});
   let port = 0;
-  let child: Deno.ChildProcess | undefined;
-  let pump: Promise<void> = Promise.resolve();
+  let child: Watched<unknown> | undefined;
   let logText = "";
 
   const launch = async (): Promise<boolean> => {
@@ -150,51 +149,27 @@ export async function startNgircd(): Promise<Ngircd | undefined> {
       ].join("\n"),
     );
     await Deno.chmod(conf, 0o644).catch(() => {});
-    const proc = new Deno.Command(exe!, {
-      args: ["-n", "-f", conf],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    child = proc;
-    let readyResolve!: (ok: boolean) => void;
-    const ready = new Promise<boolean>((r) => readyResolve = r);
-    const read = async (stream: ReadableStream<Uint8Array>) => {
-      const dec = new TextDecoder();
-      for await (const chunk of stream) {
-        logText += dec.decode(chunk, { stream: true });
-        if (/ready\./.test(logText)) readyResolve(true);
-        if (/Can't bind|No listening/i.test(logText)) readyResolve(false);
-      }
-    };
-    pump = Promise.all([read(proc.stdout), read(proc.stderr)]).then(() => readyResolve(false));
-    const timer = setTimeout(() => readyResolve(false), 10000);
-    const ok = await ready;
-    clearTimeout(timer);
-    if (!ok) {
-      try {
-        proc.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-      await proc.status;
-      await pump;
-      child = undefined;
-    }
-    return ok;
+    const started = await spawnWatched(
+      new Deno.Command(exe!, {
+        args: ["-n", "-f", conf],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }),
+      (text) =>
+        /ready\./.test(text) ? true : /Can't bind|No listening/i.test(text) ? null : undefined,
+      10000,
+    );
+    // a running process's output stays live in `child`; a failed one's is kept here
+    if (started.result) child = started;
+    else logText += started.output;
+    return started.result === true;
   };
 
   const stop = async () => {
     const c = child;
     child = undefined;
-    if (!c) return;
-    try {
-      c.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-    await c.status;
-    await pump;
+    await c?.stop();
   };
 
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -215,12 +190,66 @@ export async function startNgircd(): Promise<Ngircd | undefined> {
           await stop();
           await Deno.remove(dir, { recursive: true }).catch(() => {});
         },
-        log: () => logText,
+        log: () => logText + (child?.output ?? ""),
       };
     }
   }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   throw new Error("ngircd did not start:\n" + logText);
+}
+
+/** A process started by {@link spawnWatched}, with what its output decided. */
+interface Watched<T> {
+  /** The judge's verdict: a value once started, null when it failed or timed out. */
+  result: T | null;
+  /** Everything it printed so far. */
+  readonly output: string;
+  /** SIGTERM, then waits for it and its output to end. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Spawns `command` and reads its stdout and stderr until `judge` returns a value (started)
+ * or null (failed), or `timeoutMs` passes (failed); a failed process is killed and awaited.
+ */
+async function spawnWatched<T>(
+  command: Deno.Command,
+  judge: (output: string) => T | null | undefined,
+  timeoutMs: number,
+): Promise<Watched<T>> {
+  const proc = command.spawn();
+  let output = "";
+  let decide!: (v: T | null) => void;
+  const verdict = new Promise<T | null>((r) => decide = r);
+  const read = async (stream: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) {
+      output += dec.decode(chunk, { stream: true });
+      const v = judge(output);
+      if (v !== undefined) decide(v);
+    }
+  };
+  const pump = Promise.all([read(proc.stdout), read(proc.stderr)]).then(() => decide(null));
+  const timer = setTimeout(() => decide(null), timeoutMs);
+  const result = await verdict;
+  clearTimeout(timer);
+  const end = async (signal: Deno.Signal) => {
+    try {
+      proc.kill(signal);
+    } catch {
+      // already gone
+    }
+    await proc.status;
+    await pump;
+  };
+  if (result === null) await end("SIGKILL");
+  return {
+    result,
+    get output() {
+      return output;
+    },
+    stop: () => end("SIGTERM"),
+  };
 }
 
 /**
@@ -362,73 +391,47 @@ export async function startChatServer(): Promise<TestServer | undefined> {
     return undefined;
   }
   const dir = await Deno.makeTempDir({ prefix: "chat-client-server-" });
-  let child: Deno.ChildProcess | undefined;
-  let pump: Promise<void> = Promise.resolve();
+  let child: Watched<unknown> | undefined;
   let port = 0;
   let lastOutput = "";
   const launch = async (wantPort: number): Promise<number> => {
-    const proc = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        repoPath("server.ts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(wantPort),
-        "--data",
-        dir,
-        // no default web or TLS port: parallel tests would contend for 8080 and 6697
-        "--http-port",
-        "0",
-        "--tls-port",
-        "0",
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    child = proc;
-    let text = "";
-    let resolvePort!: (p: number) => void;
-    const got = new Promise<number>((r) => resolvePort = r);
-    const read = async (s: ReadableStream<Uint8Array>) => {
-      const dec = new TextDecoder();
-      for await (const chunk of s) {
-        text += dec.decode(chunk, { stream: true });
+    const started = await spawnWatched(
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          repoPath("server.ts"),
+          "--host",
+          "127.0.0.1",
+          "--port",
+          String(wantPort),
+          "--data",
+          dir,
+          // no default web or TLS port: parallel tests would contend for 8080 and 6697
+          "--http-port",
+          "0",
+          "--tls-port",
+          "0",
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }),
+      (text) => {
         const m = /listening on 127\.0\.0\.1:(\d+)/.exec(text);
-        if (m) resolvePort(Number(m[1]));
-      }
-    };
-    pump = Promise.all([read(proc.stdout), read(proc.stderr)]).then(() => resolvePort(0));
-    const timer = setTimeout(() => resolvePort(0), 20000);
-    const p = await got;
-    clearTimeout(timer);
-    lastOutput = text;
-    if (p === 0) {
-      try {
-        proc.kill("SIGKILL");
-      } catch {
-        // gone
-      }
-      await proc.status;
-      await pump;
-      child = undefined;
-    }
-    return p;
+        return m ? Number(m[1]) : undefined;
+      },
+      20000,
+    );
+    lastOutput = started.output;
+    child = started.result ? started : undefined;
+    return started.result ?? 0;
   };
   const stop = async () => {
     const c = child;
     child = undefined;
-    if (!c) return;
-    try {
-      c.kill("SIGTERM");
-    } catch {
-      // gone
-    }
-    await c.status;
-    await pump;
+    await c?.stop();
   };
   port = await launch(0);
   if (port === 0) {
