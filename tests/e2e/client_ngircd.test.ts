@@ -75,100 +75,99 @@ function spawnClient(port: number, nick: string, join = "#test") {
   };
 }
 
-Deno.test({
-  name: "chat-client line mode chats with a raw TCP client through ngircd",
-  ignore: !haveNgircd,
-  fn: async () => {
-    const server = (await startNgircd())!;
-    const alice = await RawPeer.connect(server.port);
-    let client: ReturnType<typeof spawnClient> | undefined;
-    try {
-      await alice.register("alice");
-      alice.send("JOIN #test");
-      await alice.waitFor(/ 366 alice #test /);
-      client = spawnClient(server.port, "bob");
-      await alice.waitFor(/^:bob!\S+ JOIN :?#test$/);
-      await client.write("hello from bob\n");
-      await alice.waitFor(/^:bob!\S+ PRIVMSG #test :hello from bob$/);
-      alice.send("PRIVMSG #test :hi bob, nice to see you");
-      const line = await client.waitOut(/<alice> hi bob/);
-      assert.match(line, /^\[\d\d:\d\d\] <alice> hi bob, nice to see you$/);
-      alice.send("PRIVMSG bob :a private word");
-      assert.match(
-        await client.waitOut(/a private word/),
-        /^\[\d\d:\d\d\] alice <alice> a private word$/,
-      );
-      await client.write("/me waves\nlast line\n");
-      await client.closeInput();
-      assert.equal(await client.done(), 0, client.stderr());
-      // deno-lint-ignore no-control-regex
-      await alice.waitFor(/^:bob!\S+ PRIVMSG #test :\x01ACTION waves\x01$/);
-      await alice.waitFor(/^:bob!\S+ PRIVMSG #test :last line$/);
-      await alice.waitFor(/^:bob!\S+ QUIT /);
-      assert.ok(client.out.some((l) => /^\[\d\d:\d\d\] <bob> hello from bob$/.test(l)));
-    } finally {
-      client?.kill();
-      if (client) await client.done();
-      await alice.close();
-      await server.dispose();
-    }
-  },
-});
+type Client = ReturnType<typeof spawnClient>;
 
-Deno.test({
-  name: "chat-client line mode sends every piped line before it quits (ngircd)",
-  ignore: !haveNgircd,
-  fn: async () => {
-    const server = (await startNgircd())!;
-    const alice = await RawPeer.connect(server.port);
-    let client: ReturnType<typeof spawnClient> | undefined;
-    try {
-      await alice.register("alice");
-      alice.send("JOIN #test");
-      await alice.waitFor(/ 366 alice #test /);
-      client = spawnClient(server.port, "piper");
-      const lines = Array.from({ length: 20 }, (_, i) => `piped line ${i + 1}`);
-      await client.write(lines.join("\n") + "\n");
-      await client.closeInput();
-      assert.equal(await client.done(), 0, client.stderr());
-      const quitAt = await alice.waitFor(/^:piper!\S+ QUIT /).then((q) => alice.lines.indexOf(q));
-      const got = alice.lines.slice(0, quitAt)
-        .map((l) => /^:piper!\S+ PRIVMSG #test :(.*)$/.exec(l)?.[1])
-        .filter((x) => x !== undefined);
-      assert.deepEqual(got, lines);
-    } finally {
-      client?.kill();
-      if (client) await client.done();
-      await alice.close();
-      await server.dispose();
-    }
-  },
-});
+/**
+ * A test against a fresh ngircd where alice, a raw client, is already in #test; every
+ * client process the test spawns is stopped and the server removed afterwards.
+ */
+function ngircdTest(
+  name: string,
+  body: (t: { alice: RawPeer; spawn: (nick: string) => Client }) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: !haveNgircd,
+    fn: async () => {
+      const server = (await startNgircd())!;
+      const alice = await RawPeer.connect(server.port);
+      const clients: Client[] = [];
+      try {
+        await alice.register("alice");
+        alice.send("JOIN #test");
+        await alice.waitFor(/ 366 alice #test /);
+        await body({
+          alice,
+          spawn: (nick) => {
+            const c = spawnClient(server.port, nick);
+            clients.push(c);
+            return c;
+          },
+        });
+      } finally {
+        for (const c of clients) {
+          c.kill();
+          await c.done();
+        }
+        await alice.close();
+        await server.dispose();
+      }
+    },
+  });
+}
 
-Deno.test({
-  name: "chat-client takes nick_ when its nick is in use on ngircd",
-  ignore: !haveNgircd,
-  fn: async () => {
-    const server = (await startNgircd())!;
-    const alice = await RawPeer.connect(server.port);
-    let client: ReturnType<typeof spawnClient> | undefined;
-    try {
-      await alice.register("alice");
-      alice.send("JOIN #test");
-      await alice.waitFor(/ 366 alice #test /);
-      client = spawnClient(server.port, "alice");
-      await alice.waitFor(/^:alice_!\S+ JOIN :?#test$/);
-      await client.waitOut(/nickname alice was taken, so you are alice_/);
-      await client.closeInput();
-      assert.equal(await client.done(), 0, client.stderr());
-    } finally {
-      client?.kill();
-      if (client) await client.done();
-      await alice.close();
-      await server.dispose();
-    }
+ngircdTest(
+  "chat-client line mode chats with a raw TCP client through ngircd",
+  async ({ alice, spawn }) => {
+    const client = spawn("bob");
+    await alice.waitFor(/^:bob!\S+ JOIN :?#test$/);
+    await client.write("hello from bob\n");
+    await alice.waitFor(/^:bob!\S+ PRIVMSG #test :hello from bob$/);
+    alice.send("PRIVMSG #test :hi bob, nice to see you");
+    const line = await client.waitOut(/<alice> hi bob/);
+    assert.match(line, /^\[\d\d:\d\d\] <alice> hi bob, nice to see you$/);
+    alice.send("PRIVMSG bob :a private word");
+    assert.match(
+      await client.waitOut(/a private word/),
+      /^\[\d\d:\d\d\] alice <alice> a private word$/,
+    );
+    await client.write("/me waves\nlast line\n");
+    await client.closeInput();
+    assert.equal(await client.done(), 0, client.stderr());
+    // deno-lint-ignore no-control-regex
+    await alice.waitFor(/^:bob!\S+ PRIVMSG #test :\x01ACTION waves\x01$/);
+    await alice.waitFor(/^:bob!\S+ PRIVMSG #test :last line$/);
+    await alice.waitFor(/^:bob!\S+ QUIT /);
+    assert.ok(client.out.some((l) => /^\[\d\d:\d\d\] <bob> hello from bob$/.test(l)));
   },
-});
+);
+
+ngircdTest(
+  "chat-client line mode sends every piped line before it quits (ngircd)",
+  async ({ alice, spawn }) => {
+    const client = spawn("piper");
+    const lines = Array.from({ length: 20 }, (_, i) => `piped line ${i + 1}`);
+    await client.write(lines.join("\n") + "\n");
+    await client.closeInput();
+    assert.equal(await client.done(), 0, client.stderr());
+    const quitAt = await alice.waitFor(/^:piper!\S+ QUIT /).then((q) => alice.lines.indexOf(q));
+    const got = alice.lines.slice(0, quitAt)
+      .map((l) => /^:piper!\S+ PRIVMSG #test :(.*)$/.exec(l)?.[1])
+      .filter((x) => x !== undefined);
+    assert.deepEqual(got, lines);
+  },
+);
+
+ngircdTest(
+  "chat-client takes nick_ when its nick is in use on ngircd",
+  async ({ alice, spawn }) => {
+    const client = spawn("alice");
+    await alice.waitFor(/^:alice_!\S+ JOIN :?#test$/);
+    await client.waitOut(/nickname alice was taken, so you are alice_/);
+    await client.closeInput();
+    assert.equal(await client.done(), 0, client.stderr());
+  },
+);
 
 Deno.test({
   name: "chat-client line mode exits with an error when no server listens",
