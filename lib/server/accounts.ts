@@ -13,6 +13,8 @@ import type { AccountRecord } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
+import type { Context } from "./context.ts";
+import type { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
 import type { User } from "./user.ts";
 
@@ -41,7 +43,7 @@ export function serviceMask(service: string): string {
  * @example
  * ```ts ignore
  * const r = await authenticate(server, "alice", "secret", "10.0.0.2");
- * if (r.ok) logIn(server, user, r.account);
+ * if (r.ok) logIn(ctx, r.account);
  * ```
  */
 export async function authenticate(
@@ -90,8 +92,10 @@ function ipCounted(server: ChatServer, ip: string): boolean {
 // a valid hash of a random password, for the unknown-account path above
 const DUMMY_HASH = await hashPassword(randomPassword());
 
-/** Logs a user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
-export function logIn(server: ChatServer, user: User, account: AccountRecord): void {
+/** Logs the command's user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
+export function logIn(ctx: Context, account: AccountRecord): void {
+  const server = ctx.server;
+  const user = ctx.user;
   user.account = account.name;
   if (user.nickDeadline !== 0 && user.folded === account.folded) {
     user.nickDeadline = 0;
@@ -105,6 +109,7 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
       account.name,
       `You are now logged in as ${account.name}`,
     ]),
+    ctx.rb,
   );
   if (user.registered) {
     const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
@@ -112,8 +117,10 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
   }
 }
 
-/** Logs a user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
-export function logOut(server: ChatServer, user: User): void {
+/** Logs the command's user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
+export function logOut(ctx: Context): void {
+  const server = ctx.server;
+  const user = ctx.user;
   if (!user.account) return;
   user.account = undefined;
   toUser(
@@ -123,10 +130,11 @@ export function logOut(server: ChatServer, user: User): void {
       user.hostmask,
       "You are now logged out",
     ]),
+    ctx.rb,
   );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
   toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
-  checkNickReservation(server, user);
+  checkNickReservation(server, user, ctx.rb);
 }
 
 /** Creates an account with a fresh scrypt hash; false if the name is taken. */
@@ -174,9 +182,13 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
 
 /**
  * If a user holds a registered nick without being logged in to it, warns it and starts the
- * grace period after which it is renamed.
+ * grace period after which it is renamed. The warning is a reply of the `origin` command.
  */
-export function checkNickReservation(server: ChatServer, user: User): void {
+export function checkNickReservation(
+  server: ChatServer,
+  user: User,
+  origin?: ResponseBuffer,
+): void {
   if (!user.registered) return;
   const owner = server.store.getAccount(user.folded);
   if (!owner || (user.account && casefold(user.account) === owner.folded)) {
@@ -194,6 +206,7 @@ export function checkNickReservation(server: ChatServer, user: User): void {
       `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
       `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
     ]),
+    origin,
   );
 }
 

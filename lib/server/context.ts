@@ -1,12 +1,16 @@
 /**
  * What a command handler gets: the server, the session the command came from, the parsed
- * message, and helpers to reply with numerics and standard replies.
+ * message, and the command's {@link ResponseBuffer}, with helpers to reply with numerics and
+ * standard replies. Every reply a handler makes goes through here, so a labeled command's
+ * replies are labeled wherever in the handler (before or after an await) they are made.
  *
  * @module
  */
 
 import type { IrcMessage } from "../protocol/message.ts";
+import { toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
+import type { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
@@ -25,11 +29,14 @@ export class Context {
   readonly server: ChatServer;
   readonly session: Session;
   readonly msg: IrcMessage;
+  /** Where this command's replies go (flushed by dispatch when the command is done). */
+  readonly rb: ResponseBuffer;
 
-  constructor(server: ChatServer, session: Session, msg: IrcMessage) {
+  constructor(server: ChatServer, session: Session, msg: IrcMessage, rb: ResponseBuffer) {
     this.server = server;
     this.session = session;
     this.msg = msg;
+    this.rb = rb;
   }
 
   /** The user behind the session. */
@@ -42,31 +49,30 @@ export class Context {
     return this.msg.params;
   }
 
-  /** Sends a numeric to the session: `:server CODE nick params...`. */
-  numeric(code: string, ...params: string[]): void {
-    this.session.send(new Outgoing(this.server.name, code, [this.user.nick, ...params]));
-  }
-
-  /** Sends a message from the server to the session. */
-  reply(command: string, params: string[]): void {
-    this.session.send(new Outgoing(this.server.name, command, params));
+  /** Replies with any message (to the session the command came from). */
+  send(out: Outgoing): void {
+    this.rb.add(out);
   }
 
   /**
-   * Awaits a promise (a password check, a store commit) without capturing, for a labeled
-   * response, what other clients send this session meanwhile.
+   * Sends to every session of the command's user: this one's copy is a reply (in the
+   * buffer), the user's other sessions get theirs at once.
    */
-  async wait<T>(promise: Promise<T>): Promise<T> {
-    const capture = this.session.capture;
-    this.session.capture = null;
-    try {
-      return await promise;
-    } finally {
-      this.session.capture = capture;
-    }
+  toSelf(out: Outgoing): void {
+    toUser(this.session.user, out, this.rb);
   }
 
-  /** Sends an IRCv3 standard reply: `FAIL <command> <code> [context...] :description`. */
+  /** Replies with a numeric: `:server CODE nick params...`. */
+  numeric(code: string, ...params: string[]): void {
+    this.rb.add(new Outgoing(this.server.name, code, [this.user.nick, ...params]));
+  }
+
+  /** Replies with a message from the server. */
+  reply(command: string, params: string[]): void {
+    this.rb.add(new Outgoing(this.server.name, command, params));
+  }
+
+  /** Replies with an IRCv3 standard reply: `FAIL <command> <code> [context...] :description`. */
   fail(command: string, code: string, context: string[], description: string): void {
     this.reply("FAIL", [command, code, ...context, description]);
   }

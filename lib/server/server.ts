@@ -28,6 +28,7 @@ import { Context } from "./context.ts";
 import { toPeers } from "./delivery.ts";
 import type { Limits } from "./limits.ts";
 import { errorLine, Outgoing } from "./outgoing.ts";
+import { ResponseBuffer } from "./response_buffer.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 
@@ -265,13 +266,14 @@ export class ChatServer implements SessionHost {
 
   /**
    * Renames a user: peers and the user see NICK, WHOWAS remembers the old nick, the nick
-   * table follows. The caller has checked that the new nick is valid and free.
+   * table follows. The caller has checked that the new nick is valid and free. The user's copy
+   * is a reply of the `origin` command, when a command of theirs did it.
    */
-  renameUser(user: User, nick: string): void {
+  renameUser(user: User, nick: string, origin?: ResponseBuffer): void {
     if (user.registered) {
       const change = new Outgoing(user.hostmask, "NICK", [nick]);
       this.rememberNick(user);
-      toPeers(user, () => change, true);
+      toPeers(user, () => change, true, origin);
     }
     if (this.users.get(user.folded) === user) this.users.delete(user.folded);
     user.setNick(nick);
@@ -418,65 +420,49 @@ export class ChatServer implements SessionHost {
     return this.dispatch(session, msg);
   }
 
-  /** Runs one parsed command through the command table, with labeled-response wrapping. */
+  /**
+   * Runs one parsed command through the command table. Its replies go to a fresh
+   * {@link ResponseBuffer}, flushed (labeled, when the command had a label) once the handler
+   * is done, after its awaits too.
+   */
   dispatch(session: Session, msg: IrcMessage): void | Promise<void> {
     if (session.dead) return;
     const user = session.user;
-    const ctx = new Context(this, session, msg);
+    const label = session.caps.has("labeled-response") ? msg.tags["label"] : undefined;
+    const rb = new ResponseBuffer(session, label, this.name, this.#nextId);
+    const ctx = new Context(this, session, msg, rb);
     const spec = COMMANDS.get(msg.command);
+    let result: void | Promise<void> = undefined;
     if (!spec) {
       if (user.registered) ctx.numeric(ERR_UNKNOWNCOMMAND, msg.command, "Unknown command");
       else ctx.numeric(ERR_NOTREGISTERED, "You have not registered");
-      return;
-    }
-    if (spec.registered && !user.registered) {
+    } else if (spec.registered && !user.registered) {
       ctx.numeric(ERR_NOTREGISTERED, "You have not registered");
-      return;
-    }
-    if (msg.params.length < spec.minParams) {
+    } else if (msg.params.length < spec.minParams) {
       ctx.numeric(ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters");
-      return;
-    }
-    const label = session.caps.has("labeled-response") ? msg.tags["label"] : undefined;
-    if (label !== undefined && label !== "") session.capture = [];
-    let result: void | Promise<void> = undefined;
-    try {
-      result = spec.handler(ctx);
-    } catch (err) {
-      this.#internalError(ctx, err);
+    } else {
+      try {
+        result = spec.handler(ctx);
+      } catch (err) {
+        this.#internalError(ctx, err);
+      }
     }
     if (result instanceof Promise) {
-      return result.catch((err) => this.#internalError(ctx, err)).finally(() =>
-        this.#finishLabel(session, label)
-      );
+      return result.catch((err) => this.#internalError(ctx, err)).finally(() => this.#finish(rb));
     }
-    this.#finishLabel(session, label);
+    this.#finish(rb);
   }
+
+  readonly #nextId = (): string => this.nextMsgid();
 
   #internalError(ctx: Context, err: unknown): void {
     console.error(`error in ${ctx.msg.command}:`, err);
     ctx.numeric(ERR_UNKNOWNERROR, ctx.msg.command, "Internal error; the command was not done");
   }
 
-  /** Sends the replies captured for a labeled command: ACK, one labeled line, or a batch. */
-  #finishLabel(session: Session, label: string | undefined): void {
-    const captured = session.capture;
-    if (!captured) return;
-    session.capture = null;
-    if (label === undefined) return;
-    const mask = session.tagMask;
-    if (captured.length === 0) {
-      session.write(new Outgoing(this.name, "ACK", []).bytesWith(mask, { label }));
-    } else if (captured.length === 1) {
-      session.write(captured[0].bytesWith(mask, { label }));
-    } else {
-      const id = this.nextMsgid();
-      session.write(
-        new Outgoing(this.name, "BATCH", ["+" + id, "labeled-response"]).bytesWith(mask, { label }),
-      );
-      for (const out of captured) session.write(out.bytesWith(mask, { batch: id }));
-      session.write(new Outgoing(this.name, "BATCH", ["-" + id]).bytes(mask));
-    }
+  /** Flushes a command's replies, unless its session was ended meanwhile (it said ERROR). */
+  #finish(rb: ResponseBuffer): void {
+    if (this.sessions.has(rb.session)) rb.flush();
   }
 
   /**
@@ -500,10 +486,7 @@ export class ChatServer implements SessionHost {
       session.abort();
       return;
     }
-    session.capture = null;
-    session.write(
-      errorLine(`Closing Link: ${user.host} (${reason})`),
-    );
+    session.write(errorLine(`Closing Link: ${user.host} (${reason})`));
     session.close();
   }
 
@@ -592,7 +575,6 @@ export class ChatServer implements SessionHost {
     const closing: Promise<void>[] = [];
     for (const session of [...this.sessions]) {
       this.sessions.delete(session);
-      session.capture = null;
       session.write(errorLine(reason));
       closing.push(session.close());
     }

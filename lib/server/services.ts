@@ -29,7 +29,7 @@ const CHANSERV_HELP = [
 ];
 
 function notice(ctx: Context, service: string, text: string): void {
-  ctx.session.send(new Outgoing(serviceMask(service), "NOTICE", [ctx.user.nick, text]));
+  ctx.send(new Outgoing(serviceMask(service), "NOTICE", [ctx.user.nick, text]));
 }
 
 /**
@@ -70,12 +70,15 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       const [account, password] = words.length >= 2 ? words : [user.nick, words[0]];
       if (!password) return say("Syntax: IDENTIFY [account] <password>");
       if (user.account) return say(`You are already logged in as ${user.account}.`);
-      const result = await ctx.wait(
-        authenticate(ctx.server, account, password, ctx.session.conn.remoteAddress),
+      const result = await authenticate(
+        ctx.server,
+        account,
+        password,
+        ctx.session.conn.remoteAddress,
       );
       if (ctx.session.dead) return;
       if (result.ok) {
-        logIn(ctx.server, user, result.account);
+        logIn(ctx, result.account);
         say(`You are now logged in as ${result.account.name}.`);
       } else if (result.reason === "throttled") {
         say(`Too many failed attempts; try again in ${result.retryAfter} seconds.`);
@@ -84,7 +87,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
     }
     case "LOGOUT":
       if (!user.account) return say("You are not logged in.");
-      logOut(ctx.server, user);
+      logOut(ctx);
       return say("You are now logged out.");
     case "PASSWORD":
     case "SET": {
@@ -94,7 +97,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       }
       if (!user.account) return say("Log in first.");
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
-      const hash = await ctx.wait(hashPassword(password));
+      const hash = await hashPassword(password);
       ctx.server.store.setAccountPassword(casefold(user.account), hash);
       return say("Password changed.");
     }

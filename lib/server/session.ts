@@ -65,8 +65,6 @@ export class Session {
   floodStamp: number = Date.now();
   /** An AUTHENTICATE exchange in progress: the base64 received so far. */
   sasl: { buffer: string } | undefined = undefined;
-  /** While a labeled command runs, replies to this session are captured here. */
-  capture: Outgoing[] | null = null;
 
   readonly #host: SessionHost;
   #queue: Uint8Array[] = [];
@@ -114,10 +112,9 @@ export class Session {
     if (!this.#dead) this.#host.endSession(this, "Connection closed");
   }
 
-  /** Queues a message for this session (captured instead while a labeled command runs). */
+  /** Queues a message for this session. */
   send(out: Outgoing): void {
-    if (this.capture) this.capture.push(out);
-    else this.write(out.bytes(this.tagMask));
+    this.write(out.bytes(this.tagMask));
   }
 
   /**

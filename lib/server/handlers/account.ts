@@ -59,9 +59,9 @@ export async function registerAccount(
   if (server.store.getAccount(casefold(name))) {
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
-  const record = await ctx.wait(createAccount(server, name, password, email));
+  const record = await createAccount(server, name, password, email);
   if (!record) return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
-  if (!ctx.session.dead) logIn(server, user, record);
+  if (!ctx.session.dead) logIn(ctx, record);
   return { name: record.name };
 }
 
@@ -98,7 +98,7 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
       return;
     }
     session.sasl = { buffer: "" };
-    ctx.session.send(new Outgoing(undefined, "AUTHENTICATE", ["+"]));
+    ctx.send(new Outgoing(undefined, "AUTHENTICATE", ["+"]));
     return;
   }
   if (arg !== "+") session.sasl.buffer += arg;
@@ -115,8 +115,11 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
     ctx.numeric(ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN message");
     return;
   }
-  const result = await ctx.wait(
-    authenticate(ctx.server, creds.authcid, creds.password, session.conn.remoteAddress),
+  const result = await authenticate(
+    ctx.server,
+    creds.authcid,
+    creds.password,
+    session.conn.remoteAddress,
   );
   if (session.dead) return;
   if (!result.ok) {
@@ -128,6 +131,6 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
     );
     return;
   }
-  logIn(ctx.server, ctx.user, result.account);
+  logIn(ctx, result.account);
   ctx.numeric(RPL_SASLSUCCESS, "SASL authentication successful");
 }

@@ -30,8 +30,9 @@ import {
 import { cleanText, isValidChannel } from "../../protocol/validate.ts";
 import { Channel, PREFIX_OP } from "../channel.ts";
 import type { Context } from "../context.ts";
-import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
+import { toChannel, toChannelPicked, toUser, toUserPicked } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
+import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import type { ChannelRecord } from "../../store/store.ts";
@@ -101,7 +102,9 @@ export function handleJoin(ctx: Context): void {
       user.account ?? "*",
       user.realname,
     ]);
-    toChannelPicked(channel, (s) => (s.caps.has("extended-join") ? extended : plain));
+    const pick = (s: Session) => (s.caps.has("extended-join") ? extended : plain);
+    toChannelPicked(channel, pick, user);
+    toUserPicked(user, pick, ctx.rb);
     if (user.away !== undefined) {
       const away = new Outgoing(user.hostmask, "AWAY", [user.away]);
       toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
@@ -170,7 +173,9 @@ export function removeMember(ctx: Context, channel: Channel, user: User): void {
 function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
   const user = ctx.user;
   const params = reason ? [channel.name, reason] : [channel.name];
-  toChannel(channel, new Outgoing(user.hostmask, "PART", params));
+  const part = new Outgoing(user.hostmask, "PART", params);
+  toChannel(channel, part, user);
+  ctx.toSelf(part);
   removeMember(ctx, channel, user);
 }
 
@@ -218,7 +223,9 @@ export function handleTopic(ctx: Context): void {
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
   ctx.server.persistChannel(channel);
-  toChannel(channel, new Outgoing(user.hostmask, "TOPIC", [channel.name, text]));
+  const change = new Outgoing(user.hostmask, "TOPIC", [channel.name, text]);
+  toChannel(channel, change, user);
+  ctx.toSelf(change);
 }
 
 /** NAMES [channels] */
@@ -289,7 +296,9 @@ export function handleKick(ctx: Context): void {
       ctx.numeric(ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel");
       continue;
     }
-    toChannel(channel, new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]));
+    const kick = new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]);
+    toChannel(channel, kick, user);
+    ctx.toSelf(kick);
     removeMember(ctx, channel, target);
   }
 }

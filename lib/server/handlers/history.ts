@@ -42,21 +42,11 @@ function historyLine(m: HistoryMessage): Outgoing {
   return new Outgoing(m.source, m.command, [m.rawTarget, m.text], tags);
 }
 
-/** Sends messages, inside a batch of `type` when the client accepts batches. */
+/** Replies with messages, inside a batch of `type` when the client accepts batches. */
 function sendBatch(ctx: Context, type: string, params: string[], lines: Outgoing[]): void {
-  const session = ctx.session;
-  const useBatch = session.caps.has("batch");
-  const id = useBatch ? ctx.server.nextMsgid() : "";
-  if (useBatch) ctx.reply("BATCH", [`+${id}`, type, ...params]);
-  for (const out of lines) {
-    if (session.capture) session.capture.push(out);
-    else {
-      session.write(
-        useBatch ? out.bytesWith(session.tagMask, { batch: id }) : out.bytes(session.tagMask),
-      );
-    }
-  }
-  if (useBatch) ctx.reply("BATCH", [`-${id}`]);
+  const id = ctx.rb.startBatch(type, params);
+  for (const out of lines) ctx.send(out);
+  ctx.rb.endBatch(id);
 }
 
 /** A key no stored conversation has (a private one always names two parties). */

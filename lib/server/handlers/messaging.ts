@@ -154,37 +154,33 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         continue;
       }
       if (!tagmsg) historyKey = privateHistoryKey(user, recipient);
-      if (recipient === user) {
-        // to oneself: every session gets it once, echo-message or not
-        deliveries.push(() => {
-          for (const s of user.sessions) if (!tagmsg || s.caps.has("message-tags")) s.send(out);
-        });
-        if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
-        server.stats.messagesRelayed++;
-        continue;
-      }
+      // to oneself, the delivery is a side effect, not a reply: never labeled
+      // (labeled-response), and with echo-message the echo comes too, as for anyone else
       deliveries.push(() => {
         if (tagmsg) {
           for (const s of recipient.sessions) if (s.caps.has("message-tags")) s.send(out);
         } else toUser(recipient, out);
       });
-      if (command === "PRIVMSG" && recipient.away !== undefined) {
+      if (command === "PRIVMSG" && recipient.away !== undefined && recipient !== user) {
         ctx.numeric(RPL_AWAY, recipient.nick, recipient.away);
       }
     }
     if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
     server.stats.messagesRelayed++;
     deliveries.push(() => {
-      for (const s of user.sessions) {
-        if (s !== ctx.session || s.caps.has("echo-message")) {
-          if (!tagmsg || s.caps.has("message-tags")) s.send(out);
-        }
+      const sessions = user.sessions;
+      for (let i = 0; i < sessions.length; i++) {
+        const s = sessions[i];
+        if (tagmsg && !s.caps.has("message-tags")) continue;
+        // the sender's other sessions see what it said; this one only as its echo, a reply
+        if (s !== ctx.session) s.send(out);
+        else if (s.caps.has("echo-message")) ctx.send(out);
       }
     });
   }
   if (commits.length > 0) {
     try {
-      await ctx.wait(Promise.all(commits));
+      await Promise.all(commits);
     } catch (err) {
       console.error(`storing a message failed: ${(err as Error).message}`);
       ctx.fail(command, "MESSAGE_NOT_STORED", [], "Your message could not be saved; try again");

@@ -86,7 +86,7 @@ function userMode(ctx: Context): void {
     }
   }
   if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
-  if (applied !== "") ctx.session.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
+  if (applied !== "") ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
 }
 
 function sendBanList(ctx: Context, channel: Channel): void {
@@ -236,8 +236,7 @@ function channelMode(ctx: Context): void {
   }
   if (applied.length === 0) return;
   server.persistChannel(channel);
-  toChannel(
-    channel,
-    new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]),
-  );
+  const change = new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]);
+  toChannel(channel, change, user);
+  ctx.toSelf(change);
 }

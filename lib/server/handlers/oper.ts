@@ -45,7 +45,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   if (configured !== undefined) ok = sameSecret(password, configured);
   else {
     const account = server.store.getAccount(casefold(name));
-    if (account?.oper) ok = await ctx.wait(verifyPassword(password, account.passwordHash));
+    if (account?.oper) ok = await verifyPassword(password, account.passwordHash);
   }
   if (!ok) {
     recordFailure(server, key, ip);
@@ -55,7 +55,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   if (!user.oper) {
     user.oper = true;
     server.counts.opers++;
-    ctx.session.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
+    ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
   }
   ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
 }
@@ -79,7 +79,7 @@ export function handleWallops(ctx: Context): void {
   const out = new Outgoing(ctx.user.hostmask, "WALLOPS", [ctx.params[0]]);
   for (const u of ctx.server.users.values()) {
     if (!u.registered || !(u.wallops || u.oper)) continue;
-    toUser(u, out);
+    toUser(u, out, ctx.rb);
   }
 }
 

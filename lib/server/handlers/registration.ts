@@ -55,9 +55,9 @@ export function handleNick(ctx: Context): void | Promise<void> {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
     return;
   }
-  server.renameUser(user, nick);
+  server.renameUser(user, nick, ctx.rb);
   if (!user.registered) return tryCompleteRegistration(ctx);
-  checkNickReservation(server, user);
+  checkNickReservation(server, user, ctx.rb);
 }
 
 /** USER: the user name and real name, given once before registration. */
@@ -131,11 +131,9 @@ async function passLogin(ctx: Context): Promise<void> {
   const [name, password] = colon > 0
     ? [given.slice(0, colon), given.slice(colon + 1)]
     : [ctx.user.nick, given];
-  const result = await ctx.wait(
-    authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress),
-  );
+  const result = await authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress);
   if (ctx.session.dead || ctx.user.registered) return;
-  if (result.ok) logIn(ctx.server, ctx.user, result.account);
+  if (result.ok) logIn(ctx, result.account);
   else if (ctx.server.config.requireAccount) {
     ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
     ctx.server.endSession(ctx.session, "Bad password");
@@ -177,5 +175,5 @@ function welcome(ctx: Context): void {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
-  checkNickReservation(server, user);
+  checkNickReservation(server, user, ctx.rb);
 }

@@ -35,5 +35,5 @@ export function handleSetname(ctx: Context): void {
   }
   user.realname = text;
   const change = new Outgoing(user.hostmask, "SETNAME", [text]);
-  toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), true);
+  toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), true, ctx.rb);
 }
