@@ -1,7 +1,7 @@
 /**
  * Accounts as the server uses them: checking a password (throttled), logging a user in or
- * out (with account-notify), creating accounts, the first admin, and keeping registered
- * nicks for their owners.
+ * out (with account-notify), creating accounts, the first admin. (Keeping registered nicks
+ * for their owners is the user table's, users.ts.)
  *
  * @module
  */
@@ -14,9 +14,7 @@ import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { Context } from "./context.ts";
-import type { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
-import type { User } from "./user.ts";
 
 /** The outcome of a password check. */
 export type AuthResult =
@@ -98,8 +96,7 @@ export function logIn(ctx: Context, account: AccountRecord): void {
   const user = ctx.user;
   user.account = account.name;
   if (user.nickDeadline !== 0 && user.folded === account.folded) {
-    user.nickDeadline = 0;
-    server.nickDeadlines.delete(user);
+    server.users.clearReservation(user);
   }
   toUser(
     user,
@@ -134,7 +131,7 @@ export function logOut(ctx: Context): void {
   );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
   toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
-  checkNickReservation(server, user, ctx.rb);
+  server.users.checkReservation(user, ctx.rb);
 }
 
 /** Creates an account with a fresh scrypt hash; false if the name is taken. */
@@ -178,57 +175,4 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
   await createAccount(server, "admin", password, undefined, true);
   return `created operator account 'admin' with password ${password} ` +
     `(shown only now; log in with /msg NickServ IDENTIFY admin ${password}, then OPER admin ...)`;
-}
-
-/**
- * If a user holds a registered nick without being logged in to it, warns it and starts the
- * grace period after which it is renamed. The warning is a reply of the `origin` command.
- */
-export function checkNickReservation(
-  server: ChatServer,
-  user: User,
-  origin?: ResponseBuffer,
-): void {
-  if (!user.registered) return;
-  const owner = server.store.getAccount(user.folded);
-  if (!owner || (user.account && casefold(user.account) === owner.folded)) {
-    user.nickDeadline = 0;
-    server.nickDeadlines.delete(user);
-    return;
-  }
-  const grace = server.limits.nickGrace;
-  user.nickDeadline = Date.now() + grace * 1000;
-  server.nickDeadlines.add(user);
-  toUser(
-    user,
-    new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-      user.nick,
-      `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
-      `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
-    ]),
-    origin,
-  );
-}
-
-/** Renames users whose grace period on a registered nick has run out. */
-export function enforceNickReservations(server: ChatServer, now: number): void {
-  for (const user of server.nickDeadlines) {
-    if (user.nickDeadline > now) continue;
-    server.nickDeadlines.delete(user);
-    if (user.nickDeadline === 0 || !user.registered) continue;
-    user.nickDeadline = 0;
-    let guest = "";
-    for (let i = 0; i < 20; i++) {
-      guest = `Guest${Math.floor(10000 + Math.random() * 90000)}`;
-      if (!server.users.has(casefold(guest))) break;
-    }
-    toUser(
-      user,
-      new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-        user.nick,
-        `You did not log in to the registered nickname ${user.nick}; you are now ${guest}.`,
-      ]),
-    );
-    server.renameUser(user, guest);
-  }
 }

@@ -8,12 +8,17 @@
  */
 
 import type { IrcMessage } from "../protocol/message.ts";
+import type { ChatStore } from "../store/store.ts";
+import type { ChannelTable } from "./channels.ts";
+import type { KlineTable } from "./klines.ts";
+import type { Limits } from "./limits.ts";
 import { toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
+import type { UserTable } from "./users.ts";
 
 /**
  * The context of one command.
@@ -37,6 +42,31 @@ export class Context {
     this.session = session;
     this.msg = msg;
     this.rb = rb;
+  }
+
+  /** The user table (find users; rename, modes and counts through its methods). */
+  get users(): UserTable {
+    return this.server.users;
+  }
+
+  /** The channel table (find channels; join, part, kick, topics through its methods). */
+  get channels(): ChannelTable {
+    return this.server.channels;
+  }
+
+  /** The K-lines. */
+  get klines(): KlineTable {
+    return this.server.klines;
+  }
+
+  /** Accounts, registered channels, history. */
+  get store(): ChatStore {
+    return this.server.store;
+  }
+
+  /** The server's limits. */
+  get limits(): Limits {
+    return this.server.limits;
   }
 
   /** The user behind the session. */

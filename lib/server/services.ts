@@ -98,7 +98,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       if (!user.account) return say("Log in first.");
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
       const hash = await hashPassword(password);
-      ctx.server.store.setAccountPassword(casefold(user.account), hash);
+      ctx.store.setAccountPassword(casefold(user.account), hash);
       return say("Password changed.");
     }
     case "HELP":
@@ -117,7 +117,7 @@ function chanServ(ctx: Context, text: string): Promise<void> {
   const server = ctx.server;
   const say = (t: string) => notice(ctx, CHANSERV, t);
   const name = words[0] ?? "";
-  const channel = isChannelName(name) ? server.findChannel(name) : undefined;
+  const channel = isChannelName(name) ? server.channels.find(name) : undefined;
   switch (command) {
     case "REGISTER":
       if (!isChannelName(name)) say("Syntax: REGISTER <#channel>");
@@ -125,13 +125,7 @@ function chanServ(ctx: Context, text: string): Promise<void> {
       else if (!channel || !channel.isOp(user)) say(`You must be an operator of ${name}.`);
       else if (channel.registration) say(`${channel.name} is already registered.`);
       else {
-        const account = casefold(user.account);
-        channel.registration = {
-          founder: account,
-          registeredAt: Math.floor(Date.now() / 1000),
-          ops: new Set([account]),
-        };
-        server.persistChannel(channel);
+        server.channels.register(channel, casefold(user.account));
         say(`${channel.name} is registered to ${user.account}.`);
       }
       break;
@@ -141,8 +135,7 @@ function chanServ(ctx: Context, text: string): Promise<void> {
       else if (!user.oper && (!user.account || casefold(user.account) !== record.founder)) {
         say(`Only the founder of ${record.name} or an IRC operator can drop it.`);
       } else {
-        server.store.deleteChannel(record.folded);
-        if (channel) channel.registration = undefined;
+        server.channels.unregister(record.folded);
         say(`${record.name} is no longer registered.`);
       }
       break;

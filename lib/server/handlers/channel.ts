@@ -28,14 +28,12 @@ import {
   RPL_TOPICWHOTIME,
 } from "../../protocol/numerics.ts";
 import { cleanText, isValidChannel } from "../../protocol/validate.ts";
-import { Channel, PREFIX_OP } from "../channel.ts";
+import { type Channel, PREFIX_OP } from "../channel.ts";
 import type { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser, toUserPicked } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
-import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
-import type { ChannelRecord } from "../../store/store.ts";
 import { playHistoryOnJoin } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 
@@ -55,7 +53,7 @@ export function handleJoin(ctx: Context): void {
       ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
       return;
     }
-    let channel = server.findChannel(name);
+    let channel = server.channels.find(name);
     if (channel?.members.has(user)) return;
     if (user.channels.size >= server.limits.channelsPerUser) {
       ctx.numeric(ERR_TOOMANYCHANNELS, name, "You have joined too many channels");
@@ -64,10 +62,8 @@ export function handleJoin(ctx: Context): void {
     if (accountRequired(ctx, "JOIN")) return;
     let bits = 0;
     if (!channel) {
-      channel = new Channel(name);
-      const record = server.store.getChannel(channel.folded);
-      if (record) restoreChannel(channel, record);
-      else bits = PREFIX_OP;
+      channel = ctx.channels.make(name);
+      if (!channel.registration) bits = PREFIX_OP;
     }
     const account = user.account ? casefold(user.account) : undefined;
     const trusted = account !== undefined && channel.registration?.ops.has(account) === true;
@@ -90,11 +86,8 @@ export function handleJoin(ctx: Context): void {
         ctx.numeric(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)");
         return;
       }
-      channel.invited.delete(user.folded);
     }
-    if (channel.members.size === 0) server.channels.set(channel.folded, channel);
-    channel.members.set(user, bits);
-    user.channels.add(channel);
+    ctx.channels.join(channel, user, bits);
 
     const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
     const extended = new Outgoing(user.hostmask, "JOIN", [
@@ -113,20 +106,6 @@ export function handleJoin(ctx: Context): void {
     sendNames(ctx, channel);
     playHistoryOnJoin(ctx, channel);
   });
-}
-
-/** Gives a re-created registered channel its saved state. */
-function restoreChannel(channel: Channel, record: ChannelRecord): void {
-  channel.registration = {
-    founder: record.founder,
-    registeredAt: record.registeredAt,
-    ops: new Set(record.ops),
-  };
-  channel.topic = record.topic;
-  for (const f of ["i", "m", "n", "s", "t"] as const) channel.flags[f] = record.modes.includes(f);
-  channel.key = record.key;
-  channel.limit = record.limit;
-  channel.bans.push(...record.bans);
 }
 
 /** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */
@@ -163,28 +142,21 @@ export function sendNames(ctx: Context, channel: Channel): void {
   ctx.numeric(RPL_ENDOFNAMES, channel.name, "End of /NAMES list");
 }
 
-/** Removes a member after a PART, KICK or JOIN 0; drops the channel when it empties. */
-export function removeMember(ctx: Context, channel: Channel, user: User): void {
-  channel.members.delete(user);
-  user.channels.delete(channel);
-  if (channel.members.size === 0) ctx.server.channels.delete(channel.folded);
-}
-
 function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
   const user = ctx.user;
   const params = reason ? [channel.name, reason] : [channel.name];
   const part = new Outgoing(user.hostmask, "PART", params);
   toChannel(channel, part, user);
   ctx.toSelf(part);
-  removeMember(ctx, channel, user);
+  ctx.channels.part(channel, user, reason);
 }
 
 /** PART <channels> [reason] */
 export function handlePart(ctx: Context): void {
-  const reason = ctx.params[1] ? cleanText(ctx.params[1], ctx.server.limits.kickLen) : undefined;
+  const reason = ctx.params[1] ? cleanText(ctx.params[1], ctx.limits.kickLen) : undefined;
   for (const name of ctx.params[0].split(",")) {
     if (name === "") continue;
-    const channel = ctx.server.findChannel(name);
+    const channel = ctx.channels.find(name);
     if (!channel) {
       ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
     } else if (!channel.members.has(ctx.user)) {
@@ -198,7 +170,7 @@ export function handlePart(ctx: Context): void {
 /** TOPIC <channel> [topic]: shows the topic, or sets it (ops only under +t). */
 export function handleTopic(ctx: Context): void {
   const user = ctx.user;
-  const channel = ctx.server.findChannel(ctx.params[0]);
+  const channel = ctx.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -218,11 +190,11 @@ export function handleTopic(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  const text = cleanText(ctx.params[1], ctx.server.limits.topicLen);
-  channel.topic = text === ""
+  const text = cleanText(ctx.params[1], ctx.limits.topicLen);
+  const topic = text === ""
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
-  ctx.server.persistChannel(channel);
+  ctx.channels.setTopic(channel, topic, user);
   const change = new Outgoing(user.hostmask, "TOPIC", [channel.name, text]);
   toChannel(channel, change, user);
   ctx.toSelf(change);
@@ -235,7 +207,7 @@ export function handleNames(ctx: Context): void {
     return;
   }
   for (const name of ctx.params[0].split(",")) {
-    const channel = ctx.server.findChannel(name);
+    const channel = ctx.channels.find(name);
     if (channel && (!channel.flags.s || channel.members.has(ctx.user))) sendNames(ctx, channel);
     else ctx.numeric(RPL_ENDOFNAMES, name, "End of /NAMES list");
   }
@@ -255,8 +227,8 @@ export function handleList(ctx: Context): void {
     }
   }
   const candidates = names
-    ? names.map((n) => server.findChannel(n)).filter((c): c is Channel => c !== undefined)
-    : server.channels.values();
+    ? names.map((n) => server.channels.find(n)).filter((c): c is Channel => c !== undefined)
+    : ctx.channels.values();
   ctx.numeric(RPL_LISTSTART, "Channel", "Users  Name");
   for (const c of candidates) {
     if (c.flags.s && !c.members.has(me)) continue;
@@ -271,7 +243,7 @@ export function handleList(ctx: Context): void {
 export function handleKick(ctx: Context): void {
   const user = ctx.user;
   const server = ctx.server;
-  const channel = server.findChannel(ctx.params[0]);
+  const channel = server.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -287,7 +259,7 @@ export function handleKick(ctx: Context): void {
   const reason = cleanText(ctx.params[2] || user.nick, server.limits.kickLen);
   for (const nick of ctx.params[1].split(",")) {
     if (nick === "") continue;
-    const target = server.findUser(nick);
+    const target = server.users.find(nick);
     if (!target) {
       ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
       continue;
@@ -299,7 +271,7 @@ export function handleKick(ctx: Context): void {
     const kick = new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]);
     toChannel(channel, kick, user);
     ctx.toSelf(kick);
-    removeMember(ctx, channel, target);
+    ctx.channels.kick(channel, target, user, reason);
   }
 }
 
@@ -308,12 +280,12 @@ export function handleInvite(ctx: Context): void {
   const user = ctx.user;
   const server = ctx.server;
   const [nick, chanName] = ctx.params;
-  const target = server.findUser(nick);
+  const target = server.users.find(nick);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
     return;
   }
-  const channel = server.findChannel(chanName);
+  const channel = server.channels.find(chanName);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, chanName, "No such channel");
     return;
@@ -330,9 +302,7 @@ export function handleInvite(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  channel.invited.add(target.folded);
-  // a bounded list: the oldest invitation goes first
-  if (channel.invited.size > 100) channel.invited.delete(channel.invited.values().next().value!);
+  channel.invite(target);
   ctx.numeric(RPL_INVITING, target.nick, channel.name);
   if (target.away !== undefined) ctx.numeric(RPL_AWAY, target.nick, target.away);
   const invite = new Outgoing(user.hostmask, "INVITE", [target.nick, channel.name]);

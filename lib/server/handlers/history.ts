@@ -59,7 +59,7 @@ const NO_CONVERSATION = "dm:";
 export function handleChathistory(ctx: Context): void {
   const store = ctx.server.store;
   const sub = (ctx.params[0] ?? "").toUpperCase();
-  const max = ctx.server.limits.chathistoryMax;
+  const max = ctx.limits.chathistoryMax;
   const fail = (code: string, context: string[], text: string) =>
     ctx.fail("CHATHISTORY", code, context, text);
   const needed: Record<string, number> = {
@@ -109,7 +109,7 @@ export function handleChathistory(ctx: Context): void {
     const mine = (key: string) => {
       const parties = partiesOf(key);
       if (parties) return parties.includes(me) && nameOf(key) !== undefined;
-      const chan = ctx.server.channels.get(key);
+      const chan = ctx.channels.get(key);
       return chan !== undefined && chan.members.has(ctx.user);
     };
     const found = store.targets(a.time, b.time, limit, mine);
@@ -127,7 +127,7 @@ export function handleChathistory(ctx: Context): void {
   const target = ctx.params[1];
   let key: string;
   if (isChannelName(target)) {
-    const channel = ctx.server.findChannel(target);
+    const channel = ctx.channels.find(target);
     if (!channel || !channel.members.has(ctx.user)) {
       fail("INVALID_TARGET", [sub, target], "You are not on that channel");
       return;
@@ -180,9 +180,9 @@ export function handleChathistory(ctx: Context): void {
  * ask for exactly what they want). Clients without server-time see the time in the text.
  */
 export function playHistoryOnJoin(ctx: Context, channel: Channel): void {
-  const n = ctx.server.limits.historyPlayback;
+  const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  const messages = ctx.server.store.latest(channel.folded, n);
+  const messages = ctx.store.latest(channel.folded, n);
   if (messages.length === 0) return;
   const stamped = ctx.session.caps.has("server-time");
   const lines = messages.map((m) => {
@@ -197,7 +197,7 @@ export function playHistoryOnJoin(ctx: Context, channel: Channel): void {
 function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
-    findUser: (nick) => server.findUser(nick),
+    findUser: (nick) => server.users.find(nick),
     accountExists: (folded) => server.store.getAccount(folded) !== undefined,
     users: server.users,
   };

@@ -122,7 +122,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     let historyKey: string | undefined;
 
     if (isChannelName(target)) {
-      const channel = server.findChannel(target);
+      const channel = server.channels.find(target);
       if (!channel) {
         error(ERR_NOSUCHCHANNEL, target, "No such channel");
         continue;
@@ -148,7 +148,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         deliveries.push(() => toChannel(channel, out, user));
       }
     } else {
-      const recipient = server.findUser(target);
+      const recipient = server.users.find(target);
       if (!recipient) {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;
@@ -168,6 +168,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
     server.stats.messagesRelayed++;
     deliveries.push(() => {
+      server.events.message(user, written, out);
       const sessions = user.sessions;
       for (let i = 0; i < sessions.length; i++) {
         const s = sessions[i];
@@ -198,7 +199,7 @@ function store(
   time: number,
   clientTags: Record<string, string>,
 ): Promise<void> {
-  return ctx.server.store.appendMessage({
+  return ctx.store.appendMessage({
     msgid: out.tags["msgid"],
     time,
     target: key,

@@ -43,7 +43,7 @@ export function handleMode(ctx: Context): void {
 
 function userMode(ctx: Context): void {
   const user = ctx.user;
-  const target = ctx.server.findUser(ctx.params[0]);
+  const target = ctx.users.find(ctx.params[0]);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, ctx.params[0], "No such nick/channel");
     return;
@@ -68,12 +68,11 @@ function userMode(ctx: Context): void {
     }
     let changed = false;
     if (m === "i" && user.invisible !== add) {
-      ctx.server.setInvisible(user, add);
+      ctx.users.setInvisible(user, add);
       changed = true;
     } else if (m === "o" && !add && user.oper) {
       // operators may drop their status; only OPER grants it
-      user.oper = false;
-      ctx.server.counts.opers--;
+      ctx.users.setOper(user, false);
       changed = true;
     } else if (m === "w" && user.wallops !== add) {
       user.wallops = add;
@@ -99,7 +98,7 @@ function sendBanList(ctx: Context, channel: Channel): void {
 function channelMode(ctx: Context): void {
   const server = ctx.server;
   const user = ctx.user;
-  const channel = server.findChannel(ctx.params[0]);
+  const channel = server.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -142,7 +141,7 @@ function channelMode(ctx: Context): void {
           ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
           break;
         }
-        const target = server.findUser(arg);
+        const target = server.users.find(arg);
         if (!target) {
           ctx.numeric(ERR_NOSUCHNICK, arg, "No such nick/channel");
           break;
@@ -160,15 +159,10 @@ function channelMode(ctx: Context): void {
         const bit = mode === "o" ? PREFIX_OP : PREFIX_VOICE;
         const next = add ? bits | bit : bits & ~bit;
         if (next !== bits) {
-          channel.members.set(target, next);
+          channel.setMember(target, next);
           applied.push({ add, mode, arg: target.nick });
           // in a registered channel, ops are remembered by account
-          const reg = channel.registration;
-          if (mode === "o" && reg && target.account) {
-            const acct = casefold(target.account);
-            if (add) reg.ops.add(acct);
-            else if (acct !== reg.founder) reg.ops.delete(acct);
-          }
+          if (mode === "o" && target.account) channel.rememberOp(casefold(target.account), add);
         }
         break;
       }
@@ -180,14 +174,11 @@ function channelMode(ctx: Context): void {
             ctx.numeric(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full");
             break;
           }
-          channel.bans.push({ mask, setBy: user.hostmask, setAt: now });
+          channel.addBan({ mask, setBy: user.hostmask, setAt: now });
           applied.push({ add, mode, arg: mask });
         } else {
-          const f = casefold(mask);
-          const i = channel.bans.findIndex((b) => casefold(b.mask) === f);
-          if (i === -1) break;
-          const [removed] = channel.bans.splice(i, 1);
-          applied.push({ add, mode, arg: removed.mask });
+          const removed = channel.removeBan(mask);
+          if (removed) applied.push({ add, mode, arg: removed.mask });
         }
         break;
       }
@@ -202,10 +193,10 @@ function channelMode(ctx: Context): void {
             ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "k", "*", "Invalid key");
             break;
           }
-          channel.key = key;
+          channel.setKey(key);
           applied.push({ add, mode, arg: key });
         } else if (channel.key !== undefined) {
-          channel.key = undefined;
+          channel.setKey(undefined);
           applied.push({ add, mode, arg: "*" });
         }
         break;
@@ -217,25 +208,25 @@ function channelMode(ctx: Context): void {
           } else if (!/^\d+$/.test(arg) || n <= 0) {
             ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "l", arg, "Invalid limit");
           } else if (channel.limit !== n) {
-            channel.limit = n;
+            channel.setLimit(n);
             applied.push({ add, mode, arg: String(n) });
           }
         } else if (channel.limit !== undefined) {
-          channel.limit = undefined;
+          channel.setLimit(undefined);
           applied.push({ add, mode });
         }
         break;
       default: {
         const flag = mode as "i" | "m" | "n" | "s" | "t";
         if (channel.flags[flag] !== add) {
-          channel.flags[flag] = add;
+          channel.setFlag(flag, add);
           applied.push({ add, mode });
         }
       }
     }
   }
   if (applied.length === 0) return;
-  server.persistChannel(channel);
+  ctx.channels.modesChanged(channel, applied, user);
   const change = new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]);
   toChannel(channel, change, user);
   ctx.toSelf(change);

@@ -53,8 +53,7 @@ export async function handleOper(ctx: Context): Promise<void> {
     return;
   }
   if (!user.oper) {
-    user.oper = true;
-    server.counts.opers++;
+    ctx.users.setOper(user, true);
     ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
   }
   ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
@@ -63,12 +62,12 @@ export async function handleOper(ctx: Context): Promise<void> {
 /** KILL <nick> [reason]: disconnects a user. */
 export function handleKill(ctx: Context): void {
   if (notOper(ctx)) return;
-  const target = ctx.server.findUser(ctx.params[0]);
+  const target = ctx.users.find(ctx.params[0]);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, ctx.params[0], "No such nick/channel");
     return;
   }
-  const reason = cleanText(ctx.params[1] || "no reason", ctx.server.limits.kickLen);
+  const reason = cleanText(ctx.params[1] || "no reason", ctx.limits.kickLen);
   const text = `Killed (${ctx.user.nick} (${reason}))`;
   for (const s of [...target.sessions]) ctx.server.endSession(s, text);
 }
@@ -98,7 +97,7 @@ export function handleKline(ctx: Context): void {
     ctx.fail("KLINE", "INVALID_PARAMS", [mask], "That mask would ban everyone");
     return;
   }
-  const reason = cleanText(params[1] || "No reason given", ctx.server.limits.kickLen);
+  const reason = cleanText(params[1] || "No reason given", ctx.limits.kickLen);
   const now = Math.floor(Date.now() / 1000);
   const kline = {
     mask,
@@ -108,8 +107,7 @@ export function handleKline(ctx: Context): void {
     expiresAt: minutes > 0 ? now + minutes * 60 : undefined,
   };
   const server = ctx.server;
-  server.store.addKline(kline);
-  server.klines = [...server.klines.filter((k) => k.mask !== mask), kline];
+  ctx.klines.add(kline);
   ctx.reply("NOTICE", [
     ctx.user.nick,
     `K-line added for ${mask}${minutes > 0 ? ` (${minutes} minutes)` : ""}: ${reason}`,
@@ -125,9 +123,7 @@ export function handleUnkline(ctx: Context): void {
   if (notOper(ctx)) return;
   let mask = ctx.params[0];
   if (!mask.includes("@")) mask = `*@${mask}`;
-  const server = ctx.server;
-  const removed = server.store.removeKline(mask);
-  server.klines = server.klines.filter((k) => k.mask !== mask);
+  const removed = ctx.klines.remove(mask);
   ctx.reply("NOTICE", [
     ctx.user.nick,
     removed ? `K-line for ${mask} removed` : `No K-line for ${mask}`,

@@ -23,7 +23,8 @@ import {
 import { cleanText, isValidNick, sanitizeUsername } from "../../protocol/validate.ts";
 import { SOFTWARE, VERSION } from "../../version.ts";
 import type { Context } from "../context.ts";
-import { authenticate, checkNickReservation, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { authenticate, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { fillBucket } from "../fakelag.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
 
 /** PASS: remembers the connection password for the check at registration. */
@@ -49,15 +50,14 @@ export function handleNick(ctx: Context): void | Promise<void> {
     return;
   }
   if (nick === user.nick) return;
-  const folded = casefold(nick);
-  const holder = server.users.get(folded);
+  const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
     return;
   }
-  server.renameUser(user, nick, ctx.rb);
+  ctx.users.rename(user, nick, ctx.rb);
   if (!user.registered) return tryCompleteRegistration(ctx);
-  checkNickReservation(server, user, ctx.rb);
+  ctx.users.checkReservation(user, ctx.rb);
 }
 
 /** USER: the user name and real name, given once before registration. */
@@ -90,7 +90,7 @@ export function handlePong(_ctx: Context): void {}
 /** QUIT: says goodbye with the reason shown to everyone who shared a channel. */
 export function handleQuit(ctx: Context): void {
   const text = ctx.params[0];
-  const reason = text ? `Quit: ${cleanText(text, ctx.server.limits.kickLen)}` : "Client Quit";
+  const reason = text ? `Quit: ${cleanText(text, ctx.limits.kickLen)}` : "Client Quit";
   ctx.server.endSession(ctx.session, reason);
 }
 
@@ -104,7 +104,7 @@ export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   const user = ctx.user;
   const server = ctx.server;
   if (user.registered || user.nick === "*" || !session.gotUser || session.capNegotiating) return;
-  const kline = server.findKline(`${user.username}@${user.host}`);
+  const kline = ctx.klines.find(`${user.username}@${user.host}`);
   if (kline) {
     ctx.numeric(ERR_YOUREBANNEDCREEP, `You are banned from this server: ${kline.reason}`);
     server.endSession(session, `K-Lined: ${kline.reason}`);
@@ -154,9 +154,8 @@ function welcome(ctx: Context): void {
   const user = ctx.user;
   const server = ctx.server;
   session.password = undefined;
-  session.floodTokens = server.limits.floodBurst;
-  session.floodStamp = Date.now();
-  server.markRegistered(user);
+  fillBucket(session, server.limits, Date.now());
+  ctx.users.markRegistered(user);
   const name = server.name;
   ctx.numeric(
     RPL_WELCOME,
@@ -175,5 +174,5 @@ function welcome(ctx: Context): void {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
-  checkNickReservation(server, user, ctx.rb);
+  ctx.users.checkReservation(user, ctx.rb);
 }

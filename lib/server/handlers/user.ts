@@ -13,7 +13,7 @@ import { Outgoing } from "../outgoing.ts";
 /** AWAY [message]: sets or clears the away message; away-notify peers are told. */
 export function handleAway(ctx: Context): void {
   const user = ctx.user;
-  const text = cleanText(ctx.params[0] ?? "", ctx.server.limits.awayLen);
+  const text = cleanText(ctx.params[0] ?? "", ctx.limits.awayLen);
   if (text === "") {
     user.away = undefined;
     ctx.numeric(RPL_UNAWAY, "You are no longer marked as being away");
@@ -28,7 +28,7 @@ export function handleAway(ctx: Context): void {
 /** SETNAME <realname>: changes the real name; setname peers (and the user) are told. */
 export function handleSetname(ctx: Context): void {
   const user = ctx.user;
-  const text = cleanText(ctx.params[0], ctx.server.limits.realnameLen);
+  const text = cleanText(ctx.params[0], ctx.limits.realnameLen);
   if (text === "") {
     ctx.fail("SETNAME", "INVALID_REALNAME", [], "Real name must not be empty");
     return;

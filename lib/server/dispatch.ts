@@ -1,0 +1,113 @@
+/**
+ * Dispatch: one input line of a session → flood control → parse → the command table →
+ * its handler, with a {@link ResponseBuffer} for the command's replies that is flushed
+ * (labeled, when the command had a label) once the handler is done. The command table's
+ * checks (registration, parameter count, unknown verbs) and a handler's unexpected errors
+ * are answered here, so handlers never do.
+ *
+ * @module
+ */
+
+import type { FramedLine } from "../protocol/framer.ts";
+import { type IrcMessage, parseMessage } from "../protocol/message.ts";
+import {
+  ERR_INPUTTOOLONG,
+  ERR_NEEDMOREPARAMS,
+  ERR_NOTREGISTERED,
+  ERR_UNKNOWNCOMMAND,
+  ERR_UNKNOWNERROR,
+} from "../protocol/numerics.ts";
+import { COMMANDS } from "./commands.ts";
+import { Context } from "./context.ts";
+import { afterWait, floodDelay } from "./fakelag.ts";
+import { Outgoing } from "./outgoing.ts";
+import { ResponseBuffer } from "./response_buffer.ts";
+import type { ChatServer } from "./server.ts";
+import type { Session } from "./session.ts";
+
+/**
+ * The dispatcher of one server.
+ *
+ * @example
+ * ```ts ignore
+ * const dispatcher = new Dispatcher(server);
+ * await dispatcher.handleLine(session, { kind: "line", text: "PING x" });
+ * ```
+ */
+export class Dispatcher {
+  readonly #server: ChatServer;
+  readonly #nextId: () => string;
+
+  constructor(server: ChatServer) {
+    this.#server = server;
+    this.#nextId = () => server.nextMsgid();
+  }
+
+  /** Handles one input line: flood control first, then dispatch. */
+  handleLine(session: Session, line: FramedLine): void | Promise<void> {
+    const server = this.#server;
+    server.stats.linesIn++;
+    const wait = session.user.registered ? floodDelay(session, server.limits, Date.now()) : 0;
+    if (wait > 0) {
+      // fakelag: hold this client's input (and so its socket) until a token is due
+      return new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => {
+        afterWait(session, Date.now());
+        return this.#handle(session, line);
+      });
+    }
+    return this.#handle(session, line);
+  }
+
+  #handle(session: Session, line: FramedLine): void | Promise<void> {
+    if (line.kind === "too-long") {
+      const server = this.#server;
+      session.send(
+        new Outgoing(server.name, ERR_INPUTTOOLONG, [session.user.nick, "Input line was too long"]),
+      );
+      return;
+    }
+    const msg = parseMessage(line.text);
+    if (!msg) return;
+    return this.dispatch(session, msg);
+  }
+
+  /** Runs one parsed command through the command table. */
+  dispatch(session: Session, msg: IrcMessage): void | Promise<void> {
+    if (session.dead) return;
+    const server = this.#server;
+    const user = session.user;
+    const label = session.caps.has("labeled-response") ? msg.tags["label"] : undefined;
+    const rb = new ResponseBuffer(session, label, server.name, this.#nextId);
+    const ctx = new Context(server, session, msg, rb);
+    const spec = COMMANDS.get(msg.command);
+    let result: void | Promise<void> = undefined;
+    if (!spec) {
+      if (user.registered) ctx.numeric(ERR_UNKNOWNCOMMAND, msg.command, "Unknown command");
+      else ctx.numeric(ERR_NOTREGISTERED, "You have not registered");
+    } else if (spec.registered && !user.registered) {
+      ctx.numeric(ERR_NOTREGISTERED, "You have not registered");
+    } else if (msg.params.length < spec.minParams) {
+      ctx.numeric(ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters");
+    } else {
+      try {
+        result = spec.handler(ctx);
+      } catch (err) {
+        internalError(ctx, err);
+      }
+    }
+    if (result instanceof Promise) {
+      return result.catch((err) => internalError(ctx, err)).finally(() => this.#finish(rb));
+    }
+    this.#finish(rb);
+  }
+
+  /** Flushes a command's replies, unless its session was ended meanwhile (it said ERROR). */
+  #finish(rb: ResponseBuffer): void {
+    if (this.#server.sessions.has(rb.session)) rb.flush();
+  }
+}
+
+function internalError(ctx: Context, err: unknown): void {
+  console.error(`error in ${ctx.msg.command}:`, err);
+  ctx.numeric(ERR_UNKNOWNERROR, ctx.msg.command, "Internal error; the command was not done");
+}

@@ -1,0 +1,76 @@
+/**
+ * The K-line table: server bans on `user@host` masks, in force now and kept in the store.
+ * Checked when a connection arrives (by host) and again when it registers (with its user
+ * name).
+ *
+ * @module
+ */
+
+import { maskMatches } from "../protocol/masks.ts";
+import type { ChatStore, KlineRecord } from "../store/store.ts";
+
+/**
+ * K-lines.
+ *
+ * @example
+ * ```ts ignore
+ * klines.add({ mask: "*@10.0.0.9", reason: "spam", setBy: "op", setAt: now, expiresAt: undefined });
+ * klines.find("~bob@10.0.0.9"); // that K-line
+ * ```
+ */
+export class KlineTable {
+  #list: KlineRecord[];
+  readonly #store: ChatStore;
+
+  constructor(store: ChatStore, list: KlineRecord[]) {
+    this.#store = store;
+    this.#list = list;
+  }
+
+  /** The K-lines in force. */
+  get list(): readonly KlineRecord[] {
+    return this.#list;
+  }
+
+  /** The K-line matching a `user@host`, if any (expired ones are dropped on the way). */
+  find(userAtHost: string): KlineRecord | undefined {
+    if (this.#list.length === 0) return undefined;
+    this.#expire();
+    return this.#list.find((k) => maskMatches(k.mask, userAtHost));
+  }
+
+  /**
+   * The K-line that bans every user name at `host` (`*@host`-like masks), if any: what can be
+   * refused before the connection has said who it is.
+   */
+  findForHost(host: string): KlineRecord | undefined {
+    if (this.#list.length === 0) return undefined;
+    this.#expire();
+    return this.#list.find((k) => {
+      const at = k.mask.lastIndexOf("@");
+      const userPart = at < 0 ? "*" : k.mask.slice(0, at);
+      return /^\*+$/.test(userPart) && maskMatches(k.mask.slice(at + 1), host);
+    });
+  }
+
+  #expire(): void {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = this.#list.filter((k) => k.expiresAt !== undefined && k.expiresAt <= now);
+    if (expired.length === 0) return;
+    for (const k of expired) this.#store.removeKline(k.mask);
+    this.#list = this.#list.filter((k) => !expired.includes(k));
+  }
+
+  /** Adds (or replaces, by mask) a K-line and keeps it. */
+  add(kline: KlineRecord): void {
+    this.#store.addKline(kline);
+    this.#list = [...this.#list.filter((k) => k.mask !== kline.mask), kline];
+  }
+
+  /** Lifts a K-line; false if there was none. */
+  remove(mask: string): boolean {
+    const removed = this.#store.removeKline(mask);
+    this.#list = this.#list.filter((k) => k.mask !== mask);
+    return removed;
+  }
+}
