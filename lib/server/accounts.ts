@@ -53,7 +53,7 @@ export async function authenticate(
   const folded = casefold(accountName);
   const wait = throttledFor(server, `account:${folded}`, ip);
   if (wait > 0) return { ok: false, reason: "throttled", retryAfter: Math.ceil(wait / 1000) };
-  const account = server.store.getAccount(folded);
+  const account = await server.store.getAccount(folded);
   // hash even for an unknown account, so timing does not tell which accounts exist
   const ok = account
     ? await verifyPassword(password, account.passwordHash)
@@ -115,7 +115,7 @@ export function logIn(ctx: Context, account: AccountRecord): void {
 }
 
 /** Logs the command's user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
-export function logOut(ctx: Context): void {
+export async function logOut(ctx: Context): Promise<void> {
   const server = ctx.server;
   const user = ctx.user;
   if (!user.account) return;
@@ -131,7 +131,7 @@ export function logOut(ctx: Context): void {
   );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
   toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
-  server.users.checkReservation(user, ctx.rb);
+  await server.users.checkReservation(user, ctx.rb);
 }
 
 /** Creates an account with a fresh scrypt hash; false if the name is taken. */
@@ -150,7 +150,7 @@ export async function createAccount(
     createdAt: Math.floor(Date.now() / 1000),
     oper,
   };
-  return server.store.createAccount(record) ? record : undefined;
+  return (await server.store.createAccount(record)) ? record : undefined;
 }
 
 /**
@@ -162,15 +162,15 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
   const admin = server.config.admin;
   if (admin) {
     const folded = casefold(admin.name);
-    if (server.store.getAccount(folded)) {
-      server.store.setAccountPassword(folded, await hashPassword(admin.password));
-      server.store.setAccountOper(folded, true);
+    if (await server.store.getAccount(folded)) {
+      await server.store.setAccountPassword(folded, await hashPassword(admin.password));
+      await server.store.setAccountOper(folded, true);
     } else {
       await createAccount(server, admin.name, admin.password, undefined, true);
     }
     return undefined;
   }
-  if (server.store.countAccounts() > 0) return undefined;
+  if ((await server.store.countAccounts()) > 0) return undefined;
   const password = randomPassword();
   await createAccount(server, "admin", password, undefined, true);
   return `created operator account 'admin' with password ${password} ` +

@@ -58,11 +58,12 @@ export class ChannelTable {
 
   /**
    * A new incarnation of a channel that does not exist now: with its saved state when it is
-   * registered. It enters the table with its first member ({@link join}).
+   * registered. It enters the table with its first member ({@link join}). Someone else's
+   * JOIN may have made the channel while the store answered: the caller looks again.
    */
-  make(name: string): Channel {
+  async make(name: string): Promise<Channel> {
     const channel = new Channel(name);
-    const record = this.#store.getChannel(channel.folded);
+    const record = await this.#store.getChannel(channel.folded);
     if (record) restore(channel, record);
     return channel;
   }
@@ -131,8 +132,9 @@ export class ChannelTable {
   }
 
   /** Drops a channel's registration (ChanServ DROP), online or not. */
-  unregister(folded: string): void {
-    this.#store.deleteChannel(folded);
+  async unregister(folded: string): Promise<void> {
+    await this.#store.deleteChannel(folded);
+    // looked up after the store answered: the channel may have emptied or been re-made
     this.#byName.get(folded)?.setRegistration(undefined);
   }
 
@@ -152,11 +154,10 @@ export class ChannelTable {
       ops: [...reg.ops],
       bans: channel.bans.map((b) => ({ ...b })),
     };
-    try {
-      this.#store.saveChannel(record);
-    } catch (err) {
-      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`);
-    }
+    // in the background: the state in memory is what counts now, the store catches up
+    this.#store.saveChannel(record).catch((err) =>
+      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`)
+    );
   }
 }
 

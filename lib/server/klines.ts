@@ -22,9 +22,14 @@ export class KlineTable {
   #list: KlineRecord[];
   readonly #store: ChatStore;
 
-  constructor(store: ChatStore, list: KlineRecord[]) {
+  constructor(store: ChatStore) {
     this.#store = store;
-    this.#list = list;
+    this.#list = [];
+  }
+
+  /** Loads the K-lines from the store (at start, before anything listens). */
+  async load(): Promise<void> {
+    this.#list = await this.#store.listKlines();
   }
 
   /** The K-lines in force. */
@@ -57,19 +62,23 @@ export class KlineTable {
     const now = Math.floor(Date.now() / 1000);
     const expired = this.#list.filter((k) => k.expiresAt !== undefined && k.expiresAt <= now);
     if (expired.length === 0) return;
-    for (const k of expired) this.#store.removeKline(k.mask);
+    for (const k of expired) {
+      this.#store.removeKline(k.mask).catch((err) =>
+        console.error(`removing K-line ${k.mask} failed: ${(err as Error).message}`)
+      );
+    }
     this.#list = this.#list.filter((k) => !expired.includes(k));
   }
 
   /** Adds (or replaces, by mask) a K-line and keeps it. */
-  add(kline: KlineRecord): void {
-    this.#store.addKline(kline);
+  async add(kline: KlineRecord): Promise<void> {
+    await this.#store.addKline(kline);
     this.#list = [...this.#list.filter((k) => k.mask !== kline.mask), kline];
   }
 
   /** Lifts a K-line; false if there was none. */
-  remove(mask: string): boolean {
-    const removed = this.#store.removeKline(mask);
+  async remove(mask: string): Promise<boolean> {
+    const removed = await this.#store.removeKline(mask);
     this.#list = this.#list.filter((k) => k.mask !== mask);
     return removed;
   }

@@ -136,7 +136,7 @@ export class ChatServer implements SessionHost {
     );
     this.users = new UserTable(config.limits, store, events);
     this.channels = new ChannelTable(store, events);
-    this.klines = new KlineTable(store, store.listKlines());
+    this.klines = new KlineTable(store);
     const users = this.users;
     this.stats = {
       linesIn: 0,
@@ -193,19 +193,23 @@ export class ChatServer implements SessionHost {
       : undefined;
   }
 
-  /** Binds the listeners and starts accepting. Throws Deno.errors.AddrInUse and the like. */
-  start(): Promise<void> {
+  /**
+   * Loads the K-lines, binds the listeners and starts accepting. Rejects with
+   * Deno.errors.AddrInUse and the like.
+   */
+  async start(): Promise<void> {
+    // before anything listens: no connection may come in ahead of the bans
+    await this.klines.load();
     this.#listeners.start();
     this.#liveness.start();
-    this.pruneHistory();
-    this.#pruneTimer = setInterval(() => this.pruneHistory(), 3600_000);
-    return Promise.resolve();
+    await this.pruneHistory();
+    this.#pruneTimer = setInterval(() => void this.pruneHistory(), 3600_000);
   }
 
   /** Applies the history retention limits. */
-  pruneHistory(): void {
+  async pruneHistory(): Promise<void> {
     try {
-      this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
+      await this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
     } catch (err) {
       console.error(`history pruning failed: ${(err as Error).message}`);
     }
@@ -311,7 +315,7 @@ export class ChatServer implements SessionHost {
     ]);
     clearTimeout(timer);
     try {
-      this.store.close();
+      await this.store.close();
     } catch (err) {
       console.error(`closing the store failed: ${(err as Error).message}`);
     }

@@ -87,7 +87,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
     }
     case "LOGOUT":
       if (!user.account) return say("You are not logged in.");
-      logOut(ctx);
+      await logOut(ctx);
       return say("You are now logged out.");
     case "PASSWORD":
     case "SET": {
@@ -98,7 +98,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       if (!user.account) return say("Log in first.");
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
       const hash = await hashPassword(password);
-      ctx.store.setAccountPassword(casefold(user.account), hash);
+      await ctx.store.setAccountPassword(casefold(user.account), hash);
       return say("Password changed.");
     }
     case "HELP":
@@ -110,7 +110,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
   }
 }
 
-function chanServ(ctx: Context, text: string): Promise<void> {
+async function chanServ(ctx: Context, text: string): Promise<void> {
   const words = text.trim().split(/\s+/);
   const command = (words.shift() ?? "").toUpperCase();
   const user = ctx.user;
@@ -130,18 +130,22 @@ function chanServ(ctx: Context, text: string): Promise<void> {
       }
       break;
     case "DROP": {
-      const record = isChannelName(name) ? server.store.getChannel(casefold(name)) : undefined;
+      const record = isChannelName(name)
+        ? await server.store.getChannel(casefold(name))
+        : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else if (!user.oper && (!user.account || casefold(user.account) !== record.founder)) {
         say(`Only the founder of ${record.name} or an IRC operator can drop it.`);
       } else {
-        server.channels.unregister(record.folded);
+        await server.channels.unregister(record.folded);
         say(`${record.name} is no longer registered.`);
       }
       break;
     }
     case "INFO": {
-      const record = isChannelName(name) ? server.store.getChannel(casefold(name)) : undefined;
+      const record = isChannelName(name)
+        ? await server.store.getChannel(casefold(name))
+        : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else {
         say(
@@ -159,5 +163,4 @@ function chanServ(ctx: Context, text: string): Promise<void> {
     default:
       say(`Unknown command ${command}. /msg ChanServ HELP lists the commands.`);
   }
-  return Promise.resolve();
 }

@@ -169,9 +169,12 @@ export class UserTable {
    * If a user holds a registered nick without being logged in to it, warns it (a reply of
    * the `origin` command) and starts the grace period after which it is renamed.
    */
-  checkReservation(user: User, origin?: ResponseBuffer): void {
+  async checkReservation(user: User, origin?: ResponseBuffer): Promise<void> {
     if (!user.registered) return;
-    const owner = this.#store.getAccount(user.folded);
+    const folded = user.folded;
+    const owner = await this.#store.getAccount(folded);
+    // a later nick change runs its own check
+    if (user.folded !== folded || !user.registered) return;
     if (!owner || (user.account && casefold(user.account) === owner.folded)) {
       this.clearReservation(user);
       return;

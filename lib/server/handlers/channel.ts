@@ -38,32 +38,38 @@ import { playHistoryOnJoin } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
-export function handleJoin(ctx: Context): void {
+export async function handleJoin(ctx: Context): Promise<void> {
   const user = ctx.user;
-  const server = ctx.server;
+  const limits = ctx.limits;
   if (ctx.params[0] === "0") {
     for (const channel of [...user.channels]) partChannel(ctx, channel, undefined);
     return;
   }
   const names = ctx.params[0].split(",");
   const keys = (ctx.params[1] ?? "").split(",");
-  names.forEach((name, i) => {
-    if (name === "") return;
-    if (!isValidChannel(name, server.limits.channelLen)) {
+  for (const [i, name] of names.entries()) {
+    if (name === "") continue;
+    if (!isValidChannel(name, limits.channelLen)) {
       ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
-      return;
+      continue;
     }
-    let channel = server.channels.find(name);
-    if (channel?.members.has(user)) return;
-    if (user.channels.size >= server.limits.channelsPerUser) {
+    let channel = ctx.channels.find(name);
+    if (channel?.members.has(user)) continue;
+    if (user.channels.size >= limits.channelsPerUser) {
       ctx.numeric(ERR_TOOMANYCHANNELS, name, "You have joined too many channels");
-      return;
+      continue;
     }
-    if (accountRequired(ctx, "JOIN")) return;
+    if (accountRequired(ctx, "JOIN")) continue;
     let bits = 0;
     if (!channel) {
-      channel = ctx.channels.make(name);
-      if (!channel.registration) bits = PREFIX_OP;
+      const fresh = await ctx.channels.make(name);
+      if (ctx.session.dead) return;
+      // another user's JOIN may have made the channel while the store answered
+      channel = ctx.channels.find(name);
+      if (!channel) {
+        channel = fresh;
+        if (!channel.registration) bits = PREFIX_OP;
+      } else if (channel.members.has(user)) continue;
     }
     const account = user.account ? casefold(user.account) : undefined;
     const trusted = account !== undefined && channel.registration?.ops.has(account) === true;
@@ -72,19 +78,19 @@ export function handleJoin(ctx: Context): void {
       const invited = channel.isInvited(user) || trusted;
       if (channel.flags.i && !invited) {
         ctx.numeric(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)");
-        return;
+        continue;
       }
       if (channel.key !== undefined && keys[i] !== channel.key && !trusted) {
         ctx.numeric(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)");
-        return;
+        continue;
       }
       if (channel.limit !== undefined && channel.members.size >= channel.limit && !trusted) {
         ctx.numeric(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)");
-        return;
+        continue;
       }
       if (!invited && channel.isBanned(user)) {
         ctx.numeric(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)");
-        return;
+        continue;
       }
     }
     ctx.channels.join(channel, user, bits);
@@ -104,8 +110,8 @@ export function handleJoin(ctx: Context): void {
     }
     if (channel.topic) sendTopic(ctx, channel);
     sendNames(ctx, channel);
-    playHistoryOnJoin(ctx, channel);
-  });
+    await playHistoryOnJoin(ctx, channel);
+  }
 }
 
 /** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */

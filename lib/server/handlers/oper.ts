@@ -44,7 +44,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   const configured = server.config.opers.get(name);
   if (configured !== undefined) ok = sameSecret(password, configured);
   else {
-    const account = server.store.getAccount(casefold(name));
+    const account = await ctx.store.getAccount(casefold(name));
     if (account?.oper) ok = await verifyPassword(password, account.passwordHash);
   }
   if (!ok) {
@@ -86,7 +86,7 @@ export function handleWallops(ctx: Context): void {
  * KLINE [minutes] <user@host> [reason]: bans a mask from the server (0 or no minutes:
  * permanent), disconnecting those it matches. Kept across restarts.
  */
-export function handleKline(ctx: Context): void {
+export async function handleKline(ctx: Context): Promise<void> {
   if (notOper(ctx)) return;
   const params = [...ctx.params];
   let minutes = 0;
@@ -107,7 +107,7 @@ export function handleKline(ctx: Context): void {
     expiresAt: minutes > 0 ? now + minutes * 60 : undefined,
   };
   const server = ctx.server;
-  ctx.klines.add(kline);
+  await ctx.klines.add(kline);
   ctx.reply("NOTICE", [
     ctx.user.nick,
     `K-line added for ${mask}${minutes > 0 ? ` (${minutes} minutes)` : ""}: ${reason}`,
@@ -119,11 +119,11 @@ export function handleKline(ctx: Context): void {
 }
 
 /** UNKLINE <user@host> */
-export function handleUnkline(ctx: Context): void {
+export async function handleUnkline(ctx: Context): Promise<void> {
   if (notOper(ctx)) return;
   let mask = ctx.params[0];
   if (!mask.includes("@")) mask = `*@${mask}`;
-  const removed = ctx.klines.remove(mask);
+  const removed = await ctx.klines.remove(mask);
   ctx.reply("NOTICE", [
     ctx.user.nick,
     removed ? `K-line for ${mask} removed` : `No K-line for ${mask}`,
