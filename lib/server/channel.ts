@@ -60,8 +60,7 @@ export class Channel {
   readonly folded: string;
   /** When this incarnation of the channel was made (seconds; RPL_CREATIONTIME). */
   readonly createdAt: number;
-  /** The same in milliseconds: history older than this belongs to an earlier incarnation. */
-  readonly createdAtMs: number;
+  #historyFloor: number;
   readonly #members: Map<User, number> = new Map();
   #topic: Topic | undefined = undefined;
   readonly #flags: ChannelFlags = { i: false, m: false, n: true, s: false, t: true };
@@ -75,8 +74,23 @@ export class Channel {
   constructor(name: string, now: number = Date.now()) {
     this.name = name;
     this.folded = casefold(name);
-    this.createdAtMs = now;
     this.createdAt = Math.floor(now / 1000);
+    this.#historyFloor = now;
+  }
+
+  /**
+   * The time (ms) the channel's history starts: what was said before belongs to an earlier
+   * channel of the same name and its members, not to whoever holds the name now. A new
+   * channel starts with none; a registered one restored from the store keeps what was said
+   * since its registration.
+   */
+  get historyFloor(): number {
+    return this.#historyFloor;
+  }
+
+  /** Moves the start of the history (a registered channel restored from the store). */
+  setHistoryFloor(ms: number): void {
+    this.#historyFloor = ms;
   }
 
   /** Members and their prefix bits (changed through the `ChannelTable` (channels.ts)). */

@@ -163,6 +163,9 @@ export class ChannelTable {
 
 /** Gives a re-created registered channel its saved state. */
 function restore(channel: Channel, record: ChannelRecord): void {
+  // history since the registration: earlier lines were another channel's (or this one's
+  // before its founder registered it, when anyone could have held the name)
+  channel.setHistoryFloor(record.registeredAt * 1000);
   channel.setRegistration({
     founder: record.founder,
     registeredAt: record.registeredAt,

@@ -43,11 +43,12 @@ export class Dispatcher {
     this.#nextId = () => server.nextMsgid();
   }
 
-  /** Handles one input line: flood control first, then dispatch. */
+  /** Handles one input line: flood control first (from the first line on), then dispatch. */
   handleLine(session: Session, line: FramedLine): void | Promise<void> {
     const server = this.#server;
     server.stats.linesIn++;
-    const wait = session.user.registered ? floodDelay(session, server.limits, Date.now()) : 0;
+    // from the first line on, registered or not: registration is no free flood
+    const wait = floodDelay(session, server.limits, Date.now());
     if (wait > 0) {
       // fakelag: hold this client's input (and so its socket) until a token is due
       return new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => {

@@ -13,6 +13,7 @@ import { LoginThrottle } from "../auth/throttle.ts";
 import type { ChatStore } from "../store/store.ts";
 import { ChannelTable } from "./channels.ts";
 import { Dispatcher } from "./dispatch.ts";
+import { fillBucket } from "./fakelag.ts";
 import { LOCAL_EVENTS, type ServerEvents } from "./events.ts";
 import { KlineTable } from "./klines.ts";
 import type { Limits } from "./limits.ts";
@@ -231,14 +232,21 @@ export class ChatServer implements SessionHost {
       return;
     }
     const ip = conn.remoteAddress;
-    const refusal = this.#admission.admit(ip, this.sessions.size);
+    const host = hostFromAddress(ip);
+    // a banned address gets no command at all (no REGISTER, no password guesses); bans on a
+    // user name are checked again at registration, when it is known
+    const kline = this.klines.findForHost(host);
+    const refusal = kline
+      ? `K-Lined: ${kline.reason}`
+      : this.#admission.admit(ip, this.sessions.size);
     if (refusal) {
       const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
       conn.write(bye).catch(() => {}).finally(() => conn.close());
       return;
     }
-    const user = new User("*", "*", hostFromAddress(ip), "");
+    const user = new User("*", "*", host, "");
     const session = new Session(this, conn, user, Math.random() * this.limits.pingInterval * 100);
+    fillBucket(session, this.limits, Date.now());
     user.sessions.push(session);
     this.sessions.add(session);
     const task = session.run().catch((err) => {

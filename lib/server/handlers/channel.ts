@@ -308,7 +308,9 @@ export function handleInvite(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  channel.invite(target);
+  // only an operator's invitation lets the invitee past +i and +b; anyone else's is just a
+  // notice (ergo's rule, its issue #1876: a privileged inviter's INVITE is recorded, others not)
+  if (channel.isOp(user)) channel.invite(target);
   ctx.numeric(RPL_INVITING, target.nick, channel.name);
   if (target.away !== undefined) ctx.numeric(RPL_AWAY, target.nick, target.away);
   const invite = new Outgoing(user.hostmask, "INVITE", [target.nick, channel.name]);

@@ -112,7 +112,11 @@ export async function handleChathistory(ctx: Context): Promise<void> {
       const chan = ctx.channels.get(key);
       return chan !== undefined && chan.members.has(ctx.user);
     };
-    const found = await store.targets(a.time, b.time, limit, mine);
+    // a channel's conversation is listed only when it has lines of this channel's own
+    const found = (await store.targets(a.time, b.time, limit, mine)).filter((t) => {
+      const chan = ctx.channels.get(t.target);
+      return chan === undefined || t.latest >= chan.historyFloor;
+    });
     const lines = found.map((t) =>
       new Outgoing(ctx.server.name, "CHATHISTORY", [
         "TARGETS",
@@ -126,6 +130,8 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 
   const target = ctx.params[1];
   let key: string;
+  // where a channel's history starts (see Channel.historyFloor); private history has none
+  let floor = -Infinity;
   if (isChannelName(target)) {
     const channel = ctx.channels.find(target);
     if (!channel || !channel.members.has(ctx.user)) {
@@ -133,6 +139,7 @@ export async function handleChathistory(ctx: Context): Promise<void> {
       return;
     }
     key = channel.folded;
+    floor = channel.historyFloor;
   } else {
     const other = await partyOfNick(partyLookup(ctx), target);
     // nobody online by that nick and no such account: an empty batch, after the same checks
@@ -143,16 +150,22 @@ export async function handleChathistory(ctx: Context): Promise<void> {
     fail("INVALID_PARAMS", [sub, ctx.params[2]], "Unknown message reference");
     return;
   }
+  // a bound before the floor counts from the floor (exclusive bounds: just below it)
+  const clamp = (b: HistoryBound): HistoryBound => b.time >= floor ? b : { time: floor - 1 };
   let messages: HistoryMessage[];
   switch (sub) {
-    case "LATEST":
-      messages = await (r1 === "*" ? store.latest(key, limit) : store.latest(key, limit, r1));
+    case "LATEST": {
+      const after = r1 === "*"
+        ? (floor === -Infinity ? undefined : { time: floor - 1 })
+        : clamp(r1);
+      messages = await store.latest(key, limit, after);
       break;
+    }
     case "BEFORE":
       messages = await store.before(key, r1 as HistoryBound, limit);
       break;
     case "AFTER":
-      messages = await store.after(key, r1 as HistoryBound, limit);
+      messages = await store.after(key, clamp(r1 as HistoryBound), limit);
       break;
     case "AROUND": {
       const bound = r1 as HistoryBound;
@@ -170,10 +183,11 @@ export async function handleChathistory(ctx: Context): Promise<void> {
       const ascending = r1.time <= r2.time;
       messages =
         await (ascending
-          ? store.between(key, r1, r2, limit, false)
-          : store.between(key, r2, r1, limit, true));
+          ? store.between(key, clamp(r1), r2, limit, false)
+          : store.between(key, clamp(r2), r1, limit, true));
     }
   }
+  messages = messages.filter((m) => m.time >= floor);
   sendBatch(ctx, "chathistory", [target], messages.map(historyLine));
 }
 
@@ -184,7 +198,8 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  const messages = await ctx.store.latest(channel.folded, n);
+  // only this channel's own history (see Channel.historyFloor)
+  const messages = await ctx.store.latest(channel.folded, n, { time: channel.historyFloor - 1 });
   if (messages.length === 0) return;
   const stamped = ctx.session.caps.has("server-time");
   const lines = messages.map((m) => {

@@ -19,6 +19,7 @@ import {
   ERR_NEEDMOREPARAMS,
   ERR_NOSUCHCHANNEL,
   ERR_NOSUCHNICK,
+  ERR_NOTONCHANNEL,
   ERR_UMODEUNKNOWNFLAG,
   ERR_UNKNOWNMODE,
   ERR_USERNOTINCHANNEL,
@@ -101,6 +102,11 @@ function channelMode(ctx: Context): void {
   const channel = server.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
+    return;
+  }
+  // a secret channel shows its modes, creation time and lists to its members only (as TOPIC)
+  if (channel.flags.s && !channel.members.has(user)) {
+    ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
   if (ctx.params.length < 2) {

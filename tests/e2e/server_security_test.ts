@@ -1,0 +1,133 @@
+/**
+ * Findings of the adversarial review (issue 18) in the server core, each as it was attacked.
+ */
+
+import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { ClientPool, join } from "../helpers/client_pool.ts";
+import { startServer } from "../helpers/server_process.ts";
+
+const SERVER = "deno-chat.local";
+const HISTORY = ["draft/chathistory", "batch"];
+
+Deno.test("security: channels, K-lines and flood control", async (t) => {
+  const server = await startServer(["--oper", "op:operpassword"]);
+  const { clients, user, connect } = new ClientPool(server.port);
+  try {
+    await t.step("a private channel's history is not handed to whoever re-creates it", async () => {
+      const alice = await user("alice");
+      await join(alice, "#secret");
+      alice.send("MODE #secret +sik hush");
+      await alice.expect(/ MODE #secret \+sik hush/);
+      alice.send("PRIVMSG #secret :the plan is ready");
+      alice.send("PART #secret");
+      await alice.expect(/ PART #secret/);
+      // the channel is gone; mallory makes a new one of the same name and is its operator
+      const mallory = await user("mallory", HISTORY);
+      await join(mallory, "#secret");
+      mallory.send("CHATHISTORY LATEST #secret * 50");
+      const start = await mallory.expect(/ BATCH \+\S+ chathistory #secret$/);
+      const id = start.split(" ")[2].slice(1);
+      assertEquals(await mallory.collectUntil(/ BATCH -/), [`:${SERVER} BATCH -${id}`]);
+      mallory.send(
+        "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10",
+      );
+      const tstart = await mallory.expect(/ BATCH \+\S+ draft\/chathistory-targets$/);
+      const tid = tstart.split(" ")[2].slice(1);
+      assertEquals(await mallory.collectUntil(/ BATCH -/), [`:${SERVER} BATCH -${tid}`]);
+      // a client without chathistory gets the channel's history replayed on join: none
+      const plain = await user("plainjoe");
+      await join(plain, "#secret");
+      await plain.expectNone(/the plan/);
+      // what is said in the new channel is its history
+      mallory.send("PRIVMSG #secret :new talk");
+      mallory.send("CHATHISTORY LATEST #secret * 50");
+      await mallory.expect(/ BATCH \+\S+ chathistory #secret$/);
+      const lines = await mallory.collectUntil(/ BATCH -/);
+      assertEquals(lines.filter((l) => l.includes("PRIVMSG")).length, 1, lines.join("\n"));
+      ok(lines[0].endsWith("PRIVMSG #secret :new talk"), lines[0]);
+    });
+
+    await t.step("+s channel details are not shown to non-members (442)", async () => {
+      const owner = await user("owner");
+      await join(owner, "#hidden");
+      owner.send("MODE #hidden +s", "MODE #hidden +b evil!*@*");
+      await owner.expect(/ MODE #hidden \+b evil!\*@\*/);
+      const outsider = await user("outsider");
+      outsider.send("MODE #hidden");
+      assertEquals(
+        await outsider.expect(/ 442 /),
+        `:${SERVER} 442 outsider #hidden :You're not on that channel`,
+      );
+      outsider.send("MODE #hidden b");
+      assertEquals(
+        await outsider.expect(/ 442 /),
+        `:${SERVER} 442 outsider #hidden :You're not on that channel`,
+      );
+      await outsider.expectNone(/ (324|329|367|368) /);
+      // members still see everything
+      owner.send("MODE #hidden b");
+      assertEquals(await owner.expect(/ 367 /).then((l) => l.split(" ").slice(0, 5)), [
+        `:${SERVER}`,
+        "367",
+        "owner",
+        "#hidden",
+        "evil!*@*",
+      ]);
+    });
+
+    await t.step("only a channel operator's INVITE overrides a ban", async () => {
+      const op = await user("chanop");
+      const member = await user("member");
+      const banned = await user("banned");
+      await join(op, "#club");
+      await join(member, "#club");
+      op.send("MODE #club +b banned!*@*");
+      await member.expect(/ MODE #club \+b banned/);
+      member.send("INVITE banned #club");
+      await banned.expect(/ INVITE banned #club/);
+      banned.send("JOIN #club");
+      assertEquals(
+        await banned.expect(/ 474 /),
+        `:${SERVER} 474 banned #club :Cannot join channel (+b)`,
+      );
+      op.send("INVITE banned #club");
+      await banned.expect(/:chanop!\S+ INVITE banned #club/);
+      banned.send("JOIN #club");
+      assertEquals(await banned.expect(/ JOIN /), ":banned!~banned@127.0.0.1 JOIN #club");
+    });
+
+    await t.step("a K-lined address is refused at connect, before any command", async () => {
+      const op = await user("oper");
+      op.send("OPER op operpassword");
+      await op.expect(/ 381 /);
+      op.send("KLINE 1 *@127.0.0.1 :go away");
+      // the operator matches too, and is disconnected with everyone else from there
+      await op.expect(/K-Lined: go away/);
+      const c = await connect();
+      assertEquals(await c.expect(/^ERROR /), "ERROR :Closing Link: 127.0.0.1 (K-Lined: go away)");
+      await c.expectClosed();
+    });
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
+
+Deno.test("security: flood control applies before registration too", async () => {
+  // a burst of 5 lines, then 10 a second
+  const server = await startServer([], ["floodBurst=5", "floodRate=10"]);
+  const { clients, connect } = new ClientPool(server.port);
+  try {
+    const c = await connect();
+    const started = Date.now();
+    c.send(...Array.from({ length: 15 }, (_, i) => `PING t${i + 1}`));
+    await c.expect(/PONG \S+ :?t5$/);
+    await c.expect(/PONG \S+ :?t15$/);
+    const elapsed = Date.now() - started;
+    // ten lines past the burst take a second at 10 a second (some slack for timers)
+    ok(elapsed >= 800, `15 lines answered in ${elapsed} ms: not slowed`);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
