@@ -19,6 +19,8 @@ const NICKSERV_HELP = [
   "IDENTIFY [account] <password> log in",
   "LOGOUT                        log out",
   "PASSWORD <new password>       change your password (when logged in)",
+  "RECOVER <nick>                take your nick back from whoever uses it",
+  "GHOST <nick>                  disconnect whoever uses your nick",
 ];
 
 const CHANSERV_HELP = [
@@ -100,6 +102,24 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       const hash = await hashPassword(password);
       await ctx.store.setAccountPassword(casefold(user.account), hash);
       return say("Password changed.");
+    }
+    case "GHOST":
+    case "RECOVER": {
+      const nick = words[0];
+      if (!nick) return say(`Syntax: ${command} <nick>`);
+      if (!user.account || casefold(user.account) !== casefold(nick)) {
+        return say(`Log in to the account ${nick} first.`);
+      }
+      const holder = ctx.users.holder(nick);
+      if (!holder || holder === user) return say(`Nobody else is using ${nick}.`);
+      if (command === "GHOST") {
+        const reason = `Killed (NickServ (GHOST command used by ${user.nick}))`;
+        for (const s of [...holder.sessions]) ctx.server.endSession(s, reason);
+        return say(`${nick} has been disconnected.`);
+      }
+      ctx.users.reclaim(holder, user.nick);
+      ctx.users.rename(user, nick, ctx.rb);
+      return say(`You are now ${nick}.`);
     }
     case "HELP":
     case "":

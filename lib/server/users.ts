@@ -52,6 +52,8 @@ export class UserTable {
   readonly #counts: UserCounts = { users: 0, invisible: 0, opers: 0, peak: 0 };
   /** Users holding a registered nick without being logged in to it. */
   readonly #deadlines: Set<User> = new Set();
+  /** Registered nicks taken back from someone, kept for their owners until a time (ms). */
+  readonly #held: Map<string, number> = new Map();
   readonly #limits: Limits;
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
@@ -103,6 +105,9 @@ export class UserTable {
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
     user.setNick(nick);
     this.#byNick.set(user.folded, user);
+    // a nick kept for its owner is released once someone may have it (the owner, or a guest
+    // nick that happened to be free)
+    if (this.#held.size > 0) this.#held.delete(user.folded);
     if (user.registered) this.#events.nickChanged(user, old);
   }
 
@@ -167,30 +172,61 @@ export class UserTable {
 
   /**
    * If a user holds a registered nick without being logged in to it, warns it (a reply of
-   * the `origin` command) and starts the grace period after which it is renamed.
+   * the `origin` command) and starts the grace period after which it is renamed. One still
+   * registering gets the same grace, silently (it may be about to log in with SASL), and a
+   * grace already running is not extended.
    */
   async checkReservation(user: User, origin?: ResponseBuffer): Promise<void> {
-    if (!user.registered) return;
     const folded = user.folded;
     const owner = await this.#store.getAccount(folded);
     // a later nick change runs its own check
-    if (user.folded !== folded || !user.registered) return;
+    if (user.folded !== folded || user.sessions.length === 0) return;
     if (!owner || (user.account && casefold(user.account) === owner.folded)) {
       this.clearReservation(user);
       return;
     }
-    const grace = this.#limits.nickGrace;
-    user.nickDeadline = Date.now() + grace * 1000;
-    this.#deadlines.add(user);
+    const now = Date.now();
+    if (user.nickDeadline === 0) {
+      user.nickDeadline = now + this.#limits.nickGrace * 1000;
+      this.#deadlines.add(user);
+    }
+    if (!user.registered) return;
+    const left = Math.max(1, Math.ceil((user.nickDeadline - now) / 1000));
     toUser(
       user,
       new Outgoing(serviceMask(NICKSERV), "NOTICE", [
         user.nick,
-        `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
+        `The nickname ${user.nick} is registered. Log in within ${left} seconds ` +
         `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
       ]),
       origin,
     );
+  }
+
+  /**
+   * Whether `nick` is kept for its owner (taken back from someone a short while ago) and
+   * `user` is not logged in to it.
+   */
+  isHeldFrom(nick: string, user: User): boolean {
+    if (this.#held.size === 0) return false;
+    const folded = casefold(nick);
+    const until = this.#held.get(folded);
+    if (until === undefined) return false;
+    if (until <= Date.now()) {
+      this.#held.delete(folded);
+      return false;
+    }
+    return !(user.account !== undefined && casefold(user.account) === folded);
+  }
+
+  /**
+   * Takes a registered nick from whoever holds it for its logged-in owner: the holder is
+   * renamed to a guest nick (and told why). The caller then renames the owner.
+   */
+  reclaim(holder: User, by: string): void {
+    const nick = holder.nick;
+    this.clearReservation(holder);
+    this.#renameToGuest(holder, `${nick} was taken back by its owner (${by})`);
   }
 
   /** Ends a user's grace period: it logged in to its nick's account. */
@@ -199,24 +235,31 @@ export class UserTable {
     this.#deadlines.delete(user);
   }
 
-  /** Renames users whose grace period on a registered nick has run out. */
+  /**
+   * Renames users whose grace period on a registered nick has run out, and keeps each such
+   * nick for its owner for `nickHold` seconds, so the impostor cannot take it straight back.
+   */
   enforceReservations(now: number): void {
+    for (const [nick, until] of this.#held) if (until <= now) this.#held.delete(nick);
     if (this.#deadlines.size === 0) return;
     for (const user of this.#deadlines) {
       if (user.nickDeadline > now) continue;
       this.#deadlines.delete(user);
-      if (user.nickDeadline === 0 || !user.registered) continue;
+      if (user.nickDeadline === 0 || user.sessions.length === 0) continue;
       user.nickDeadline = 0;
-      const guest = this.#freeGuestNick();
-      toUser(
-        user,
-        new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-          user.nick,
-          `You did not log in to the registered nickname ${user.nick}; you are now ${guest}.`,
-        ]),
-      );
-      this.rename(user, guest);
+      const nick = user.nick;
+      this.#held.set(user.folded, now + this.#limits.nickHold * 1000);
+      this.#renameToGuest(user, `You did not log in to the registered nickname ${nick}`);
     }
+  }
+
+  #renameToGuest(user: User, why: string): void {
+    const guest = this.#freeGuestNick();
+    toUser(
+      user,
+      new Outgoing(serviceMask(NICKSERV), "NOTICE", [user.nick, `${why}; you are now ${guest}.`]),
+    );
+    this.rename(user, guest);
   }
 
   #freeGuestNick(): string {

@@ -131,3 +131,87 @@ Deno.test("security: flood control applies before registration too", async () =>
     await server.stop();
   }
 });
+
+Deno.test("security: a registered nick is kept for its owner", async (t) => {
+  const server = await startServer([], ["floodBurst=0", "nickGrace=1"]);
+  const { clients, user, connect } = new ClientPool(server.port);
+  /** A connection logged in to `owner` (with SASL) under another nick. */
+  const owner = async (nick: string) => {
+    const c = await connect();
+    c.send("CAP LS 302", `NICK ${nick}`, "USER o 0 * :Owner", "CAP REQ :sasl");
+    await c.expect(/ ACK /);
+    c.send("AUTHENTICATE PLAIN");
+    await c.expect("AUTHENTICATE +");
+    c.send(`AUTHENTICATE ${btoa("\0owner\0owner-password")}`);
+    await c.expect(/ 903 /);
+    c.send("CAP END");
+    await c.expect(/ (376|422) /);
+    return c;
+  };
+  try {
+    const first = await user("owner");
+    first.send("REGISTER * * owner-password");
+    await first.expect(/REGISTER SUCCESS owner/);
+    first.send("QUIT");
+    await first.expectClosed();
+
+    await t.step("an impostor renamed after the grace period cannot take it back", async () => {
+      const impostor = await user("owner");
+      await impostor.expect(/NOTICE owner :The nickname owner is registered/);
+      const rename = await impostor.expect(/ NICK Guest\d{5}$/, 5000);
+      const guest = rename.split(" ").pop()!;
+      impostor.send("NICK owner");
+      assertEquals(
+        await impostor.expect(/ 433 /),
+        `:${SERVER} 433 ${guest} owner :Nickname is reserved for its owner`,
+      );
+      // the owner may have it
+      const o = await owner("elsewhere");
+      o.send("NICK owner");
+      assertEquals(await o.expect(/ NICK /), ":elsewhere!~o@127.0.0.1 NICK owner");
+      o.send("QUIT");
+      await o.expectClosed();
+    });
+
+    await t.step("the logged-in owner takes the nick from an impostor at once", async () => {
+      const impostor = await user("owner");
+      await impostor.expect(/The nickname owner is registered/);
+      const o = await owner("owner2");
+      o.send("NICK owner");
+      assertEquals(await o.expect(/ NICK /), ":owner2!~o@127.0.0.1 NICK owner");
+      await impostor.expect(/^:owner!~owner@127\.0\.0\.1 NICK Guest\d{5}$/);
+      o.send("QUIT");
+      await o.expectClosed();
+    });
+
+    await t.step("a connection that never registers holds no registered nick", async () => {
+      const squatter = await connect();
+      squatter.send("NICK owner");
+      await squatter.expectNone(/ 433 /);
+      const o = await owner("owner3");
+      o.send("NICK owner");
+      assertEquals(await o.expect(/ NICK /), ":owner3!~o@127.0.0.1 NICK owner");
+      await squatter.expect(/NOTICE \S+ :.*you are now Guest\d{5}/);
+      o.send("QUIT");
+      await o.expectClosed();
+    });
+
+    await t.step("NickServ GHOST disconnects whoever holds the owner's nick", async () => {
+      const impostor = await user("owner");
+      await impostor.expect(/The nickname owner is registered/);
+      const o = await owner("owner4");
+      o.send("PRIVMSG NickServ :GHOST owner");
+      assertEquals(
+        await impostor.expect(/^ERROR /),
+        "ERROR :Closing Link: 127.0.0.1 (Killed (NickServ (GHOST command used by owner4)))",
+      );
+      assertEquals(
+        await o.expect(/NOTICE owner4 /),
+        ":NickServ!NickServ@services. NOTICE owner4 :owner has been disconnected.",
+      );
+    });
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});

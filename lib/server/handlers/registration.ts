@@ -23,6 +23,7 @@ import {
 import { cleanText, isValidNick, sanitizeUsername } from "../../protocol/validate.ts";
 import { SOFTWARE, VERSION } from "../../version.ts";
 import type { Context } from "../context.ts";
+import type { User } from "../user.ts";
 import { authenticate, logIn, SERVICE_NICKS } from "../accounts.ts";
 import { fillBucket } from "../fakelag.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
@@ -52,12 +53,31 @@ export function handleNick(ctx: Context): void | Promise<void> {
   if (nick === user.nick) return;
   const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
-    ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
+    // the logged-in owner of a registered nick takes it at once (as ergo does)
+    if (!ownsNick(user, nick) || ownsNick(holder, nick)) {
+      ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
+      return;
+    }
+    ctx.users.reclaim(holder, user.nick);
+  } else if (ctx.users.isHeldFrom(nick, user)) {
+    ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is reserved for its owner");
     return;
   }
   ctx.users.rename(user, nick, ctx.rb);
-  if (!user.registered) return tryCompleteRegistration(ctx);
+  if (!user.registered) return checkThenRegister(ctx);
   return ctx.users.checkReservation(user, ctx.rb);
+}
+
+/** Whether a user is logged in to the account of a nick's name. */
+function ownsNick(user: User, nick: string): boolean {
+  return user.account !== undefined && casefold(user.account) === casefold(nick);
+}
+
+/** A nick claimed while registering is protected like any other (silently, for now). */
+async function checkThenRegister(ctx: Context): Promise<void> {
+  await ctx.users.checkReservation(ctx.user, ctx.rb);
+  if (ctx.session.dead) return;
+  await tryCompleteRegistration(ctx);
 }
 
 /** USER: the user name and real name, given once before registration. */
