@@ -43,8 +43,9 @@ const nothing = (): void => {};
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { LOCAL_EVENTS } from "./events.ts";
- * LOCAL_EVENTS.topicChanged; // a function that does nothing
+ * strictEqual(Object.isFrozen(LOCAL_EVENTS), true); // nothing to tell on one node
  * ```
  */
 export const LOCAL_EVENTS: ServerEvents = Object.freeze({

@@ -22,10 +22,11 @@ export interface FloodBucket {
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { fillBucket } from "./fakelag.ts";
  * const b = { floodTokens: 0, floodStamp: 0 };
  * fillBucket(b, { floodBurst: 20 }, 1000);
- * b.floodTokens; // 20
+ * strictEqual(b.floodTokens, 20);
  * ```
  */
 export function fillBucket(
@@ -44,11 +45,12 @@ export function fillBucket(
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { floodDelay } from "./fakelag.ts";
  * const limits = { floodBurst: 1, floodRate: 2 };
  * const b = { floodTokens: 1, floodStamp: 0 };
- * floodDelay(b, limits, 0); // 0: the burst
- * floodDelay(b, limits, 0); // 500: a token every 500 ms
+ * strictEqual(floodDelay(b, limits, 0), 0); // the burst
+ * strictEqual(floodDelay(b, limits, 0), 500); // then a token every 500 ms
  * ```
  */
 export function floodDelay(

@@ -129,10 +129,13 @@ export class Listeners {
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { Admission } from "./listeners.ts";
  * const admission = new Admission({ maxConnections: 10, maxPerIp: 1, limitLoopback: 0 });
- * admission.admit("10.0.0.2", 0); // undefined: admitted
- * admission.admit("10.0.0.2", 1); // "Too many connections from your IP address"
+ * strictEqual(admission.admit("10.0.0.2", 0), undefined); // admitted
+ * strictEqual(admission.admit("10.0.0.2", 1), "Too many connections from your IP address");
+ * admission.release("10.0.0.2");
+ * strictEqual(admission.admit("10.0.0.2", 0), undefined);
  * ```
  */
 export class Admission {
