@@ -24,8 +24,6 @@ import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 import { UserTable } from "./users.ts";
 
-export type { WhowasEntry } from "./users.ts";
-
 /** Everything the server is configured with at start. */
 export interface ServerConfig {
   /** Address to listen on. */
