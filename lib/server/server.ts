@@ -47,7 +47,11 @@ export interface ServerConfig {
   /** Serve the web chat over HTTPS/WSS with the TLS certificate when TLS is on. */
   webTls?: boolean;
   /** Which store keeps accounts, channels and history. */
-  storeKind: "sqlite" | "memory";
+  storeKind: "sqlite" | "memory" | "postgres";
+  /** The PostgreSQL URL (no password) with `storeKind` "postgres". */
+  storeUrl?: string;
+  /** A file holding the PostgreSQL password. */
+  storePasswordFile?: string;
   /** Only logged-in users may join and send. */
   requireAccount: boolean;
   /** Anyone may register an account (else only operators). */
