@@ -14,7 +14,7 @@ import type { KlineTable } from "./klines.ts";
 import type { Limits } from "./limits.ts";
 import { toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
-import type { ResponseBuffer } from "./response_buffer.ts";
+import { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
@@ -34,14 +34,33 @@ export class Context {
   readonly server: ChatServer;
   readonly session: Session;
   readonly msg: IrcMessage;
-  /** Where this command's replies go (flushed by dispatch when the command is done). */
-  readonly rb: ResponseBuffer;
+  /** The command's label, when the session has labeled-response and gave a non-empty one. */
+  readonly label: string | undefined;
+  #rb: ResponseBuffer | undefined = undefined;
 
-  constructor(server: ChatServer, session: Session, msg: IrcMessage, rb: ResponseBuffer) {
+  constructor(server: ChatServer, session: Session, msg: IrcMessage, label?: string) {
     this.server = server;
     this.session = session;
     this.msg = msg;
-    this.rb = rb;
+    this.label = label === "" ? undefined : label;
+  }
+
+  /**
+   * Where this command's replies go (flushed by dispatch when the command is done). Made on
+   * first use: most commands of a busy channel (an unlabeled PRIVMSG) never need one.
+   */
+  get rb(): ResponseBuffer {
+    return this.#rb ??= new ResponseBuffer(
+      this.session,
+      this.label,
+      this.server.name,
+      this.server.nextBatchId,
+    );
+  }
+
+  /** Sends what the command's buffer holds (dispatch calls it once the handler is done). */
+  flush(): void {
+    if (this.#rb !== undefined || this.label !== undefined) this.rb.flush();
   }
 
   /** The user table (find users; rename, modes and counts through its methods). */
@@ -81,7 +100,9 @@ export class Context {
 
   /** Replies with any message (to the session the command came from). */
   send(out: Outgoing): void {
-    this.rb.add(out);
+    // unlabeled and outside any batch, a reply goes straight out (what the buffer would do)
+    if (this.#rb === undefined && this.label === undefined) this.session.send(out);
+    else this.rb.add(out);
   }
 
   /**
@@ -89,17 +110,19 @@ export class Context {
    * buffer), the user's other sessions get theirs at once.
    */
   toSelf(out: Outgoing): void {
-    toUser(this.session.user, out, this.rb);
+    const user = this.session.user;
+    if (user.sessions.length === 1 && user.sessions[0] === this.session) this.send(out);
+    else toUser(user, out, this.rb);
   }
 
   /** Replies with a numeric: `:server CODE nick params...`. */
   numeric(code: string, ...params: string[]): void {
-    this.rb.add(new Outgoing(this.server.name, code, [this.user.nick, ...params]));
+    this.send(new Outgoing(this.server.name, code, [this.user.nick, ...params]));
   }
 
   /** Replies with a message from the server. */
   reply(command: string, params: string[]): void {
-    this.rb.add(new Outgoing(this.server.name, command, params));
+    this.send(new Outgoing(this.server.name, command, params));
   }
 
   /** Replies with an IRCv3 standard reply: `FAIL <command> <code> [context...] :description`. */

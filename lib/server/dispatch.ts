@@ -1,6 +1,6 @@
 /**
  * Dispatch: one input line of a session → flood control → parse → the command table →
- * its handler, with a {@link ResponseBuffer} for the command's replies that is flushed
+ * its handler, with a response buffer (the {@link Context}'s) for the command's replies, flushed
  * (labeled, when the command had a label) once the handler is done. The command table's
  * checks (registration, parameter count, unknown verbs) and a handler's unexpected errors
  * are answered here, so handlers never do.
@@ -21,7 +21,6 @@ import { COMMANDS } from "./commands.ts";
 import { Context } from "./context.ts";
 import { afterWait, floodDelay } from "./fakelag.ts";
 import { Outgoing } from "./outgoing.ts";
-import { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
 
@@ -36,11 +35,9 @@ import type { Session } from "./session.ts";
  */
 export class Dispatcher {
   readonly #server: ChatServer;
-  readonly #nextId: () => string;
 
   constructor(server: ChatServer) {
     this.#server = server;
-    this.#nextId = () => server.nextMsgid();
   }
 
   /** Handles one input line: flood control first (from the first line on), then dispatch. */
@@ -78,8 +75,7 @@ export class Dispatcher {
     const server = this.#server;
     const user = session.user;
     const label = session.caps.has("labeled-response") ? msg.tags["label"] : undefined;
-    const rb = new ResponseBuffer(session, label, server.name, this.#nextId);
-    const ctx = new Context(server, session, msg, rb);
+    const ctx = new Context(server, session, msg, label);
     const spec = COMMANDS.get(msg.command);
     let result: void | Promise<void> = undefined;
     if (!spec) {
@@ -97,14 +93,14 @@ export class Dispatcher {
       }
     }
     if (result instanceof Promise) {
-      return result.catch((err) => internalError(ctx, err)).finally(() => this.#finish(rb));
+      return result.catch((err) => internalError(ctx, err)).finally(() => this.#finish(ctx));
     }
-    this.#finish(rb);
+    this.#finish(ctx);
   }
 
   /** Flushes a command's replies, unless its session was ended meanwhile (it said ERROR). */
-  #finish(rb: ResponseBuffer): void {
-    if (this.#server.sessions.has(rb.session)) rb.flush();
+  #finish(ctx: Context): void {
+    if (this.#server.sessions.has(ctx.session)) ctx.flush();
   }
 }
 

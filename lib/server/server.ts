@@ -264,6 +264,9 @@ export class ChatServer implements SessionHost {
     return this.#msgidPrefix + "-" + (this.#msgidCounter++).toString(36);
   }
 
+  /** The same, bound: batch ids for response buffers (a msgid is a valid batch reference). */
+  readonly nextBatchId = (): string => this.nextMsgid();
+
   /** Handles one input line of a session (see {@link Dispatcher}). */
   handleLine(session: Session, line: FramedLine): void | Promise<void> {
     return this.#dispatcher.handleLine(session, line);
