@@ -81,8 +81,9 @@ export class Channel {
   /**
    * The time (ms) the channel's history starts: what was said before belongs to an earlier
    * channel of the same name and its members, not to whoever holds the name now. A new
-   * channel starts with none; a registered one restored from the store keeps what was said
-   * since its registration.
+   * channel starts with none (unless the last one of its name was public, see
+   * `ChannelTable`); a registered one restored from the store keeps what was said since its
+   * registration.
    */
   get historyFloor(): number {
     return this.#historyFloor;

@@ -14,6 +14,9 @@ import { Channel, type Topic } from "./channel.ts";
 import type { ServerEvents } from "./events.ts";
 import type { User } from "./user.ts";
 
+/** Emptied public channels whose history start is remembered. */
+const MAX_PUBLIC_FLOORS = 10_000;
+
 /** The boolean modes a registered channel keeps. */
 const KEPT_FLAGS = ["i", "m", "n", "s", "t"] as const;
 
@@ -28,6 +31,13 @@ const KEPT_FLAGS = ["i", "m", "n", "s", "t"] as const;
  */
 export class ChannelTable {
   readonly #byName: Map<string, Channel> = new Map();
+  /**
+   * Where the history of unregistered channels that emptied while public (no +s, +i or +k)
+   * starts: anyone could have joined them and read it all, so the next channel of the name
+   * may show it too. A private one's history is not handed on: its name starts afresh.
+   * Kept in memory only (a restart forgets it, and every unregistered channel starts afresh).
+   */
+  readonly #publicFloors: Map<string, number> = new Map();
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
 
@@ -65,6 +75,10 @@ export class ChannelTable {
     const channel = new Channel(name);
     const record = await this.#store.getChannel(channel.folded);
     if (record) restore(channel, record);
+    else {
+      const floor = this.#publicFloors.get(channel.folded);
+      if (floor !== undefined) channel.setHistoryFloor(floor);
+    }
     return channel;
   }
 
@@ -105,7 +119,16 @@ export class ChannelTable {
   }
 
   #drop(channel: Channel): void {
-    if (this.#byName.get(channel.folded) === channel) this.#byName.delete(channel.folded);
+    if (this.#byName.get(channel.folded) !== channel) return;
+    this.#byName.delete(channel.folded);
+    const floors = this.#publicFloors;
+    floors.delete(channel.folded);
+    const f = channel.flags;
+    if (!channel.registration && !f.s && !f.i && channel.key === undefined) {
+      floors.set(channel.folded, channel.historyFloor);
+      // bounded: the oldest entry goes first (its name then starts afresh, the safe side)
+      if (floors.size > MAX_PUBLIC_FLOORS) floors.delete(floors.keys().next().value!);
+    }
   }
 
   /** Sets or clears the topic. */

@@ -47,6 +47,19 @@ Deno.test("security: channels, K-lines and flood control", async (t) => {
       ok(lines[0].endsWith("PRIVMSG #secret :new talk"), lines[0]);
     });
 
+    await t.step("a public channel that empties keeps its history for the next one", async () => {
+      const bob = await user("bob");
+      await join(bob, "#open");
+      bob.send("PRIVMSG #open :anyone could read this", "PART #open");
+      await bob.expect(/ PART #open/);
+      const later = await user("later", HISTORY);
+      await join(later, "#open");
+      later.send("CHATHISTORY LATEST #open * 50");
+      await later.expect(/ BATCH \+\S+ chathistory #open$/);
+      const lines = await later.collectUntil(/ BATCH -/);
+      ok(lines[0].endsWith("PRIVMSG #open :anyone could read this"), lines.join("\n"));
+    });
+
     await t.step("+s channel details are not shown to non-members (442)", async () => {
       const owner = await user("owner");
       await join(owner, "#hidden");
