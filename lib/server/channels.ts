@@ -32,9 +32,9 @@ const KEPT_FLAGS = ["i", "m", "n", "s", "t"] as const;
 export class ChannelTable {
   readonly #byName: Map<string, Channel> = new Map();
   /**
-   * Where the history of unregistered channels that emptied while public (no +s, +i or +k)
-   * starts: anyone could have joined them and read it all, so the next channel of the name
-   * may show it too. A private one's history is not handed on: its name starts afresh.
+   * Where the history of unregistered channels that emptied while open to all (no +s, +i,
+   * +k, +l or bans) starts: anyone could have joined them and read it all, so the next one
+   * of the name may show it too. Any other's history is not handed on: its name starts afresh.
    * Kept in memory only (a restart forgets it, and every unregistered channel starts afresh).
    */
   readonly #publicFloors: Map<string, number> = new Map();
@@ -124,7 +124,9 @@ export class ChannelTable {
     const floors = this.#publicFloors;
     floors.delete(channel.folded);
     const f = channel.flags;
-    if (!channel.registration && !f.s && !f.i && channel.key === undefined) {
+    const open = !f.s && !f.i && channel.key === undefined && channel.limit === undefined &&
+      channel.bans.length === 0;
+    if (!channel.registration && open) {
       floors.set(channel.folded, channel.historyFloor);
       // bounded: the oldest entry goes first (its name then starts afresh, the safe side)
       if (floors.size > MAX_PUBLIC_FLOORS) floors.delete(floors.keys().next().value!);
