@@ -25,7 +25,7 @@ const KEPT_FLAGS = ["i", "m", "n", "s", "t"] as const;
  *
  * @example
  * ```ts ignore
- * const channel = channels.find("#lobby") ?? channels.make("#lobby");
+ * const channel = channels.find("#lobby") ?? await channels.make("#lobby");
  * channels.join(channel, user, PREFIX_OP);
  * ```
  */

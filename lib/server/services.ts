@@ -134,10 +134,9 @@ async function chanServ(ctx: Context, text: string): Promise<void> {
   const words = text.trim().split(/\s+/);
   const command = (words.shift() ?? "").toUpperCase();
   const user = ctx.user;
-  const server = ctx.server;
   const say = (t: string) => notice(ctx, CHANSERV, t);
   const name = words[0] ?? "";
-  const channel = isChannelName(name) ? server.channels.find(name) : undefined;
+  const channel = isChannelName(name) ? ctx.channels.find(name) : undefined;
   switch (command) {
     case "REGISTER":
       if (!isChannelName(name)) say("Syntax: REGISTER <#channel>");
@@ -145,27 +144,23 @@ async function chanServ(ctx: Context, text: string): Promise<void> {
       else if (!channel || !channel.isOp(user)) say(`You must be an operator of ${name}.`);
       else if (channel.registration) say(`${channel.name} is already registered.`);
       else {
-        server.channels.register(channel, casefold(user.account));
+        ctx.channels.register(channel, casefold(user.account));
         say(`${channel.name} is registered to ${user.account}.`);
       }
       break;
     case "DROP": {
-      const record = isChannelName(name)
-        ? await server.store.getChannel(casefold(name))
-        : undefined;
+      const record = isChannelName(name) ? await ctx.store.getChannel(casefold(name)) : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else if (!user.oper && (!user.account || casefold(user.account) !== record.founder)) {
         say(`Only the founder of ${record.name} or an IRC operator can drop it.`);
       } else {
-        await server.channels.unregister(record.folded);
+        await ctx.channels.unregister(record.folded);
         say(`${record.name} is no longer registered.`);
       }
       break;
     }
     case "INFO": {
-      const record = isChannelName(name)
-        ? await server.store.getChannel(casefold(name))
-        : undefined;
+      const record = isChannelName(name) ? await ctx.store.getChannel(casefold(name)) : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else {
         say(

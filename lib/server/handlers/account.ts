@@ -47,7 +47,7 @@ export async function registerAccount(
   if (user.account) {
     return { code: "ALREADY_AUTHENTICATED", text: `You are already logged in as ${user.account}` };
   }
-  if (!isValidNick(name, server.limits.nickLen) || SERVICE_NICKS.has(casefold(name))) {
+  if (!isValidNick(name, ctx.limits.nickLen) || SERVICE_NICKS.has(casefold(name))) {
     return { code: "BAD_ACCOUNT_NAME", text: `${name} is not a valid account name` };
   }
   if (password.length < MIN_PASSWORD_LENGTH) {

@@ -221,7 +221,6 @@ export function handleNames(ctx: Context): void {
 
 /** LIST [channels] [<n,>n]: visible channels with their member counts and topics. */
 export function handleList(ctx: Context): void {
-  const server = ctx.server;
   const me = ctx.user;
   let names: string[] | undefined;
   let min = -Infinity, max = Infinity;
@@ -233,7 +232,7 @@ export function handleList(ctx: Context): void {
     }
   }
   const candidates = names
-    ? names.map((n) => server.channels.find(n)).filter((c): c is Channel => c !== undefined)
+    ? names.map((n) => ctx.channels.find(n)).filter((c): c is Channel => c !== undefined)
     : ctx.channels.values();
   ctx.numeric(RPL_LISTSTART, "Channel", "Users  Name");
   for (const c of candidates) {
@@ -248,8 +247,7 @@ export function handleList(ctx: Context): void {
 /** KICK <channel> <nick[,nick]> [reason] (channel operators only). */
 export function handleKick(ctx: Context): void {
   const user = ctx.user;
-  const server = ctx.server;
-  const channel = server.channels.find(ctx.params[0]);
+  const channel = ctx.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -262,10 +260,10 @@ export function handleKick(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  const reason = cleanText(ctx.params[2] || user.nick, server.limits.kickLen);
+  const reason = cleanText(ctx.params[2] || user.nick, ctx.limits.kickLen);
   for (const nick of ctx.params[1].split(",")) {
     if (nick === "") continue;
-    const target = server.users.find(nick);
+    const target = ctx.users.find(nick);
     if (!target) {
       ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
       continue;
@@ -284,14 +282,13 @@ export function handleKick(ctx: Context): void {
 /** INVITE <nick> <channel>: lets someone past +i; the target is told. */
 export function handleInvite(ctx: Context): void {
   const user = ctx.user;
-  const server = ctx.server;
   const [nick, chanName] = ctx.params;
-  const target = server.users.find(nick);
+  const target = ctx.users.find(nick);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
     return;
   }
-  const channel = server.channels.find(chanName);
+  const channel = ctx.channels.find(chanName);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, chanName, "No such channel");
     return;

@@ -214,8 +214,8 @@ export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise
 function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
-    findUser: (nick) => server.users.find(nick),
-    accountExists: async (folded) => (await server.store.getAccount(folded)) !== undefined,
+    findUser: (nick) => ctx.users.find(nick),
+    accountExists: async (folded) => (await ctx.store.getAccount(folded)) !== undefined,
     users: server.users,
   };
 }

@@ -92,7 +92,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
   const deliveries: (() => void)[] = [];
   const commits: Promise<void>[] = [];
   const targets = [...new Set(rawTargets.split(",").filter((t) => t !== ""))];
-  const max = server.limits.targetsPerMessage;
+  const max = ctx.limits.targetsPerMessage;
   for (let i = 0; i < targets.length; i++) {
     const written = targets[i];
     if (i >= max) {
@@ -122,7 +122,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     let historyKey: string | undefined;
 
     if (isChannelName(target)) {
-      const channel = server.channels.find(target);
+      const channel = ctx.channels.find(target);
       if (!channel) {
         error(ERR_NOSUCHCHANNEL, target, "No such channel");
         continue;
@@ -148,7 +148,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         deliveries.push(() => toChannel(channel, out, user));
       }
     } else {
-      const recipient = server.users.find(target);
+      const recipient = ctx.users.find(target);
       if (!recipient) {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;

@@ -97,9 +97,8 @@ function sendBanList(ctx: Context, channel: Channel): void {
 }
 
 function channelMode(ctx: Context): void {
-  const server = ctx.server;
   const user = ctx.user;
-  const channel = server.channels.find(ctx.params[0]);
+  const channel = ctx.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -139,7 +138,7 @@ function channelMode(ctx: Context): void {
       }
       continue;
     }
-    if (arg !== undefined && ++paramModes > server.limits.modesPerCommand) continue;
+    if (arg !== undefined && ++paramModes > ctx.limits.modesPerCommand) continue;
     switch (mode) {
       case "o":
       case "v": {
@@ -147,7 +146,7 @@ function channelMode(ctx: Context): void {
           ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
           break;
         }
-        const target = server.users.find(arg);
+        const target = ctx.users.find(arg);
         if (!target) {
           ctx.numeric(ERR_NOSUCHNICK, arg, "No such nick/channel");
           break;
@@ -176,7 +175,7 @@ function channelMode(ctx: Context): void {
         const mask = normalizeMask(arg!);
         if (add) {
           if (channel.hasBan(mask)) break;
-          if (channel.bans.length >= server.limits.banListSize) {
+          if (channel.bans.length >= ctx.limits.banListSize) {
             ctx.numeric(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full");
             break;
           }

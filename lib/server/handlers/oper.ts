@@ -76,7 +76,7 @@ export function handleKill(ctx: Context): void {
 export function handleWallops(ctx: Context): void {
   if (notOper(ctx)) return;
   const out = new Outgoing(ctx.user.hostmask, "WALLOPS", [ctx.params[0]]);
-  for (const u of ctx.server.users.values()) {
+  for (const u of ctx.users.values()) {
     if (!u.registered || !(u.wallops || u.oper)) continue;
     toUser(u, out, ctx.rb);
   }

@@ -40,13 +40,12 @@ export function handlePass(ctx: Context): void {
 /** NICK: sets or changes the nickname; others sharing a channel see the change. */
 export function handleNick(ctx: Context): void | Promise<void> {
   const nick = ctx.params[0] ?? "";
-  const server = ctx.server;
   const user = ctx.user;
   if (nick === "") {
     ctx.numeric(ERR_NONICKNAMEGIVEN, "No nickname given");
     return;
   }
-  if (!isValidNick(nick, server.limits.nickLen) || SERVICE_NICKS.has(casefold(nick))) {
+  if (!isValidNick(nick, ctx.limits.nickLen) || SERVICE_NICKS.has(casefold(nick))) {
     ctx.numeric(ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname");
     return;
   }
