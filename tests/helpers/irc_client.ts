@@ -188,12 +188,19 @@ export class TestClient {
 
   #nextEvent(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let woken = false;
+      const done = () => {
+        if (woken) return;
+        woken = true;
+        if (timer !== undefined) clearTimeout(timer);
         resolve();
-      }
+      };
+      // the waiter goes in first: Deno's setTimeout() can run pending microtasks, and with
+      // an in-process server those may deliver the very lines this waits for
       this.#waiters.push(done);
+      timer = setTimeout(done, ms);
+      if (woken) clearTimeout(timer);
     });
   }
 
