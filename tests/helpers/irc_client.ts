@@ -188,19 +188,20 @@ export class TestClient {
 
   #nextEvent(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       let woken = false;
+      let disarm = () => {};
       const done = () => {
         if (woken) return;
         woken = true;
-        if (timer !== undefined) clearTimeout(timer);
+        disarm();
         resolve();
       };
       // the waiter goes in first: Deno's setTimeout() can run pending microtasks, and with
       // an in-process server those may deliver the very lines this waits for
       this.#waiters.push(done);
-      timer = setTimeout(done, ms);
+      const timer = setTimeout(done, ms);
       if (woken) clearTimeout(timer);
+      else disarm = () => clearTimeout(timer);
     });
   }
 
