@@ -76,7 +76,8 @@ export type WritePath = "direct send(2)" | "Deno write";
  * @example
  * ```ts
  * import { writePath } from "./socket_send.ts";
- * ["direct send(2)", "Deno write"].includes(writePath()); // true
+ * import { ok } from "node:assert/strict";
+ * ok(["direct send(2)", "Deno write"].includes(writePath()));
  * ```
  */
 export function writePath(): WritePath {
@@ -109,8 +110,9 @@ const sockaddrLength = new Uint8Array(4);
  * @example
  * ```ts
  * import { descriptorMatches } from "./socket_send.ts";
+ * import { equal } from "node:assert/strict";
  * const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
- * descriptorMatches(1_000_000, addr, addr); // false: no such descriptor
+ * equal(descriptorMatches(1_000_000, addr, addr), false); // no such descriptor
  * ```
  */
 export function descriptorMatches(fd: number, local: Deno.Addr, remote: Deno.Addr): boolean {
@@ -149,9 +151,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * @example
  * ```ts
  * import { ipBytes } from "./socket_send.ts";
- * ipBytes("127.0.0.1"); // Uint8Array [127, 0, 0, 1]
- * ipBytes("::ffff:10.0.0.2")?.length; // 16
- * ipBytes("localhost"); // undefined
+ * import { deepEqual, equal } from "node:assert/strict";
+ * deepEqual([...ipBytes("127.0.0.1")!], [127, 0, 0, 1]);
+ * equal(ipBytes("::ffff:10.0.0.2")?.length, 16);
+ * equal(ipBytes("localhost"), undefined);
  * ```
  */
 export function ipBytes(text: string): Uint8Array | undefined {
