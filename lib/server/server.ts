@@ -28,6 +28,7 @@ import { Context } from "./context.ts";
 import { toPeers } from "./delivery.ts";
 import type { Limits } from "./limits.ts";
 import { errorLine, Outgoing } from "./outgoing.ts";
+import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 
@@ -117,6 +118,8 @@ export class ChatServer implements SessionHost {
   /** Channels by casefolded name. */
   readonly channels: Map<string, Channel> = new Map();
   readonly sessions: Set<Session> = new Set();
+  /** Starts every session's writes; each session's queue comes from it. */
+  readonly output: OutputScheduler = new OutputScheduler();
   readonly whowas: WhowasEntry[] = [];
   readonly stats: ServerStats = {
     linesIn: 0,

@@ -7,8 +7,8 @@ import {
   splitText,
 } from "../../lib/client/irc_client.ts";
 import type { ChatLine, ClientEvent } from "../../lib/client/events.ts";
-import { FakeIrcServer, type FakeOptions } from "./fake_server.ts";
-import { waitFor } from "./helpers.ts";
+import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 function setup(
   opts: Partial<IrcClientOptions> = {},

@@ -13,9 +13,9 @@ import {
   startNgircd,
   type TestServer,
   Tmux,
-  waitFor,
-} from "../client/helpers.ts";
-import { FakeIrcServer } from "../client/fake_server.ts";
+} from "../helpers/client_harness.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { FakeIrcServer } from "../helpers/fake_irc_server.ts";
 
 const haveTmux = await hasProgram("tmux", ["-V"]);
 if (!haveTmux) console.warn("tmux is not installed: the tmux client tests are skipped");

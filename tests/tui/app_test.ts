@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import xterm from "@xterm/headless";
 import { TuiApp } from "../../lib/tui/app.ts";
 import { IrcClient } from "../../lib/client/irc_client.ts";
-import { FakeIrcServer, type FakeOptions } from "../client/fake_server.ts";
-import { waitFor } from "../client/helpers.ts";
+import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const { Terminal } = xterm;
 type Term = InstanceType<typeof Terminal>;
