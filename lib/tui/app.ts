@@ -63,6 +63,12 @@ export interface TuiOptions {
   now?: () => Date;
 }
 
+/** Pastes of more lines than this are sent only after a y. */
+const PASTE_ASK_LINES = 5;
+
+/** Lines asked for per PgUp at the top of a window. */
+const OLDER_PAGE = 50;
+
 const NETWORK_ACTIONS = new Set([
   "say",
   "action",
@@ -106,6 +112,8 @@ export class TuiApp {
   #pendingFocus: string | undefined;
   /** A password is being typed (masked) for this account; Enter logs in. */
   #secretFor: string | undefined;
+  /** A long paste waiting for y/n before it is sent. */
+  #pendingPaste: string[] | undefined;
   /** Resolves with the exit code when the user quits. */
   readonly done: Promise<number>;
   readonly #local: LocalHost = this.#localHost();
@@ -216,10 +224,16 @@ export class TuiApp {
   }
 
   #prompt() {
+    const cols = Math.floor(this.#screen.cols / 3);
+    if (this.#pendingPaste !== undefined) {
+      // a question must be read whole, even on a narrow terminal
+      const ask = `send ${this.#pendingPaste.length} lines? y/n`;
+      return renderPrompt(ask, Math.max(cols, ask.length + 3));
+    }
     const label = this.#secretFor !== undefined
       ? `password for ${this.#secretFor}`
       : this.windows.current.name;
-    return renderPrompt(label, Math.floor(this.#screen.cols / 3));
+    return renderPrompt(label, cols);
   }
 
   #status() {
@@ -291,7 +305,12 @@ export class TuiApp {
         if (this.windows.rename(e.from, e.to)) this.#drawBars();
         return;
       case "state":
-        this.#drawBars();
+        // a member's status (away, op) shows in the pane
+        if (this.#paneFor(this.windows.current)) this.redraw();
+        else this.#drawBars();
+        return;
+      case "older":
+        this.#onOlder(e.window, e.lines);
         return;
     }
   }
@@ -312,7 +331,8 @@ export class TuiApp {
 
   #addLine(line: ChatLine): void {
     const w = this.#windowFor(line);
-    this.windows.add(w, line);
+    // a line the server replays after a reconnect is already on screen
+    if (!this.windows.add(w, line)) return;
     if (this.#quitting && this.windows.current !== w) return;
     const bell = !!line.highlight || (w.kind === "query" && !line.self &&
       (line.kind === "message" || line.kind === "action"));
@@ -341,6 +361,10 @@ export class TuiApp {
   // ------------------------------------------------------------------ input
 
   #onKey(k: Key): void {
+    if (this.#pendingPaste !== undefined) {
+      this.#confirmPaste(k.type === "text" && k.text.toLowerCase() === "y");
+      return;
+    }
     if (k.type === "text") {
       this.editor.insert(k.text);
       this.#drawInput();
@@ -406,7 +430,46 @@ export class TuiApp {
   #scroll(direction: number): void {
     const w = this.windows.current;
     const step = Math.max(1, Math.floor(this.#screen.msgHeight / 2));
-    w.scroll = Math.max(0, w.scroll + direction * step);
+    const wanted = Math.max(0, w.scroll + direction * step);
+    w.scroll = wanted;
+    this.redraw();
+    // PgUp with nothing more above: ask the server for what came before
+    if (direction > 0 && w.scroll < wanted) this.#fetchOlder(w);
+  }
+
+  /** Asks for the lines before the oldest one a window shows (CHATHISTORY BEFORE). */
+  #fetchOlder(w: Window): void {
+    if (w.kind === "status" || w.loadingOlder || w.historyExhausted) return;
+    if (!this.#client.hasHistory) return;
+    // the oldest line the server sent (local notes carry our clock, not the server's)
+    const oldest = w.lines.find((l) => l.msgid !== undefined) ??
+      w.lines.find((l) => l.nick !== undefined && !l.self) ?? w.lines[0];
+    if (!this.#client.fetchOlder(w.name, oldest, OLDER_PAGE)) return;
+    w.loadingOlder = true;
+    this.#drawBars();
+  }
+
+  /** Older lines arrived: put them above, and move the view up onto them as PgUp would. */
+  #onOlder(window: string, lines: ChatLine[]): void {
+    const w = this.windows.find(window);
+    if (!w) return;
+    w.loadingOlder = false;
+    let fresh = this.windows.prepend(w, lines);
+    if (fresh.length === 0) {
+      // said at the top, where the user is looking
+      w.historyExhausted = true;
+      fresh = this.windows.prepend(w, [{
+        time: w.lines[0]?.time ?? this.#now(),
+        window: w.name,
+        kind: "info",
+        text: `No older messages in ${w.name}.`,
+      }]);
+    }
+    if (w !== this.windows.current) return;
+    if (w.scroll > 0) {
+      const rows = fresh.reduce((n, l) => n + this.#screen.wrap(this.#render(l)).length, 0);
+      w.scroll += Math.min(rows, Math.max(1, Math.floor(this.#screen.msgHeight / 2)));
+    }
     this.redraw();
   }
 
@@ -424,16 +487,49 @@ export class TuiApp {
 
   #paste(text: string): void {
     const lines = text.split(/\r\n|\r|\n/);
+    if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop(); // the final newline
     if (lines.length === 1 || this.#secretFor !== undefined) {
       this.editor.insert(lines[0]);
       this.#drawInput();
       return;
     }
-    // a multi-line paste is sent line by line, as if each were typed and entered
-    for (let i = 0; i < lines.length; i++) {
-      const isLast = i === lines.length - 1;
-      if (isLast && lines[i] === "") break;
-      this.editor.insert(lines[i]);
+    if (lines.length > PASTE_ASK_LINES) {
+      // as irssi and WeeChat do: a long paste may be a mistake, and cannot be taken back
+      this.#pendingPaste = lines;
+      this.#note(
+        "info",
+        `You pasted ${lines.length} lines. Send them to ${this.windows.current.name}? Press y to send, any other key to cancel.`,
+      );
+      this.#drawInput();
+      return;
+    }
+    this.#sendPaste(lines);
+  }
+
+  #confirmPaste(yes: boolean): void {
+    const lines = this.#pendingPaste!;
+    this.#pendingPaste = undefined;
+    if (yes) this.#sendPaste(lines);
+    else {
+      this.#note("info", `The ${lines.length} pasted lines were not sent.`);
+      this.#drawInput();
+    }
+  }
+
+  /** Sends pasted lines one by one, as if each were typed and entered. */
+  #sendPaste(lines: string[]): void {
+    const target = this.#target();
+    for (const line of lines) {
+      if (line.trim() === "" && target !== undefined) {
+        // IRC has no empty message: a blank line of a paste goes as a space, so the
+        // paragraphs of what was pasted stay apart
+        if (!this.#client.perform({ kind: "say", target, text: " " })) {
+          this.#note("error", "Not connected right now: the rest of the paste was not sent.");
+          break;
+        }
+        continue;
+      }
+      this.editor.insert(line);
       if (!this.#submit()) break; // not sent: it stays in the editor
     }
     this.#drawInput();
