@@ -120,6 +120,9 @@ export interface RegistrationOptions {
   random?: () => number;
 }
 
+/** Nick lengths tried, longest first, when the server refuses a nick (most say NICKLEN late). */
+const NICK_LENGTHS = [30, 16, 9];
+
 /** How many fallback nicks to try before a random guest nick. */
 const MAX_NICK_TRIES = 8;
 
@@ -143,6 +146,8 @@ export class Registration {
   #nick: string;
   #wantedNick: string;
   #nickTries = 0;
+  /** Why the wanted nick was not granted while registering, told once at welcome. */
+  #refusedAs: "taken" | "not allowed" | undefined;
   #registered = false;
   #tls = false;
   #caps = new Set<string>();
@@ -200,6 +205,7 @@ export class Registration {
     this.#identifyPending = undefined;
     this.#account = undefined;
     this.#nickTries = 0;
+    this.#refusedAs = undefined;
     this.#nick = this.#wantedNick;
     const user = this.#opts.username ?? this.#wantedNick.replace(/[^A-Za-z0-9]/g, "");
     return [
@@ -330,11 +336,15 @@ export class Registration {
     step.consumed = false;
     if (msg.params[0]) this.#nick = msg.params[0];
     if (casefold(this.#nick) !== casefold(this.#wantedNick)) {
+      // one sentence for however many nicks were tried
+      const why = this.#refusedAs === "not allowed"
+        ? "is not allowed here (too long, or a character this server refuses)"
+        : "was taken";
       step.notes.push({
         window: ACTIVE_WINDOW,
         kind: "info",
         text:
-          `The nickname ${this.#wantedNick} was taken, so you are ${this.#nick}. Use /nick to pick another.`,
+          `The nickname ${this.#wantedNick} ${why}, so you are ${this.#nick}. Use /nick to pick another.`,
       });
     }
   }
@@ -407,24 +417,18 @@ export class Registration {
 
   #nextNick(code: string, rejected: string, step: RegStep): void {
     this.#nickTries++;
+    const refused = code === N.ERR_ERRONEUSNICKNAME;
+    this.#refusedAs ??= refused ? "not allowed" : "taken";
     let next: string;
     if (this.#nickTries > MAX_NICK_TRIES) {
       next = this.#guestNick();
-    } else if (code === N.ERR_ERRONEUSNICKNAME) {
-      // maybe too long: shorten and mark; if the original is bad, fall back to a guest name
-      next = rejected.length > 2 && rejected !== this.#wantedNick
-        ? rejected.slice(0, -2) + "_"
-        : this.#guestNick();
+    } else if (refused) {
+      // most often too long: try the common limits; a bad character gets a guest name
+      const len = NICK_LENGTHS.find((n) => n < rejected.length);
+      next = len !== undefined ? rejected.slice(0, len) : this.#guestNick();
     } else {
       next = rejected + "_";
     }
-    step.notes.push({
-      window: STATUS_WINDOW,
-      kind: "info",
-      text: `The nickname ${rejected} is ${
-        code === N.ERR_ERRONEUSNICKNAME ? "not allowed" : "taken"
-      }; trying ${next}.`,
-    });
     this.#nick = next;
     step.send.push(serializeMessage(message("NICK", [next])));
   }

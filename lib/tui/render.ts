@@ -1,7 +1,8 @@
 /**
  * How lines, the status bar and the topic bar look: timestamps in grey, each nick in a
  * stable colour, mentions highlighted, quiet lines for joins/parts/quits/nick changes,
- * errors in red. Everything from the network is sanitised here.
+ * errors in red, IRC formatting of messages shown (irc_format.ts). Everything from the
+ * network is sanitised here.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { casefold } from "../protocol/casemap.ts";
 import type { ChatLine } from "../client/events.ts";
 import { isQuietKind, STATUS_WINDOW } from "../client/events.ts";
 import { lineStamp, timestamp } from "../client/format.ts";
+import { formatSpans } from "./irc_format.ts";
 import { sanitize } from "./sanitize.ts";
 import { padToWidth, type Span, spansText, textWidth, truncateToWidth } from "./width.ts";
 
@@ -86,21 +88,23 @@ function renderLineSpans(line: ChatLine): RenderedLine {
         text: "> ",
         style: "90",
       });
-      spans.push({ text, style: line.highlight ? "1;33" : "" });
+      spans.push(...formatSpans(line.text, line.highlight ? "1;33" : ""));
       return { spans, indent: tsWidth + textWidth(nick) + 3 };
     }
     case "action":
-      spans.push({ text: "* ", style: "1" }, {
-        text: nick,
-        style: line.self ? "1" : nickColour(nick),
-      }, { text: " " + text, style: line.highlight ? "1;33" : "" });
+      spans.push(
+        { text: "* ", style: "1" },
+        { text: nick, style: line.self ? "1" : nickColour(nick) },
+        { text: " ", style: "" },
+        ...formatSpans(line.text, line.highlight ? "1;33" : ""),
+      );
       return { spans, indent: tsWidth + 2 };
     case "notice":
       spans.push(
         { text: "-", style: "35" },
         { text: nick === "" ? "!" : nick, style: "1;35" },
         { text: "- ", style: "35" },
-        { text },
+        ...formatSpans(line.text),
       );
       return { spans, indent: tsWidth + textWidth(nick) + 3 };
     case "error":

@@ -126,3 +126,25 @@ Deno.test("Registration ignores a 421 for CAP from a server without capabilities
   assert.deepEqual(feed(reg, ":srv 421 ann CAP :Unknown command")!.send, []);
   assert.equal(feed(reg, ":srv 421 ann FOO :Unknown command"), undefined);
 });
+
+Deno.test("Registration shortens a refused long nick and says so in one line at welcome", () => {
+  const reg = new Registration({ nick: "a".repeat(42) });
+  reg.begin(false);
+  const first = feed(reg, `:srv 432 * ${"a".repeat(42)} :Erroneous nickname`)!;
+  assert.deepEqual(first.send, [`NICK ${"a".repeat(30)}`]);
+  assert.deepEqual(first.notes, []);
+  const second = feed(reg, `:srv 432 * ${"a".repeat(30)} :Erroneous nickname`)!;
+  assert.deepEqual(second.send, [`NICK ${"a".repeat(16)}`]);
+  assert.deepEqual(second.notes, []);
+  const welcome = feed(reg, `:srv 001 ${"a".repeat(16)} :Welcome`)!;
+  assert.deepEqual(welcome.notes.map((n) => n.text), [
+    `The nickname ${"a".repeat(42)} is not allowed here (too long, or a character this server ` +
+    `refuses), so you are ${"a".repeat(16)}. Use /nick to pick another.`,
+  ]);
+});
+
+Deno.test("Registration gives a short refused nick a guest name", () => {
+  const reg = new Registration({ nick: "9lives", random: () => 0 });
+  reg.begin(false);
+  assert.deepEqual(feed(reg, ":srv 432 * 9lives :Erroneous nickname")!.send, ["NICK guest10000"]);
+});

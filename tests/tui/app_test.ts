@@ -485,3 +485,25 @@ Deno.test("TuiApp sends nothing of a long paste answered with n", async () => {
     await h.dispose();
   }
 });
+
+Deno.test("TuiApp shows bold, italics and colours in messages, and never text hidden in its own colour", async () => {
+  const h = await harness();
+  try {
+    h.srv.conns[0].send(
+      ":bob!b@h PRIVMSG #lobby :\x02bold\x02 \x1ditalic\x1d \x0304red\x03 \x0301,01hidden\x03 \x16rev",
+    );
+    const s = await h.waitScreen(/<bob> bold italic red hidden rev/);
+    const y = s.findIndex((l) => l.includes("<bob> bold"));
+    const line = h.term.buffer.active.getLine(h.term.buffer.active.viewportY + y)!;
+    const cellAt = (word: string) => line.getCell(s[y].indexOf(word))!;
+    assert.ok(cellAt("bold").isBold());
+    assert.ok(!cellAt("italic").isBold() && cellAt("italic").isItalic());
+    assert.ok(cellAt("red").isFgPalette());
+    assert.equal(cellAt("red").getFgColor(), 9); // bright red
+    // black on black: shown in the terminal's own colours
+    assert.ok(cellAt("hidden").isFgDefault() && cellAt("hidden").isBgDefault());
+    assert.equal(cellAt("rev").isInverse(), 0);
+  } finally {
+    await h.dispose();
+  }
+});
