@@ -82,6 +82,8 @@ export class ChannelTable {
   #focus = new Set<string>();
   /** NAMES replies being collected. */
   #names = new Map<string, Member[]>();
+  /** Channels with a WHO of ours (for away states) not yet answered. */
+  #whoPending = new Set<string>();
 
   constructor(channels: string[] = []) {
     for (const c of channels) this.#wanted.set(casefold(c), { name: c });
@@ -228,7 +230,7 @@ export class ChannelTable {
     return out;
   }
 
-  /** Someone went away (a reason) or came back (undefined); true if we share a channel. */
+  /** Someone went away or came back; true if we share a channel with them. */
   setAway(nick: string, away: boolean): boolean {
     let seen = false;
     for (const ch of this.channels.values()) {
@@ -238,6 +240,27 @@ export class ChannelTable {
       seen = true;
     }
     return seen;
+  }
+
+  /** We asked WHO for a channel's away states; its replies are ours, not the user's. */
+  whoAsked(channel: string): void {
+    this.#whoPending.add(casefold(channel));
+  }
+
+  /**
+   * A WHO reply (352): when it answers our WHO, records the member's away state (flag G)
+   * and returns true; false when the user asked (it is to be shown).
+   */
+  whoReply(channel: string, nick: string, flags: string): boolean {
+    if (!this.#whoPending.has(casefold(channel))) return false;
+    const m = this.get(channel)?.members.get(casefold(nick));
+    if (m) m.away = flags.startsWith("G");
+    return true;
+  }
+
+  /** End of WHO (315): true when it ends ours. */
+  whoEnd(channel: string): boolean {
+    return this.#whoPending.delete(casefold(channel));
   }
 
   /** Sets a channel's topic. */
@@ -308,6 +331,7 @@ export class ChannelTable {
     }
     this.channels.clear();
     this.#names.clear();
+    this.#whoPending.clear();
   }
 
   /** The nicks on a channel (empty for unknown channels), sorted case-insensitively. */

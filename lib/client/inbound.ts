@@ -65,6 +65,8 @@ export interface InboundContext {
   readonly batches: Map<string, OpenBatch>;
   /** Whether a nick is ours. */
   isMe(nick: string): boolean;
+  /** Whether the server acknowledged a capability. */
+  hasCap(cap: string): boolean;
   /** Sends a message. */
   send(msg: IrcMessage): void;
   /** Gives the UI a line. */
@@ -148,6 +150,11 @@ function onJoin(ctx: InboundContext, msg: IrcMessage, from: string, time: Date):
     const focus = ctx.table.joined(chan);
     ctx.event({ type: "open", window: chan, focus });
     ctx.emit({ time, window: chan, kind: "join", text: `You joined ${chan}` });
+    if (ctx.hasCap("away-notify")) {
+      // away-notify tells changes from now on; who is away already, WHO tells
+      ctx.table.whoAsked(chan);
+      ctx.send(message("WHO", [chan]));
+    }
     ctx.joinSettled();
     return;
   }
@@ -426,6 +433,23 @@ export const INBOUND_HANDLERS: Readonly<Record<string, InboundHandler>> = {
       text: `${list.length} on ${chan}: ${shown.join(" ")}`,
     });
     ctx.event({ type: "state" });
+  },
+  [N.RPL_WHOREPLY]: (ctx, msg) => {
+    const [, chan = "", , , , nick = "", flags = ""] = msg.params;
+    if (!ctx.table.whoReply(chan, nick, flags)) return true;
+  },
+  [N.RPL_ENDOFWHO]: (ctx, msg) => {
+    if (!ctx.table.whoEnd(msg.params[1] ?? "")) return true;
+    ctx.event({ type: "state" });
+  },
+  // our own away state: away-notify does not echo it back
+  [N.RPL_NOWAWAY]: (ctx) => {
+    if (ctx.table.setAway(ctx.nick, true)) ctx.event({ type: "state" });
+    return true;
+  },
+  [N.RPL_UNAWAY]: (ctx) => {
+    if (ctx.table.setAway(ctx.nick, false)) ctx.event({ type: "state" });
+    return true;
   },
   [N.RPL_TOPIC]: (ctx, msg) => {
     ctx.table.setTopic(msg.params[1] ?? "", msg.params[2] ?? "");

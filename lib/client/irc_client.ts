@@ -378,6 +378,7 @@ export class IrcClient {
         return self.#batches;
       },
       isMe: (nick) => this.#isMe(nick),
+      hasCap: (cap) => this.#reg.caps.has(cap),
       send: (msg) => {
         this.send(msg);
       },

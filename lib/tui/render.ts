@@ -259,8 +259,8 @@ export function renderPrompt(windowName: string, maxWidth: number): Span[] {
 
 /**
  * The member list pane of a channel window: one row per member (status symbol, nick in its
- * colour), `height` rows at most, the last saying how many more there are when they do not
- * fit; each row exactly `width` columns.
+ * colour, dim when away), `height` rows at most, the last saying how many more there are
+ * when they do not fit; each row exactly `width` columns.
  *
  * @example
  * ```ts
@@ -271,7 +271,7 @@ export function renderPrompt(windowName: string, maxWidth: number): Span[] {
  * ```
  */
 export function renderMemberPane(
-  members: readonly { nick: string; prefixes: string }[],
+  members: readonly { nick: string; prefixes: string; away?: boolean }[],
   width: number,
   height: number,
 ): Span[][] {
@@ -282,7 +282,8 @@ export function renderMemberPane(
     rows.push(fitSpans(
       [
         { text: m.prefixes[0] ?? " ", style: "1" },
-        { text: sanitize(m.nick), style: nickColour(m.nick) },
+        // away members dimmed, as most clients show them
+        { text: sanitize(m.nick), style: m.away ? `2;${nickColour(m.nick)}` : nickColour(m.nick) },
       ],
       width,
       "",

@@ -507,3 +507,35 @@ Deno.test("TuiApp shows bold, italics and colours in messages, and never text hi
     await h.dispose();
   }
 });
+
+Deno.test("TuiApp dims away members in the member pane (WHO at join, then away-notify)", async () => {
+  const h = await harness(100, 12, { caps: ["server-time", "away-notify"] });
+  try {
+    const conn = h.srv.conns[0];
+    await h.srv.waitForLine(/^WHO #lobby$/);
+    conn.send(":fake.srv 352 ann #lobby o h fake.srv other G :0 Other");
+    conn.send(":fake.srv 352 ann #lobby a h fake.srv ann H :0 Ann");
+    conn.send(":fake.srv 315 ann #lobby :End of WHO list");
+    const buf = h.term.buffer.active;
+    const paneCell = async (nick: string) => {
+      const s = await h.screen();
+      const y = s.findIndex((l) => new RegExp(`│[@ ]${nick}\\b`).test(l));
+      if (y === -1) return undefined;
+      return buf.getLine(buf.viewportY + y)!.getCell(s[y].indexOf(nick, s[y].indexOf("│")));
+    };
+    await waitFor(
+      "other dimmed",
+      async () => (await paneCell("other"))?.isDim() ? true : undefined,
+    );
+    assert.equal((await paneCell("ann"))!.isDim(), 0);
+    // the WHO replies were ours: not shown
+    assert.ok(!(await h.screen()).some((l) => /Other|End of WHO/.test(l)));
+    conn.send(":other!o@h AWAY");
+    await waitFor("other back", async () => (await paneCell("other"))?.isDim() === 0);
+    conn.send(":bob!b@h JOIN #lobby");
+    conn.send(":bob!b@h AWAY :lunch");
+    await waitFor("bob dimmed", async () => (await paneCell("bob"))?.isDim() ? true : undefined);
+  } finally {
+    await h.dispose();
+  }
+});
