@@ -22,7 +22,7 @@ import {
 import { backoffDelay, CancellableSleep } from "./backoff.ts";
 import { type ChannelState, ChannelTable, type Member } from "./channel_state.ts";
 import { handleInbound, type InboundContext, type OpenBatch } from "./inbound.ts";
-import { type Credentials, Registration, type RegStep } from "./registration.ts";
+import { type Credentials, Registration, type RegNote, type RegStep } from "./registration.ts";
 import { nickOf, splitText } from "./text.ts";
 
 /**
@@ -128,6 +128,8 @@ export class IrcClient {
   #syncSeq = 0;
   #syncWaiters = new Map<string, () => void>();
   #readyWaiters: (() => void)[] = [];
+  /** Notes of the welcome (which nick we got), told once the channels are joined. */
+  #heldNotes: RegNote[] = [];
   /** Where to connect: the given server, moved to its TLS port when it asks with `sts`. */
   #target: ServerTarget;
   /** The server asked for TLS (`sts` on a plain connection): reconnect at once. */
@@ -419,6 +421,9 @@ export class IrcClient {
 
   #checkReady(): void {
     if (!this.#isReady()) return;
+    const notes = this.#heldNotes;
+    this.#heldNotes = [];
+    for (const n of notes) this.#emitLine(n.window, n.kind, n.text);
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
     for (const w of waiters) w();
@@ -491,6 +496,7 @@ export class IrcClient {
     this.#conn = conn;
     this.#batches = new Map();
     this.#olderRequests.clear();
+    this.#heldNotes = [];
     this.#setState("registering");
     for (const line of this.#reg.begin(tls)) this.sendRaw(line);
     this.#lastRecv = Date.now();
@@ -550,7 +556,10 @@ export class IrcClient {
   /** Carries out what registration decided. */
   #apply(step: RegStep): void {
     for (const line of step.send) this.sendRaw(line);
-    for (const n of step.notes) this.#emitLine(n.window, n.kind, n.text);
+    // said at welcome, they would land in the server window just before the first channel
+    // is shown: told there instead, once it is
+    if (step.welcome) this.#heldNotes = step.notes;
+    else for (const n of step.notes) this.#emitLine(n.window, n.kind, n.text);
     if (step.accountChanged) this.onEvent({ type: "state" });
     if (step.stsUpgrade !== undefined) this.#upgradeToTls(step.stsUpgrade);
     if (step.stsDuration !== undefined) this.#recordSts(step.stsDuration);
