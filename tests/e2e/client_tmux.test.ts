@@ -201,6 +201,9 @@ Deno.test({
   },
 });
 
+/** A pattern for an SGR sequence whose parameters match `params` (a pattern). */
+const SGR = (params: string) => `\x1b\\[${params}m`;
+
 /** How many screen rows contain `text`. */
 function rowsWith(screen: string[], text: string): number {
   return screen.filter((l) => l.includes(text)).length;
@@ -288,13 +291,13 @@ Deno.test({
       peer.send("PRIVMSG #lobby :\x02loud\x02 and \x0304red\x03 text");
       await tmux.waitScreen("h", /<pat> loud and red text/);
       const styled = await tmux.run("capture-pane", "-p", "-e", "-t", "h");
-      assert.match(styled, /\x1b\[1m(\x1b\[[0-9;]*m)*loud/);
-      assert.match(styled, /\x1b\[91m(\x1b\[[0-9;]*m)*red/);
+      assert.match(styled, new RegExp(`${SGR("1")}(${SGR("[0-9;]*")})*loud`));
+      assert.match(styled, new RegExp(`${SGR("91")}(${SGR("[0-9;]*")})*red`));
 
       // away members are dim in the member pane
       const dimPat = async () => {
         const s = await tmux.run("capture-pane", "-p", "-e", "-t", "h");
-        return /│[^│\n]*\x1b\[(?:[0-9;]*;)?2m[^│\n]*pat/.test(s);
+        return new RegExp(`│[^│\n]*${SGR("(?:[0-9;]*;)?2")}[^│\n]*pat`).test(s);
       };
       assert.equal(await dimPat(), false);
       peer.send("AWAY :lunch");
