@@ -342,8 +342,11 @@ function onStandardReply(ctx: InboundContext, msg: IrcMessage): void {
     kind: fail ? "error" : "info",
     text: what === "REGISTER" && fail ? `Could not register the account: ${text}.` : text,
   });
-  // a refused CHATHISTORY must not leave the request waiting for a batch
-  if (fail && what === "CHATHISTORY") ctx.takeOlderRequest(p[3] ?? "");
+  // a refused CHATHISTORY BEFORE must not leave its window waiting for a batch
+  const target = p[3] ?? "";
+  if (fail && what === "CHATHISTORY" && ctx.takeOlderRequest(target)) {
+    ctx.event({ type: "older", window: ctx.table.windowOf(target), lines: [] });
+  }
 }
 
 function onAway(ctx: InboundContext, msg: IrcMessage, from: string): void {

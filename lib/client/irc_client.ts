@@ -119,8 +119,8 @@ export class IrcClient {
   #state: ConnState = "closed";
   #welcomeSource = "";
   #batches = new Map<string, OpenBatch>();
-  /** Targets (casefolded) with a CHATHISTORY BEFORE sent and its batch not yet begun. */
-  #olderRequests = new Set<string>();
+  /** CHATHISTORY BEFORE requests sent whose batch has not begun, by casefolded target. */
+  #olderRequests = new Map<string, number>();
   #lagMs: number | undefined;
   #lastRecv = 0;
   #stopped = false;
@@ -279,17 +279,15 @@ export class IrcClient {
   /**
    * Asks for up to `limit` lines of `target` older than `before` (the oldest line shown;
    * by its msgid when it has one, else its time). They arrive as one "older" event, empty
-   * when there are none. False when the server cannot (no CHATHISTORY, not connected) or a
-   * request for that target is still on its way.
+   * when there are none. False when the server cannot (no CHATHISTORY, not connected).
    */
   fetchOlder(target: string, before: ChatLine | undefined, limit = 50): boolean {
     if (!this.connected || !this.hasHistory) return false;
     const key = casefold(target);
-    if (this.#olderRequests.has(key)) return false;
     const ref = before?.msgid
       ? `msgid=${before.msgid}`
       : `timestamp=${(before?.time ?? new Date()).toISOString()}`;
-    this.#olderRequests.add(key);
+    this.#olderRequests.set(key, (this.#olderRequests.get(key) ?? 0) + 1);
     return this.send(message("CHATHISTORY", ["BEFORE", target, ref, String(limit)]));
   }
 
@@ -393,7 +391,13 @@ export class IrcClient {
         this.onEvent({ type: "state" });
       },
       joinSettled: () => this.#checkReady(),
-      takeOlderRequest: (target) => this.#olderRequests.delete(casefold(target)),
+      takeOlderRequest: (target) => {
+        const key = casefold(target);
+        const n = this.#olderRequests.get(key) ?? 0;
+        if (n <= 1) this.#olderRequests.delete(key);
+        else this.#olderRequests.set(key, n - 1);
+        return n > 0;
+      },
     };
   }
 

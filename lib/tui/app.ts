@@ -69,6 +69,9 @@ const PASTE_ASK_LINES = 5;
 /** Lines asked for per PgUp at the top of a window. */
 const OLDER_PAGE = 50;
 
+/** How long a request for older lines may stay unanswered before PgUp asks again. */
+const OLDER_PATIENCE_MS = 10_000;
+
 const NETWORK_ACTIONS = new Set([
   "say",
   "action",
@@ -439,13 +442,15 @@ export class TuiApp {
 
   /** Asks for the lines before the oldest one a window shows (CHATHISTORY BEFORE). */
   #fetchOlder(w: Window): void {
-    if (w.kind === "status" || w.loadingOlder || w.historyExhausted) return;
+    if (w.kind === "status" || w.historyExhausted) return;
+    // one request at a time, unless the last one went unanswered
+    if (Date.now() - w.loadingOlder < OLDER_PATIENCE_MS) return;
     if (!this.#client.hasHistory) return;
     // the oldest line the server sent (local notes carry our clock, not the server's)
     const oldest = w.lines.find((l) => l.msgid !== undefined) ??
       w.lines.find((l) => l.nick !== undefined && !l.self) ?? w.lines[0];
     if (!this.#client.fetchOlder(w.name, oldest, OLDER_PAGE)) return;
-    w.loadingOlder = true;
+    w.loadingOlder = Date.now();
     this.#drawBars();
   }
 
@@ -453,7 +458,7 @@ export class TuiApp {
   #onOlder(window: string, lines: ChatLine[]): void {
     const w = this.windows.find(window);
     if (!w) return;
-    w.loadingOlder = false;
+    w.loadingOlder = 0;
     let fresh = this.windows.prepend(w, lines);
     if (fresh.length === 0) {
       // said at the top, where the user is looking

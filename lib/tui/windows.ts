@@ -36,8 +36,8 @@ export interface Window {
   scroll: number;
   /** Identities of the messages shown (see {@link lineIdentity}), to drop replayed copies. */
   seen: Set<string>;
-  /** Older history was asked for and has not arrived. */
-  loadingOlder: boolean;
+  /** When older history was asked for (ms since the epoch) and has not arrived, else 0. */
+  loadingOlder: number;
   /** The server has no older history for it. */
   historyExhausted: boolean;
 }
@@ -249,7 +249,7 @@ function newWindow(name: string, kind: Window["kind"]): Window {
     activity: false,
     scroll: 0,
     seen: new Set(),
-    loadingOlder: false,
+    loadingOlder: 0,
     historyExhausted: false,
   };
 }
