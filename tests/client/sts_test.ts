@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dial, type ServerTarget } from "../../lib/client/connection.ts";
+import { dial, type ServerTarget } from "../../lib/client/dial.ts";
 import { IrcClient } from "../../lib/client/irc_client.ts";
 import { parseStsPolicies, parseStsValue, StsPolicies } from "../../lib/client/sts.ts";
 import { FakeIrcServer } from "../helpers/fake_irc_server.ts";
