@@ -81,7 +81,8 @@ export async function registerAccount(
   }
   const admitted = server.loginGate.admitRegistration(ip, password);
   if ("refused" in admitted) {
-    return { code: "TEMPORARILY_UNAVAILABLE", text: `Not now: ${admitted.refused}` };
+    const text = admitted.refused;
+    return { code: "TEMPORARILY_UNAVAILABLE", text: text[0].toUpperCase() + text.slice(1) };
   }
   const record = await ctx.wait(createAccount(server, name, admitted.hashing, email));
   if (!record) {
