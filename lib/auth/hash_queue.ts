@@ -80,7 +80,17 @@ export class HashQueue {
         } catch (err) {
           pending = Promise.reject(err);
         }
-        pending.then(resolve, reject).finally(() => this.#done(source));
+        // the slot is free before the caller sees the result, so it may submit again at once
+        pending.then(
+          (value) => {
+            this.#done(source);
+            resolve(value);
+          },
+          (err) => {
+            this.#done(source);
+            reject(err);
+          },
+        );
       };
       if (free) run();
       else {
