@@ -38,7 +38,7 @@ export interface Limits {
   maxConnections: number;
   /** Connections from one IP address (loopback is exempt unless limitLoopback is 1). */
   maxPerIp: number;
-  /** 1 to apply maxPerIp to loopback addresses too. */
+  /** 1 to apply maxPerIp and the per-address login, hashing and registration limits to loopback too. */
   limitLoopback: number;
   /** Seconds a connection may take to register. */
   registrationTimeout: number;
@@ -142,7 +142,8 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   sendQ: "bytes queued to one client before it is dropped",
   maxConnections: "connections in total",
   maxPerIp: "connections per IP address",
-  limitLoopback: "1 applies maxPerIp to 127.0.0.1/::1 too",
+  limitLoopback:
+    "1 applies maxPerIp and the per-address login, hashing and registration limits to 127.0.0.1/::1 too",
   registrationTimeout: "seconds to finish registering",
   pingInterval: "idle seconds before the server PINGs",
   pingTimeout: "seconds to answer that PING",
