@@ -76,7 +76,7 @@ export async function registerAccount(
       text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
     };
   }
-  if (server.store.getAccount(folded)) {
+  if (await ctx.wait(server.store.getAccount(folded))) {
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
   const admitted = server.loginGate.admitRegistration(ip, password);
