@@ -338,6 +338,16 @@ Deno.test("OPER takes as long for a name that is no operator as for an operator"
 
 const MANY_SOURCES = await canConnectFrom("127.0.0.2");
 
+/** A process's peak resident memory in MiB (VmHWM, Linux), or 0 where it cannot be read. */
+async function peakRssMiB(pid: number): Promise<number> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    return Math.round(Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? 0) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
 Deno.test({
   name: "login throttle: guesses from one address never lock the owner out from another",
   ignore: !MANY_SOURCES,
@@ -430,6 +440,7 @@ Deno.test({
       owner.send("REGISTER * * correct-horse");
       await owner.expect(/REGISTER SUCCESS/);
 
+      const peakBefore = await peakRssMiB(server.process.pid);
       const flood = await saslPending(() => from("127.0.0.3"), 60, "flood");
       const [real] = await saslPending(() => from("127.0.0.4"), 1, "real");
       for (const [i, c] of flood.entries()) sendPlain(c, `invented${i}`, "guess-guess");
@@ -445,6 +456,11 @@ Deno.test({
       const busy =
         counts.get("SASL authentication failed: the server is busy, try again in a moment") ?? 0;
       if (busy === 0) throw new Error(`nothing refused as busy: ${[...counts]}`);
+      // scrypt takes 16 MiB a hash: with two at a time the peak barely moves
+      const peakAfter = await peakRssMiB(server.process.pid);
+      if (peakBefore > 0 && peakAfter - peakBefore > 150) {
+        throw new Error(`peak RSS grew from ${peakBefore} to ${peakAfter} MiB`);
+      }
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await server.stop();
