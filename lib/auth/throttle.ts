@@ -56,9 +56,11 @@ export class WindowCounter {
   }
 
   /**
-   * Milliseconds until `key` has fewer than `limit` stamps in the window (0 = already).
+   * Milliseconds until `key` has fewer than `limit` stamps in the window (0 = already). A
+   * limit of 0 is no limit (as `--limit loginAttempts=0` always meant).
    */
   waitBelow(key: string, limit: number, now = Date.now()): number {
+    if (limit <= 0) return 0;
     const list = this.#recent(key, now);
     if (list.length < limit) return 0;
     return Math.max(1, list[list.length - limit] + this.#windowMs - now);

@@ -74,6 +74,7 @@ Deno.test("WindowCounter.waitBelow() says how long until the oldest counted stam
   assertEquals(c.waitBelow("k", 2, 5000), 6000);
   assertEquals(c.waitBelow("k", 1, 5000), 9000);
   assertEquals(c.waitBelow("k", 3, 5000), 0);
+  assertEquals(c.waitBelow("k", 0, 5000), 0);
 });
 
 Deno.test("sourceKey() groups IPv6 by /64 and unmaps IPv4-mapped addresses", () => {
