@@ -24,6 +24,9 @@ import { Outgoing } from "./outgoing.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
 
+/** Why a line with NUL or a bare CR was refused (FAIL <command> INVALID_CHARACTERS). */
+const BAD_CHAR_TEXT = "Lines may not contain NUL or CR characters; this one was not processed";
+
 /**
  * The dispatcher of one server.
  *
@@ -61,6 +64,13 @@ export class Dispatcher {
       const server = this.#server;
       session.send(
         new Outgoing(server.name, ERR_INPUTTOOLONG, [session.user.nick, "Input line was too long"]),
+      );
+      return;
+    }
+    if (line.kind === "bad-char") {
+      const command = parseMessage(line.text)?.command ?? "*";
+      session.send(
+        new Outgoing(this.#server.name, "FAIL", [command, "INVALID_CHARACTERS", BAD_CHAR_TEXT]),
       );
       return;
     }

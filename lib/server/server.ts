@@ -9,8 +9,9 @@
 import type { FramedLine } from "../protocol/framer.ts";
 import type { IrcMessage } from "../protocol/message.ts";
 import { type Connection, hostFromAddress } from "../transport/connection.ts";
-import { LoginThrottle } from "../auth/throttle.ts";
+import type { LoginGate } from "../auth/login_gate.ts";
 import type { ChatStore } from "../store/store.ts";
+import { createLoginGate } from "./accounts.ts";
 import { ChannelTable } from "./channels.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { fillBucket } from "./fakelag.ts";
@@ -20,6 +21,7 @@ import type { Limits } from "./limits.ts";
 import { Admission, Listeners } from "./listeners.ts";
 import { Liveness } from "./liveness.ts";
 import { errorLine } from "./outgoing.ts";
+import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 import { UserTable } from "./users.ts";
@@ -107,12 +109,12 @@ export class ChatServer implements SessionHost {
   readonly klines: KlineTable;
   /** Every open session. */
   readonly sessions: Set<Session> = new Set();
+  /** Starts every session's writes; each session's queue comes from it. */
+  readonly output: OutputScheduler = new OutputScheduler();
   readonly stats: ServerStats;
   readonly createdAt: Date = new Date();
-  /** Failed-login counting per account (and operator name). */
-  readonly loginThrottle: LoginThrottle;
-  /** Failed-login counting per IP address. */
-  readonly ipLoginThrottle: LoginThrottle;
+  /** Counts, queues and verifies every password attempt and hash. */
+  readonly loginGate: LoginGate;
   readonly #listeners: Listeners;
   readonly #admission: Admission;
   readonly #dispatcher: Dispatcher;
@@ -129,14 +131,7 @@ export class ChatServer implements SessionHost {
     this.limits = config.limits;
     this.store = store;
     this.events = events;
-    this.loginThrottle = new LoginThrottle(
-      config.limits.loginAttempts,
-      config.limits.loginWindow * 1000,
-    );
-    this.ipLoginThrottle = new LoginThrottle(
-      config.limits.loginAttempts * 4,
-      config.limits.loginWindow * 1000,
-    );
+    this.loginGate = createLoginGate(config.limits);
     this.users = new UserTable(config.limits, store, events);
     this.channels = new ChannelTable(store, events);
     this.klines = new KlineTable(store);
@@ -222,8 +217,7 @@ export class ChatServer implements SessionHost {
     this.users.enforceReservations(now);
     if (now - this.#lastThrottleSweep > 60_000) {
       this.#lastThrottleSweep = now;
-      this.loginThrottle.sweep(now);
-      this.ipLoginThrottle.sweep(now);
+      this.loginGate.sweep(now);
     }
   }
 
