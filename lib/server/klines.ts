@@ -10,6 +10,25 @@ import { maskMatches } from "../protocol/masks.ts";
 import type { ChatStore, KlineRecord } from "../store/store.ts";
 
 /**
+ * Whether a K-line bans every user name at `host` (a mask like `*@host`): then it applies to
+ * a connection before it has said who it is.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { bansHost } from "./klines.ts";
+ * const kline = { mask: "*@10.0.0.*", reason: "", setBy: "", setAt: 0, expiresAt: undefined };
+ * strictEqual(bansHost(kline, "10.0.0.9"), true);
+ * strictEqual(bansHost({ ...kline, mask: "~bob@10.0.0.*" }, "10.0.0.9"), false);
+ * ```
+ */
+export function bansHost(kline: KlineRecord, host: string): boolean {
+  const at = kline.mask.lastIndexOf("@");
+  const userPart = at < 0 ? "*" : kline.mask.slice(0, at);
+  return /^\*+$/.test(userPart) && maskMatches(kline.mask.slice(at + 1), host);
+}
+
+/**
  * K-lines.
  *
  * @example
@@ -51,11 +70,7 @@ export class KlineTable {
   findForHost(host: string): KlineRecord | undefined {
     if (this.#list.length === 0) return undefined;
     this.#expire();
-    return this.#list.find((k) => {
-      const at = k.mask.lastIndexOf("@");
-      const userPart = at < 0 ? "*" : k.mask.slice(0, at);
-      return /^\*+$/.test(userPart) && maskMatches(k.mask.slice(at + 1), host);
-    });
+    return this.#list.find((k) => bansHost(k, host));
   }
 
   #expire(): void {

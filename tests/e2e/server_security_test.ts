@@ -113,9 +113,17 @@ Deno.test("security: channels, K-lines and flood control", async (t) => {
       const op = await user("oper");
       op.send("OPER op operpassword");
       await op.expect(/ 381 /);
+      // a connection still registering from there is not left open to guess passwords
+      const pending = await connect();
+      pending.send("NICK pending");
+      await pending.expectNone(/ERROR/);
       op.send("KLINE 1 *@127.0.0.1 :go away");
       // the operator matches too, and is disconnected with everyone else from there
       await op.expect(/K-Lined: go away/);
+      assertEquals(
+        await pending.expect(/^ERROR /),
+        "ERROR :Closing Link: 127.0.0.1 (K-Lined: go away)",
+      );
       const c = await connect();
       assertEquals(await c.expect(/^ERROR /), "ERROR :Closing Link: 127.0.0.1 (K-Lined: go away)");
       await c.expectClosed();

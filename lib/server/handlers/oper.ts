@@ -16,6 +16,7 @@ import {
 } from "../../protocol/numerics.ts";
 import { cleanText } from "../../protocol/validate.ts";
 import type { Context } from "../context.ts";
+import { bansHost } from "../klines.ts";
 import { toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 
@@ -114,9 +115,14 @@ export async function handleKline(ctx: Context): Promise<void> {
     ctx.user.nick,
     `K-line added for ${mask}${minutes > 0 ? ` (${minutes} minutes)` : ""}: ${reason}`,
   ]);
-  for (const u of [...server.users.values()]) {
-    if (!u.registered || !maskMatches(mask, `${u.username}@${u.host}`)) continue;
-    for (const s of [...u.sessions]) server.endSession(s, `K-Lined: ${reason}`);
+  // registered users by user@host; those still registering by host alone (their user name
+  // is not settled), so a banned address keeps no half-open connection to guess passwords on
+  for (const s of [...server.sessions]) {
+    const u = s.user;
+    const hit = u.registered
+      ? maskMatches(mask, `${u.username}@${u.host}`)
+      : bansHost(kline, u.host);
+    if (hit) server.endSession(s, `K-Lined: ${reason}`);
   }
 }
 
