@@ -113,6 +113,9 @@ export class ResponseBuffer {
   /** Sends what is held, wrapped for the label. Later replies go straight to the session. */
   flush(): void {
     if (this.#flushed) return;
+    // a handler that failed half-way leaves no batch open: every started batch must end
+    const open = this.#open;
+    while (open !== undefined && open.length > 0) this.endBatch(open[open.length - 1]);
     this.#flushed = true;
     const label = this.label;
     if (label === undefined) return;

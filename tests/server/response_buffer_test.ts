@@ -87,6 +87,20 @@ Deno.test("ResponseBuffer: no batch cap means unbatched lines; batches close inn
   throws(() => other.endBatch(outer), /not the innermost/);
 });
 
+Deno.test("ResponseBuffer: batches left open are closed by flush", () => {
+  const { session, lines } = fakeSession(["batch"]);
+  const rb = new ResponseBuffer(session, undefined, "srv", ids());
+  rb.startBatch("a");
+  rb.startBatch("b");
+  rb.flush();
+  assertEquals(lines, [
+    ":srv BATCH +b1 a",
+    "@batch=b1 :srv BATCH +b2 b",
+    "@batch=b1 :srv BATCH -b2",
+    ":srv BATCH -b1",
+  ]);
+});
+
 Deno.test("ResponseBuffer: an empty label is no label", () => {
   const { session, lines } = fakeSession(["batch", "labeled-response"]);
   const rb = new ResponseBuffer(session, "", "srv", ids());
