@@ -86,7 +86,7 @@ export function createLoginGate(limits: Limits): LoginGate {
 export function logIn(ctx: Context, account: AccountRecord): void {
   const server = ctx.server;
   const user = ctx.user;
-  user.account = account.name;
+  server.users.setAccount(user, account.name);
   if (user.nickDeadline !== 0 && user.folded === account.folded) {
     server.users.clearReservation(user);
   }
@@ -111,7 +111,7 @@ export async function logOut(ctx: Context): Promise<void> {
   const server = ctx.server;
   const user = ctx.user;
   if (!user.account) return;
-  user.account = undefined;
+  server.users.setAccount(user, undefined);
   toUser(
     user,
     new Outgoing(server.name, RPL_LOGGEDOUT, [

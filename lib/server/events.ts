@@ -1,6 +1,7 @@
 /**
  * The one place every change of shared state passes through after the table that owns it has
- * applied it: nick changes, joins, parts, kicks, quits, channel modes, topics and messages.
+ * applied it: users arriving, changing (nick, away, real name, account, modes) and quitting;
+ * joins, parts, kicks, channel modes, topics; messages.
  * On one node nothing listens ({@link LOCAL_EVENTS}); a later bus between several nodes
  * publishes each event here, in the order the tables applied them, and the other nodes replay
  * them through the same table methods.
@@ -16,8 +17,15 @@ import type { Channel } from "./channel.ts";
 import type { Outgoing } from "./outgoing.ts";
 import type { User } from "./user.ts";
 
+/** What about a registered user changed ({@link ServerEvents.userChanged}). */
+export type UserChange = "away" | "realname" | "account" | "modes";
+
 /** The state changes other nodes would need to see. */
 export interface ServerEvents {
+  /** A user completed registration: its nick is taken, it can be seen and messaged. */
+  registered(user: User): void;
+  /** A registered user's away message, real name, account or user modes changed. */
+  userChanged(user: User, what: UserChange): void;
   /** A registered user's nick changed (`user.nick` is the new one). */
   nickChanged(user: User, oldNick: string): void;
   /** A user joined a channel (with the prefix bits it got). */
@@ -49,6 +57,8 @@ const nothing = (): void => {};
  * ```
  */
 export const LOCAL_EVENTS: ServerEvents = Object.freeze({
+  registered: nothing,
+  userChanged: nothing,
   nickChanged: nothing,
   joined: nothing,
   parted: nothing,

@@ -117,21 +117,54 @@ export class UserTable {
     const c = this.#counts;
     c.users++;
     if (user.invisible) c.invisible++;
+    if (user.oper) c.opers++;
     c.peak = Math.max(c.peak, c.users);
+    this.#events.registered(user);
   }
 
   /** Sets or clears a user's +i. */
   setInvisible(user: User, on: boolean): void {
     if (user.invisible === on) return;
     user.invisible = on;
-    if (user.registered) this.#counts.invisible += on ? 1 : -1;
+    if (user.registered) {
+      this.#counts.invisible += on ? 1 : -1;
+      this.#events.userChanged(user, "modes");
+    }
   }
 
   /** Grants or drops operator status. */
   setOper(user: User, on: boolean): void {
     if (user.oper === on) return;
     user.oper = on;
-    if (user.registered) this.#counts.opers += on ? 1 : -1;
+    if (user.registered) {
+      this.#counts.opers += on ? 1 : -1;
+      this.#events.userChanged(user, "modes");
+    }
+  }
+
+  /** Sets or clears a user's +w (receives WALLOPS). */
+  setWallops(user: User, on: boolean): void {
+    if (user.wallops === on) return;
+    user.wallops = on;
+    if (user.registered) this.#events.userChanged(user, "modes");
+  }
+
+  /** Sets (or, undefined, clears) a user's away message. */
+  setAway(user: User, text: string | undefined): void {
+    user.away = text;
+    if (user.registered) this.#events.userChanged(user, "away");
+  }
+
+  /** Changes a user's real name. */
+  setRealname(user: User, text: string): void {
+    user.realname = text;
+    if (user.registered) this.#events.userChanged(user, "realname");
+  }
+
+  /** Logs a user in to an account (or, undefined, out). */
+  setAccount(user: User, account: string | undefined): void {
+    user.account = account;
+    if (user.registered) this.#events.userChanged(user, "account");
   }
 
   /**

@@ -17,6 +17,8 @@ function recorder(): { events: ServerEvents; seen: string[] } {
     parted: (c, u) => seen.push(`part ${c.name} ${u.nick}`),
     kicked: (c, t, by) => seen.push(`kick ${c.name} ${t.nick} by ${by.nick}`),
     quit: (u) => seen.push(`quit ${u.nick}`),
+    registered: (u) => seen.push(`registered ${u.nick}`),
+    userChanged: (u, what) => seen.push(`${what} ${u.nick}`),
     topicChanged: (c) => seen.push(`topic ${c.name} ${c.topic?.text}`),
   };
   return { events, seen };
@@ -46,7 +48,7 @@ Deno.test("ChannelTable: a channel lives while it has members; each change is re
   channels.part(chan, a, undefined);
   strictEqual(channels.size, 0, "dropped when the last member left");
   assertEquals([...a.channels, ...b.channels], []);
-  assertEquals(seen, [
+  assertEquals(seen.filter((e) => !e.startsWith("registered")), [
     "join #Room a",
     "join #Room b",
     "topic #Room hi",
@@ -64,8 +66,9 @@ Deno.test("UserTable: renames, WHOWAS and counts; quits are reported", () => {
   strictEqual(users.find("ann"), undefined);
   assertEquals(users.whowas.map((e) => e.nick), ["ann"]);
   users.setInvisible(u, true);
+  users.setAway(u, "lunch");
   assertEquals({ ...users.counts }, { users: 1, invisible: 1, opers: 0, peak: 1 });
   users.remove(u, "bye");
   assertEquals({ ...users.counts }, { users: 0, invisible: 0, opers: 0, peak: 1 });
-  assertEquals(seen, ["nick ann->Anna", "quit Anna"]);
+  assertEquals(seen, ["registered ann", "nick ann->Anna", "modes Anna", "away Anna", "quit Anna"]);
 });

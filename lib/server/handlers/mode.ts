@@ -76,7 +76,7 @@ function userMode(ctx: Context): void {
       ctx.users.setOper(user, false);
       changed = true;
     } else if (m === "w" && user.wallops !== add) {
-      user.wallops = add;
+      ctx.users.setWallops(user, add);
       changed = true;
     } else if (m !== "i" && m !== "o" && m !== "w") unknown = true;
     if (changed) {

@@ -15,10 +15,10 @@ export function handleAway(ctx: Context): void {
   const user = ctx.user;
   const text = cleanText(ctx.params[0] ?? "", ctx.limits.awayLen);
   if (text === "") {
-    user.away = undefined;
+    ctx.users.setAway(user, undefined);
     ctx.numeric(RPL_UNAWAY, "You are no longer marked as being away");
   } else {
-    user.away = text;
+    ctx.users.setAway(user, text);
     ctx.numeric(RPL_NOWAWAY, "You have been marked as being away");
   }
   const notice = new Outgoing(user.hostmask, "AWAY", text === "" ? [] : [text]);
@@ -33,7 +33,7 @@ export function handleSetname(ctx: Context): void {
     ctx.fail("SETNAME", "INVALID_REALNAME", [], "Real name must not be empty");
     return;
   }
-  user.realname = text;
+  ctx.users.setRealname(user, text);
   const change = new Outgoing(user.hostmask, "SETNAME", [text]);
   toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), true, ctx.rb);
 }
