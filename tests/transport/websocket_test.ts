@@ -1,8 +1,11 @@
-import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { LineFramer } from "../../lib/protocol/framer.ts";
 import type { FramedLine } from "../../lib/protocol/framer.ts";
+import { readRequestHead, responseHead } from "../../lib/transport/http1.ts";
 import {
+  acceptKey,
   chooseSubprotocol,
+  encodeFrame,
   frameToLine,
   splitLines,
   WebSocketConnection,
@@ -72,16 +75,28 @@ Deno.test("splitLines() cuts CRLF-separated output into one piece per line", () 
 });
 
 /** A WebSocket server on 127.0.0.1 whose one connection is a WebSocketConnection. */
-async function pair(mode: WsMode, options = {}) {
+async function pair(mode: WsMode) {
   const { promise: accepted, resolve } = Promise.withResolvers<WebSocketConnection>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => {
-    const remote = info.remoteAddr.hostname;
-    const protocol = mode === "text" ? "text.ircv3.net" : "binary.ircv3.net";
-    const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
-    const conn = new WebSocketConnection(socket, remote, mode, options);
-    socket.addEventListener("open", () => resolve(conn));
-    return response;
-  });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const protocol = mode === "text" ? "text.ircv3.net" : "binary.ircv3.net";
+  (async () => {
+    const raw = await listener.accept();
+    const got = await readRequestHead(raw, new Uint8Array(), 16384);
+    if (got.kind !== "head") throw new Error("no request head");
+    const key = await acceptKey(got.head.headers.get("sec-websocket-key")!);
+    await raw.write(responseHead(101, [
+      ["upgrade", "websocket"],
+      ["connection", "Upgrade"],
+      ["sec-websocket-accept", key],
+      ["sec-websocket-protocol", protocol],
+    ]));
+    const remote = (raw.remoteAddr as Deno.NetAddr).hostname;
+    resolve(new WebSocketConnection(raw, remote, mode, { pending: got.rest }));
+  })();
+  const server = {
+    addr: listener.addr as Deno.NetAddr,
+    shutdown: () => Promise.resolve(listener.close()),
+  };
   const client = new WebSocket(
     `ws://127.0.0.1:${server.addr.port}/`,
     mode === "text" ? "text.ircv3.net" : "binary.ircv3.net",
@@ -194,16 +209,33 @@ Deno.test("WebSocketConnection.readLines() hands frames in order and ends when t
   }
 });
 
-Deno.test("WebSocketConnection closes a client that floods past its input bound", async () => {
-  const p = await pair("text", { maxInbox: 1000 });
+Deno.test("WebSocketConnection skips a message longer than an IRC line without storing it", async () => {
+  const p = await pair("text");
   try {
-    // nobody reads: everything the client sends waits in the inbox
-    for (let i = 0; i < 50; i++) p.client.send("PRIVMSG #a :" + "y".repeat(100));
-    await p.clientClosed;
-    ok(p.client.readyState === WebSocket.CLOSED);
+    const got: FramedLine[] = [];
+    const reading = p.conn.readLines((l) => {
+      got.push(l);
+    });
+    // 8 MiB: far past any IRC line, so it is 417 material whatever it holds
+    p.client.send("PRIVMSG #a :" + "y".repeat(8 << 20));
+    p.client.send("PING :after");
+    const deadline = Date.now() + 10000;
+    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assertEquals(got, [{ kind: "too-long" }, { kind: "line", text: "PING :after" }]);
+    p.conn.close();
+    await reading;
   } finally {
     await p.stop();
   }
+});
+
+Deno.test("encodeFrame() uses the 16- and 64-bit length forms of RFC 6455", () => {
+  assertEquals([...encodeFrame(1, new Uint8Array(125)).subarray(0, 2)], [0x81, 125]);
+  assertEquals([...encodeFrame(2, new Uint8Array(300)).subarray(0, 4)], [0x82, 126, 1, 44]);
+  assertEquals(
+    [...encodeFrame(2, new Uint8Array(70000)).subarray(0, 10)],
+    [0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70],
+  );
 });
 
 Deno.test("WebSocketConnection.close() is safe twice and ends a pending read", async () => {
