@@ -103,15 +103,44 @@ export class DescriptorBudget {
 
 /**
  * The soft limit on open files of this process (`ulimit -n`), or undefined where it cannot
- * be read (not Linux, or no permission to read `/proc`).
+ * be learnt. It is asked of libc's `getrlimit` when the process already holds the FFI
+ * permission (as the server does on Linux; querying never prompts); Deno lets only a process
+ * with every permission read `/proc/self/limits`, so that is the second way.
  *
  * @example
  * ```ts
  * import { openFileLimit } from "./accept.ts";
- * const limit = openFileLimit(); // e.g. 1024 on Linux, undefined elsewhere
+ * const limit = openFileLimit(); // e.g. 1024, or undefined
  * ```
  */
 export function openFileLimit(): number | undefined {
+  return rlimitByFfi() ?? rlimitByProc();
+}
+
+function rlimitByFfi(): number | undefined {
+  const os = Deno.build.os;
+  if (os !== "linux" && os !== "darwin") return undefined;
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+    const lib = Deno.dlopen(os === "linux" ? "libc.so.6" : "libSystem.dylib", {
+      getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+    });
+    try {
+      // struct rlimit { rlim_t rlim_cur, rlim_max }: two 64-bit values on both systems
+      const out = new BigUint64Array(2);
+      const RLIMIT_NOFILE = os === "linux" ? 7 : 8;
+      if (lib.symbols.getrlimit(RLIMIT_NOFILE, out) !== 0) return undefined;
+      const soft = out[0];
+      return soft > 0n && soft < 1n << 40n ? Number(soft) : undefined;
+    } finally {
+      lib.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function rlimitByProc(): number | undefined {
   if (Deno.build.os !== "linux") return undefined;
   try {
     const text = Deno.readTextFileSync("/proc/self/limits");
@@ -133,7 +162,10 @@ export interface BudgetLimits {
   portDescriptorShare: number;
 }
 
-/** Where the open-files limit cannot be read (Windows has no such limit for sockets). */
+/**
+ * Where the open-files limit cannot be learnt. Windows has no such limit for sockets; on a
+ * Unix system without the FFI permission the accept loop's back-off is what is left.
+ */
 const FALLBACK_DESCRIPTORS = 16384;
 
 let shared: DescriptorBudget | undefined;
