@@ -58,6 +58,19 @@ class WsClient {
   }
 }
 
+/** A read that gives up (null) after `ms`, so a server that never answers fails the test. */
+async function readWithin(conn: Deno.Conn, buf: Uint8Array, ms: number): Promise<number | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      conn.read(buf),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Sends a hand-made HTTP upgrade request and returns the status line (or all it read). */
 async function rawUpgrade(
   port: number,
@@ -82,9 +95,12 @@ async function rawUpgrade(
     await conn.write(new TextEncoder().encode(req));
     const buf = new Uint8Array(4096);
     let text = "";
-    // a refusal ends with its body; a 101 with the end of its head
-    while (!text.includes("\r\n\r\n") || (whole && !/\r\n\r\n[^]*\n$/.test(text))) {
-      const n = await conn.read(buf);
+    // the head, and with `whole` the body its content-length announces
+    for (;;) {
+      const end = text.indexOf("\r\n\r\n");
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(text)?.[1] ?? 0);
+      if (end !== -1 && (!whole || text.length >= end + 4 + length)) break;
+      const n = await readWithin(conn, buf, 5000);
       if (n === null) break;
       text += new TextDecoder().decode(buf.subarray(0, n));
     }
@@ -281,7 +297,7 @@ Deno.test("web port: connections are counted per IP address (loopback with limit
     const buf = new Uint8Array(4096);
     let text = "";
     for (;;) {
-      const n = await extra.read(buf);
+      const n = await readWithin(extra, buf, 5000);
       if (n === null) break;
       text += new TextDecoder().decode(buf.subarray(0, n));
     }
