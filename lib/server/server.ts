@@ -17,7 +17,7 @@ import {
 } from "../protocol/numerics.ts";
 import { type Connection, hostFromAddress, isLoopback } from "../transport/connection.ts";
 import { StreamConnection } from "../transport/tcp.ts";
-import { listenTls, TlsConnection } from "../transport/tls.ts";
+import { descriptorsPerConnection, listenTls, TlsConnection } from "../transport/tls.ts";
 import { acceptLoop, sharedDescriptorBudget } from "../transport/accept.ts";
 import { LoginThrottle } from "../auth/throttle.ts";
 import { maskMatches } from "../protocol/masks.ts";
@@ -307,6 +307,7 @@ export class ChatServer implements SessionHost {
     const port = (listener.addr as Deno.NetAddr).port;
     await acceptLoop(listener, (raw) => this.addConnection(wrap(raw)), {
       budget: sharedDescriptorBudget(this.limits).port(`irc:${port}`),
+      cost: descriptorsPerConnection(listener),
       stopped: () => this.#stopping,
     });
   }

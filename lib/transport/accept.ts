@@ -22,10 +22,10 @@ export interface Acceptor<C> {
 
 /** One port's part of a {@link DescriptorBudget}. */
 export interface PortBudget {
-  /** Takes a slot; false when this port or the whole process has none left. */
-  tryAcquire(): boolean;
-  /** Gives a slot back. */
-  release(): void;
+  /** Takes `n` slots (default 1); false when this port or the process has not that many left. */
+  tryAcquire(n?: number): boolean;
+  /** Gives `n` slots back (default 1). */
+  release(n?: number): void;
   /** Slots this port holds now. */
   readonly inUse: number;
   /** Most slots this port may hold. */
@@ -78,16 +78,16 @@ export class DescriptorBudget {
     // deno-lint-ignore no-this-alias
     const budget = this;
     port = {
-      tryAcquire: () => {
-        if (held >= this.perPort || this.#inUse >= this.total) return false;
-        held++;
-        this.#inUse++;
+      tryAcquire: (n = 1) => {
+        if (held + n > this.perPort || this.#inUse + n > this.total) return false;
+        held += n;
+        this.#inUse += n;
         return true;
       },
-      release: () => {
-        if (held === 0) return;
-        held--;
-        this.#inUse--;
+      release: (n = 1) => {
+        const k = Math.min(n, held);
+        held -= k;
+        this.#inUse -= k;
       },
       get inUse() {
         return held;
@@ -198,6 +198,8 @@ export function sharedDescriptorBudget(limits: BudgetLimits): DescriptorBudget {
 export interface AcceptLoopOptions {
   /** The port's share of the descriptor budget; connections beyond it are closed at once. */
   budget?: PortBudget;
+  /** Descriptors one connection costs (3 on a TLS port: the socket and its relay). */
+  cost?: number;
   /** True once the owner is shutting down: errors then end the loop quietly. */
   stopped?: () => boolean;
   /** Receives one line per failed accept (rate-limited to one a second). */
@@ -288,7 +290,8 @@ export async function acceptLoop<C extends { close(): void }>(
     }
     backoff = BACKOFF_FIRST_MS;
     const budget = options.budget;
-    if (budget && !budget.tryAcquire()) {
+    const cost = options.cost ?? 1;
+    if (budget && !budget.tryAcquire(cost)) {
       // over this port's share: the descriptor is given back at once
       try {
         conn.close();
@@ -298,7 +301,7 @@ export async function acceptLoop<C extends { close(): void }>(
       continue;
     }
     try {
-      onConn(budget ? releaseOnClose(conn, budget.release) : conn);
+      onConn(budget ? releaseOnClose(conn, () => budget.release(cost)) : conn);
     } catch (err) {
       log(`a new connection could not be set up: ${(err as Error).message}`);
       try {

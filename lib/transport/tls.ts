@@ -56,7 +56,10 @@ export class TlsTerminator {
   readonly #listener: Deno.TlsListener;
   readonly #port: number;
   /** Private TLS connections that arrived before their relay asked for them. */
-  readonly #arrived = new Map<number, Deno.TlsConn>();
+  readonly #arrived = new Map<
+    number,
+    { conn: Deno.TlsConn; timer: ReturnType<typeof setTimeout> }
+  >();
   readonly #waiting = new Map<number, (conn: Deno.TlsConn) => void>();
   #closed = false;
 
@@ -89,7 +92,14 @@ export class TlsTerminator {
       if (waiter) {
         this.#waiting.delete(port);
         waiter(conn);
-      } else this.#arrived.set(port, conn);
+      } else {
+        // claimed at once by its relay in the normal case; never, if it is not from a relay
+        const timer = setTimeout(() => {
+          this.#arrived.delete(port);
+          conn.close();
+        }, this.handshakeTimeoutMs);
+        this.#arrived.set(port, { conn, timer });
+      }
     }
   }
 
@@ -114,7 +124,8 @@ export class TlsTerminator {
       const key = (inner.localAddr as Deno.NetAddr).port;
       const early = this.#arrived.get(key);
       this.#arrived.delete(key);
-      const tls = early ?? await Promise.race([
+      clearTimeout(early?.timer);
+      const tls = early?.conn ?? await Promise.race([
         new Promise<Deno.TlsConn>((resolve) => this.#waiting.set(key, resolve)),
         timeout,
       ]).finally(() => this.#waiting.delete(key));
@@ -141,7 +152,10 @@ export class TlsTerminator {
     } catch {
       // already closed
     }
-    for (const conn of this.#arrived.values()) conn.close();
+    for (const { conn, timer } of this.#arrived.values()) {
+      clearTimeout(timer);
+      conn.close();
+    }
     this.#arrived.clear();
   }
 }
@@ -216,6 +230,26 @@ export class RelayedTlsConn {
 }
 
 const TERMINATORS = new WeakMap<Deno.Conn, TlsTerminator>();
+const TLS_LISTENERS = new WeakSet<Deno.Listener>();
+
+/** Descriptors one relayed TLS connection holds: the public socket, the relay's two ends. */
+export const TLS_DESCRIPTORS_PER_CONNECTION = 3;
+
+/**
+ * Descriptors a connection accepted from `listener` costs: more on a {@link listenTls}
+ * port, whose connections are relayed.
+ *
+ * @example
+ * ```ts
+ * import { descriptorsPerConnection } from "./tls.ts";
+ * const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * descriptorsPerConnection(l); // 1
+ * l.close();
+ * ```
+ */
+export function descriptorsPerConnection(listener: Deno.Listener): number {
+  return TLS_LISTENERS.has(listener) ? TLS_DESCRIPTORS_PER_CONNECTION : 1;
+}
 
 /**
  * Opens a TLS port: a TCP listener whose accepted connections {@link TlsConnection} turns
@@ -254,6 +288,7 @@ export function listenTls(opts: TlsListenOptions): Deno.Listener {
       close();
     },
   });
+  TLS_LISTENERS.add(listener);
   return listener;
 }
 

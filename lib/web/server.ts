@@ -17,7 +17,7 @@
 import { type Connection, isLoopback } from "../transport/connection.ts";
 import { acceptLoop, sharedDescriptorBudget } from "../transport/accept.ts";
 import { readRequestHead, type RequestHead, responseHead } from "../transport/http1.ts";
-import { tlsOver, TlsTerminator } from "../transport/tls.ts";
+import { TLS_DESCRIPTORS_PER_CONNECTION, tlsOver, TlsTerminator } from "../transport/tls.ts";
 import {
   acceptKey,
   chooseSubprotocol,
@@ -480,6 +480,7 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
     serve(raw);
   }, {
     budget: sharedDescriptorBudget(limits).port(`web:${addr.port}`),
+    cost: terminator ? TLS_DESCRIPTORS_PER_CONNECTION : 1,
     stopped: () => stopping,
   });
 
