@@ -77,6 +77,11 @@ export interface WebSocketOptions {
   limits?: FrameLimits;
   /** Bytes already read past the upgrade request (the client's first frames). */
   pending?: Uint8Array;
+  /**
+   * Milliseconds between WebSocket pings (default 30000; 0 = none). Liveness is the IRC
+   * PING's job; these keep proxies and NAT boxes from dropping a quiet connection.
+   */
+  pingIntervalMs?: number;
 }
 
 /** What a {@link WebSocketConnection} reads from and writes to (a `Deno.Conn` has it). */
@@ -245,6 +250,7 @@ export class WebSocketConnection implements Connection {
   #sentClose = false;
   #writing: Promise<unknown> = Promise.resolve();
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     conn: ByteStream,
@@ -263,6 +269,12 @@ export class WebSocketConnection implements Connection {
     if (options.pending) {
       this.#buf.set(options.pending);
       this.#end = options.pending.length;
+    }
+    const every = options.pingIntervalMs ?? 30000;
+    if (every > 0) {
+      this.#pingTimer = setInterval(() => {
+        if (!this.#sentClose) this.#send(encodeFrame(OP_PING, new Uint8Array())).catch(() => {});
+      }, every);
     }
   }
 
@@ -381,7 +393,8 @@ export class WebSocketConnection implements Connection {
     } catch {
       // reset by peer, closed under us, a handler error: all mean end of input
     } finally {
-      this.#closeConn();
+      // a close frame on its way closes the connection once written
+      if (!this.#sentClose) this.#closeConn();
     }
   }
 
@@ -394,9 +407,11 @@ export class WebSocketConnection implements Connection {
 
   /** Sends a close frame (once); the connection closes once it is written. */
   #sendClose(payload: Uint8Array): void {
-    if (this.#sentClose) return;
+    if (this.#sentClose || this.#closed) return;
     this.#sentClose = true;
     this.#send(encodeFrame(OP_CLOSE, payload)).catch(() => {}).finally(() => this.#closeConn());
+    // a peer that stopped reading must not hold the socket: the frame gets a moment
+    this.#closeTimer = setTimeout(() => this.#closeConn(), 2000);
   }
 
   /** Queues bytes behind any write in flight, so frames never interleave. */
@@ -425,6 +440,7 @@ export class WebSocketConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#closeTimer);
+    clearInterval(this.#pingTimer);
     try {
       this.#conn.close();
     } catch {
@@ -437,8 +453,6 @@ export class WebSocketConnection implements Connection {
     if (this.#sentClose) return;
     const payload = new Uint8Array([CLOSE_NORMAL >> 8, CLOSE_NORMAL & 0xff]);
     this.#sendClose(payload);
-    // a peer that stopped reading must not hold the socket: give the close frame a moment
-    this.#closeTimer = setTimeout(() => this.#closeConn(), 2000);
   }
 }
 

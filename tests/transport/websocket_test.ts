@@ -250,3 +250,87 @@ Deno.test("WebSocketConnection.close() is safe twice and ends a pending read", a
     await p.stop();
   }
 });
+
+/** The server side of a WebSocket over a raw TCP pair, and the client's raw socket. */
+async function rawPair(options = {}) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const raw = await listener.accept();
+  listener.close();
+  const conn = new WebSocketConnection(raw, "127.0.0.1", "text", options);
+  const got: FramedLine[] = [];
+  const reading = conn.readLines((l) => {
+    got.push(l);
+  });
+  const buf = new Uint8Array(1024);
+  /** Reads what the server sent within 5 s (null once it closed). */
+  const receive = async (): Promise<Uint8Array | null> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      client.read(buf),
+      new Promise<null>((_, j) => (timer = setTimeout(() => j(new Error("no reply")), 5000))),
+    ]).finally(() => clearTimeout(timer));
+    return n === null ? null : buf.slice(0, n);
+  };
+  return { client, conn, got, reading, receive };
+}
+
+/** A client frame: FIN, the opcode, masked with a fixed key unless `mask` is false. */
+function clientFrame(opcode: number, payload: Uint8Array, mask = true): Uint8Array {
+  const key = [1, 2, 3, 4];
+  const out = new Uint8Array(2 + (mask ? 4 : 0) + payload.length);
+  out[0] = 0x80 | opcode;
+  out[1] = (mask ? 0x80 : 0) | payload.length;
+  if (mask) out.set(key, 2);
+  const at = mask ? 6 : 2;
+  for (let i = 0; i < payload.length; i++) out[at + i] = payload[i] ^ (mask ? key[i & 3] : 0);
+  return out;
+}
+
+Deno.test("WebSocketConnection answers a ping with a pong and reads a masked text frame", async () => {
+  const p = await rawPair({ pingIntervalMs: 0 });
+  try {
+    await p.client.write(clientFrame(9, enc.encode("hb")));
+    assertEquals([...(await p.receive())!], [0x8a, 2, ...enc.encode("hb")]);
+    await p.client.write(clientFrame(1, enc.encode("PING :x")));
+    const deadline = Date.now() + 5000;
+    while (p.got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assertEquals(p.got, [{ kind: "line", text: "PING :x" }]);
+  } finally {
+    p.conn.close();
+    await p.reading;
+    p.client.close();
+  }
+});
+
+Deno.test("WebSocketConnection closes with 1002 on an unmasked frame and 1007 on bad UTF-8 text", async () => {
+  for (
+    const [frame, code] of [
+      [clientFrame(1, enc.encode("NICK a"), false), 1002],
+      [clientFrame(1, new Uint8Array([0x41, 0xc3, 0x28])), 1007],
+    ] as const
+  ) {
+    const p = await rawPair({ pingIntervalMs: 0 });
+    try {
+      await p.client.write(frame);
+      assertEquals([...(await p.receive())!], [0x88, 2, code >> 8, code & 0xff]);
+      assertEquals(await p.receive(), null);
+      await p.reading;
+      assertEquals(p.got, []);
+    } finally {
+      p.conn.close();
+      p.client.close();
+    }
+  }
+});
+
+Deno.test("WebSocketConnection sends a keep-alive ping while the connection is quiet", async () => {
+  const p = await rawPair({ pingIntervalMs: 50 });
+  try {
+    assertEquals([...(await p.receive())!].slice(0, 2), [0x89, 0]);
+  } finally {
+    p.conn.close();
+    await p.reading;
+    p.client.close();
+  }
+});
