@@ -93,12 +93,20 @@ export async function readRequestHead(
   pending: Uint8Array,
   maxBytes: number,
 ): Promise<HeadResult> {
-  const buf = new Uint8Array(maxBytes + 4);
+  // most heads are a few hundred bytes: an idle or slow connection holds a small buffer, and
+  // it grows only while a longer head keeps arriving
+  const cap = maxBytes + 4;
+  let buf = new Uint8Array(Math.min(cap, Math.max(1024, pending.length)));
   let len = Math.min(pending.length, buf.length);
   buf.set(pending.subarray(0, len));
   let end = endOfHead(buf, 0, len);
   while (end === -1) {
-    if (len >= buf.length) return { kind: "too-large" };
+    if (len >= buf.length) {
+      if (buf.length >= cap) return { kind: "too-large" };
+      const bigger = new Uint8Array(Math.min(cap, buf.length * 4));
+      bigger.set(buf.subarray(0, len));
+      buf = bigger;
+    }
     const n = await conn.read(buf.subarray(len));
     if (n === null) return { kind: "eof" };
     end = endOfHead(buf, len - 3, len + n);
