@@ -86,9 +86,14 @@ async function startLimited(nofile: number, limits: string[]) {
       // gone
     }
   })();
-  const stderr = child.stderr.pipeTo(new WritableStream()).catch(() => {});
+  const errors: string[] = [];
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void errors.push(...chunk.split("\n")) }),
+  ).catch(() => {});
   return {
     pid: child.pid,
+    /** What the server wrote to stderr so far, by line. */
+    errors,
     ircPort,
     webPort,
     async stop() {
@@ -108,10 +113,14 @@ async function startLimited(nofile: number, limits: string[]) {
 const fdCount = (pid: number) => [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
 
 /** Resolves with what a read gives within `ms`: null at end of input, "open" if nothing. */
-function readWithin(conn: Deno.Conn, ms: number): Promise<number | null | "open"> {
+function readWithin(
+  conn: Deno.Conn,
+  ms: number,
+  buf = new Uint8Array(4096),
+): Promise<number | null | "open"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
-    conn.read(new Uint8Array(4096)).catch(() => null),
+    conn.read(buf).catch(() => null),
     new Promise<"open">((r) => (timer = setTimeout(() => r("open"), ms))),
   ]).finally(() => clearTimeout(timer));
 }
@@ -154,22 +163,69 @@ Deno.test({
       flood.length = 0;
 
       // and the web port serves again
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.webPort });
-      try {
-        await conn.write(
-          enc.encode(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
-        );
-        const buf = new Uint8Array(4096);
-        let text = "";
-        for (;;) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          text += new TextDecoder().decode(buf.subarray(0, n));
-        }
-        ok(text.startsWith("HTTP/1.1 200 OK\r\n") && text.endsWith("\r\n\r\nok\n"), text);
-      } finally {
-        conn.close();
+      const res = await healthz(server.webPort);
+      ok(res.startsWith("HTTP/1.1 200 OK\r\n") && res.endsWith("\r\n\r\nok\n"), res);
+    } finally {
+      for (const c of flood) c.close();
+      await server.stop();
+    }
+  },
+});
+
+/** GET /healthz on a fresh connection: the whole response. */
+async function healthz(port: number): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(
+      enc.encode(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
+    const buf = new Uint8Array(4096);
+    let text = "";
+    for (;;) {
+      const n = await readWithin(conn, 5000, buf);
+      if (n === null || n === "open") break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return text;
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test({
+  name: "with the descriptor budget lifted, a real EMFILE only pauses the listeners",
+  ignore: !linux,
+  async fn() {
+    // the budget would keep the flood below the limit; lifted, accept() itself fails
+    const server = await startLimited(256, [
+      "httpHeaderTimeout=2",
+      "floodBurst=0",
+      "maxDescriptors=100000",
+      "portDescriptorShare=100",
+    ]);
+    const flood: Deno.Conn[] = [];
+    try {
+      for (let i = 0; i < 320; i++) {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: server.webPort });
+        flood.push(c);
+        c.write(enc.encode("GET / HTTP/1.1\r\nX-Slow:")).catch(() => {});
       }
+      // the ones it took time out; those that waited in the backlog are taken once
+      // descriptors are free again, and time out in their turn
+      const results = await Promise.all(flood.map((c) => readWithin(c, 10000)));
+      const stillOpen = results.filter((r) => r === "open").length;
+      ok(stillOpen === 0, `${stillOpen} of ${flood.length} half-sent requests still open`);
+      for (const c of flood) c.close();
+      flood.length = 0;
+      ok(
+        server.errors.some((l) => /^accept failed: Too many open files/.test(l)),
+        `no EMFILE happened: ${server.errors.join("\n")}`,
+      );
+      const alice = await TestClient.connect(server.ircPort);
+      await alice.register("alice");
+      await alice.close();
+      const res = await healthz(server.webPort);
+      ok(res.startsWith("HTTP/1.1 200 OK\r\n") && res.endsWith("\r\n\r\nok\n"), res);
     } finally {
       for (const c of flood) c.close();
       await server.stop();
