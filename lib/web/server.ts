@@ -298,6 +298,12 @@ export function createHandler(
 /** Longest request head accepted (request line and fields). */
 const MAX_HEAD = 16 * 1024;
 
+/**
+ * How many header timeouts a client has to take a response (the largest is the app's
+ * script, a few hundred kilobytes).
+ */
+const RESPONSE_TIME_FACTOR = 6;
+
 /** Most requests served on one kept-alive connection. */
 const MAX_REQUESTS_PER_CONNECTION = 1000;
 
@@ -376,17 +382,19 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
     open.add(holder);
     let handedOver = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    // the head must be complete in time, or the connection is closed under the reader
-    const arm = () => {
+    // the head must be complete in time, and a response taken in time, or the connection
+    // is closed under the reader or writer
+    const arm = (seconds: number) => {
       clearTimeout(timer);
-      timer = setTimeout(closeOnce, limits.httpHeaderTimeout * 1000);
+      timer = setTimeout(closeOnce, seconds * 1000);
     };
     try {
       let pending: Uint8Array = new Uint8Array();
       for (let served = 0; served < MAX_REQUESTS_PER_CONNECTION && !stopping; served++) {
-        arm();
+        arm(limits.httpHeaderTimeout);
         const got = await readRequestHead(conn, pending, MAX_HEAD);
-        clearTimeout(timer);
+        // a client that asks and never reads must not hold its socket either
+        arm(limits.httpHeaderTimeout * RESPONSE_TIME_FACTOR);
         if (got.kind === "eof") return;
         if (got.kind === "too-large") {
           await conn.write(plainResponse(431, "request head too large\n")).catch(() => {});
@@ -425,14 +433,24 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
           await conn.write(plainResponse(400, "bad request target or Host\n")).catch(() => {});
           return;
         }
-        const answer = head.method === "GET" || head.method === "HEAD"
-          ? handler(req)
-          : respond("method not allowed\n", 405, {
-            allow: "GET, HEAD",
+        let answer: Response | WebSocketAccept;
+        try {
+          answer = head.method === "GET" || head.method === "HEAD"
+            ? handler(req)
+            : respond("method not allowed\n", 405, {
+              allow: "GET, HEAD",
+              "content-type": "text/plain; charset=utf-8",
+            });
+        } catch (err) {
+          console.error(`web: ${(err as Error).message}`);
+          answer = respond("internal error\n", 500, {
             "content-type": "text/plain; charset=utf-8",
           });
+        }
         if (!(answer instanceof Response)) {
           await switchToWebSocket(conn, head, answer, ip, pending, closeOnce);
+          // from here the chat server's registration and ping timeouts watch it
+          clearTimeout(timer);
           handedOver = true;
           return;
         }
