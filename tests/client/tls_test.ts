@@ -8,6 +8,7 @@ import {
   parseKnownServers,
   serverKey,
 } from "../../lib/client/known_servers.ts";
+import { StsPolicies } from "../../lib/client/sts.ts";
 import { dialTls, TrustError } from "../../lib/client/tls.ts";
 import { parseClientArgs } from "../../lib/client/args.ts";
 import { isSecretLine, parseInput } from "../../lib/client/commands.ts";
@@ -37,6 +38,40 @@ Deno.test("known_servers: parse skips comments and junk; format and pin round-tr
     await known.pin({ key: "h:2", fingerprint: "BB", certBase64: "MII" });
     assertEquals((await known.get("h:1"))?.fingerprint, "AA");
     assertEquals((await known.load()).size, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("known servers and STS policies: changes made at the same time, in one process and from several, are all kept", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const known = new KnownServers(dir);
+    const sts = new StsPolicies(dir);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => [
+        known.pin({ key: `h${i}:6697`, fingerprint: `F${i}`, certBase64: "MII" }),
+        sts.record(`h${i}`, 6697, 3600),
+      ]).flat(),
+    );
+    assertEquals((await known.load()).size, 12);
+    for (let i = 0; i < 12; i++) assertEquals((await sts.get(`h${i}`))?.port, 6697);
+
+    // three clients pinning at once
+    const code = (n: number) =>
+      `import { KnownServers } from ${
+        JSON.stringify(import.meta.resolve("../../lib/client/known_servers.ts"))
+      };
+const known = new KnownServers(${JSON.stringify(dir)});
+await Promise.all(Array.from({ length: 8 }, (_, i) =>
+  known.pin({ key: "p${n}-" + i + ":1", fingerprint: "AA", certBase64: "MII" })));`;
+    const outs = await Promise.all(
+      [0, 1, 2].map((n) =>
+        new Deno.Command(Deno.execPath(), { args: ["eval", code(n)], stdout: "null" }).output()
+      ),
+    );
+    for (const o of outs) assertEquals(o.code, 0, new TextDecoder().decode(o.stderr));
+    assertEquals((await known.load()).size, 12 + 24);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

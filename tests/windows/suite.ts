@@ -133,15 +133,15 @@ function ignoredTests(output: string): { file: string; name: string }[] {
 async function main(args: string[]): Promise<number> {
   const list = args.includes("--list");
   const roots = args.filter((a) => a !== "--list");
+  const notReady = wineNotReady();
+  if (notReady && !list) {
+    console.log(`Windows (Wine) tests skipped: ${notReady}`);
+    return 0;
+  }
   const { run, skipped } = await selectTests(roots.length ? roots : ["tests"]);
   for (const s of skipped) console.log(`skipped on Windows: ${s.file}: ${s.reason}`);
   if (list) {
     for (const f of run) console.log(f);
-    return 0;
-  }
-  const notReady = wineNotReady();
-  if (notReady) {
-    console.log(`Windows (Wine) tests skipped: ${notReady}`);
     return 0;
   }
 
