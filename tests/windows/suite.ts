@@ -106,8 +106,9 @@ async function tee(
     keep.push(line);
     await out.write(encoder.encode(line + "\n"));
   };
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buf += text;
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    buf += decoder.decode(chunk, { stream: true });
     let i;
     while ((i = buf.indexOf("\n")) !== -1) {
       await emit(buf.slice(0, i).replace(/\r$/, ""));
