@@ -34,19 +34,23 @@ export const SKIP_ON_WINDOWS: readonly { pattern: RegExp; reason: string }[] = [
   },
 ];
 
-/** Why a test ignored itself, guessed from its name; the test's `ignore:` says it exactly. */
+/**
+ * Why a test ignored itself, guessed from its file and name (the test's `ignore:` says it
+ * exactly); first match wins.
+ */
 const IGNORE_REASONS: readonly [RegExp, string][] = [
+  [/tcp_test\.ts|FFI|direct ?send/i, "the direct (FFI) send path is Linux-only"],
+  [/redis/i, "needs redis-server (a Linux program)"],
+  [/postgres/i, "needs PostgreSQL (Debian's postgresql)"],
   [/tmux|irssi|weechat/i, "needs tmux and a terminal IRC client (Linux programs)"],
-  [/web app|browser|chromium/i, "needs chromium"],
-  [/openssl/i, "needs the openssl command"],
+  [/browser_test|web app|chromium/i, "needs chromium"],
   [/ngircd/i, "needs ngircd"],
-  [/FFI|straight to the socket|direct send/i, "the FFI send path is Linux-only"],
+  [/openssl|CA-signed/i, "needs the openssl command"],
   [/SIGINT|Ctrl\+C/i, "signals are sent differently on Windows (wine_test.ts covers Ctrl+C)"],
-  [/CA-signed/i, "needs the openssl command to make a CA"],
 ];
 
-function ignoreReason(name: string): string {
-  for (const [re, why] of IGNORE_REASONS) if (re.test(name)) return why;
+function ignoreReason(file: string, name: string): string {
+  for (const [re, why] of IGNORE_REASONS) if (re.test(`${file}: ${name}`)) return why;
   return "its own ignore: condition (a program or feature this platform lacks)";
 }
 
@@ -167,7 +171,9 @@ async function main(args: string[]): Promise<number> {
     const ignored = ignoredTests(output.join("\n"));
     if (ignored.length) {
       console.log(`\nignored on Windows by the tests themselves (${ignored.length}):`);
-      for (const t of ignored) console.log(`  ${t.file}: ${t.name}: ${ignoreReason(t.name)}`);
+      for (const t of ignored) {
+        console.log(`  ${t.file}: ${t.name}: ${ignoreReason(t.file, t.name)}`);
+      }
     }
     console.log(
       `\nWindows suite under Wine: exit ${code} in ${Math.round((Date.now() - t0) / 1000)} s`,
