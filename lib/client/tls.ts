@@ -172,7 +172,7 @@ export interface HandshakeFacts {
 }
 
 /**
- * Whether a CA vouches for the server's certificate (`caProblem` undefined), or why not, as a
+ * Undefined when a CA vouches for the server's certificate, else why not (for the user), as a
  * fact about the certificate with this fingerprint. `node:tls` cannot be asked that about a
  * resumed session: Deno 2.9.5 resumes TLS 1.3 sessions by itself, from a cache shared by every
  * `rejectUnauthorized: false` connection of the process, does not verify the certificate

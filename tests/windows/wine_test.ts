@@ -1,9 +1,9 @@
 /**
  * The server and the line-mode client on Windows' own `deno.exe`, run under Wine by the shared
  * tools (`../shared/tools/wine/setup.sh` once, then `run.sh`), against a Linux-side raw IRC
- * client. Run with `deno task test:windows` (as root: run.sh uses a chroot); skipped, with a
- * message, when the Wine chroot is not set up. Not part of `deno task test`: each Wine start
- * takes seconds.
+ * client. Run by `deno task test:windows` (as root: run.sh uses a chroot) after the whole
+ * suite has run on deno.exe (suite.ts); skipped, with a message, when the Wine chroot is not
+ * set up. Not part of `deno task test`: each Wine start takes seconds.
  *
  * Wine turns a SIGINT sent to its process into CTRL_C_EVENT for the Windows program, so the
  * Ctrl+C test here exercises the server's real Windows signal path (Deno's SIGINT listener on
