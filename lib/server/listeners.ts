@@ -6,9 +6,10 @@
  * @module
  */
 
+import { acceptLoop, sharedDescriptorBudget } from "../transport/accept.ts";
 import { type Connection, isLoopback } from "../transport/connection.ts";
 import { StreamConnection } from "../transport/tcp.ts";
-import { listenTls, TlsConnection } from "../transport/tls.ts";
+import { descriptorsPerConnection, listenTls, TlsConnection } from "../transport/tls.ts";
 import type { Limits } from "./limits.ts";
 
 /** Where and what to listen on. */
@@ -33,15 +34,17 @@ export interface ListenConfig {
  */
 export class Listeners {
   readonly #config: ListenConfig;
+  readonly #limits: Limits;
   readonly #onConnection: (conn: Connection) => void;
   #plain: Deno.Listener | undefined;
-  #tls: Deno.TlsListener | undefined;
+  #tls: Deno.Listener | undefined;
   #closed = false;
   /** Which listener {@link start} could not open, when it threw. */
   failed: "plain" | "tls" | undefined;
 
-  constructor(config: ListenConfig, onConnection: (conn: Connection) => void) {
+  constructor(config: ListenConfig, limits: Limits, onConnection: (conn: Connection) => void) {
     this.#config = config;
+    this.#limits = limits;
     this.#onConnection = onConnection;
   }
 
@@ -70,7 +73,7 @@ export class Listeners {
       }
     }
     const tls = config.tls;
-    let tlsListener: Deno.TlsListener | undefined;
+    let tlsListener: Deno.Listener | undefined;
     if (tls && (config.tlsPort ?? 0) !== 0) {
       try {
         tlsListener = listenTls({
@@ -78,6 +81,7 @@ export class Listeners {
           port: config.tlsPort!,
           certPem: tls.certPem,
           keyPem: tls.keyPem,
+          handshakeTimeoutMs: this.#limits.tlsHandshakeTimeout * 1000,
         });
       } catch (err) {
         this.failed = "tls";
@@ -90,24 +94,22 @@ export class Listeners {
     this.#tls = tlsListener;
     if (plain) this.#acceptLoop(plain, (c) => new StreamConnection(c, "tcp"));
     if (tlsListener) {
-      this.#acceptLoop(tlsListener, (c) => new TlsConnection(c as Deno.TlsConn));
+      this.#acceptLoop(tlsListener, (c) => new TlsConnection(c));
     }
   }
 
+  /**
+   * Accepts until the listener closes; each connection takes its port's share of the
+   * process's descriptor budget (transport/accept.ts), so one port's flood cannot starve
+   * the others, and a full descriptor table only pauses the loop.
+   */
   async #acceptLoop(listener: Deno.Listener, wrap: (c: Deno.Conn) => Connection): Promise<void> {
-    for (;;) {
-      let raw: Deno.Conn;
-      try {
-        raw = await listener.accept();
-      } catch (err) {
-        if (this.#closed || err instanceof Deno.errors.BadResource) return;
-        // EMFILE and friends: back off briefly rather than spin
-        console.error(`accept failed: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      this.#onConnection(wrap(raw));
-    }
+    const port = (listener.addr as Deno.NetAddr).port;
+    await acceptLoop(listener, (raw) => this.#onConnection(wrap(raw)), {
+      budget: sharedDescriptorBudget(this.#limits).port(`irc:${port}`),
+      cost: descriptorsPerConnection(listener),
+      stopped: () => this.#closed,
+    });
   }
 
   /** Stops listening. */

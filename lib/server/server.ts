@@ -144,7 +144,7 @@ export class ChatServer implements SessionHost {
         return users.counts.peak;
       },
     };
-    this.#listeners = new Listeners(config, (conn) => this.addConnection(conn));
+    this.#listeners = new Listeners(config, config.limits, (conn) => this.addConnection(conn));
     this.#admission = new Admission(config.limits);
     this.#dispatcher = new Dispatcher(this);
     this.#liveness = new Liveness(this, (now) => this.#housekeeping(now));
