@@ -37,6 +37,8 @@ export class MemoryStore implements ChatStore {
   #klines = new Map<string, KlineRecord>();
   #history = new Map<string, Stored[]>();
   #byMsgid = new Map<string, Stored>();
+  /** "account target" → time (ms). */
+  #readMarkers = new Map<string, number>();
   #seq = 0;
   readonly #maxPerTarget: number;
 
@@ -204,6 +206,38 @@ export class MemoryStore implements ChatStore {
     return Promise.try(() => {
       const s = this.#byMsgid.get(msgid);
       return s ? { time: s.msg.time, msgid } : undefined;
+    });
+  }
+
+  getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      return s ? { ...s.msg } : undefined;
+    });
+  }
+
+  deleteMessage(msgid: string): Promise<boolean> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      if (!s) return false;
+      this.#byMsgid.delete(msgid);
+      const list = this.#history.get(s.msg.target)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) this.#history.delete(s.msg.target);
+      return true;
+    });
+  }
+
+  getReadMarker(account: string, target: string): Promise<number | undefined> {
+    return Promise.try(() => this.#readMarkers.get(`${account} ${target}`));
+  }
+
+  setReadMarker(account: string, target: string, time: number): Promise<number> {
+    return Promise.try(() => {
+      const key = `${account} ${target}`;
+      const now = Math.max(this.#readMarkers.get(key) ?? -Infinity, time);
+      this.#readMarkers.set(key, now);
+      return now;
     });
   }
 

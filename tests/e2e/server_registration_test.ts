@@ -170,7 +170,7 @@ Deno.test("registration over real sockets", async (t) => {
       c.send("LINKS");
       assertEquals(
         await c.expect(/ 364 /),
-        ":deno-chat.local 364 info * deno-chat.local :0 deno-chat",
+        ":deno-chat.local 364 info deno-chat.local deno-chat.local :0 deno-chat",
       );
       assertEquals(await c.expect(/ 365 /), ":deno-chat.local 365 info * :End of /LINKS list");
       c.send("STATS u");
