@@ -38,7 +38,7 @@ Deno.test("registration over real sockets", async (t) => {
         lines[0],
         ":deno-chat.local 001 alice :Welcome to the deno-chat IRC Network alice!~alice@127.0.0.1",
       );
-      match(lines[4], /CASEMAPPING=rfc1459 .*CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=#/);
+      match(lines[4], /CASEMAPPING=rfc1459 .*CHANMODES=beI,k,l,imnst CHANNELLEN=64 CHANTYPES=#/);
       match(lines[5], /NICKLEN=30/);
       match(lines[5], /PREFIX=\(ov\)@\+ .*TARGMAX=PRIVMSG:4,.* TOPICLEN=390 /);
       assertEquals(lines[12], ":deno-chat.local 372 alice :- Welcome to the test server.");
