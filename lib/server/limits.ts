@@ -26,7 +26,7 @@ export interface Limits {
   channelsPerUser: number;
   /** Targets in one PRIVMSG/NOTICE (ISUPPORT TARGMAX). */
   targetsPerMessage: number;
-  /** Entries in a channel's ban list (ISUPPORT MAXLIST). */
+  /** Entries in each of a channel's mask lists: bans, exceptions, invite exceptions (MAXLIST). */
   banListSize: number;
   /** Parameterised mode changes in one MODE command (ISUPPORT MODES). */
   modesPerCommand: number;
@@ -166,7 +166,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   realnameLen: "longest real name",
   channelsPerUser: "channels one user may join",
   targetsPerMessage: "targets of one PRIVMSG/NOTICE",
-  banListSize: "bans per channel",
+  banListSize: "bans (and as many exceptions, invite exceptions) per channel",
   modesPerCommand: "mode changes with a parameter per MODE",
   whowasSize: "WHOWAS entries remembered",
   sendQ: "bytes queued to one client before it is dropped",
