@@ -11,8 +11,8 @@ import { type IrcMessage, message, parseMessage, serializeMessage } from "../pro
 import { casefold } from "../protocol/casemap.ts";
 import * as N from "../protocol/numerics.ts";
 import { type Connection, dial, type Dialer, type ServerTarget } from "./connection.ts";
-import { describeNumeric } from "./describe.ts";
-import type { Action } from "./commands.ts";
+import { describeNumeric } from "../shared/numeric_text.ts";
+import type { Action } from "../shared/input_commands.ts";
 import {
   ACTIVE_WINDOW,
   type ChatLine,
@@ -22,10 +22,12 @@ import {
 } from "./events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { parseStsValue, type StsValue } from "./sts.ts";
-import { encodePlain } from "../auth/sasl.ts";
+import { encodePlain } from "../shared/sasl_plain.ts";
+import { TERMINAL_CAPS } from "../shared/client_caps.ts";
+import { mentions, sourceNick as nickOf, splitText } from "../shared/message_text.ts";
 
 /**
- * Capabilities the client asks for when the server offers them.
+ * Capabilities the client asks for when the server offers them (the shared list).
  *
  * @example
  * ```ts
@@ -33,16 +35,7 @@ import { encodePlain } from "../auth/sasl.ts";
  * WANTED_CAPS.includes("server-time"); // true
  * ```
  */
-export const WANTED_CAPS = [
-  "server-time",
-  "echo-message",
-  "multi-prefix",
-  "away-notify",
-  // the server replays a channel's last lines on join inside a chathistory batch; the
-  // batch tells them apart from live ones. draft/chathistory is not asked for: with it the
-  // server expects CHATHISTORY requests and replays nothing by itself.
-  "batch",
-];
+export const WANTED_CAPS: readonly string[] = TERMINAL_CAPS;
 
 /**
  * Account credentials for SASL PLAIN.
@@ -175,73 +168,6 @@ export function backoffDelay(
 ): number {
   const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
   return Math.round(base * (0.5 + random() * 0.5));
-}
-
-/**
- * Splits a message into pieces of at most `maxBytes` UTF-8 bytes, at spaces where possible
- * and never inside a character.
- *
- * @example
- * ```ts
- * import { splitText } from "./irc_client.ts";
- * splitText("aaa bbb ccc", 8); // ["aaa bbb", "ccc"]
- * ```
- */
-export function splitText(text: string, maxBytes: number): string[] {
-  const enc = new TextEncoder();
-  if (enc.encode(text).length <= maxBytes) return [text];
-  const out: string[] = [];
-  let cur = "";
-  let curBytes = 0;
-  let lastSpace = -1; // index in cur after which to break
-  for (const ch of text) {
-    const b = enc.encode(ch).length;
-    if (curBytes + b > maxBytes) {
-      if (lastSpace > 0) {
-        out.push(cur.slice(0, lastSpace));
-        cur = cur.slice(lastSpace + 1);
-      } else {
-        out.push(cur);
-        cur = "";
-      }
-      curBytes = enc.encode(cur).length;
-      lastSpace = -1;
-    }
-    if (ch === " ") lastSpace = cur.length;
-    cur += ch;
-    curBytes += b;
-  }
-  if (cur !== "") out.push(cur);
-  return out.filter((s) => s !== "");
-}
-
-/**
- * Whether `text` mentions `nick` as a word (case-insensitive).
- *
- * @example
- * ```ts
- * import { mentions } from "./irc_client.ts";
- * mentions("hey Bob, look", "bob"); // true
- * mentions("bobby", "bob"); // false
- * ```
- */
-export function mentions(text: string, nick: string): boolean {
-  if (nick === "") return false;
-  const t = casefold(text);
-  const n = casefold(nick);
-  let i = t.indexOf(n);
-  const isWordChar = (c: string | undefined) => c !== undefined && /[\w\[\]\\`^{|}-]/.test(c);
-  while (i !== -1) {
-    if (!isWordChar(t[i - 1]) && !isWordChar(t[i + n.length])) return true;
-    i = t.indexOf(n, i + 1);
-  }
-  return false;
-}
-
-function nickOf(source: string | undefined): string {
-  if (!source) return "";
-  const bang = source.indexOf("!");
-  return bang === -1 ? source : source.slice(0, bang);
 }
 
 function userhostOf(source: string | undefined): string {

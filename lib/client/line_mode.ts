@@ -8,7 +8,7 @@
  */
 
 import { casefold } from "../protocol/casemap.ts";
-import { helpLines, parseInput } from "./commands.ts";
+import { helpLines, parseInput } from "../shared/input_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
 import { formatPlain } from "./format.ts";
 import type { IrcClient } from "./irc_client.ts";

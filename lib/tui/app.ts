@@ -13,7 +13,7 @@ import {
   helpLines,
   isSecretLine,
   parseInput,
-} from "../client/commands.ts";
+} from "../shared/input_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, type ClientEvent, STATUS_WINDOW } from "../client/events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
