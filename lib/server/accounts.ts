@@ -53,7 +53,7 @@ export async function authenticate(
   const folded = casefold(accountName);
   const wait = throttledFor(server, `account:${folded}`, ip);
   if (wait > 0) return { ok: false, reason: "throttled", retryAfter: Math.ceil(wait / 1000) };
-  const account = server.store.getAccount(folded);
+  const account = await server.store.getAccount(folded);
   // hash even for an unknown account, so timing does not tell which accounts exist
   const ok = account
     ? await verifyPassword(password, account.passwordHash)
@@ -113,7 +113,7 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
 }
 
 /** Logs a user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
-export function logOut(server: ChatServer, user: User): void {
+export async function logOut(server: ChatServer, user: User): Promise<void> {
   if (!user.account) return;
   user.account = undefined;
   toUser(
@@ -126,7 +126,7 @@ export function logOut(server: ChatServer, user: User): void {
   );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
   toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
-  checkNickReservation(server, user);
+  await checkNickReservation(server, user);
 }
 
 /** Creates an account with a fresh scrypt hash; false if the name is taken. */
@@ -145,7 +145,7 @@ export async function createAccount(
     createdAt: Math.floor(Date.now() / 1000),
     oper,
   };
-  return server.store.createAccount(record) ? record : undefined;
+  return (await server.store.createAccount(record)) ? record : undefined;
 }
 
 /**
@@ -157,15 +157,15 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
   const admin = server.config.admin;
   if (admin) {
     const folded = casefold(admin.name);
-    if (server.store.getAccount(folded)) {
-      server.store.setAccountPassword(folded, await hashPassword(admin.password));
-      server.store.setAccountOper(folded, true);
+    if (await server.store.getAccount(folded)) {
+      await server.store.setAccountPassword(folded, await hashPassword(admin.password));
+      await server.store.setAccountOper(folded, true);
     } else {
       await createAccount(server, admin.name, admin.password, undefined, true);
     }
     return undefined;
   }
-  if (server.store.countAccounts() > 0) return undefined;
+  if ((await server.store.countAccounts()) > 0) return undefined;
   const password = randomPassword();
   await createAccount(server, "admin", password, undefined, true);
   return `created operator account 'admin' with password ${password} ` +
@@ -176,9 +176,12 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
  * If a user holds a registered nick without being logged in to it, warns it and starts the
  * grace period after which it is renamed.
  */
-export function checkNickReservation(server: ChatServer, user: User): void {
+export async function checkNickReservation(server: ChatServer, user: User): Promise<void> {
   if (!user.registered) return;
-  const owner = server.store.getAccount(user.folded);
+  const folded = user.folded;
+  const owner = await server.store.getAccount(folded);
+  // a later nick change runs its own check
+  if (user.folded !== folded) return;
   if (!owner || (user.account && casefold(user.account) === owner.folded)) {
     user.nickDeadline = 0;
     server.nickDeadlines.delete(user);

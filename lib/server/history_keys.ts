@@ -63,7 +63,7 @@ export function privateHistoryKey(a: User, b: User): string {
 export interface PartyLookup {
   findUser(nick: string): User | undefined;
   /** Whether an account with this casefolded name exists. */
-  accountExists(folded: string): boolean;
+  accountExists(folded: string): Promise<boolean>;
   /** Every connected user (to name a guest in TARGETS). */
   readonly users: Map<string, User>;
 }
@@ -74,14 +74,17 @@ export interface PartyLookup {
  *
  * @example
  * ```ts ignore
- * partyOfNick(server, "bob"); // "@bob" while bob is logged in or offline with an account
+ * await partyOfNick(server, "bob"); // "@bob" while bob is logged in or offline with an account
  * ```
  */
-export function partyOfNick(lookup: PartyLookup, nick: string): string | undefined {
+export async function partyOfNick(
+  lookup: PartyLookup,
+  nick: string,
+): Promise<string | undefined> {
   const online = lookup.findUser(nick);
   if (online) return historyParty(online);
   const folded = casefold(nick);
-  return lookup.accountExists(folded) ? "@" + folded : undefined;
+  return (await lookup.accountExists(folded)) ? "@" + folded : undefined;
 }
 
 /**

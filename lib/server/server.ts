@@ -54,7 +54,11 @@ export interface ServerConfig {
   /** Serve the web chat over HTTPS/WSS with the TLS certificate when TLS is on. */
   webTls?: boolean;
   /** Which store keeps accounts, channels and history. */
-  storeKind: "sqlite" | "memory";
+  storeKind: "sqlite" | "memory" | "postgres";
+  /** The PostgreSQL URL (no password) with `storeKind` "postgres". */
+  storeUrl?: string;
+  /** A file holding the PostgreSQL password. */
+  storePasswordFile?: string;
   /** Only logged-in users may join and send. */
   requireAccount: boolean;
   /** Anyone may register an account (else only operators). */
@@ -134,8 +138,8 @@ export class ChatServer implements SessionHost {
   readonly loginThrottle: LoginThrottle;
   /** Failed-login counting per IP address. */
   readonly ipLoginThrottle: LoginThrottle;
-  /** Server bans in force (kept in the store too). */
-  klines: KlineRecord[];
+  /** Server bans in force (kept in the store too); loaded by `start()`. */
+  klines: KlineRecord[] = [];
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   /** Users holding a registered nick without being logged in to it. */
   readonly nickDeadlines: Set<User> = new Set();
@@ -153,7 +157,6 @@ export class ChatServer implements SessionHost {
       config.limits.loginAttempts * 4,
       config.limits.loginWindow * 1000,
     );
-    this.klines = store.listKlines();
   }
 
   /** The server name, the source of numerics. */
@@ -192,8 +195,13 @@ export class ChatServer implements SessionHost {
       : undefined;
   }
 
-  /** Binds the listeners and starts accepting. Throws Deno.errors.AddrInUse and the like. */
-  start(): Promise<void> {
+  /**
+   * Loads the K-lines, binds the listeners and starts accepting. Rejects with
+   * Deno.errors.AddrInUse and the like.
+   */
+  async start(): Promise<void> {
+    // before anything listens: no connection may come in ahead of the bans
+    this.klines = await this.store.listKlines();
     // the plain port first: "port in use" there reads as before TLS existed
     let plain: Deno.Listener | undefined;
     if (this.config.plaintext !== false) {
@@ -239,15 +247,14 @@ export class ChatServer implements SessionHost {
         console.error("sweep failed:", err);
       }
     }, shortest < 5 ? 200 : 1000);
-    this.pruneHistory();
-    this.#pruneTimer = setInterval(() => this.pruneHistory(), 3600_000);
-    return Promise.resolve();
+    await this.pruneHistory();
+    this.#pruneTimer = setInterval(() => void this.pruneHistory(), 3600_000);
   }
 
   /** Applies the history retention limits. */
-  pruneHistory(): void {
+  async pruneHistory(): Promise<void> {
     try {
-      this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
+      await this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
     } catch (err) {
       console.error(`history pruning failed: ${(err as Error).message}`);
     }
@@ -258,7 +265,11 @@ export class ChatServer implements SessionHost {
     if (this.klines.length === 0) return undefined;
     const now = Math.floor(Date.now() / 1000);
     const expired = this.klines.filter((k) => k.expiresAt !== undefined && k.expiresAt <= now);
-    for (const k of expired) this.store.removeKline(k.mask);
+    for (const k of expired) {
+      this.store.removeKline(k.mask).catch((err) =>
+        console.error(`removing K-line ${k.mask} failed: ${(err as Error).message}`)
+      );
+    }
     if (expired.length > 0) this.klines = this.klines.filter((k) => !expired.includes(k));
     return this.klines.find((k) => maskMatches(k.mask, userAtHost));
   }
@@ -294,11 +305,9 @@ export class ChatServer implements SessionHost {
       ops: [...reg.ops],
       bans: channel.bans.map((b) => ({ ...b })),
     };
-    try {
-      this.store.saveChannel(record);
-    } catch (err) {
-      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`);
-    }
+    this.store.saveChannel(record).catch((err) =>
+      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`)
+    );
   }
 
   async #acceptLoop(listener: Deno.Listener, wrap: (c: Deno.Conn) => Connection): Promise<void> {
@@ -605,7 +614,7 @@ export class ChatServer implements SessionHost {
     ]);
     clearTimeout(timer);
     try {
-      this.store.close();
+      await this.store.close();
     } catch (err) {
       console.error(`closing the store failed: ${(err as Error).message}`);
     }

@@ -84,7 +84,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
     }
     case "LOGOUT":
       if (!user.account) return say("You are not logged in.");
-      logOut(ctx.server, user);
+      await logOut(ctx.server, user);
       return say("You are now logged out.");
     case "PASSWORD":
     case "SET": {
@@ -95,7 +95,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       if (!user.account) return say("Log in first.");
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
       const hash = await ctx.wait(hashPassword(password));
-      ctx.server.store.setAccountPassword(casefold(user.account), hash);
+      await ctx.wait(ctx.server.store.setAccountPassword(casefold(user.account), hash));
       return say("Password changed.");
     }
     case "HELP":
@@ -107,7 +107,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
   }
 }
 
-function chanServ(ctx: Context, text: string): Promise<void> {
+async function chanServ(ctx: Context, text: string): Promise<void> {
   const words = text.trim().split(/\s+/);
   const command = (words.shift() ?? "").toUpperCase();
   const user = ctx.user;
@@ -133,19 +133,25 @@ function chanServ(ctx: Context, text: string): Promise<void> {
       }
       break;
     case "DROP": {
-      const record = isChannelName(name) ? server.store.getChannel(casefold(name)) : undefined;
+      const record = isChannelName(name)
+        ? await ctx.wait(server.store.getChannel(casefold(name)))
+        : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else if (!user.oper && (!user.account || casefold(user.account) !== record.founder)) {
         say(`Only the founder of ${record.name} or an IRC operator can drop it.`);
       } else {
-        server.store.deleteChannel(record.folded);
-        if (channel) channel.registration = undefined;
+        await ctx.wait(server.store.deleteChannel(record.folded));
+        // looked up again: the channel may have emptied or been re-made meanwhile
+        const live = server.findChannel(name);
+        if (live) live.registration = undefined;
         say(`${record.name} is no longer registered.`);
       }
       break;
     }
     case "INFO": {
-      const record = isChannelName(name) ? server.store.getChannel(casefold(name)) : undefined;
+      const record = isChannelName(name)
+        ? await ctx.wait(server.store.getChannel(casefold(name)))
+        : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else {
         say(
@@ -163,5 +169,4 @@ function chanServ(ctx: Context, text: string): Promise<void> {
     default:
       say(`Unknown command ${command}. /msg ChanServ HELP lists the commands.`);
   }
-  return Promise.resolve();
 }

@@ -27,7 +27,7 @@ interface Stored {
  * ```ts
  * import { MemoryStore } from "./memory.ts";
  * const store = new MemoryStore();
- * store.countAccounts(); // 0
+ * await store.countAccounts(); // 0
  * ```
  */
 export class MemoryStore implements ChatStore {
@@ -44,54 +44,70 @@ export class MemoryStore implements ChatStore {
     this.#maxPerTarget = maxPerTarget;
   }
 
-  getAccount(folded: string): AccountRecord | undefined {
-    const a = this.#accounts.get(folded);
-    return a ? { ...a } : undefined;
+  getAccount(folded: string): Promise<AccountRecord | undefined> {
+    return Promise.try(() => {
+      const a = this.#accounts.get(folded);
+      return a ? { ...a } : undefined;
+    });
   }
 
-  createAccount(account: AccountRecord): boolean {
-    if (this.#accounts.has(account.folded)) return false;
-    this.#accounts.set(account.folded, { ...account });
-    return true;
+  createAccount(account: AccountRecord): Promise<boolean> {
+    return Promise.try(() => {
+      if (this.#accounts.has(account.folded)) return false;
+      this.#accounts.set(account.folded, { ...account });
+      return true;
+    });
   }
 
-  setAccountPassword(folded: string, passwordHash: string): void {
-    const a = this.#accounts.get(folded);
-    if (a) a.passwordHash = passwordHash;
+  setAccountPassword(folded: string, passwordHash: string): Promise<void> {
+    return Promise.try(() => {
+      const a = this.#accounts.get(folded);
+      if (a) a.passwordHash = passwordHash;
+    });
   }
 
-  setAccountOper(folded: string, oper: boolean): void {
-    const a = this.#accounts.get(folded);
-    if (a) a.oper = oper;
+  setAccountOper(folded: string, oper: boolean): Promise<void> {
+    return Promise.try(() => {
+      const a = this.#accounts.get(folded);
+      if (a) a.oper = oper;
+    });
   }
 
-  countAccounts(): number {
-    return this.#accounts.size;
+  countAccounts(): Promise<number> {
+    return Promise.try(() => this.#accounts.size);
   }
 
-  getChannel(folded: string): ChannelRecord | undefined {
-    const c = this.#channels.get(folded);
-    return c ? JSON.parse(JSON.stringify(c)) : undefined;
+  getChannel(folded: string): Promise<ChannelRecord | undefined> {
+    return Promise.try(() => {
+      const c = this.#channels.get(folded);
+      return c ? JSON.parse(JSON.stringify(c)) : undefined;
+    });
   }
 
-  saveChannel(channel: ChannelRecord): void {
-    this.#channels.set(channel.folded, JSON.parse(JSON.stringify(channel)));
+  saveChannel(channel: ChannelRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#channels.set(channel.folded, JSON.parse(JSON.stringify(channel)));
+    });
   }
 
-  deleteChannel(folded: string): void {
-    this.#channels.delete(folded);
+  deleteChannel(folded: string): Promise<void> {
+    return Promise.try(() => {
+      this.#channels.delete(folded);
+    });
   }
 
-  listKlines(): KlineRecord[] {
-    return [...this.#klines.values()].map((k) => ({ ...k }));
+  listKlines(): Promise<KlineRecord[]> {
+    return Promise.try(() => [...this.#klines.values()].map((k) => ({ ...k })));
   }
 
-  addKline(kline: KlineRecord): void {
-    this.#klines.set(kline.mask, { ...kline });
+  addKline(kline: KlineRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#klines.set(kline.mask, { ...kline });
+    });
   }
 
-  removeKline(mask: string): boolean {
-    return this.#klines.delete(mask);
+  removeKline(mask: string): Promise<boolean> {
+    return Promise.try(() => this.#klines.delete(mask));
   }
 
   appendMessage(message: HistoryMessage): Promise<void> {
@@ -120,22 +136,33 @@ export class MemoryStore implements ChatStore {
     return ref ? s.seq < ref.seq : s.msg.time < bound.time;
   }
 
-  latest(target: string, limit: number, after?: HistoryBound): HistoryMessage[] {
-    let list = this.#history.get(target) ?? [];
-    if (after) list = list.filter((s) => this.#isAfter(s, after));
-    return list.slice(-limit).map((s) => s.msg);
+  latest(target: string, limit: number, after?: HistoryBound): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      let list = this.#history.get(target) ?? [];
+      if (after) list = list.filter((s) => this.#isAfter(s, after));
+      return list.slice(-limit).map((s) => s.msg);
+    });
   }
 
-  before(target: string, bound: HistoryBound, limit: number): HistoryMessage[] {
-    const list = (this.#history.get(target) ?? []).filter((s) => this.#isBefore(s, bound));
-    return list.slice(-limit).map((s) => s.msg);
+  before(target: string, bound: HistoryBound, limit: number): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const list = (this.#history.get(target) ?? []).filter((s) => this.#isBefore(s, bound));
+      return list.slice(-limit).map((s) => s.msg);
+    });
   }
 
-  after(target: string, bound: HistoryBound, limit: number, inclusive = false): HistoryMessage[] {
-    const list = (this.#history.get(target) ?? []).filter((s) =>
-      this.#isAfter(s, bound, inclusive)
-    );
-    return list.slice(0, limit).map((s) => s.msg);
+  after(
+    target: string,
+    bound: HistoryBound,
+    limit: number,
+    inclusive = false,
+  ): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const list = (this.#history.get(target) ?? []).filter((s) =>
+        this.#isAfter(s, bound, inclusive)
+      );
+      return list.slice(0, limit).map((s) => s.msg);
+    });
   }
 
   between(
@@ -144,11 +171,13 @@ export class MemoryStore implements ChatStore {
     high: HistoryBound,
     limit: number,
     fromHigh: boolean,
-  ): HistoryMessage[] {
-    const list = (this.#history.get(target) ?? []).filter((s) =>
-      this.#isAfter(s, low) && this.#isBefore(s, high)
-    );
-    return (fromHigh ? list.slice(-limit) : list.slice(0, limit)).map((s) => s.msg);
+  ): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const list = (this.#history.get(target) ?? []).filter((s) =>
+        this.#isAfter(s, low) && this.#isBefore(s, high)
+      );
+      return (fromHigh ? list.slice(-limit) : list.slice(0, limit)).map((s) => s.msg);
+    });
   }
 
   targets(
@@ -156,34 +185,42 @@ export class MemoryStore implements ChatStore {
     to: number,
     limit: number,
     keys: (key: string) => boolean,
-  ): HistoryTarget[] {
-    const [lo, hi] = from <= to ? [from, to] : [to, from];
-    const out: HistoryTarget[] = [];
-    for (const [target, list] of this.#history) {
-      if (!keys(target)) continue;
-      const inRange = list.filter((s) => s.msg.time >= lo && s.msg.time <= hi);
-      if (inRange.length === 0) continue;
-      const last = inRange[inRange.length - 1].msg;
-      out.push({ target, rawTarget: last.rawTarget, latest: last.time });
-    }
-    return out.sort((a, b) => b.latest - a.latest).slice(0, limit);
+  ): Promise<HistoryTarget[]> {
+    return Promise.try(() => {
+      const [lo, hi] = from <= to ? [from, to] : [to, from];
+      const out: HistoryTarget[] = [];
+      for (const [target, list] of this.#history) {
+        if (!keys(target)) continue;
+        const inRange = list.filter((s) => s.msg.time >= lo && s.msg.time <= hi);
+        if (inRange.length === 0) continue;
+        const last = inRange[inRange.length - 1].msg;
+        out.push({ target, rawTarget: last.rawTarget, latest: last.time });
+      }
+      return out.sort((a, b) => b.latest - a.latest).slice(0, limit);
+    });
   }
 
-  findMessage(msgid: string): HistoryBound | undefined {
-    const s = this.#byMsgid.get(msgid);
-    return s ? { time: s.msg.time, msgid } : undefined;
+  findMessage(msgid: string): Promise<HistoryBound | undefined> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      return s ? { time: s.msg.time, msgid } : undefined;
+    });
   }
 
-  prune(maxAgeMs: number, maxPerTarget: number): void {
-    const oldest = Date.now() - maxAgeMs;
-    for (const [target, list] of this.#history) {
-      let drop = 0;
-      while (drop < list.length && list[drop].msg.time < oldest) drop++;
-      drop = Math.max(drop, list.length - maxPerTarget);
-      for (const old of list.splice(0, drop)) this.#byMsgid.delete(old.msg.msgid);
-      if (list.length === 0) this.#history.delete(target);
-    }
+  prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
+    return Promise.try(() => {
+      const oldest = Date.now() - maxAgeMs;
+      for (const [target, list] of this.#history) {
+        let drop = 0;
+        while (drop < list.length && list[drop].msg.time < oldest) drop++;
+        drop = Math.max(drop, list.length - maxPerTarget);
+        for (const old of list.splice(0, drop)) this.#byMsgid.delete(old.msg.msgid);
+        if (list.length === 0) this.#history.delete(target);
+      }
+    });
   }
 
-  close(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -62,8 +62,8 @@ function toMessage(r: HistoryRow): HistoryMessage {
  * @example
  * ```ts ignore
  * const store = SqliteStore.open("./chat-data/chat.db");
- * store.countAccounts();
- * store.close();
+ * await store.countAccounts();
+ * await store.close();
  * ```
  */
 export class SqliteStore implements ChatStore {
@@ -139,86 +139,108 @@ export class SqliteStore implements ChatStore {
     return new SqliteStore(db);
   }
 
-  getAccount(folded: string): AccountRecord | undefined {
-    const r = this.#stmt("SELECT * FROM accounts WHERE folded = ?").get(folded) as
-      | Record<string, string | number | null>
-      | undefined;
-    if (!r) return undefined;
-    return {
-      folded: r.folded as string,
-      name: r.name as string,
-      passwordHash: r.password_hash as string,
-      email: (r.email as string | null) ?? undefined,
-      createdAt: r.created_at as number,
-      oper: r.oper === 1,
-    };
+  getAccount(folded: string): Promise<AccountRecord | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT * FROM accounts WHERE folded = ?").get(folded) as
+        | Record<string, string | number | null>
+        | undefined;
+      if (!r) return undefined;
+      return {
+        folded: r.folded as string,
+        name: r.name as string,
+        passwordHash: r.password_hash as string,
+        email: (r.email as string | null) ?? undefined,
+        createdAt: r.created_at as number,
+        oper: r.oper === 1,
+      };
+    });
   }
 
-  createAccount(a: AccountRecord): boolean {
-    const r = this.#stmt(
-      `INSERT OR IGNORE INTO accounts (folded, name, password_hash, email, created_at, oper)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(a.folded, a.name, a.passwordHash, a.email ?? null, a.createdAt, a.oper ? 1 : 0);
-    return Number(r.changes) === 1;
+  createAccount(a: AccountRecord): Promise<boolean> {
+    return Promise.try(() => {
+      const r = this.#stmt(
+        `INSERT OR IGNORE INTO accounts (folded, name, password_hash, email, created_at, oper)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(a.folded, a.name, a.passwordHash, a.email ?? null, a.createdAt, a.oper ? 1 : 0);
+      return Number(r.changes) === 1;
+    });
   }
 
-  setAccountPassword(folded: string, passwordHash: string): void {
-    this.#stmt("UPDATE accounts SET password_hash = ? WHERE folded = ?").run(
-      passwordHash,
-      folded,
+  setAccountPassword(folded: string, passwordHash: string): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("UPDATE accounts SET password_hash = ? WHERE folded = ?").run(
+        passwordHash,
+        folded,
+      );
+    });
+  }
+
+  setAccountOper(folded: string, oper: boolean): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("UPDATE accounts SET oper = ? WHERE folded = ?").run(oper ? 1 : 0, folded);
+    });
+  }
+
+  countAccounts(): Promise<number> {
+    return Promise.try(() =>
+      (this.#stmt("SELECT count(*) AS n FROM accounts").get() as { n: number }).n
     );
   }
 
-  setAccountOper(folded: string, oper: boolean): void {
-    this.#stmt("UPDATE accounts SET oper = ? WHERE folded = ?").run(oper ? 1 : 0, folded);
+  getChannel(folded: string): Promise<ChannelRecord | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT state FROM channels WHERE folded = ?").get(folded) as
+        | { state: string }
+        | undefined;
+      return r ? JSON.parse(r.state) : undefined;
+    });
   }
 
-  countAccounts(): number {
-    return (this.#stmt("SELECT count(*) AS n FROM accounts").get() as { n: number }).n;
+  saveChannel(c: ChannelRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt(
+        `INSERT INTO channels (folded, name, founder, registered_at, state) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (folded) DO UPDATE SET name = excluded.name, founder = excluded.founder,
+         state = excluded.state`,
+      ).run(c.folded, c.name, c.founder, c.registeredAt, JSON.stringify(c));
+    });
   }
 
-  getChannel(folded: string): ChannelRecord | undefined {
-    const r = this.#stmt("SELECT state FROM channels WHERE folded = ?").get(folded) as
-      | { state: string }
-      | undefined;
-    return r ? JSON.parse(r.state) : undefined;
+  deleteChannel(folded: string): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("DELETE FROM channels WHERE folded = ?").run(folded);
+    });
   }
 
-  saveChannel(c: ChannelRecord): void {
-    this.#stmt(
-      `INSERT INTO channels (folded, name, founder, registered_at, state) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (folded) DO UPDATE SET name = excluded.name, founder = excluded.founder,
-       state = excluded.state`,
-    ).run(c.folded, c.name, c.founder, c.registeredAt, JSON.stringify(c));
+  listKlines(): Promise<KlineRecord[]> {
+    return Promise.try(() => {
+      const rows = this.#stmt("SELECT * FROM klines").all() as Record<
+        string,
+        string | number | null
+      >[];
+      return rows.map((r) => ({
+        mask: r.mask as string,
+        reason: r.reason as string,
+        setBy: r.set_by as string,
+        setAt: r.set_at as number,
+        expiresAt: (r.expires_at as number | null) ?? undefined,
+      }));
+    });
   }
 
-  deleteChannel(folded: string): void {
-    this.#stmt("DELETE FROM channels WHERE folded = ?").run(folded);
+  addKline(k: KlineRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt(
+        `INSERT OR REPLACE INTO klines (mask, reason, set_by, set_at, expires_at)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(k.mask, k.reason, k.setBy, k.setAt, k.expiresAt ?? null);
+    });
   }
 
-  listKlines(): KlineRecord[] {
-    const rows = this.#stmt("SELECT * FROM klines").all() as Record<
-      string,
-      string | number | null
-    >[];
-    return rows.map((r) => ({
-      mask: r.mask as string,
-      reason: r.reason as string,
-      setBy: r.set_by as string,
-      setAt: r.set_at as number,
-      expiresAt: (r.expires_at as number | null) ?? undefined,
-    }));
-  }
-
-  addKline(k: KlineRecord): void {
-    this.#stmt(
-      `INSERT OR REPLACE INTO klines (mask, reason, set_by, set_at, expires_at)
-       VALUES (?, ?, ?, ?, ?)`,
-    ).run(k.mask, k.reason, k.setBy, k.setAt, k.expiresAt ?? null);
-  }
-
-  removeKline(mask: string): boolean {
-    return Number(this.#stmt("DELETE FROM klines WHERE mask = ?").run(mask).changes) > 0;
+  removeKline(mask: string): Promise<boolean> {
+    return Promise.try(() =>
+      Number(this.#stmt("DELETE FROM klines WHERE mask = ?").run(mask).changes) > 0
+    );
   }
 
   appendMessage(message: HistoryMessage): Promise<void> {
@@ -279,64 +301,75 @@ export class SqliteStore implements ChatStore {
     return (this.#stmt(sql).all(...args) as unknown as HistoryRow[]).map(toMessage);
   }
 
-  latest(target: string, limit: number, after?: HistoryBound): HistoryMessage[] {
-    if (!after) {
-      return this.#rows(
-        "SELECT * FROM history WHERE target = ? ORDER BY time DESC, id DESC LIMIT ?",
-        target,
-        limit,
-      ).reverse();
-    }
-    const id = this.#idOf(after);
-    return (id !== undefined
-      ? this.#rows(
-        "SELECT * FROM history WHERE target = ? AND id > ? ORDER BY id DESC LIMIT ?",
-        target,
-        id,
-        limit,
-      )
-      : this.#rows(
-        "SELECT * FROM history WHERE target = ? AND time > ? ORDER BY time DESC, id DESC LIMIT ?",
-        target,
-        after.time,
-        limit,
-      )).reverse();
+  latest(target: string, limit: number, after?: HistoryBound): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      if (!after) {
+        return this.#rows(
+          "SELECT * FROM history WHERE target = ? ORDER BY time DESC, id DESC LIMIT ?",
+          target,
+          limit,
+        ).reverse();
+      }
+      const id = this.#idOf(after);
+      return (id !== undefined
+        ? this.#rows(
+          "SELECT * FROM history WHERE target = ? AND id > ? ORDER BY id DESC LIMIT ?",
+          target,
+          id,
+          limit,
+        )
+        : this.#rows(
+          "SELECT * FROM history WHERE target = ? AND time > ? ORDER BY time DESC, id DESC LIMIT ?",
+          target,
+          after.time,
+          limit,
+        )).reverse();
+    });
   }
 
-  before(target: string, bound: HistoryBound, limit: number): HistoryMessage[] {
-    const id = this.#idOf(bound);
-    return (id !== undefined
-      ? this.#rows(
-        "SELECT * FROM history WHERE target = ? AND id < ? ORDER BY id DESC LIMIT ?",
-        target,
-        id,
-        limit,
-      )
-      : this.#rows(
-        "SELECT * FROM history WHERE target = ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
-        target,
-        bound.time,
-        limit,
-      )).reverse();
+  before(target: string, bound: HistoryBound, limit: number): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const id = this.#idOf(bound);
+      return (id !== undefined
+        ? this.#rows(
+          "SELECT * FROM history WHERE target = ? AND id < ? ORDER BY id DESC LIMIT ?",
+          target,
+          id,
+          limit,
+        )
+        : this.#rows(
+          "SELECT * FROM history WHERE target = ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
+          target,
+          bound.time,
+          limit,
+        )).reverse();
+    });
   }
 
-  after(target: string, bound: HistoryBound, limit: number, inclusive = false): HistoryMessage[] {
-    const id = this.#idOf(bound);
-    const op = inclusive ? ">=" : ">";
-    return id !== undefined
-      ? this.#rows(
-        `SELECT * FROM history WHERE target = ? AND id ${op} ? ORDER BY id ASC LIMIT ?`,
-        target,
-        id,
-        limit,
-      )
-      : this.#rows(
-        `SELECT * FROM history WHERE target = ? AND time ${op} ?
-         ORDER BY time ASC, id ASC LIMIT ?`,
-        target,
-        bound.time,
-        limit,
-      );
+  after(
+    target: string,
+    bound: HistoryBound,
+    limit: number,
+    inclusive = false,
+  ): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const id = this.#idOf(bound);
+      const op = inclusive ? ">=" : ">";
+      return id !== undefined
+        ? this.#rows(
+          `SELECT * FROM history WHERE target = ? AND id ${op} ? ORDER BY id ASC LIMIT ?`,
+          target,
+          id,
+          limit,
+        )
+        : this.#rows(
+          `SELECT * FROM history WHERE target = ? AND time ${op} ?
+           ORDER BY time ASC, id ASC LIMIT ?`,
+          target,
+          bound.time,
+          limit,
+        );
+    });
   }
 
   between(
@@ -345,20 +378,22 @@ export class SqliteStore implements ChatStore {
     high: HistoryBound,
     limit: number,
     fromHigh: boolean,
-  ): HistoryMessage[] {
-    const lowId = this.#idOf(low), highId = this.#idOf(high);
-    const lowSql = lowId !== undefined ? "id > ?" : "time > ?";
-    const highSql = highId !== undefined ? "id < ?" : "time < ?";
-    const order = fromHigh ? "DESC" : "ASC";
-    const rows = this.#rows(
-      `SELECT * FROM history WHERE target = ? AND ${lowSql} AND ${highSql}
-       ORDER BY time ${order}, id ${order} LIMIT ?`,
-      target,
-      lowId ?? low.time,
-      highId ?? high.time,
-      limit,
-    );
-    return fromHigh ? rows.reverse() : rows;
+  ): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const lowId = this.#idOf(low), highId = this.#idOf(high);
+      const lowSql = lowId !== undefined ? "id > ?" : "time > ?";
+      const highSql = highId !== undefined ? "id < ?" : "time < ?";
+      const order = fromHigh ? "DESC" : "ASC";
+      const rows = this.#rows(
+        `SELECT * FROM history WHERE target = ? AND ${lowSql} AND ${highSql}
+         ORDER BY time ${order}, id ${order} LIMIT ?`,
+        target,
+        lowId ?? low.time,
+        highId ?? high.time,
+        limit,
+      );
+      return fromHigh ? rows.reverse() : rows;
+    });
   }
 
   targets(
@@ -366,44 +401,52 @@ export class SqliteStore implements ChatStore {
     to: number,
     limit: number,
     keys: (key: string) => boolean,
-  ): HistoryTarget[] {
-    const [lo, hi] = from <= to ? [from, to] : [to, from];
-    const rows = this.#stmt(
-      `SELECT target, max(time) AS latest,
-         (SELECT raw_target FROM history h2 WHERE h2.target = h.target ORDER BY id DESC LIMIT 1)
-           AS raw_target
-       FROM history h WHERE time >= ? AND time <= ? GROUP BY target ORDER BY latest DESC`,
-    ).all(lo, hi) as { target: string; latest: number; raw_target: string }[];
-    const out: HistoryTarget[] = [];
-    for (const r of rows) {
-      if (!keys(r.target)) continue;
-      out.push({ target: r.target, rawTarget: r.raw_target, latest: r.latest });
-      if (out.length >= limit) break;
-    }
-    return out;
+  ): Promise<HistoryTarget[]> {
+    return Promise.try(() => {
+      const [lo, hi] = from <= to ? [from, to] : [to, from];
+      const rows = this.#stmt(
+        `SELECT target, max(time) AS latest,
+           (SELECT raw_target FROM history h2 WHERE h2.target = h.target ORDER BY id DESC LIMIT 1)
+             AS raw_target
+         FROM history h WHERE time >= ? AND time <= ? GROUP BY target ORDER BY latest DESC`,
+      ).all(lo, hi) as { target: string; latest: number; raw_target: string }[];
+      const out: HistoryTarget[] = [];
+      for (const r of rows) {
+        if (!keys(r.target)) continue;
+        out.push({ target: r.target, rawTarget: r.raw_target, latest: r.latest });
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
   }
 
-  findMessage(msgid: string): HistoryBound | undefined {
-    const r = this.#stmt("SELECT time FROM history WHERE msgid = ?").get(msgid) as
-      | { time: number }
-      | undefined;
-    return r ? { time: r.time, msgid } : undefined;
+  findMessage(msgid: string): Promise<HistoryBound | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT time FROM history WHERE msgid = ?").get(msgid) as
+        | { time: number }
+        | undefined;
+      return r ? { time: r.time, msgid } : undefined;
+    });
   }
 
-  prune(maxAgeMs: number, maxPerTarget: number): void {
-    this.#stmt("DELETE FROM history WHERE time < ?").run(Date.now() - maxAgeMs);
-    this.#stmt(
-      `DELETE FROM history WHERE id IN (
-         SELECT id FROM (
-           SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
-         ) WHERE n > ?)`,
-    ).run(maxPerTarget);
+  prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("DELETE FROM history WHERE time < ?").run(Date.now() - maxAgeMs);
+      this.#stmt(
+        `DELETE FROM history WHERE id IN (
+           SELECT id FROM (
+             SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
+           ) WHERE n > ?)`,
+      ).run(maxPerTarget);
+    });
   }
 
-  close(): void {
-    if (this.#closed) return;
-    this.#flush();
-    this.#closed = true;
-    this.#db.close();
+  close(): Promise<void> {
+    return Promise.try(() => {
+      if (this.#closed) return;
+      this.#flush();
+      this.#closed = true;
+      this.#db.close();
+    });
   }
 }

@@ -78,26 +78,30 @@ export interface HistoryTarget {
   latest: number;
 }
 
-/** The persistent state behind the server. */
+/**
+ * The persistent state behind the server. Every method returns a promise so that a store
+ * over the network (PostgreSQL) fits the same interface; SQLite and memory resolve at once.
+ * A failure rejects the promise, never throws synchronously.
+ */
 export interface ChatStore {
   /** What kind of store this is, for logs. */
-  readonly kind: "sqlite" | "memory";
+  readonly kind: "sqlite" | "memory" | "postgres";
 
-  getAccount(folded: string): AccountRecord | undefined;
+  getAccount(folded: string): Promise<AccountRecord | undefined>;
   /** Creates an account; false if the name is taken. */
-  createAccount(account: AccountRecord): boolean;
-  setAccountPassword(folded: string, passwordHash: string): void;
-  setAccountOper(folded: string, oper: boolean): void;
-  countAccounts(): number;
+  createAccount(account: AccountRecord): Promise<boolean>;
+  setAccountPassword(folded: string, passwordHash: string): Promise<void>;
+  setAccountOper(folded: string, oper: boolean): Promise<void>;
+  countAccounts(): Promise<number>;
 
-  getChannel(folded: string): ChannelRecord | undefined;
-  saveChannel(channel: ChannelRecord): void;
-  deleteChannel(folded: string): void;
+  getChannel(folded: string): Promise<ChannelRecord | undefined>;
+  saveChannel(channel: ChannelRecord): Promise<void>;
+  deleteChannel(folded: string): Promise<void>;
 
-  listKlines(): KlineRecord[];
-  addKline(kline: KlineRecord): void;
+  listKlines(): Promise<KlineRecord[]>;
+  addKline(kline: KlineRecord): Promise<void>;
   /** Removes a K-line; false if there was none. */
-  removeKline(mask: string): boolean;
+  removeKline(mask: string): Promise<boolean>;
 
   /**
    * Appends a message; resolves once it is durable. Appends in one event-loop turn share a
@@ -105,11 +109,16 @@ export interface ChatStore {
    */
   appendMessage(message: HistoryMessage): Promise<void>;
   /** The newest `limit` messages after `after` (exclusive), oldest first. */
-  latest(target: string, limit: number, after?: HistoryBound): HistoryMessage[];
+  latest(target: string, limit: number, after?: HistoryBound): Promise<HistoryMessage[]>;
   /** Up to `limit` messages just before `bound`, oldest first. */
-  before(target: string, bound: HistoryBound, limit: number): HistoryMessage[];
+  before(target: string, bound: HistoryBound, limit: number): Promise<HistoryMessage[]>;
   /** Up to `limit` messages just after `bound` (or at it, if `inclusive`), oldest first. */
-  after(target: string, bound: HistoryBound, limit: number, inclusive?: boolean): HistoryMessage[];
+  after(
+    target: string,
+    bound: HistoryBound,
+    limit: number,
+    inclusive?: boolean,
+  ): Promise<HistoryMessage[]>;
   /**
    * Up to `limit` messages strictly between `low` and `high`, oldest first; taken from the
    * `low` end, or from the `high` end when `fromHigh` is set.
@@ -120,16 +129,21 @@ export interface ChatStore {
     high: HistoryBound,
     limit: number,
     fromHigh: boolean,
-  ): HistoryMessage[];
+  ): Promise<HistoryMessage[]>;
   /** Conversations with messages between two times, newest first, for the given keys. */
-  targets(from: number, to: number, limit: number, keys: (key: string) => boolean): HistoryTarget[];
+  targets(
+    from: number,
+    to: number,
+    limit: number,
+    keys: (key: string) => boolean,
+  ): Promise<HistoryTarget[]>;
   /** The time of a message by msgid, if stored. */
-  findMessage(msgid: string): HistoryBound | undefined;
+  findMessage(msgid: string): Promise<HistoryBound | undefined>;
   /** Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation. */
-  prune(maxAgeMs: number, maxPerTarget: number): void;
+  prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
 
   /** Commits what is pending and closes. */
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**

@@ -2,7 +2,9 @@ import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict"
 import { DatabaseSync } from "node:sqlite";
 import { MemoryStore } from "../../lib/store/memory.ts";
 import { MIGRATIONS } from "../../lib/store/migrations.ts";
+import { PostgresStore } from "../../lib/store/postgres.ts";
 import { SqliteStore, StoreOpenError } from "../../lib/store/sqlite.ts";
+import { postgresBinDir, startPostgres } from "../helpers/postgres.ts";
 import { type ChatStore, dmKey, type HistoryMessage } from "../../lib/store/store.ts";
 
 function msg(n: number, target = "#room", time = 1_000_000 + n * 1000): HistoryMessage {
@@ -20,7 +22,10 @@ function msg(n: number, target = "#room", time = 1_000_000 + n * 1000): HistoryM
 }
 
 /** The same behaviour is required of every store. */
-function conformance(name: string, make: () => Promise<{ store: ChatStore; done: () => void }>) {
+function conformance(
+  name: string,
+  make: () => Promise<{ store: ChatStore; done: () => Promise<void> }>,
+) {
   Deno.test(`${name}: accounts are created once and found casefolded`, async () => {
     const { store, done } = await make();
     try {
@@ -32,17 +37,17 @@ function conformance(name: string, make: () => Promise<{ store: ChatStore; done:
         createdAt: 1,
         oper: false,
       };
-      assertEquals(store.createAccount(rec), true);
-      assertEquals(store.createAccount({ ...rec, name: "ALICE" }), false);
-      assertEquals(store.getAccount("alice"), rec);
-      store.setAccountPassword("alice", "scrypt$y");
-      store.setAccountOper("alice", true);
-      assertEquals(store.getAccount("alice")?.passwordHash, "scrypt$y");
-      assertEquals(store.getAccount("alice")?.oper, true);
-      assertEquals(store.countAccounts(), 1);
-      assertEquals(store.getAccount("bob"), undefined);
+      assertEquals(await store.createAccount(rec), true);
+      assertEquals(await store.createAccount({ ...rec, name: "ALICE" }), false);
+      assertEquals(await store.getAccount("alice"), rec);
+      await store.setAccountPassword("alice", "scrypt$y");
+      await store.setAccountOper("alice", true);
+      assertEquals((await store.getAccount("alice"))?.passwordHash, "scrypt$y");
+      assertEquals((await store.getAccount("alice"))?.oper, true);
+      assertEquals(await store.countAccounts(), 1);
+      assertEquals(await store.getAccount("bob"), undefined);
     } finally {
-      done();
+      await done();
     }
   });
 
@@ -61,20 +66,20 @@ function conformance(name: string, make: () => Promise<{ store: ChatStore; done:
         ops: ["alice"],
         bans: [{ mask: "x!*@*", setBy: "alice", setAt: 7 }],
       };
-      store.saveChannel(chan);
-      assertEquals(store.getChannel("#room"), JSON.parse(JSON.stringify(chan)));
-      store.saveChannel({ ...chan, modes: "ntm" });
-      assertEquals(store.getChannel("#room")?.modes, "ntm");
-      store.deleteChannel("#room");
-      assertEquals(store.getChannel("#room"), undefined);
+      await store.saveChannel(chan);
+      assertEquals(await store.getChannel("#room"), JSON.parse(JSON.stringify(chan)));
+      await store.saveChannel({ ...chan, modes: "ntm" });
+      assertEquals((await store.getChannel("#room"))?.modes, "ntm");
+      await store.deleteChannel("#room");
+      assertEquals(await store.getChannel("#room"), undefined);
       const k = { mask: "*@10.0.0.1", reason: "spam", setBy: "op", setAt: 1, expiresAt: 99 };
-      store.addKline(k);
-      assertEquals(store.listKlines(), [k]);
-      assertEquals(store.removeKline("*@10.0.0.1"), true);
-      assertEquals(store.removeKline("*@10.0.0.1"), false);
-      assertEquals(store.listKlines(), []);
+      await store.addKline(k);
+      assertEquals(await store.listKlines(), [k]);
+      assertEquals(await store.removeKline("*@10.0.0.1"), true);
+      assertEquals(await store.removeKline("*@10.0.0.1"), false);
+      assertEquals(await store.listKlines(), []);
     } finally {
-      done();
+      await done();
     }
   });
 
@@ -84,31 +89,34 @@ function conformance(name: string, make: () => Promise<{ store: ChatStore; done:
       await Promise.all([1, 2, 3, 4, 5, 6].map((n) => store.appendMessage(msg(n))));
       await store.appendMessage(msg(7, "#other"));
       const texts = (l: HistoryMessage[]) => l.map((m) => m.text.replace("message ", ""));
-      assertEquals(texts(store.latest("#room", 3)), ["4", "5", "6"]);
-      assertEquals(texts(store.latest("#room", 10, { time: 0, msgid: "m4" })), ["5", "6"]);
-      assertEquals(texts(store.before("#room", { time: 0, msgid: "m4" }, 2)), ["2", "3"]);
-      assertEquals(texts(store.after("#room", { time: 0, msgid: "m2" }, 2)), ["3", "4"]);
-      assertEquals(texts(store.before("#room", { time: 1_003_500 }, 10)), ["1", "2", "3"]);
-      assertEquals(texts(store.after("#room", { time: 1_003_500 }, 10)), ["4", "5", "6"]);
-      assertEquals(texts(store.after("#room", { time: 0, msgid: "m2" }, 2, true)), ["2", "3"]);
+      assertEquals(texts(await store.latest("#room", 3)), ["4", "5", "6"]);
+      assertEquals(texts(await store.latest("#room", 10, { time: 0, msgid: "m4" })), ["5", "6"]);
+      assertEquals(texts(await store.before("#room", { time: 0, msgid: "m4" }, 2)), ["2", "3"]);
+      assertEquals(texts(await store.after("#room", { time: 0, msgid: "m2" }, 2)), ["3", "4"]);
+      assertEquals(texts(await store.before("#room", { time: 1_003_500 }, 10)), ["1", "2", "3"]);
+      assertEquals(texts(await store.after("#room", { time: 1_003_500 }, 10)), ["4", "5", "6"]);
+      assertEquals(texts(await store.after("#room", { time: 0, msgid: "m2" }, 2, true)), [
+        "2",
+        "3",
+      ]);
       const m2 = { time: 0, msgid: "m2" }, m6 = { time: 0, msgid: "m6" };
-      assertEquals(texts(store.between("#room", m2, m6, 2, false)), ["3", "4"]);
-      assertEquals(texts(store.between("#room", m2, m6, 2, true)), ["4", "5"]);
-      assertEquals(texts(store.between("#room", { time: 1_001_500 }, m6, 10, false)), [
+      assertEquals(texts(await store.between("#room", m2, m6, 2, false)), ["3", "4"]);
+      assertEquals(texts(await store.between("#room", m2, m6, 2, true)), ["4", "5"]);
+      assertEquals(texts(await store.between("#room", { time: 1_001_500 }, m6, 10, false)), [
         "2",
         "3",
         "4",
         "5",
       ]);
-      assertEquals(store.latest("#room", 6)[2].tags, { "+draft/reply": "m1" });
-      assertEquals(store.latest("#room", 6)[0].account, "alice");
-      assertEquals(store.findMessage("m2"), { time: 1_002_000, msgid: "m2" });
-      assertEquals(store.findMessage("nope"), undefined);
-      const targets = store.targets(0, 2_000_000, 10, () => true);
+      assertEquals((await store.latest("#room", 6))[2].tags, { "+draft/reply": "m1" });
+      assertEquals((await store.latest("#room", 6))[0].account, "alice");
+      assertEquals(await store.findMessage("m2"), { time: 1_002_000, msgid: "m2" });
+      assertEquals(await store.findMessage("nope"), undefined);
+      const targets = await store.targets(0, 2_000_000, 10, () => true);
       assertEquals(targets.map((t) => t.target), ["#other", "#room"]);
-      assertEquals(store.targets(0, 2_000_000, 10, (k) => k === "#room").length, 1);
+      assertEquals((await store.targets(0, 2_000_000, 10, (k) => k === "#room")).length, 1);
     } finally {
-      done();
+      await done();
     }
   });
 
@@ -118,10 +126,10 @@ function conformance(name: string, make: () => Promise<{ store: ChatStore; done:
       const now = Date.now();
       await store.appendMessage(msg(1, "#p", now - 10_000_000));
       for (let n = 2; n <= 6; n++) await store.appendMessage(msg(n, "#p", now - 1000 + n));
-      store.prune(5_000_000, 3);
-      assertEquals(store.latest("#p", 10).map((m) => m.msgid), ["m4", "m5", "m6"]);
+      await store.prune(5_000_000, 3);
+      assertEquals((await store.latest("#p", 10)).map((m) => m.msgid), ["m4", "m5", "m6"]);
     } finally {
-      done();
+      await done();
     }
   });
 
@@ -141,9 +149,9 @@ conformance("SqliteStore", async () => {
   const store = SqliteStore.open(`${dir}/chat.db`);
   return {
     store,
-    done: () => {
-      store.close();
-      Deno.removeSync(dir, { recursive: true });
+    done: async () => {
+      await store.close();
+      await Deno.remove(dir, { recursive: true });
     },
   };
 });
@@ -153,10 +161,10 @@ Deno.test("SqliteStore keeps data across reopening and batches appends of one tu
   try {
     const a = SqliteStore.open(`${dir}/chat.db`);
     await Promise.all(Array.from({ length: 100 }, (_, i) => a.appendMessage(msg(i))));
-    a.close();
+    await a.close();
     const b = SqliteStore.open(`${dir}/chat.db`);
-    assertEquals(b.latest("#room", 1000).length, 100);
-    b.close();
+    assertEquals((await b.latest("#room", 1000)).length, 100);
+    await b.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -184,7 +192,7 @@ Deno.test("SqliteStore refuses a database held by another server", async () => {
   try {
     throws(() => SqliteStore.open(`${dir}/chat.db`), /is in use/);
   } finally {
-    first.close();
+    await first.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -213,13 +221,36 @@ Deno.test("migration 2 moves nick-keyed private history of two accounts to the a
 
     const store = SqliteStore.open(path);
     try {
-      assertEquals(store.latest("dm:@ann @bob", 10).map((m) => m.text), ["between accounts"]);
-      assertEquals(store.latest("dm:ann zed", 10).map((m) => m.text), ["with a guest"]);
-      assertEquals(store.latest("#room", 10).map((m) => m.text), ["in a channel"]);
+      assertEquals((await store.latest("dm:@ann @bob", 10)).map((m) => m.text), [
+        "between accounts",
+      ]);
+      assertEquals((await store.latest("dm:ann zed", 10)).map((m) => m.text), ["with a guest"]);
+      assertEquals((await store.latest("#room", 10)).map((m) => m.text), ["in a channel"]);
     } finally {
-      store.close();
+      await store.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (postgresBinDir()) {
+  conformance("PostgresStore", async () => {
+    // a cluster of its own per test: nothing one test leaves can reach the next
+    const pg = await startPostgres();
+    const store = await PostgresStore.open({ url: await pg.newDatabase() });
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        await pg.stop();
+      },
+    };
+  });
+} else {
+  Deno.test({
+    name: "PostgresStore conformance (needs Debian's postgresql)",
+    ignore: true,
+    fn() {},
+  });
+}

@@ -56,7 +56,7 @@ export async function registerAccount(
       text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
     };
   }
-  if (server.store.getAccount(casefold(name))) {
+  if (await ctx.wait(server.store.getAccount(casefold(name)))) {
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
   const record = await ctx.wait(createAccount(server, name, password, email));

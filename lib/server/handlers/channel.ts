@@ -39,7 +39,7 @@ import { playHistoryOnJoin } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
-export function handleJoin(ctx: Context): void {
+export async function handleJoin(ctx: Context): Promise<void> {
   const user = ctx.user;
   const server = ctx.server;
   if (ctx.params[0] === "0") {
@@ -48,25 +48,31 @@ export function handleJoin(ctx: Context): void {
   }
   const names = ctx.params[0].split(",");
   const keys = (ctx.params[1] ?? "").split(",");
-  names.forEach((name, i) => {
-    if (name === "") return;
+  for (const [i, name] of names.entries()) {
+    if (name === "") continue;
     if (!isValidChannel(name, server.limits.channelLen)) {
       ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
-      return;
+      continue;
     }
     let channel = server.findChannel(name);
-    if (channel?.members.has(user)) return;
+    if (channel?.members.has(user)) continue;
     if (user.channels.size >= server.limits.channelsPerUser) {
       ctx.numeric(ERR_TOOMANYCHANNELS, name, "You have joined too many channels");
-      return;
+      continue;
     }
-    if (accountRequired(ctx, "JOIN")) return;
+    if (accountRequired(ctx, "JOIN")) continue;
     let bits = 0;
     if (!channel) {
-      channel = new Channel(name);
-      const record = server.store.getChannel(channel.folded);
-      if (record) restoreChannel(channel, record);
-      else bits = PREFIX_OP;
+      const fresh = new Channel(name);
+      const record = await ctx.wait(server.store.getChannel(fresh.folded));
+      if (ctx.session.dead) return;
+      // another user's JOIN may have made the channel while the store answered
+      channel = server.findChannel(name);
+      if (!channel) {
+        channel = fresh;
+        if (record) restoreChannel(channel, record);
+        else bits = PREFIX_OP;
+      }
     }
     const account = user.account ? casefold(user.account) : undefined;
     const trusted = account !== undefined && channel.registration?.ops.has(account) === true;
@@ -75,19 +81,19 @@ export function handleJoin(ctx: Context): void {
       const invited = channel.isInvited(user) || trusted;
       if (channel.flags.i && !invited) {
         ctx.numeric(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)");
-        return;
+        continue;
       }
       if (channel.key !== undefined && keys[i] !== channel.key && !trusted) {
         ctx.numeric(ERR_BADCHANNELKEY, channel.name, "Cannot join channel (+k)");
-        return;
+        continue;
       }
       if (channel.limit !== undefined && channel.members.size >= channel.limit && !trusted) {
         ctx.numeric(ERR_CHANNELISFULL, channel.name, "Cannot join channel (+l)");
-        return;
+        continue;
       }
       if (!invited && channel.isBanned(user)) {
         ctx.numeric(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)");
-        return;
+        continue;
       }
       channel.invited.delete(user.folded);
     }
@@ -108,8 +114,8 @@ export function handleJoin(ctx: Context): void {
     }
     if (channel.topic) sendTopic(ctx, channel);
     sendNames(ctx, channel);
-    playHistoryOnJoin(ctx, channel);
-  });
+    await playHistoryOnJoin(ctx, channel);
+  }
 }
 
 /** Gives a re-created registered channel its saved state. */

@@ -21,15 +21,15 @@ import { Outgoing } from "../outgoing.ts";
 /** Parses a CHATHISTORY reference: `*`, `timestamp=<ISO 8601>` or `msgid=<id>`. */
 export function parseReference(
   ref: string,
-  findMessage: (msgid: string) => HistoryBound | undefined,
-): HistoryBound | "*" | undefined {
-  if (ref === "*") return "*";
+  findMessage: (msgid: string) => Promise<HistoryBound | undefined>,
+): Promise<HistoryBound | "*" | undefined> {
+  if (ref === "*") return Promise.resolve("*");
   if (ref.startsWith("timestamp=")) {
     const t = Date.parse(ref.slice(10));
-    return Number.isNaN(t) ? undefined : { time: t };
+    return Promise.resolve(Number.isNaN(t) ? undefined : { time: t });
   }
   if (ref.startsWith("msgid=")) return findMessage(ref.slice(6));
-  return undefined;
+  return Promise.resolve(undefined);
 }
 
 function historyLine(m: HistoryMessage): Outgoing {
@@ -66,7 +66,7 @@ const NO_CONVERSATION = "dm:";
  * CHATHISTORY <subcommand> ...: windows of a channel's or a private conversation's history.
  * Channels need membership; private history is the pair's own.
  */
-export function handleChathistory(ctx: Context): void {
+export async function handleChathistory(ctx: Context): Promise<void> {
   const store = ctx.server.store;
   const sub = (ctx.params[0] ?? "").toUpperCase();
   const max = ctx.server.limits.chathistoryMax;
@@ -94,10 +94,10 @@ export function handleChathistory(ctx: Context): void {
     fail("INVALID_PARAMS", [sub, limitRaw], "The limit must be a number");
     return;
   }
-  const ref = (i: number) => parseReference(ctx.params[i], (id) => store.findMessage(id));
+  const ref = (i: number) => ctx.wait(parseReference(ctx.params[i], (id) => store.findMessage(id)));
 
   if (sub === "TARGETS") {
-    const a = ref(1), b = ref(2);
+    const a = await ref(1), b = await ref(2);
     if (!a || !b || a === "*" || b === "*") {
       fail("INVALID_PARAMS", [sub], "TARGETS takes two timestamps");
       return;
@@ -122,7 +122,7 @@ export function handleChathistory(ctx: Context): void {
       const chan = ctx.server.channels.get(key);
       return chan !== undefined && chan.members.has(ctx.user);
     };
-    const found = store.targets(a.time, b.time, limit, mine);
+    const found = await ctx.wait(store.targets(a.time, b.time, limit, mine));
     const lines = found.map((t) =>
       new Outgoing(ctx.server.name, "CHATHISTORY", [
         "TARGETS",
@@ -144,11 +144,11 @@ export function handleChathistory(ctx: Context): void {
     }
     key = channel.folded;
   } else {
-    const other = partyOfNick(partyLookup(ctx), target);
+    const other = await ctx.wait(partyOfNick(partyLookup(ctx), target));
     // nobody online by that nick and no such account: an empty batch, after the same checks
     key = other === undefined ? NO_CONVERSATION : dmKey(historyParty(ctx.user), other);
   }
-  const r1 = ref(2);
+  const r1 = await ref(2);
   if (r1 === undefined || (r1 === "*" && sub !== "LATEST")) {
     fail("INVALID_PARAMS", [sub, ctx.params[2]], "Unknown message reference");
     return;
@@ -156,30 +156,35 @@ export function handleChathistory(ctx: Context): void {
   let messages: HistoryMessage[];
   switch (sub) {
     case "LATEST":
-      messages = r1 === "*" ? store.latest(key, limit) : store.latest(key, limit, r1);
+      messages = await ctx.wait(
+        r1 === "*" ? store.latest(key, limit) : store.latest(key, limit, r1),
+      );
       break;
     case "BEFORE":
-      messages = store.before(key, r1 as HistoryBound, limit);
+      messages = await ctx.wait(store.before(key, r1 as HistoryBound, limit));
       break;
     case "AFTER":
-      messages = store.after(key, r1 as HistoryBound, limit);
+      messages = await ctx.wait(store.after(key, r1 as HistoryBound, limit));
       break;
     case "AROUND": {
       const bound = r1 as HistoryBound;
-      const before = store.before(key, bound, Math.floor(limit / 2));
-      messages = [...before, ...store.after(key, bound, limit - before.length, true)];
+      const before = await ctx.wait(store.before(key, bound, Math.floor(limit / 2)));
+      const after = await ctx.wait(store.after(key, bound, limit - before.length, true));
+      messages = [...before, ...after];
       break;
     }
     default: { // BETWEEN
-      const r2 = ref(3);
+      const r2 = await ref(3);
       if (r2 === undefined || r2 === "*" || r1 === "*") {
         fail("INVALID_PARAMS", [sub, ctx.params[3]], "Unknown message reference");
         return;
       }
       const ascending = r1.time <= r2.time;
-      messages = ascending
-        ? store.between(key, r1, r2, limit, false)
-        : store.between(key, r2, r1, limit, true);
+      messages = await ctx.wait(
+        ascending
+          ? store.between(key, r1, r2, limit, false)
+          : store.between(key, r2, r1, limit, true),
+      );
     }
   }
   sendBatch(ctx, "chathistory", [target], messages.map(historyLine));
@@ -189,10 +194,10 @@ export function handleChathistory(ctx: Context): void {
  * On join, replays a channel's last lines to clients without chathistory (those with it
  * ask for exactly what they want). Clients without server-time see the time in the text.
  */
-export function playHistoryOnJoin(ctx: Context, channel: Channel): void {
+export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise<void> {
   const n = ctx.server.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  const messages = ctx.server.store.latest(channel.folded, n);
+  const messages = await ctx.wait(ctx.server.store.latest(channel.folded, n));
   if (messages.length === 0) return;
   const stamped = ctx.session.caps.has("server-time");
   const lines = messages.map((m) => {
@@ -208,7 +213,7 @@ function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
     findUser: (nick) => server.findUser(nick),
-    accountExists: (folded) => server.store.getAccount(folded) !== undefined,
+    accountExists: async (folded) => (await server.store.getAccount(folded)) !== undefined,
     users: server.users,
   };
 }

@@ -44,7 +44,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   const configured = server.config.opers.get(name);
   if (configured !== undefined) ok = sameSecret(password, configured);
   else {
-    const account = server.store.getAccount(casefold(name));
+    const account = await ctx.wait(server.store.getAccount(casefold(name)));
     if (account?.oper) ok = await ctx.wait(verifyPassword(password, account.passwordHash));
   }
   if (!ok) {
@@ -87,7 +87,7 @@ export function handleWallops(ctx: Context): void {
  * KLINE [minutes] <user@host> [reason]: bans a mask from the server (0 or no minutes:
  * permanent), disconnecting those it matches. Kept across restarts.
  */
-export function handleKline(ctx: Context): void {
+export async function handleKline(ctx: Context): Promise<void> {
   if (notOper(ctx)) return;
   const params = [...ctx.params];
   let minutes = 0;
@@ -108,7 +108,7 @@ export function handleKline(ctx: Context): void {
     expiresAt: minutes > 0 ? now + minutes * 60 : undefined,
   };
   const server = ctx.server;
-  server.store.addKline(kline);
+  await ctx.wait(server.store.addKline(kline));
   server.klines = [...server.klines.filter((k) => k.mask !== mask), kline];
   ctx.reply("NOTICE", [
     ctx.user.nick,
@@ -121,12 +121,12 @@ export function handleKline(ctx: Context): void {
 }
 
 /** UNKLINE <user@host> */
-export function handleUnkline(ctx: Context): void {
+export async function handleUnkline(ctx: Context): Promise<void> {
   if (notOper(ctx)) return;
   let mask = ctx.params[0];
   if (!mask.includes("@")) mask = `*@${mask}`;
   const server = ctx.server;
-  const removed = server.store.removeKline(mask);
+  const removed = await ctx.wait(server.store.removeKline(mask));
   server.klines = server.klines.filter((k) => k.mask !== mask);
   ctx.reply("NOTICE", [
     ctx.user.nick,

@@ -57,7 +57,7 @@ export function handleNick(ctx: Context): void | Promise<void> {
   }
   server.renameUser(user, nick);
   if (!user.registered) return tryCompleteRegistration(ctx);
-  checkNickReservation(server, user);
+  return checkNickReservation(server, user);
 }
 
 /** USER: the user name and real name, given once before registration. */
@@ -120,7 +120,7 @@ export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   } else if (session.password !== undefined && !user.account) {
     return passLogin(ctx);
   }
-  welcome(ctx);
+  return welcome(ctx);
 }
 
 /** PASS as a login: `account:password`, or the password of the account named like the nick. */
@@ -148,10 +148,10 @@ async function passLogin(ctx: Context): Promise<void> {
         : "Login with PASS failed: wrong account or password; you are connected without an account",
     ]);
   }
-  welcome(ctx);
+  await welcome(ctx);
 }
 
-function welcome(ctx: Context): void {
+function welcome(ctx: Context): Promise<void> {
   const session = ctx.session;
   const user = ctx.user;
   const server = ctx.server;
@@ -177,5 +177,5 @@ function welcome(ctx: Context): void {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
-  checkNickReservation(server, user);
+  return checkNickReservation(server, user);
 }
