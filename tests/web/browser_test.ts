@@ -9,53 +9,22 @@ import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { TestClient } from "../helpers/irc_client.ts";
 import { type RunningServer, startServer } from "../helpers/server_process.ts";
-import { hasChromium, joinChat, launchBrowser, newUserPage } from "./browser.ts";
+import {
+  BROWSER_TEST,
+  bufferItem,
+  joinChat,
+  launchBrowser,
+  line,
+  newUserPage,
+  send,
+  withWorld,
+} from "./browser.ts";
 
-const opts = { ignore: !hasChromium, sanitizeOps: false, sanitizeResources: false };
-
-/** One server, one browser, cleaned up whatever happens. */
-async function withWorld(
-  fn: (w: { server: RunningServer; browser: Browser; tcp: () => Promise<TestClient> }) => Promise<
-    void
-  >,
-): Promise<void> {
-  const server = await startServer([], undefined, { web: true });
-  const clients: TestClient[] = [];
-  let browser: Browser | undefined;
-  try {
-    browser = await launchBrowser();
-    await fn({
-      server,
-      browser,
-      tcp: async () => {
-        const c = await TestClient.connect(server.port);
-        clients.push(c);
-        return c;
-      },
-    });
-  } finally {
-    for (const c of clients) await c.close();
-    await browser?.close();
-    await server.stop();
-  }
-}
+const opts = BROWSER_TEST;
 
 /** The text of the last message line in the open conversation. */
 function lastText(page: Page): Promise<string> {
   return page.locator("#messages .line .text").last().innerText();
-}
-
-function line(page: Page, text: string) {
-  return page.locator("#messages .line", { hasText: text });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill("#input", text);
-  await page.press("#input", "Enter");
-}
-
-function bufferItem(page: Page, name: string) {
-  return page.locator(`#buffer-list li[data-key="${name.toLowerCase()}"]`);
 }
 
 Deno.test({

@@ -475,7 +475,7 @@ export class Chat {
     switch (code) {
       case N.RPL_LOGGEDIN:
         effects.push({ kind: "logged-in", account: p[2] ?? "" });
-        this.note(SERVER_KEY, "info", `You are logged in as ${p[2] ?? ""}.`);
+        this.note(this.active, "info", `You are logged in as ${p[2] ?? ""}.`);
         return;
       case N.RPL_SASLSUCCESS:
       case N.RPL_LOGGEDOUT:
