@@ -40,7 +40,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "web typing: N pasted lines are N messages, more than 3 ask first; Shift+Enter is a new line",
+  name:
+    "web typing: N pasted lines are N messages, more than 3 ask first; Shift+Enter is a new line",
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async ({ server, browser, tcp }) => {
@@ -97,7 +98,11 @@ async function pasteText(page: import("playwright-core").Page, text: string): Pr
     const box = document.getElementById("input") as HTMLTextAreaElement;
     const data = new DataTransfer();
     data.setData("text/plain", t);
-    const ev = new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+    const ev = new ClipboardEvent("paste", {
+      clipboardData: data,
+      bubbles: true,
+      cancelable: true,
+    });
     if (box.dispatchEvent(ev)) {
       // nothing handled it: the browser's own paste inserts the text
       box.setRangeText(t, box.selectionStart, box.selectionEnd, "end");
