@@ -249,6 +249,22 @@ Deno.test({
       );
       await send(page, "from my phone");
       await line(page, "from my phone").waitFor();
+      // a long line wraps beside its time, not under it
+      await send(page, "a long line that needs several rows on a phone screen ".repeat(3));
+      const long = line(page, "a long line").last();
+      const time = await long.locator("time").boundingBox();
+      const text = await long.locator(".text").boundingBox();
+      ok(time && text && text.x >= time.x + time.width, JSON.stringify({ time, text }));
+      ok(text!.height > time!.height * 2, "the text wraps onto several rows");
+      // the members panel slides in and closes with its own button
+      await page.click("#members-button");
+      await page.waitForFunction(() =>
+        document.getElementById("members")!.getBoundingClientRect().right <= innerWidth
+      );
+      await page.click("#members-close");
+      await page.waitForFunction(() =>
+        document.getElementById("members")!.getBoundingClientRect().left >= innerWidth
+      );
       // no horizontal scrolling
       const overflow = await page.evaluate(() =>
         document.documentElement.scrollWidth - document.documentElement.clientWidth

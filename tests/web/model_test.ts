@@ -215,3 +215,14 @@ Deno.test("Chat reads CHATHISTORY TARGETS, REGISTER, logins and ignores", () => 
   const l = chat.buffer("#a")!.lines.at(-1)!;
   assertEquals([l.text, l.formatted], ["bold move", "\x02bold\x02 move"]);
 });
+
+Deno.test("Chat keeps live lines in arrival order: a JOIN without a time stays above the message", () => {
+  const chat = new Chat("ann");
+  feed(
+    chat,
+    ":ann!u@h JOIN #a",
+    ":bob!u@h JOIN #a",
+    "@time=2000-01-01T00:00:00.000Z :bob!u@h PRIVMSG #a :hi, I just came",
+  );
+  assertEquals(chat.buffer("#a")!.lines.map((l) => l.type), ["join", "join", "message"]);
+});

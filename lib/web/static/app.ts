@@ -95,6 +95,11 @@ class App implements InputHost {
         chat.classList.remove("show-sidebar");
       } else chat.classList.toggle("hide-members");
     });
+    $("members-close").addEventListener("click", () => {
+      const chat = $("chat");
+      if (chat.classList.contains("show-members")) chat.classList.remove("show-members");
+      else chat.classList.add("hide-members");
+    });
     $("messages").addEventListener("click", () => this.closeOverlays());
     $("messages").addEventListener("scroll", () => this.maybeLoadOlder());
     $("retry-button").addEventListener("click", () => this.conn?.retryNow());

@@ -678,7 +678,11 @@ export class Chat {
       b.seen.add(line.id);
     }
     const lines = b.lines;
-    if (lines.length === 0 || lines[lines.length - 1].time <= line.time) lines.push(line);
+    // live lines go at the end, in the order they came: a JOIN without a server time must
+    // never be sorted after the message that followed it; only history is merged by time
+    if (!history || lines.length === 0 || lines[lines.length - 1].time <= line.time) {
+      lines.push(line);
+    }
     else {
       let lo = 0;
       let hi = lines.length;
