@@ -23,7 +23,7 @@ import {
 import { SOFTWARE, VERSION } from "../version.ts";
 import { parseStsValue, type StsValue } from "./sts.ts";
 import { encodePlain } from "../shared/sasl_plain.ts";
-import { TERMINAL_CAPS } from "../shared/client_caps.ts";
+import { TERMINAL_CAPS } from "../shared/client_defaults.ts";
 import { mentions, sourceNick as nickOf, splitText } from "../shared/message_text.ts";
 
 /**

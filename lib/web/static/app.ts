@@ -11,6 +11,7 @@
 
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { isValidNick } from "../../protocol/validate.ts";
+import { DEFAULT_CHANNEL } from "../../shared/client_defaults.ts";
 import { $ } from "./dom.ts";
 import { Composer, type InputHost } from "./input.ts";
 import { IrcConnection } from "./irc_socket.ts";
@@ -29,8 +30,6 @@ import { View } from "./view.ts";
 
 /** Lines asked for per chathistory request. */
 const HISTORY_PAGE = 50;
-/** The channel web and terminal users meet in unless they name another (as chat-client). */
-const DEFAULT_CHANNEL = "#lobby";
 /** How long the "You left #x. Undo" bar stays. */
 const UNDO_MS = 10000;
 
@@ -125,7 +124,10 @@ class App implements InputHost {
 
     const saved = loadSession();
     if (saved) this.begin(saved, false);
-    else ($("nick") as HTMLInputElement).focus();
+    else {
+      ($("channels") as HTMLInputElement).value = DEFAULT_CHANNEL;
+      ($("nick") as HTMLInputElement).focus();
+    }
   }
 
   applyTheme(theme: string): void {

@@ -8,7 +8,7 @@
  */
 
 import { type IrcMessage, parseMessage, serializeMessage } from "../../protocol/message.ts";
-import { BROWSER_CAPS } from "../../shared/client_caps.ts";
+import { BROWSER_CAPS } from "../../shared/client_defaults.ts";
 import { encodePlain } from "../../shared/sasl_plain.ts";
 
 /** One line on the wire; line breaks inside a parameter become spaces, so no text can

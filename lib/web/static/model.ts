@@ -682,8 +682,7 @@ export class Chat {
     // never be sorted after the message that followed it; only history is merged by time
     if (!history || lines.length === 0 || lines[lines.length - 1].time <= line.time) {
       lines.push(line);
-    }
-    else {
+    } else {
       let lo = 0;
       let hi = lines.length;
       while (lo < hi) {

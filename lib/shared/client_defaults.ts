@@ -1,9 +1,22 @@
 /**
- * The IRCv3 capabilities each client asks for when the server offers them: one list, so
- * the two clients differ only where their needs do.
+ * What both clients start from: the channel web and terminal users meet in by default, and
+ * the IRCv3 capabilities each asks for when the server offers them (one list, so the two
+ * differ only where their needs do).
  *
  * @module
  */
+
+/**
+ * The channel a client joins when the user names none, the same in the terminal and the
+ * browser, so that people meet without agreeing on a name first.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CHANNEL } from "./client_defaults.ts";
+ * DEFAULT_CHANNEL; // "#lobby"
+ * ```
+ */
+export const DEFAULT_CHANNEL = "#lobby";
 
 /**
  * What every client wants: timestamps, our own messages echoed (so what we see is what
@@ -11,7 +24,7 @@
  *
  * @example
  * ```ts
- * import { COMMON_CAPS } from "./client_caps.ts";
+ * import { COMMON_CAPS } from "./client_defaults.ts";
  * COMMON_CAPS.includes("server-time"); // true
  * ```
  */
@@ -29,7 +42,7 @@ export const COMMON_CAPS: readonly string[] = [
  *
  * @example
  * ```ts
- * import { TERMINAL_CAPS } from "./client_caps.ts";
+ * import { TERMINAL_CAPS } from "./client_defaults.ts";
  * TERMINAL_CAPS.includes("away-notify"); // true
  * ```
  */
@@ -41,7 +54,7 @@ export const TERMINAL_CAPS: readonly string[] = [...COMMON_CAPS, "away-notify"];
  *
  * @example
  * ```ts
- * import { BROWSER_CAPS } from "./client_caps.ts";
+ * import { BROWSER_CAPS } from "./client_defaults.ts";
  * BROWSER_CAPS.includes("draft/chathistory"); // true
  * ```
  */
