@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Headless Chromium for the web tests, through playwright-core and Debian's chromium
  * (no browser download). Tests that need it are skipped when it is not installed.
