@@ -93,7 +93,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "web navigation: /whois /away /back /list /ban /kick /topic /mode /invite /ignore /clear do what they say",
+    "web navigation: /whois /away /back /names /list /ban /kick /topic /mode /invite /ignore /clear do what they say",
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async ({ server, browser, tcp }) => {
@@ -109,6 +109,8 @@ Deno.test({
       await line(page, "You are no longer marked as away.").waitFor();
       await send(page, "/whois carl");
       await line(page, /carl is ~?carl@/).first().waitFor();
+      await send(page, "/names");
+      await line(page, "2 on #lobby: @ada, carl").waitFor();
       await send(page, "/list");
       await line(page, /#lobby \(2 users\)/).waitFor();
       await send(page, "/topic all about lobbies");

@@ -167,7 +167,10 @@ export class Composer {
       }
       case "send":
         if (!online) return this.#notConnected();
-        for (const m of action.messages) conn!.send(m.command, m.params, m.tags);
+        for (const m of action.messages) {
+          if (m.command === "NAMES" && m.params[0]) host.chat.askedNames(m.params[0]);
+          conn!.send(m.command, m.params, m.tags);
+        }
         return true;
       case "raw":
         if (!online) return this.#notConnected();

@@ -149,6 +149,7 @@ export class Chat {
   /** CHANMODES groups A, B, C (modes that take a parameter). */
   chanModes: [string, string, string] = ["beI", "k", "l"];
   #names: Map<string, Map<string, Member>> = new Map();
+  #namesAsked: Set<string> = new Set();
   #batches: Map<string, { type: string; target: string; msgs: IrcMessage[] }> = new Map();
 
   constructor(me: string) {
@@ -216,6 +217,11 @@ export class Chat {
     this.active = key;
     b.unread = 0;
     b.mentions = 0;
+  }
+
+  /** The user asked for a channel's names (/names): the reply is shown, not only stored. */
+  askedNames(channel: string): void {
+    this.#namesAsked.add(fold(channel));
   }
 
   /** The conversations in list order, for Alt+↑/↓ and Alt+1…9. */
@@ -403,6 +409,18 @@ export class Chat {
         const names = this.#names.get(chan);
         this.#names.delete(chan);
         if (b && names) b.members = names;
+        if (this.#namesAsked.delete(chan)) {
+          // an answer to /names: said in words, where the user asked
+          const list = names ? [...names.values()].map((m) => m.prefix.slice(0, 1) + m.nick) : [];
+          const where = b?.name ?? p[1] ?? "";
+          this.note(
+            b?.key ?? this.active,
+            "info",
+            list.length === 0
+              ? `No one visible is on ${where}.`
+              : `${list.length} on ${where}: ${list.join(", ")}`,
+          );
+        }
         return;
       }
       case "MODE":
