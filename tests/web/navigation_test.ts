@@ -169,6 +169,7 @@ Deno.test({
       await onScreen(page, "#lobby");
       await bufferItem(page, "carl").locator(".open").click();
       await line(page, "psst, a secret").waitFor();
+      assertEquals(await page.locator(".guest-note").count(), 0); // ada has an account
     }),
 });
 

@@ -17,6 +17,8 @@ Deno.test({
       await joinChat(page, server.httpPort, "ada", "#lobby");
       await send(page, "/query carol");
       await onScreen(page, "carol");
+      // a guest is told how long this conversation lasts
+      await page.locator(".guest-note", { hasText: "kept only while you are connected" }).waitFor();
       await send(page, "are you there, carol?");
       await line(page, "carol is not online").waitFor();
       assertEquals(await page.inputValue("#input"), "are you there, carol?");

@@ -58,6 +58,7 @@ class App implements InputHost {
       closeBuffer: (b) => this.closeBuffer(b),
       openQuery: (nick) => this.switchTo(this.openQuery(nick).key),
       join: (channel) => this.join([channel]),
+      loggedIn: () => this.session?.credential !== undefined,
     });
     this.composer = new Composer(this);
   }
@@ -351,6 +352,9 @@ class App implements InputHost {
           }
           this.save();
           break;
+        case "new-query":
+          this.save();
+          break;
         case "registered":
         case "nick-in-use":
           break;
@@ -387,16 +391,7 @@ class App implements InputHost {
   openQuery(nick: string): Buffer {
     const existed = this.chat.buffer(nick) !== undefined;
     const q = this.chat.open(nick);
-    if (!existed) {
-      if (!this.session?.credential) {
-        this.chat.note(
-          q.key,
-          "info",
-          "You are not logged in: this private conversation is kept only while you are connected (/register keeps it).",
-        );
-      }
-      this.loadLatest(q);
-    }
+    if (!existed) this.loadLatest(q);
     return q;
   }
 

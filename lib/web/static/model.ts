@@ -105,7 +105,8 @@ export type Effect =
   | { kind: "bad-server-password" }
   | { kind: "no-such-nick"; nick: string }
   | { kind: "join-failed"; channel: string; text: string }
-  | { kind: "targets"; names: string[] };
+  | { kind: "targets"; names: string[] }
+  | { kind: "new-query"; buffer: Buffer };
 
 /** The key of the server buffer. */
 export const SERVER_KEY = "*";
@@ -559,7 +560,11 @@ export class Chat {
       b = this.buffers.get(SERVER_KEY)!; // a server notice
     } else if (fromMe) b = this.open(target);
     else if (notice && !this.buffer(nick)) b = this.buffers.get(SERVER_KEY)!;
-    else b = this.open(nick);
+    else {
+      const isNew = !this.buffer(nick);
+      b = this.open(nick);
+      if (isNew && !history) effects.push({ kind: "new-query", buffer: b });
+    }
     let type: LineType = notice ? "notice" : "message";
     const action = actionText(body);
     if (action !== undefined) {

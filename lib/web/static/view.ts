@@ -20,6 +20,8 @@ export interface ViewActions {
   closeBuffer(b: Buffer): void;
   openQuery(nick: string): void;
   join(channel: string): void;
+  /** Whether we are logged in to an account (a guest's private history ends with it). */
+  loggedIn(): boolean;
 }
 
 /** mIRC colours that are unreadable without a backdrop on a light page (white, yellow...). */
@@ -116,6 +118,13 @@ export class View {
       box.replaceChildren();
       if (b.history.exhausted && b.kind !== "server") {
         box.append(el("div", "history-note", "Start of the conversation"));
+      }
+      if (b.kind === "query" && !this.#actions.loggedIn()) {
+        box.append(el(
+          "div",
+          "history-note guest-note",
+          "You are not logged in: this private conversation is kept only while you are connected (/register keeps it).",
+        ));
       }
       for (let i = 0; i < lines.length; i++) {
         box.append(...lineNodes(lines[i], lines[i - 1], this.#actions));
