@@ -18,6 +18,7 @@ import { startWeb, type WebServer } from "./lib/web/server.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
+import { writePath } from "./lib/transport/socket_send.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -141,6 +142,8 @@ async function main(): Promise<void> {
     `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
       (config.plaintext === false ? " (TLS only)" : ""),
   );
+  // the direct path needs Linux/glibc and the FFI permission; say which one this run got
+  console.log(`write path: ${writePath()}`);
   if (cert && server.tlsPort !== 0) {
     console.log(
       `TLS on ${config.host}:${server.tlsPort} with ` +

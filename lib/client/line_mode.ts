@@ -136,6 +136,10 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
       case "clear":
       case "members":
         continue;
+      case "ignore":
+      case "unignore":
+        note("error", `/${action.kind} is not available in the terminal client yet.`);
+        continue;
       case "loginPrompt":
         // stdin is the message stream here: there is no way to ask for a hidden password
         note("error", "In line mode, log in at connect with --user NAME --password-file FILE.");

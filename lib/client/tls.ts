@@ -19,7 +19,7 @@ import * as tls from "node:tls";
 import { isIP } from "node:net";
 import { LineFramer } from "../protocol/framer.ts";
 import { fingerprintOfDer } from "../tls/fingerprint.ts";
-import type { Connection, ServerTarget } from "./connection.ts";
+import type { Connection, ServerTarget } from "./dial.ts";
 import { KnownServers, serverKey } from "./known_servers.ts";
 
 /**
@@ -308,7 +308,8 @@ export class TlsSocketConnection implements Connection {
         continue;
       }
       for (const f of framer.push(chunk)) {
-        if (f.kind === "line") yield f.text;
+        // a server's line with a NUL or bare CR is shown without them, not lost
+        if (f.kind !== "too-long") yield f.text;
       }
     }
     this.close();

@@ -20,7 +20,8 @@ export const DEFAULT_CHANNEL = "#lobby";
 
 /**
  * What every client wants: timestamps, our own messages echoed (so what we see is what
- * others got, with its msgid), every status prefix in NAMES, and batches.
+ * others got, with its msgid), every status prefix in NAMES, batches, and message tags
+ * (msgid tells a replayed line we already show from a new one).
  *
  * @example
  * ```ts
@@ -33,6 +34,7 @@ export const COMMON_CAPS: readonly string[] = [
   "echo-message",
   "multi-prefix",
   "batch",
+  "message-tags",
 ];
 
 /**
@@ -49,7 +51,7 @@ export const COMMON_CAPS: readonly string[] = [
 export const TERMINAL_CAPS: readonly string[] = [...COMMON_CAPS, "away-notify"];
 
 /**
- * The browser's list: message tags for typing notices, cap-notify, and chathistory, since
+ * The browser's list: cap-notify, away-notify, and chathistory, since
  * the page fetches history itself (on open, on reload and when scrolled to the top).
  *
  * @example
@@ -60,7 +62,6 @@ export const TERMINAL_CAPS: readonly string[] = [...COMMON_CAPS, "away-notify"];
  */
 export const BROWSER_CAPS: readonly string[] = [
   ...COMMON_CAPS,
-  "message-tags",
   "cap-notify",
   "away-notify",
   "draft/chathistory",

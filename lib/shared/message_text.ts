@@ -103,3 +103,19 @@ export function sourceNick(source: string | undefined): string {
   const bang = source.indexOf("!");
   return bang === -1 ? source : source.slice(0, bang);
 }
+
+/**
+ * The `user@host` of a message source, or "" when it has none (a server source).
+ *
+ * @example
+ * ```ts
+ * import { sourceUserhost } from "./message_text.ts";
+ * sourceUserhost("ann!a@h"); // "a@h"
+ * sourceUserhost("irc.local"); // ""
+ * ```
+ */
+export function sourceUserhost(source: string | undefined): string {
+  if (!source) return "";
+  const bang = source.indexOf("!");
+  return bang === -1 ? "" : source.slice(bang + 1);
+}
