@@ -26,17 +26,23 @@ export function stripFormatting(text: string): string {
     .replace(/[\x02\x0f\x11\x16\x1d\x1e\x1f]/g, "");
 }
 
-/** The style of a run of text. Colours are mIRC colour numbers 0–15 (others are dropped). */
+/**
+ * A colour as IRC gives it: a mIRC colour number (0–15 the base palette, 16–98 the extended
+ * one) or a hex colour (`\x04`) as `"#rrggbb"`. Each view decides how to show it.
+ */
+export type IrcColour = number | `#${string}`;
+
+/** The style of a run of text. */
 export interface Style {
   bold: boolean;
   italic: boolean;
   underline: boolean;
   strike: boolean;
   mono: boolean;
-  /** Foreground colour 0–15, if any. */
-  fg?: number;
-  /** Background colour 0–15, if any. */
-  bg?: number;
+  /** Reverse video is toggled on (views may ignore it: it can be used to hide text). */
+  reverse: boolean;
+  fg?: IrcColour;
+  bg?: IrcColour;
 }
 
 /** A piece of text with one style. */
@@ -45,103 +51,116 @@ export interface StyledRun {
   style: Style;
 }
 
-const PLAIN: Style = { bold: false, italic: false, underline: false, strike: false, mono: false };
+const PLAIN: Style = {
+  bold: false,
+  italic: false,
+  underline: false,
+  strike: false,
+  mono: false,
+  reverse: false,
+};
+
+/** A mIRC colour number; 99 and anything above 98 mean "the default colour". */
+function mircColour(digits: string): number | undefined {
+  const n = Number(digits);
+  return n <= 98 ? n : undefined;
+}
 
 /**
- * Reads formatting codes into runs of styled text. Safe by construction: colours are only
- * the 16 mIRC numbers (99 and the hex form mean "default"), a run whose foreground equals
- * its background loses its background (so text can never be made invisible), reverse is
- * applied as swapped colours, and every other control character is removed.
+ * Reads IRC formatting codes into runs of styled text, for every client's view. Only the
+ * formatting codes are consumed; every other character, control characters included, stays
+ * in the text for the view to neutralise as its medium needs. Judging readability (a colour
+ * on a too similar background, reverse video) is also the view's: it knows its background.
  *
  * @example
  * ```ts
  * import { formatRuns } from "./formatting.ts";
- * const runs = formatRuns("a \x02b\x02 \x0304red\x03");
- * runs.map((r) => r.text); // ["a ", "b", " ", "red"]
+ * const runs = formatRuns("a \x02b\x02 \x0304red\x03 \x04FF8000hex");
+ * runs.map((r) => r.text); // ["a ", "b", " ", "red", " ", "hex"]
  * runs[1].style.bold; // true
  * runs[3].style.fg; // 4
- * formatRuns("\x0301,01hidden")[0].style.bg; // undefined
+ * runs[5].style.fg; // "#ff8000"
  * ```
  */
 export function formatRuns(text: string): StyledRun[] {
   const runs: StyledRun[] = [];
-  let style: Style = { ...PLAIN };
-  let reverse = false;
+  const style: Style = { ...PLAIN };
   let buf = "";
   const flush = () => {
     if (buf === "") return;
-    let fg = style.fg;
-    let bg = style.bg;
-    if (reverse) [fg, bg] = [bg ?? 0, fg ?? 1];
-    if (bg !== undefined && fg === bg) bg = undefined;
-    const s: Style = { ...style, fg, bg };
+    const s: Style = { ...style };
     if (s.fg === undefined) delete s.fg;
     if (s.bg === undefined) delete s.bg;
-    runs.push({ text: buf, style: s });
+    const last = runs.at(-1);
+    if (last && sameStyle(last.style, s)) last.text += buf;
+    else runs.push({ text: buf, style: s });
     buf = "";
-  };
-  const colour = (digits: string | undefined): number | undefined => {
-    if (digits === undefined) return undefined;
-    const n = Number(digits);
-    return n >= 0 && n <= 15 ? n : undefined;
   };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    const code = ch.charCodeAt(0);
-    if (code >= 32 && code !== 127) {
-      buf += ch;
-      continue;
-    }
-    if (code === 9) {
-      buf += " ";
-      continue;
-    }
-    flush();
-    switch (code) {
-      case 0x02:
+    switch (ch) {
+      case "\x02":
+        flush();
         style.bold = !style.bold;
         break;
-      case 0x1d:
+      case "\x1d":
+        flush();
         style.italic = !style.italic;
         break;
-      case 0x1f:
+      case "\x1f":
+        flush();
         style.underline = !style.underline;
         break;
-      case 0x1e:
+      case "\x1e":
+        flush();
         style.strike = !style.strike;
         break;
-      case 0x11:
+      case "\x11":
+        flush();
         style.mono = !style.mono;
         break;
-      case 0x16:
-        reverse = !reverse;
+      case "\x16":
+        flush();
+        style.reverse = !style.reverse;
         break;
-      case 0x0f:
-        style = { ...PLAIN };
-        reverse = false;
+      case "\x0f":
+        flush();
+        Object.assign(style, PLAIN, { fg: undefined, bg: undefined });
         break;
-      case 0x03: {
+      case "\x03": {
+        flush();
         const m = /^(\d{1,2})(?:,(\d{1,2}))?/.exec(text.slice(i + 1));
         if (!m) {
-          delete style.fg;
-          delete style.bg;
+          style.fg = style.bg = undefined;
           break;
         }
         i += m[0].length;
-        style.fg = colour(m[1]);
-        if (m[2] !== undefined) style.bg = colour(m[2]);
+        style.fg = mircColour(m[1]);
+        if (m[2] !== undefined) style.bg = mircColour(m[2]);
         break;
       }
-      case 0x04: {
-        // hex colours: read and dropped (only the 16 palette colours are shown)
-        const m = /^[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?/.exec(text.slice(i + 1));
-        if (m) i += m[0].length;
+      case "\x04": {
+        flush();
+        const m = /^([0-9a-fA-F]{6})(?:,([0-9a-fA-F]{6}))?/.exec(text.slice(i + 1));
+        if (!m) {
+          style.fg = style.bg = undefined;
+          break;
+        }
+        i += m[0].length;
+        style.fg = `#${m[1].toLowerCase()}`;
+        if (m[2] !== undefined) style.bg = `#${m[2].toLowerCase()}`;
         break;
       }
       default:
-        break; // any other control character is dropped
+        buf += ch;
     }
   }
   flush();
   return runs;
+}
+
+function sameStyle(a: Style, b: Style): boolean {
+  return a.bold === b.bold && a.italic === b.italic && a.underline === b.underline &&
+    a.strike === b.strike && a.mono === b.mono && a.reverse === b.reverse && a.fg === b.fg &&
+    a.bg === b.bg;
 }

@@ -1,6 +1,6 @@
 /**
- * IRC formatting (bold, italics, underline, strikethrough, mIRC and hex colours) turned
- * into terminal styles, sanitised: nothing from the network can hide text or reach the
+ * IRC formatting (bold, italics, underline, strikethrough, mIRC and hex colours, as read by
+ * the shared parser in lib/shared/formatting.ts) turned into terminal styles, sanitised: nothing from the network can hide text or reach the
  * terminal as a control. Reverse video is ignored (it can make text vanish), a background
  * too close to its foreground is dropped, a background alone gets a readable foreground,
  * and black or white text without a background uses the terminal's own colour (it would
@@ -9,6 +9,7 @@
  * @module
  */
 
+import { formatRuns, type IrcColour } from "../shared/formatting.ts";
 import { sanitize } from "./sanitize.ts";
 import type { Span } from "./width.ts";
 
@@ -214,9 +215,6 @@ function sgrOf(st: State, base: string): string {
   return parts.join(";");
 }
 
-// deno-lint-ignore no-control-regex
-const CODES = /[\x02\x03\x04\x0f\x11\x16\x1d\x1e\x1f]/;
-
 /**
  * Network text with IRC formatting as styled, sanitised spans. `base` is the style of the
  * whole text (e.g. "1;33" for a mention); formatting adds to it.
@@ -236,79 +234,29 @@ const CODES = /[\x02\x03\x04\x0f\x11\x16\x1d\x1e\x1f]/;
  * ```
  */
 export function formatSpans(text: string, base = ""): Span[] {
-  if (!CODES.test(text)) return [{ text: sanitize(text), style: base }];
   const out: Span[] = [];
-  const st: State = { bold: false, italic: false, underline: false, strike: false };
-  let cur = "";
-  const flush = () => {
-    if (cur === "") return;
-    const t = sanitize(cur);
-    cur = "";
-    if (t === "") return;
-    const style = sgrOf(st, base);
+  // the codes are read by the shared parser; what reads well on a terminal is decided here
+  for (const run of formatRuns(text)) {
+    const t = sanitize(run.text);
+    if (t === "") continue;
+    const r = run.style;
+    const style = sgrOf({
+      bold: r.bold,
+      italic: r.italic,
+      underline: r.underline,
+      strike: r.strike,
+      fg: colourOf(r.fg),
+      bg: colourOf(r.bg),
+    }, base);
     const last = out[out.length - 1];
     if (last && last.style === style) last.text += t;
     else out.push({ text: t, style });
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    switch (c) {
-      case "\x02":
-        flush();
-        st.bold = !st.bold;
-        break;
-      case "\x1d":
-        flush();
-        st.italic = !st.italic;
-        break;
-      case "\x1f":
-        flush();
-        st.underline = !st.underline;
-        break;
-      case "\x1e":
-        flush();
-        st.strike = !st.strike;
-        break;
-      case "\x11": // monospace: a terminal is monospace already
-      case "\x16": // reverse: ignored, it can hide text
-        break;
-      case "\x0f":
-        flush();
-        st.bold =
-          st.italic =
-          st.underline =
-          st.strike =
-            false;
-        st.fg = st.bg = undefined;
-        break;
-      case "\x03": {
-        flush();
-        const m = /^(\d{1,2})(?:,(\d{1,2}))?/.exec(text.slice(i + 1));
-        if (!m) {
-          st.fg = st.bg = undefined;
-          break;
-        }
-        st.fg = mircColour(Number(m[1]));
-        if (m[2] !== undefined) st.bg = mircColour(Number(m[2]));
-        i += m[0].length;
-        break;
-      }
-      case "\x04": {
-        flush();
-        const m = /^([0-9a-fA-F]{6})(?:,([0-9a-fA-F]{6}))?/.exec(text.slice(i + 1));
-        if (!m) {
-          st.fg = st.bg = undefined;
-          break;
-        }
-        st.fg = hexColour(m[1]);
-        if (m[2] !== undefined) st.bg = hexColour(m[2]);
-        i += m[0].length;
-        break;
-      }
-      default:
-        cur += c;
-    }
   }
-  flush();
   return out.length > 0 ? out : [{ text: "", style: base }];
+}
+
+/** A shared-parser colour as the terminal shows it (monospace and reverse are ignored). */
+function colourOf(c: IrcColour | undefined): Colour | undefined {
+  if (c === undefined) return undefined;
+  return typeof c === "number" ? mircColour(c) : hexColour(c.slice(1));
 }

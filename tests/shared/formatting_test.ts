@@ -6,7 +6,7 @@ Deno.test("stripFormatting() removes every formatting code and keeps the text", 
   assert.equal(stripFormatting("\x04ff0000red\x04 \x02b\x02"), "red b");
 });
 
-Deno.test("formatRuns() reads styles and colours and never hides text", () => {
+Deno.test("formatRuns() reads styles, mIRC and hex colours, and leaves other text alone", () => {
   const runs = formatRuns("\x02bold\x02 \x1dit\x1d \x0304,02red on blue\x0f end");
   assert.deepEqual(runs.map((r) => r.text), ["bold", " ", "it", " ", "red on blue", " end"]);
   assert.equal(runs[0].style.bold, true);
@@ -14,10 +14,17 @@ Deno.test("formatRuns() reads styles and colours and never hides text", () => {
   assert.equal(runs[4].style.fg, 4);
   assert.equal(runs[4].style.bg, 2);
   assert.equal(runs[5].style.fg, undefined);
-  // same colour on same colour: the background goes, the text stays readable
-  assert.equal(formatRuns("\x0305,05secret")[0].style.bg, undefined);
-  // reverse of the defaults, and out-of-palette colours mean default
-  assert.deepEqual(formatRuns("\x0399,99x")[0].style, formatRuns("x")[0].style);
-  // other control characters are dropped, tabs become spaces
-  assert.deepEqual(formatRuns("a\x07b\tc").map((r) => r.text).join(""), "ab c");
+  assert.equal(formatRuns("\x0352x")[0].style.fg, 52);
+  assert.equal(formatRuns("\x0399x")[0].style.fg, undefined); // 99: the default colour
+  assert.equal(formatRuns("\x04FF8000,000000x")[0].style.bg, "#000000");
+  assert.equal(formatRuns("\x16r")[0].style.reverse, true);
+  // a colour code without digits ends the colours; runs of one style are merged
+  assert.deepEqual(formatRuns("\x0304a\x03b").map((r) => [r.text, r.style.fg]), [
+    ["a", 4],
+    ["b", undefined],
+  ]);
+  assert.deepEqual(formatRuns("a\x02\x02b").map((r) => r.text), ["ab"]);
+  // other control characters stay for the view to neutralise
+  assert.equal(formatRuns("a\x07b\tc")[0].text, "a\x07b\tc");
+  assert.deepEqual(formatRuns(""), []);
 });

@@ -9,7 +9,7 @@
  */
 
 import { casefold as fold } from "../../protocol/casemap.ts";
-import { formatRuns } from "../../shared/formatting.ts";
+import { formatRuns, type IrcColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
@@ -188,8 +188,10 @@ export class View {
   }
 }
 
-/** Plain text with safe links, as DOM nodes. */
-export function textNodes(text: string): Node[] {
+/** Plain text with safe links, as DOM nodes; control characters (which show as boxes) go. */
+export function textNodes(raw: string): Node[] {
+  // deno-lint-ignore no-control-regex -- these are exactly what is removed
+  const text = raw.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "").replace(/\t/g, " ");
   return linkify(text).map((seg) => {
     if (seg.kind === "text") return document.createTextNode(seg.text);
     const a = el("a", "", seg.text);
@@ -214,11 +216,16 @@ function formattedNodes(raw: string): Node[] {
     if (st.underline) classes.push("f-u");
     if (st.strike) classes.push("f-s");
     if (st.mono) classes.push("f-m");
-    if (st.fg !== undefined) classes.push(`fg${st.fg}`);
-    if (st.bg !== undefined) classes.push(`bg${st.bg}`);
-    else if (st.fg !== undefined) {
-      if (LIGHT_COLOURS.has(st.fg)) classes.push("fg-light");
-      if (DARK_COLOURS.has(st.fg)) classes.push("fg-dark");
+    // the 16 base colours only (extended and hex ones show in the default colour); reverse
+    // video is ignored, and a background equal to the text's goes: nothing can be hidden
+    const fg = baseColour(st.fg);
+    let bg = baseColour(st.bg);
+    if (bg === fg) bg = undefined;
+    if (fg !== undefined) classes.push(`fg${fg}`);
+    if (bg !== undefined) classes.push(`bg${bg}`);
+    else if (fg !== undefined) {
+      if (LIGHT_COLOURS.has(fg)) classes.push("fg-light");
+      if (DARK_COLOURS.has(fg)) classes.push("fg-dark");
     }
     if (classes.length === 0) out.push(...textNodes(run.text));
     else {
@@ -228,6 +235,10 @@ function formattedNodes(raw: string): Node[] {
     }
   }
   return out;
+}
+
+function baseColour(c: IrcColour | undefined): number | undefined {
+  return typeof c === "number" && c < 16 ? c : undefined;
 }
 
 function sameDay(a: number, b: number): boolean {
