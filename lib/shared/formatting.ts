@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-control-regex -- IRC formatting codes are control characters
 /**
  * mIRC-style formatting (bold, italics, underline, strikethrough, monospace, reverse,
- * colours) for every client: removed for plain text, or read into styled runs that a view
- * can show without letting a sender hide text or break the layout.
+ * colours) for every client: one reader of the codes, giving styled runs; plain text is the
+ * runs' text. Each view (lib/tui/irc_format.ts, lib/web/static/view.ts) then shows the runs
+ * in its medium without letting a sender hide text or break the layout.
  *
  * @module
  */
@@ -20,10 +21,7 @@
  */
 export function stripFormatting(text: string): string {
   if (!/[\x02-\x04\x0f\x11\x16\x1d-\x1f]/.test(text)) return text;
-  return text
-    .replace(/\x03(\d{1,2}(,\d{1,2})?)?/g, "")
-    .replace(/\x04([0-9a-fA-F]{6}(,[0-9a-fA-F]{6})?)?/g, "")
-    .replace(/[\x02\x0f\x11\x16\x1d\x1e\x1f]/g, "");
+  return formatRuns(text).map((r) => r.text).join("");
 }
 
 /**
