@@ -226,3 +226,15 @@ Deno.test("Chat keeps live lines in arrival order: a JOIN without a time stays a
   );
   assertEquals(chat.buffer("#a")!.lines.map((l) => l.type), ["join", "join", "message"]);
 });
+
+Deno.test("Chat shows a notice from someone without a chat (NickServ) where the user looks", () => {
+  const chat = new Chat("ann");
+  feed(chat, ":ann!u@h JOIN #a");
+  chat.activate("#a");
+  feed(chat, ":NickServ!services@srv NOTICE ann :Invalid password for ann");
+  assertEquals(chat.buffer("#a")!.lines.at(-1)?.text, "Invalid password for ann");
+  assertEquals(chat.buffer("nickserv"), undefined);
+  // a server notice stays in the Server window
+  feed(chat, ":srv NOTICE ann :*** server notice");
+  assertEquals(chat.buffer(SERVER_KEY)!.lines.at(-1)?.text, "*** server notice");
+});

@@ -559,7 +559,8 @@ export class Chat {
     else if (!(msg.source ?? "").includes("!") || nick === "") {
       b = this.buffers.get(SERVER_KEY)!; // a server notice
     } else if (fromMe) b = this.open(target);
-    else if (notice && !this.buffer(nick)) b = this.buffers.get(SERVER_KEY)!;
+    // a notice from someone we have no chat with (NickServ...) shows where the user looks
+    else if (notice && !this.buffer(nick)) b = this.buffers.get(this.active)!;
     else {
       const isNew = !this.buffer(nick);
       b = this.open(nick);
