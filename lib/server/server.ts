@@ -17,7 +17,8 @@ import {
 } from "../protocol/numerics.ts";
 import { type Connection, hostFromAddress, isLoopback } from "../transport/connection.ts";
 import { StreamConnection } from "../transport/tcp.ts";
-import { listenTls, TlsConnection } from "../transport/tls.ts";
+import { descriptorsPerConnection, listenTls, TlsConnection } from "../transport/tls.ts";
+import { acceptLoop, sharedDescriptorBudget } from "../transport/accept.ts";
 import type { LoginGate } from "../auth/login_gate.ts";
 import { maskMatches } from "../protocol/masks.ts";
 import type { ChannelRecord, ChatStore, KlineRecord } from "../store/store.ts";
@@ -180,7 +181,7 @@ export class ChatServer implements SessionHost {
     return (this.#tlsListener?.addr as Deno.NetAddr | undefined)?.port ?? 0;
   }
 
-  #tlsListener: Deno.TlsListener | undefined;
+  #tlsListener: Deno.Listener | undefined;
   /** Which listener `start()` could not open, when it threw. */
   failedListener: "plain" | "tls" | undefined;
 
@@ -217,6 +218,7 @@ export class ChatServer implements SessionHost {
           port: this.config.tlsPort!,
           certPem: tls.certPem,
           keyPem: tls.keyPem,
+          handshakeTimeoutMs: this.limits.tlsHandshakeTimeout * 1000,
         });
       } catch (err) {
         this.failedListener = "tls";
@@ -232,7 +234,7 @@ export class ChatServer implements SessionHost {
     const tlsListener = this.#tlsListener;
     if (tlsListener) {
       if (!plain) this.#listeners.push(tlsListener);
-      this.#acceptLoop(tlsListener, (c) => new TlsConnection(c as Deno.TlsConn));
+      this.#acceptLoop(tlsListener, (c) => new TlsConnection(c));
     }
     const l = this.limits;
     const shortest = Math.min(l.pingInterval, l.pingTimeout, l.registrationTimeout);
@@ -308,19 +310,12 @@ export class ChatServer implements SessionHost {
   }
 
   async #acceptLoop(listener: Deno.Listener, wrap: (c: Deno.Conn) => Connection): Promise<void> {
-    for (;;) {
-      let raw: Deno.Conn;
-      try {
-        raw = await listener.accept();
-      } catch (err) {
-        if (this.#stopping || err instanceof Deno.errors.BadResource) return;
-        // EMFILE and friends: back off briefly rather than spin
-        console.error(`accept failed: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      this.addConnection(wrap(raw));
-    }
+    const port = (listener.addr as Deno.NetAddr).port;
+    await acceptLoop(listener, (raw) => this.addConnection(wrap(raw)), {
+      budget: sharedDescriptorBudget(this.limits).port(`irc:${port}`),
+      cost: descriptorsPerConnection(listener),
+      stopped: () => this.#stopping,
+    });
   }
 
   /** Takes a new connection from any transport: applies connection limits, starts a session. */
