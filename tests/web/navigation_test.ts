@@ -54,7 +54,7 @@ Deno.test({
       await page.locator("#notice-bar", { hasText: "You left #one." }).waitFor();
       await page.click("#notice-action"); // Undo
       await onScreen(page, "#one");
-      ok(await bufferItem(page, "#one").isVisible());
+      await bufferItem(page, "#one").waitFor();
       assertEquals(errors, []);
     }),
 });

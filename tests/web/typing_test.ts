@@ -5,7 +5,7 @@
  * above a few), Shift+Enter makes a new line.
  */
 
-import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { BROWSER_TEST, joinChat, line, newUserPage, onScreen, send, withWorld } from "./browser.ts";
 
 Deno.test({
@@ -88,7 +88,7 @@ Deno.test({
       await page.press("#input", "Enter");
       for (let i = 1; i <= 5; i++) await carl.expect(new RegExp(`PRIVMSG #lobby :l${i}$`));
       assertEquals(await page.inputValue("#input"), "");
-      ok(await line(page, "l5").isVisible());
+      await line(page, "l5").waitFor();
     }),
 });
 
