@@ -30,6 +30,151 @@ export function stripFormatting(text: string): string {
  */
 export type IrcColour = number | `#${string}`;
 
+/**
+ * The mIRC colours 0–98 as RGB (0–15 the base palette, 16–98 the extended one), for views
+ * that show them or map them to their own palette.
+ *
+ * @example
+ * ```ts
+ * import { MIRC_RGB } from "./formatting.ts";
+ * MIRC_RGB.length; // 99
+ * MIRC_RGB[4].toString(16); // "ff0000"
+ * ```
+ */
+export const MIRC_RGB: readonly number[] = [
+  0xffffff,
+  0x000000,
+  0x00007f,
+  0x009300,
+  0xff0000,
+  0x7f0000,
+  0x9c009c,
+  0xfc7f00,
+  0xffff00,
+  0x00fc00,
+  0x009393,
+  0x00ffff,
+  0x0000fc,
+  0xff00ff,
+  0x7f7f7f,
+  0xd2d2d2,
+  0x470000,
+  0x472100,
+  0x474700,
+  0x324700,
+  0x004700,
+  0x00472c,
+  0x004747,
+  0x002747,
+  0x000047,
+  0x2e0047,
+  0x470047,
+  0x47002a,
+  0x740000,
+  0x743a00,
+  0x747400,
+  0x517400,
+  0x007400,
+  0x007449,
+  0x007474,
+  0x004074,
+  0x000074,
+  0x4b0074,
+  0x740074,
+  0x740045,
+  0xb50000,
+  0xb56300,
+  0xb5b500,
+  0x7db500,
+  0x00b500,
+  0x00b571,
+  0x00b5b5,
+  0x0063b5,
+  0x0000b5,
+  0x7500b5,
+  0xb500b5,
+  0xb5006b,
+  0xff0000,
+  0xff8c00,
+  0xffff00,
+  0xb2ff00,
+  0x00ff00,
+  0x00ffa0,
+  0x00ffff,
+  0x008cff,
+  0x0000ff,
+  0xa500ff,
+  0xff00ff,
+  0xff0098,
+  0xff5959,
+  0xffb459,
+  0xffff71,
+  0xcfff60,
+  0x6fff6f,
+  0x65ffc9,
+  0x6dffff,
+  0x59b4ff,
+  0x5959ff,
+  0xc459ff,
+  0xff66ff,
+  0xff59bc,
+  0xff9c9c,
+  0xffd39c,
+  0xffff9c,
+  0xe2ff9c,
+  0x9cff9c,
+  0x9cffdb,
+  0x9cffff,
+  0x9cd3ff,
+  0x9c9cff,
+  0xdc9cff,
+  0xff9cff,
+  0xff94d3,
+  0x000000,
+  0x131313,
+  0x282828,
+  0x363636,
+  0x4d4d4d,
+  0x656565,
+  0x818181,
+  0x9f9f9f,
+  0xbcbcbc,
+  0xe2e2e2,
+  0xffffff,
+];
+
+/**
+ * The base colour (0–15) nearest to any IRC colour, for a view with only the base palette.
+ *
+ * @example
+ * ```ts
+ * import { nearestBaseColour } from "./formatting.ts";
+ * nearestBaseColour(4); // 4
+ * nearestBaseColour("#fe0101"); // 4
+ * nearestBaseColour(99); // undefined
+ * ```
+ */
+export function nearestBaseColour(c: IrcColour | undefined): number | undefined {
+  if (c === undefined) return undefined;
+  if (typeof c === "number" && c < 16) return c;
+  const rgb = typeof c === "number" ? MIRC_RGB[c] : parseInt(c.slice(1), 16);
+  if (rgb === undefined || Number.isNaN(rgb)) return undefined;
+  let best = 0;
+  let bestDistance = Infinity;
+  for (let i = 0; i < 16; i++) {
+    const d = distance(rgb, MIRC_RGB[i]);
+    if (d < bestDistance) [best, bestDistance] = [i, d];
+  }
+  return best;
+}
+
+function distance(a: number, b: number): number {
+  const dr = ((a >> 16) & 255) - ((b >> 16) & 255);
+  const dg = ((a >> 8) & 255) - ((b >> 8) & 255);
+  const db = (a & 255) - (b & 255);
+  return dr * dr + dg * dg + db * db;
+}
+
 /** The style of a run of text. */
 export interface Style {
   bold: boolean;

@@ -9,119 +9,12 @@
  * @module
  */
 
-import { formatRuns, type IrcColour } from "../shared/formatting.ts";
+import { formatRuns, type IrcColour, MIRC_RGB } from "../shared/formatting.ts";
 import { sanitize } from "./sanitize.ts";
 import type { Span } from "./width.ts";
 
-/** The 16 base mIRC colours as RGB. */
-const BASE_RGB = [
-  0xffffff,
-  0x000000,
-  0x00007f,
-  0x009300,
-  0xff0000,
-  0x7f0000,
-  0x9c009c,
-  0xfc7f00,
-  0xffff00,
-  0x00fc00,
-  0x009393,
-  0x00ffff,
-  0x0000fc,
-  0xff00ff,
-  0x7f7f7f,
-  0xd2d2d2,
-];
-
 /** Their nearest of the terminal's 16 colours (SGR foreground codes). */
 const BASE_SGR = [97, 30, 34, 32, 91, 31, 35, 33, 93, 92, 36, 96, 94, 95, 90, 37];
-
-/** mIRC colours 16–98 (the extended palette), as RGB. */
-const EXTENDED_RGB = [
-  0x470000,
-  0x472100,
-  0x474700,
-  0x324700,
-  0x004700,
-  0x00472c,
-  0x004747,
-  0x002747,
-  0x000047,
-  0x2e0047,
-  0x470047,
-  0x47002a,
-  0x740000,
-  0x743a00,
-  0x747400,
-  0x517400,
-  0x007400,
-  0x007449,
-  0x007474,
-  0x004074,
-  0x000074,
-  0x4b0074,
-  0x740074,
-  0x740045,
-  0xb50000,
-  0xb56300,
-  0xb5b500,
-  0x7db500,
-  0x00b500,
-  0x00b571,
-  0x00b5b5,
-  0x0063b5,
-  0x0000b5,
-  0x7500b5,
-  0xb500b5,
-  0xb5006b,
-  0xff0000,
-  0xff8c00,
-  0xffff00,
-  0xb2ff00,
-  0x00ff00,
-  0x00ffa0,
-  0x00ffff,
-  0x008cff,
-  0x0000ff,
-  0xa500ff,
-  0xff00ff,
-  0xff0098,
-  0xff5959,
-  0xffb459,
-  0xffff71,
-  0xcfff60,
-  0x6fff6f,
-  0x65ffc9,
-  0x6dffff,
-  0x59b4ff,
-  0x5959ff,
-  0xc459ff,
-  0xff66ff,
-  0xff59bc,
-  0xff9c9c,
-  0xffd39c,
-  0xffff9c,
-  0xe2ff9c,
-  0x9cff9c,
-  0x9cffdb,
-  0x9cffff,
-  0x9cd3ff,
-  0x9c9cff,
-  0xdc9cff,
-  0xff9cff,
-  0xff94d3,
-  0x000000,
-  0x131313,
-  0x282828,
-  0x363636,
-  0x4d4d4d,
-  0x656565,
-  0x818181,
-  0x9f9f9f,
-  0xbcbcbc,
-  0xe2e2e2,
-  0xffffff,
-];
 
 /** A colour: its RGB (to judge contrast) and how the terminal is told. */
 interface Colour {
@@ -149,9 +42,9 @@ function xterm256(rgb: number): number {
 
 function mircColour(n: number): Colour | undefined {
   if (n >= 0 && n < 16) {
-    return { rgb: BASE_RGB[n], fg: String(BASE_SGR[n]), bg: String(BASE_SGR[n] + 10) };
+    return { rgb: MIRC_RGB[n], fg: String(BASE_SGR[n]), bg: String(BASE_SGR[n] + 10) };
   }
-  const rgb = EXTENDED_RGB[n - 16];
+  const rgb = MIRC_RGB[n];
   if (rgb === undefined) return undefined; // 99 and above: the default colour
   const i = xterm256(rgb);
   return { rgb, fg: `38;5;${i}`, bg: `48;5;${i}` };

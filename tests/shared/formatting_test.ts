@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { formatRuns, stripFormatting } from "../../lib/shared/formatting.ts";
+import {
+  formatRuns,
+  MIRC_RGB,
+  nearestBaseColour,
+  stripFormatting,
+} from "../../lib/shared/formatting.ts";
 
 Deno.test("stripFormatting() removes every formatting code and keeps the text", () => {
   assert.equal(stripFormatting("\x0312,04blue\x03 \x1ditalic\x1d\x0f"), "blue italic");
@@ -27,4 +32,13 @@ Deno.test("formatRuns() reads styles, mIRC and hex colours, and leaves other tex
   // other control characters stay for the view to neutralise
   assert.equal(formatRuns("a\x07b\tc")[0].text, "a\x07b\tc");
   assert.deepEqual(formatRuns(""), []);
+});
+
+Deno.test("nearestBaseColour() maps extended and hex colours onto the 16 base ones", () => {
+  assert.equal(MIRC_RGB.length, 99);
+  assert.equal(nearestBaseColour(12), 12);
+  assert.equal(nearestBaseColour(52), 4); // extended bright red
+  assert.equal(nearestBaseColour("#000001"), 1);
+  assert.equal(nearestBaseColour("#fefefe"), 0);
+  assert.equal(nearestBaseColour(undefined), undefined);
 });

@@ -9,7 +9,7 @@
  */
 
 import { casefold as fold } from "../../protocol/casemap.ts";
-import { formatRuns, type IrcColour } from "../../shared/formatting.ts";
+import { formatRuns, nearestBaseColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
@@ -216,10 +216,10 @@ function formattedNodes(raw: string): Node[] {
     if (st.underline) classes.push("f-u");
     if (st.strike) classes.push("f-s");
     if (st.mono) classes.push("f-m");
-    // the 16 base colours only (extended and hex ones show in the default colour); reverse
-    // video is ignored, and a background equal to the text's goes: nothing can be hidden
-    const fg = baseColour(st.fg);
-    let bg = baseColour(st.bg);
+    // the 16 base colours (extended and hex ones as the nearest of them); reverse video is
+    // ignored, and a background equal to the text's goes: nothing can be hidden
+    const fg = nearestBaseColour(st.fg);
+    let bg = nearestBaseColour(st.bg);
     if (bg === fg) bg = undefined;
     if (fg !== undefined) classes.push(`fg${fg}`);
     if (bg !== undefined) classes.push(`bg${bg}`);
@@ -235,10 +235,6 @@ function formattedNodes(raw: string): Node[] {
     }
   }
   return out;
-}
-
-function baseColour(c: IrcColour | undefined): number | undefined {
-  return typeof c === "number" && c < 16 ? c : undefined;
 }
 
 function sameDay(a: number, b: number): boolean {
