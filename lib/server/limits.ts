@@ -54,6 +54,8 @@ export interface Limits {
   closeGrace: number;
   /** Seconds someone may hold a registered nick without logging in before being renamed. */
   nickGrace: number;
+  /** Seconds a registered nick taken back from someone else is kept for its owner only. */
+  nickHold: number;
   /** Failed logins on one account from one address before that address must wait (loginWindow). */
   loginAttempts: number;
   /** Seconds over which failed logins are counted. */
@@ -122,6 +124,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   floodRate: 4,
   closeGrace: 2,
   nickGrace: 30,
+  nickHold: 300,
   loginAttempts: 5,
   loginWindow: 60,
   loginSourceAttempts: 20,
@@ -169,6 +172,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   floodRate: "commands per second sustained after the burst",
   closeGrace: "seconds to flush a closing connection",
   nickGrace: "seconds to log in before a registered nick is taken back",
+  nickHold: "seconds a nick taken back is kept for its owner",
   loginAttempts: "failed logins on one account from one address before a pause",
   loginWindow: "seconds over which failed logins count",
   loginSourceAttempts: "failed logins from one address (any account) before a pause",
