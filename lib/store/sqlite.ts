@@ -16,7 +16,9 @@ import type {
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
+  TargetScope,
 } from "./store.ts";
+import { dmParties, TARGETS_SCAN, TARGETS_SEEKS } from "./store.ts";
 
 /** A store that cannot be opened: the message says why, in one sentence. */
 export class StoreOpenError extends Error {}
@@ -32,6 +34,21 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: string | null;
+}
+
+interface ConversationRow {
+  target: string;
+  raw_target: string;
+  latest: number;
+}
+
+/** An id above every real one, for a time-only bound that must sort after its millisecond. */
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+/** Rows deleted per transaction by prune, between turns of the event loop. */
+const PRUNE_STEP = 2000;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 interface Pending {
@@ -73,7 +90,10 @@ export class SqliteStore implements ChatStore {
   #flushScheduled = false;
   #closed = false;
   readonly #insert: StatementSync;
+  readonly #touch: StatementSync;
+  readonly #side: StatementSync;
   readonly #statements = new Map<string, StatementSync>();
+  #seen: Set<string> | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -81,10 +101,20 @@ export class SqliteStore implements ChatStore {
       `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.#side = db.prepare(
+      "INSERT OR IGNORE INTO conversation_parties (party, target) VALUES (?, ?)",
+    );
+    this.#touch = db.prepare(
+      `INSERT INTO conversations (target, raw_target, latest, count) VALUES (?, ?, ?, ?)
+       ON CONFLICT (target) DO UPDATE SET raw_target = excluded.raw_target,
+         latest = max(latest, excluded.latest), count = count + excluded.count
+       RETURNING count`,
+    );
   }
 
   /** A prepared statement per SQL text, prepared once: parsing SQL on every call costs. */
   #stmt(sql: string): StatementSync {
+    this.#seen?.add(sql);
     let st = this.#statements.get(sql);
     if (!st) {
       st = this.#db.prepare(sql);
@@ -261,6 +291,8 @@ export class SqliteStore implements ChatStore {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
+    // one conversations row update per conversation of the batch, not per message
+    const touched = new Map<string, { raw: string; latest: number; count: number }>();
     try {
       this.#db.exec("BEGIN");
       for (const { message: m } of batch) {
@@ -275,6 +307,19 @@ export class SqliteStore implements ChatStore {
           m.text,
           m.tags ? JSON.stringify(m.tags) : null,
         );
+        const t = touched.get(m.target);
+        if (t) {
+          t.raw = m.rawTarget;
+          t.latest = Math.max(t.latest, m.time);
+          t.count++;
+        } else touched.set(m.target, { raw: m.rawTarget, latest: m.time, count: 1 });
+      }
+      for (const [target, t] of touched) {
+        const { count } = this.#touch.get(target, t.raw, t.latest, t.count) as { count: number };
+        // a new conversation: record its two sides, once
+        if (count === t.count) {
+          for (const party of dmParties(target) ?? []) this.#side.run(party, target);
+        }
       }
       this.#db.exec("COMMIT");
     } catch (err) {
@@ -289,12 +334,19 @@ export class SqliteStore implements ChatStore {
     for (const p of batch) p.resolve();
   }
 
-  #idOf(bound: HistoryBound): number | undefined {
-    if (!bound.msgid) return undefined;
-    const r = this.#stmt("SELECT id FROM history WHERE msgid = ?").get(bound.msgid) as
-      | { id: number }
-      | undefined;
-    return r?.id;
+  /**
+   * A bound as a point in a conversation's (time, id) order, the order of the
+   * history_target_time index: its message's own point when the msgid is stored, else
+   * `idIfTime` at that time (0 sorts before every message of that millisecond, MAX_ID after).
+   */
+  #point(bound: HistoryBound, idIfTime: number): [number, number] {
+    if (bound.msgid) {
+      const r = this.#stmt("SELECT time, id FROM history WHERE msgid = ?").get(bound.msgid) as
+        | { time: number; id: number }
+        | undefined;
+      if (r) return [r.time, r.id];
+    }
+    return [bound.time, idIfTime];
   }
 
   #rows(sql: string, ...args: (string | number)[]): HistoryMessage[] {
@@ -310,39 +362,29 @@ export class SqliteStore implements ChatStore {
           limit,
         ).reverse();
       }
-      const id = this.#idOf(after);
-      return (id !== undefined
-        ? this.#rows(
-          "SELECT * FROM history WHERE target = ? AND id > ? ORDER BY id DESC LIMIT ?",
-          target,
-          id,
-          limit,
-        )
-        : this.#rows(
-          "SELECT * FROM history WHERE target = ? AND time > ? ORDER BY time DESC, id DESC LIMIT ?",
-          target,
-          after.time,
-          limit,
-        )).reverse();
+      const [time, id] = this.#point(after, MAX_ID);
+      return this.#rows(
+        `SELECT * FROM history WHERE target = ? AND (time, id) > (?, ?)
+         ORDER BY time DESC, id DESC LIMIT ?`,
+        target,
+        time,
+        id,
+        limit,
+      ).reverse();
     });
   }
 
   before(target: string, bound: HistoryBound, limit: number): Promise<HistoryMessage[]> {
     return Promise.try(() => {
-      const id = this.#idOf(bound);
-      return (id !== undefined
-        ? this.#rows(
-          "SELECT * FROM history WHERE target = ? AND id < ? ORDER BY id DESC LIMIT ?",
-          target,
-          id,
-          limit,
-        )
-        : this.#rows(
-          "SELECT * FROM history WHERE target = ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
-          target,
-          bound.time,
-          limit,
-        )).reverse();
+      const [time, id] = this.#point(bound, 0);
+      return this.#rows(
+        `SELECT * FROM history WHERE target = ? AND (time, id) < (?, ?)
+         ORDER BY time DESC, id DESC LIMIT ?`,
+        target,
+        time,
+        id,
+        limit,
+      ).reverse();
     });
   }
 
@@ -353,22 +395,15 @@ export class SqliteStore implements ChatStore {
     inclusive = false,
   ): Promise<HistoryMessage[]> {
     return Promise.try(() => {
-      const id = this.#idOf(bound);
-      const op = inclusive ? ">=" : ">";
-      return id !== undefined
-        ? this.#rows(
-          `SELECT * FROM history WHERE target = ? AND id ${op} ? ORDER BY id ASC LIMIT ?`,
-          target,
-          id,
-          limit,
-        )
-        : this.#rows(
-          `SELECT * FROM history WHERE target = ? AND time ${op} ?
-           ORDER BY time ASC, id ASC LIMIT ?`,
-          target,
-          bound.time,
-          limit,
-        );
+      const [time, id] = this.#point(bound, inclusive ? 0 : MAX_ID);
+      return this.#rows(
+        `SELECT * FROM history WHERE target = ? AND (time, id) ${inclusive ? ">=" : ">"} (?, ?)
+         ORDER BY time ASC, id ASC LIMIT ?`,
+        target,
+        time,
+        id,
+        limit,
+      );
     });
   }
 
@@ -380,16 +415,17 @@ export class SqliteStore implements ChatStore {
     fromHigh: boolean,
   ): Promise<HistoryMessage[]> {
     return Promise.try(() => {
-      const lowId = this.#idOf(low), highId = this.#idOf(high);
-      const lowSql = lowId !== undefined ? "id > ?" : "time > ?";
-      const highSql = highId !== undefined ? "id < ?" : "time < ?";
+      const [lowTime, lowId] = this.#point(low, MAX_ID);
+      const [highTime, highId] = this.#point(high, 0);
       const order = fromHigh ? "DESC" : "ASC";
       const rows = this.#rows(
-        `SELECT * FROM history WHERE target = ? AND ${lowSql} AND ${highSql}
+        `SELECT * FROM history WHERE target = ? AND (time, id) > (?, ?) AND (time, id) < (?, ?)
          ORDER BY time ${order}, id ${order} LIMIT ?`,
         target,
-        lowId ?? low.time,
-        highId ?? high.time,
+        lowTime,
+        lowId,
+        highTime,
+        highId,
         limit,
       );
       return fromHigh ? rows.reverse() : rows;
@@ -400,23 +436,45 @@ export class SqliteStore implements ChatStore {
     from: number,
     to: number,
     limit: number,
-    keys: (key: string) => boolean,
+    scope: TargetScope,
   ): Promise<HistoryTarget[]> {
     return Promise.try(() => {
       const [lo, hi] = from <= to ? [from, to] : [to, from];
-      const rows = this.#stmt(
-        `SELECT target, max(time) AS latest,
-           (SELECT raw_target FROM history h2 WHERE h2.target = h.target ORDER BY id DESC LIMIT 1)
-             AS raw_target
-         FROM history h WHERE time >= ? AND time <= ? GROUP BY target ORDER BY latest DESC`,
-      ).all(lo, hi) as { target: string; latest: number; raw_target: string }[];
-      const out: HistoryTarget[] = [];
-      for (const r of rows) {
-        if (!keys(r.target)) continue;
-        out.push({ target: r.target, rawTarget: r.raw_target, latest: r.latest });
-        if (out.length >= limit) break;
-      }
-      return out;
+      const found = new Map<string, HistoryTarget>();
+      let seeks = 0;
+      const consider = (rows: ConversationRow[]) => {
+        for (const r of rows) {
+          if (found.has(r.target)) continue;
+          let latest = r.latest;
+          if (latest > hi) {
+            if (++seeks > TARGETS_SEEKS) continue;
+            // spoken in since the range: its latest in the range, by one index seek
+            const m = this.#stmt(
+              "SELECT max(time) AS t FROM history WHERE target = ? AND time >= ? AND time <= ?",
+            ).get(r.target, lo, hi) as { t: number | null };
+            if (m.t === null) continue;
+            latest = m.t;
+          }
+          found.set(r.target, { target: r.target, rawTarget: r.raw_target, latest });
+        }
+      };
+      consider(
+        this.#stmt(
+          `SELECT target, raw_target, latest FROM conversations
+           WHERE target IN (SELECT value FROM json_each(?)) AND latest >= ?`,
+        ).all(
+          JSON.stringify(scope.keys.slice(0, TARGETS_SCAN)),
+          lo,
+        ) as unknown as ConversationRow[],
+      );
+      consider(
+        this.#stmt(
+          `SELECT c.target, c.raw_target, c.latest FROM conversations c
+           WHERE c.target IN (SELECT target FROM conversation_parties WHERE party = ? LIMIT ?)
+           AND c.latest >= ?`,
+        ).all(scope.party, TARGETS_SCAN, lo) as unknown as ConversationRow[],
+      );
+      return [...found.values()].sort((a, b) => b.latest - a.latest).slice(0, limit);
     });
   }
 
@@ -429,16 +487,96 @@ export class SqliteStore implements ChatStore {
     });
   }
 
-  prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
-    return Promise.try(() => {
-      this.#stmt("DELETE FROM history WHERE time < ?").run(Date.now() - maxAgeMs);
-      this.#stmt(
-        `DELETE FROM history WHERE id IN (
-           SELECT id FROM (
-             SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
-           ) WHERE n > ?)`,
-      ).run(maxPerTarget);
-    });
+  /**
+   * Prunes in steps of at most {@link PRUNE_STEP} rows, each its own transaction, with a
+   * turn of the event loop between them: a million expired rows must not stop the chat.
+   */
+  async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
+    const cutoff = Date.now() - maxAgeMs;
+    for (;;) {
+      if (this.#closed) return;
+      const old = this.#stmt("SELECT id, target FROM history WHERE time < ? LIMIT ?").all(
+        cutoff,
+        PRUNE_STEP,
+      ) as { id: number; target: string }[];
+      if (old.length === 0) break;
+      this.#drop(old);
+      await nextTurn();
+    }
+    // the conversations over the cap: the small table walked in key order, a page a turn
+    let after = "";
+    for (;;) {
+      if (this.#closed) return;
+      const page = this.#stmt(
+        "SELECT target, count FROM conversations WHERE target > ? ORDER BY target LIMIT ?",
+      ).all(after, PRUNE_STEP) as { target: string; count: number }[];
+      if (page.length === 0) break;
+      after = page[page.length - 1].target;
+      for (const { target, count } of page) {
+        let excess = count - maxPerTarget;
+        while (excess > 0) {
+          const old = this.#stmt(
+            "SELECT id, target FROM history WHERE target = ? ORDER BY time ASC, id ASC LIMIT ?",
+          ).all(target, Math.min(excess, PRUNE_STEP)) as { id: number; target: string }[];
+          if (old.length === 0) break;
+          this.#drop(old);
+          excess -= old.length;
+          await nextTurn();
+          if (this.#closed) return;
+        }
+      }
+      await nextTurn();
+    }
+  }
+
+  /** Deletes history rows and keeps their conversations' counts (and existence) true. */
+  #drop(rows: { id: number; target: string }[]): void {
+    const per = new Map<string, number>();
+    for (const r of rows) per.set(r.target, (per.get(r.target) ?? 0) + 1);
+    this.#db.exec("BEGIN");
+    try {
+      this.#stmt("DELETE FROM history WHERE id IN (SELECT value FROM json_each(?))").run(
+        JSON.stringify(rows.map((r) => r.id)),
+      );
+      for (const [target, n] of per) {
+        this.#stmt("UPDATE conversations SET count = count - ? WHERE target = ?").run(n, target);
+      }
+      const emptied = this.#stmt(
+        `DELETE FROM conversations WHERE target IN (SELECT value FROM json_each(?))
+         AND count <= 0 RETURNING target`,
+      ).all(JSON.stringify([...per.keys()])) as { target: string }[];
+      for (const { target } of emptied) {
+        for (const party of dmParties(target) ?? []) {
+          this.#stmt("DELETE FROM conversation_parties WHERE party = ? AND target = ?").run(
+            party,
+            target,
+          );
+        }
+      }
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /**
+   * SQLite's query plan of every statement `run` made through this store, one line per step
+   * (e.g. `SEARCH history USING INDEX history_target_time (target=? AND time<?)`). For tests
+   * that hold each query to an index.
+   */
+  async explain(run: () => Promise<unknown>): Promise<{ sql: string; plan: string[] }[]> {
+    this.#seen = new Set();
+    try {
+      await run();
+      return [...this.#seen].map((sql) => ({
+        sql,
+        plan: (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+          .map((r) => r.detail),
+      }));
+    } finally {
+      this.#seen = undefined;
+    }
   }
 
   close(): Promise<void> {

@@ -116,14 +116,11 @@ export async function handleChathistory(ctx: Context): Promise<void> {
       }
       return names.get(key);
     };
-    const mine = (key: string) => {
-      const parties = partiesOf(key);
-      if (parties) return parties.includes(me) && nameOf(key) !== undefined;
-      const chan = ctx.server.channels.get(key);
-      return chan !== undefined && chan.members.has(ctx.user);
-    };
-    const found = await ctx.wait(store.targets(a.time, b.time, limit, mine));
-    const lines = found.map((t) =>
+    const keys = [...ctx.user.channels].map((c) => c.folded);
+    const found = await ctx.wait(store.targets(a.time, b.time, limit, { keys, party: me }));
+    // a conversation with a guest who has left cannot be asked for: not listed
+    const listed = found.filter((t) => !partiesOf(t.target) || nameOf(t.target) !== undefined);
+    const lines = listed.map((t) =>
       new Outgoing(ctx.server.name, "CHATHISTORY", [
         "TARGETS",
         nameOf(t.target) ?? t.rawTarget,
