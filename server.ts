@@ -18,6 +18,7 @@ import { startWeb, type WebServer } from "./lib/web/server.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
+import { keepPrivate, makePrivateDir } from "./lib/platform/private_files.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
     }
   }
   try {
-    await Deno.mkdir(config.dataDir, { recursive: true });
+    await makePrivateDir(config.dataDir);
   } catch (err) {
     fail(`cannot create the data folder '${config.dataDir}': ${(err as Error).message}`);
   }
@@ -60,6 +61,18 @@ async function main(): Promise<void> {
   const opersFile = join(config.dataDir, "opers.txt");
   try {
     const text = await Deno.readTextFile(opersFile);
+    // it holds passwords in the clear
+    try {
+      if (keepPrivate(opersFile)) {
+        console.log(`${opersFile} held passwords others could read: now 0600`);
+      }
+    } catch (err) {
+      console.error(
+        `chat-server: ${opersFile} is readable by others and cannot be made private: ${
+          (err as Error).message
+        }`,
+      );
+    }
     for (const [i, raw] of text.split(/\r?\n/).entries()) {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) continue;

@@ -8,6 +8,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrate } from "./migrations.ts";
+import { createPrivateFile, keepPrivate } from "../platform/private_files.ts";
 import type {
   AccountRecord,
   ChannelRecord,
@@ -127,6 +128,16 @@ export class SqliteStore implements ChatStore {
   static open(path: string): SqliteStore {
     let db: DatabaseSync;
     try {
+      // password hashes and every private message: readable by the owner only. SQLite gives
+      // the -wal and -shm files the mode of the database file.
+      createPrivateFile(path);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        try {
+          keepPrivate(file);
+        } catch {
+          // someone else's file: theirs to protect; the database still opens
+        }
+      }
       db = new DatabaseSync(path);
     } catch (err) {
       throw new StoreOpenError(`cannot open the database ${path}: ${(err as Error).message}`);

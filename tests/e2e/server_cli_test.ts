@@ -115,3 +115,36 @@ Deno.test({
     await b.close();
   }
 });
+
+Deno.test({
+  name: "the data folder is 0700; chat.db, its WAL, the TLS key and opers.txt are 0600",
+  // Windows has no modes: a user's folders are private by their ACLs
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const root = await Deno.makeTempDir({ prefix: "deno-chat-modes-" });
+  const dataDir = `${root}/new/data`;
+  const mode = async (p: string) => ((await Deno.stat(p)).mode ?? 0) & 0o777;
+  try {
+    const first = await startServer([], undefined, { dataDir, tls: true });
+    try {
+      assertEquals((await mode(dataDir)).toString(8), "700");
+      for (const file of ["chat.db", "chat.db-wal", "tls/key.pem"]) {
+        assertEquals((await mode(`${dataDir}/${file}`)).toString(8), "600", file);
+      }
+    } finally {
+      await first.stop();
+    }
+    // an operator file written by hand with the usual 0644 is made private at start
+    await Deno.writeTextFile(`${dataDir}/opers.txt`, "boss:secret-password\n", { mode: 0o644 });
+    await Deno.chmod(`${dataDir}/opers.txt`, 0o644);
+    const second = await startServer([], undefined, { dataDir });
+    try {
+      assertEquals((await mode(`${dataDir}/opers.txt`)).toString(8), "600");
+      ok(second.output.some((l) => l.includes("opers.txt held passwords others could read")));
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -347,3 +347,24 @@ Deno.test("migration 3 fills the conversations table from the history already st
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "SqliteStore: chat.db and its WAL are readable by the owner only, old ones made so",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const mode = (p: string) => ((Deno.statSync(p).mode ?? 0) & 0o777).toString(8);
+  try {
+    const store = SqliteStore.open(`${dir}/chat.db`);
+    await store.appendMessage(msg(1));
+    assertEquals([mode(`${dir}/chat.db`), mode(`${dir}/chat.db-wal`)], ["600", "600"]);
+    await store.close();
+    // a database made by an older version with the default mode
+    Deno.chmodSync(`${dir}/chat.db`, 0o644);
+    const again = SqliteStore.open(`${dir}/chat.db`);
+    assertEquals(mode(`${dir}/chat.db`), "600");
+    await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
