@@ -35,12 +35,8 @@ async function main(): Promise<void> {
   }
   if (parsed.kind === "error") fail(parsed.message);
   const { config, motdPath } = parsed;
-  if (!parsed.dataDirGiven) {
-    const choice = defaultDataDir();
-    config.dataDir = choice.path;
-    console.log(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
-  }
-
+  // every check of the command line first: a mistyped flag must leave nothing behind, and
+  // choosing the default data folder creates it
   if (motdPath !== undefined) {
     try {
       config.motd = (await Deno.readTextFile(motdPath)).replace(/\r/g, "").split("\n");
@@ -50,6 +46,11 @@ async function main(): Promise<void> {
     } catch (err) {
       fail(`cannot read the MOTD file '${motdPath}': ${(err as Error).message}`);
     }
+  }
+  if (!parsed.dataDirGiven) {
+    const choice = defaultDataDir();
+    config.dataDir = choice.path;
+    console.log(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
   }
   try {
     await makePrivateDir(config.dataDir);
@@ -112,7 +113,6 @@ async function main(): Promise<void> {
   }
 
   const server = new ChatServer(config, store);
-  const adminNote = await ensureAdmin(server);
   const tryStart = async (): Promise<unknown> => {
     try {
       await server.start();
@@ -147,6 +147,9 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`);
   }
 
+  // only now: a start that failed (a port in use) must not leave behind an admin account
+  // whose generated password nobody saw
+  const adminNote = await ensureAdmin(server);
   console.log(
     `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
       (config.plaintext === false ? " (TLS only)" : ""),
