@@ -45,8 +45,14 @@ interface ConversationRow {
 
 /** An id above every real one, for a time-only bound that must sort after its millisecond. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;
-/** Rows deleted per transaction by prune, between turns of the event loop. */
-const PRUNE_STEP = 2000;
+/**
+ * Rows deleted per transaction by prune, between turns of the event loop. Each row deleted
+ * dirties pages of four indexes, and the WAL checkpoint that follows a large commit runs on
+ * the event loop: small steps keep every turn short (bench/README.md, store queries).
+ */
+const PRUNE_STEP = 250;
+/** Conversations read per turn while prune looks for those over the cap. */
+const PRUNE_PAGE = 2000;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -520,7 +526,7 @@ export class SqliteStore implements ChatStore {
       if (this.#closed) return;
       const page = this.#stmt(
         "SELECT target, count FROM conversations WHERE target > ? ORDER BY target LIMIT ?",
-      ).all(after, PRUNE_STEP) as { target: string; count: number }[];
+      ).all(after, PRUNE_PAGE) as { target: string; count: number }[];
       if (page.length === 0) break;
       after = page[page.length - 1].target;
       for (const { target, count } of page) {
