@@ -19,8 +19,9 @@ import {
   parseClientArgs,
   parseServer,
 } from "./lib/client/args.ts";
-import { type Credentials, IrcClient } from "./lib/client/irc_client.ts";
-import { type Connection, dial, type ServerTarget } from "./lib/client/connection.ts";
+import { IrcClient } from "./lib/client/irc_client.ts";
+import type { Credentials } from "./lib/client/registration.ts";
+import { type Connection, dial, type ServerTarget } from "./lib/client/dial.ts";
 import { KnownServers } from "./lib/client/known_servers.ts";
 import { StsPolicies } from "./lib/client/sts.ts";
 import { dialTls, type PeerCertificate, TrustError, type TrustOptions } from "./lib/client/tls.ts";
@@ -178,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
       initialTarget: args.channels[0],
     });
   }
-  const { runTui } = await import("./lib/tui/app.ts");
+  const { runTui } = await import("./lib/tui/terminal.ts");
   return await runTui({ client, initialWindow: args.channels[0] });
 }
 

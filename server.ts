@@ -10,8 +10,8 @@ import { ChatServer } from "./lib/server/server.ts";
 import { installCrashGuard } from "./lib/server/crash_guard.ts";
 import { ensureAdmin } from "./lib/server/accounts.ts";
 import { parseCredentials } from "./lib/server/cli.ts";
-import { MemoryStore } from "./lib/store/memory.ts";
-import { SqliteStore, StoreOpenError } from "./lib/store/sqlite.ts";
+import { openStore } from "./lib/store/open.ts";
+import { StoreOpenError } from "./lib/store/sqlite.ts";
 import type { ChatStore } from "./lib/store/store.ts";
 import { join } from "node:path";
 import { startWeb, type WebServer } from "./lib/web/server.ts";
@@ -19,6 +19,7 @@ import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
 import { keepPrivate, makePrivateDir } from "./lib/platform/private_files.ts";
+import { writePath } from "./lib/transport/socket_send.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -89,9 +90,12 @@ async function main(): Promise<void> {
 
   let store: ChatStore;
   try {
-    store = config.storeKind === "memory"
-      ? new MemoryStore()
-      : SqliteStore.open(join(config.dataDir, "chat.db"));
+    store = await openStore({
+      kind: config.storeKind,
+      dataDir: config.dataDir,
+      url: config.storeUrl,
+      passwordFile: config.storePasswordFile,
+    });
   } catch (err) {
     if (err instanceof StoreOpenError) fail(err.message);
     throw err;
@@ -154,6 +158,8 @@ async function main(): Promise<void> {
     `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
       (config.plaintext === false ? " (TLS only)" : ""),
   );
+  // the direct path needs Linux/glibc and the FFI permission; say which one this run got
+  console.log(`write path: ${writePath()}`);
   if (cert && server.tlsPort !== 0) {
     console.log(
       `TLS on ${config.host}:${server.tlsPort} with ` +
@@ -166,6 +172,8 @@ async function main(): Promise<void> {
   console.log(
     config.storeKind === "sqlite"
       ? `data: ${join(config.dataDir, "chat.db")}`
+      : config.storeKind === "postgres"
+      ? `data: PostgreSQL at ${config.storeUrl}`
       : "data: kept in memory only (--store memory)",
   );
   if (adminNote) console.log(adminNote);

@@ -21,6 +21,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { STORE_ENV } from "../lib/store/open.ts";
 
 /**
  * A `deno compile` target and the name its files get in `dist/`.
@@ -83,9 +84,18 @@ export interface Program {
 
 /**
  * Environment variables the server reads: where the data folder goes when `--data` is not
- * given (lib/platform/data_dir.ts). Anything else stays unreadable.
+ * given (lib/platform/data_dir.ts), and what the PostgreSQL driver reads with `--store
+ * postgres://…` (lib/store/open.ts). Anything else stays unreadable.
  */
-const SERVER_ENV = ["SystemRoot", "windir", "LOCALAPPDATA", "USERPROFILE", "HOME", "XDG_DATA_HOME"];
+const SERVER_ENV = [
+  "SystemRoot",
+  "windir",
+  "LOCALAPPDATA",
+  "USERPROFILE",
+  "HOME",
+  "XDG_DATA_HOME",
+  ...STORE_ENV,
+];
 
 /**
  * Environment variables the client reads: the default nickname (client.ts) and the folder of

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { ServerTarget } from "./connection.ts";
+import type { ServerTarget } from "./dial.ts";
 import { isValidNick } from "../protocol/validate.ts";
 import { normalizeFingerprint } from "../tls/fingerprint.ts";
 

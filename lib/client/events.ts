@@ -78,6 +78,8 @@ export interface ChatLine {
   duplicate?: boolean;
   /** Replayed history (from before we joined), shown dimmed with its original time. */
   history?: boolean;
+  /** The server's id of the message (IRCv3 msgid), which tells a replayed copy apart. */
+  msgid?: string;
 }
 
 /**
@@ -95,6 +97,8 @@ export type ClientEvent =
   | { type: "close"; window: string }
   /** A private conversation follows its peer's nick change. */
   | { type: "rename"; from: string; to: string }
+  /** Older lines of a window, oldest first, fetched with CHATHISTORY BEFORE (maybe none). */
+  | { type: "older"; window: string; lines: ChatLine[] }
   | { type: "state" };
 
 /**

@@ -1,7 +1,8 @@
 /**
- * The IRC client proper: connection, registration with CAP negotiation, channel state,
- * turning server messages into {@link ClientEvent}s, lag measurement, and reconnection
- * with exponential backoff and jitter that rejoins the channels. It knows nothing of
+ * The IRC client proper: one object that owns a connection to a server and ties the parts
+ * together: registration (lib/client/registration.ts, pure), the channel table
+ * (channel_state.ts), the inbound handler table (inbound.ts), lag measurement, and
+ * reconnection with backoff (backoff.ts) that rejoins the channels. It knows nothing of
  * terminals; a UI sets {@link IrcClient.onEvent} and calls {@link IrcClient.perform}.
  *
  * @module
@@ -9,9 +10,7 @@
 
 import { type IrcMessage, message, parseMessage, serializeMessage } from "../protocol/message.ts";
 import { casefold } from "../protocol/casemap.ts";
-import * as N from "../protocol/numerics.ts";
-import { type Connection, dial, type Dialer, type ServerTarget } from "./connection.ts";
-import { describeNumeric } from "./describe.ts";
+import { type Connection, dial, type Dialer, type ServerTarget } from "./dial.ts";
 import type { Action } from "./commands.ts";
 import {
   ACTIVE_WINDOW,
@@ -20,45 +19,11 @@ import {
   type LineKind,
   STATUS_WINDOW,
 } from "./events.ts";
-import { SOFTWARE, VERSION } from "../version.ts";
-import { parseStsValue, type StsValue } from "./sts.ts";
-import { encodePlain } from "../auth/sasl.ts";
-
-/**
- * Capabilities the client asks for when the server offers them.
- *
- * @example
- * ```ts
- * import { WANTED_CAPS } from "./irc_client.ts";
- * WANTED_CAPS.includes("server-time"); // true
- * ```
- */
-export const WANTED_CAPS = [
-  "server-time",
-  "echo-message",
-  "multi-prefix",
-  "away-notify",
-  // the server replays a channel's last lines on join inside a chathistory batch; the
-  // batch tells them apart from live ones. draft/chathistory is not asked for: with it the
-  // server expects CHATHISTORY requests and replays nothing by itself.
-  "batch",
-];
-
-/**
- * Account credentials for SASL PLAIN.
- *
- * @example
- * ```ts
- * import type { Credentials } from "./irc_client.ts";
- * const c: Credentials = { account: "ann", password: "correct horse" };
- * ```
- */
-export interface Credentials {
-  /** The account name. */
-  account: string;
-  /** Its password (never shown, never logged). */
-  password: string;
-}
+import { backoffDelay, CancellableSleep } from "./backoff.ts";
+import { type ChannelState, ChannelTable, type Member } from "./channel_state.ts";
+import { handleInbound, type InboundContext, type OpenBatch } from "./inbound.ts";
+import { type Credentials, Registration, type RegNote, type RegStep } from "./registration.ts";
+import { nickOf, splitText } from "./text.ts";
 
 /**
  * Options of {@link IrcClient}.
@@ -94,7 +59,7 @@ export interface IrcClientOptions {
   backoffInitialMs?: number;
   /** Longest reconnection delay in ms (default 30000). */
   backoffMaxMs?: number;
-  /** Random source for jitter, in [0, 1) (default Math.random). */
+  /** Random source for jitter and guest nicks, in [0, 1) (default Math.random). */
   random?: () => number;
   /** Interval of lag PINGs in ms (default 30000). */
   pingIntervalMs?: number;
@@ -121,161 +86,8 @@ export interface IrcClientOptions {
  */
 export type ConnState = "connecting" | "registering" | "connected" | "waiting" | "closed";
 
-/**
- * A member of a channel.
- *
- * @example
- * ```ts
- * import type { Member } from "./irc_client.ts";
- * const m: Member = { nick: "ann", prefixes: "@" };
- * ```
- */
-export interface Member {
-  /** Nick as the server spells it. */
-  nick: string;
-  /** Prefix symbols such as "@" or "@+". */
-  prefixes: string;
-}
-
-/**
- * What the client knows about a channel it is on.
- *
- * @example
- * ```ts
- * import type { ChannelState } from "./irc_client.ts";
- * const c: ChannelState = { name: "#a", topic: "", members: new Map() };
- * ```
- */
-export interface ChannelState {
-  /** The name as the server spells it. */
-  name: string;
-  /** The topic, or "". */
-  topic: string;
-  /** Members by casefolded nick. */
-  members: Map<string, Member>;
-}
-
-/**
- * The delay before reconnection attempt `attempt` (0-based): exponential from `initialMs`,
- * capped at `maxMs`, then scaled by a jitter factor in [0.5, 1.0) so many clients
- * dropped at once do not come back at the same instant.
- *
- * @example
- * ```ts
- * import { backoffDelay } from "./irc_client.ts";
- * backoffDelay(0, 1000, 30000, () => 0.5); // 750
- * backoffDelay(10, 1000, 30000, () => 0); // 15000
- * ```
- */
-export function backoffDelay(
-  attempt: number,
-  initialMs: number,
-  maxMs: number,
-  random: () => number,
-): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return Math.round(base * (0.5 + random() * 0.5));
-}
-
-/**
- * Splits a message into pieces of at most `maxBytes` UTF-8 bytes, at spaces where possible
- * and never inside a character.
- *
- * @example
- * ```ts
- * import { splitText } from "./irc_client.ts";
- * splitText("aaa bbb ccc", 8); // ["aaa bbb", "ccc"]
- * ```
- */
-export function splitText(text: string, maxBytes: number): string[] {
-  const enc = new TextEncoder();
-  if (enc.encode(text).length <= maxBytes) return [text];
-  const out: string[] = [];
-  let cur = "";
-  let curBytes = 0;
-  let lastSpace = -1; // index in cur after which to break
-  for (const ch of text) {
-    const b = enc.encode(ch).length;
-    if (curBytes + b > maxBytes) {
-      if (lastSpace > 0) {
-        out.push(cur.slice(0, lastSpace));
-        cur = cur.slice(lastSpace + 1);
-      } else {
-        out.push(cur);
-        cur = "";
-      }
-      curBytes = enc.encode(cur).length;
-      lastSpace = -1;
-    }
-    if (ch === " ") lastSpace = cur.length;
-    cur += ch;
-    curBytes += b;
-  }
-  if (cur !== "") out.push(cur);
-  return out.filter((s) => s !== "");
-}
-
-/**
- * Whether `text` mentions `nick` as a word (case-insensitive).
- *
- * @example
- * ```ts
- * import { mentions } from "./irc_client.ts";
- * mentions("hey Bob, look", "bob"); // true
- * mentions("bobby", "bob"); // false
- * ```
- */
-export function mentions(text: string, nick: string): boolean {
-  if (nick === "") return false;
-  const t = casefold(text);
-  const n = casefold(nick);
-  let i = t.indexOf(n);
-  const isWordChar = (c: string | undefined) => c !== undefined && /[\w\[\]\\`^{|}-]/.test(c);
-  while (i !== -1) {
-    if (!isWordChar(t[i - 1]) && !isWordChar(t[i + n.length])) return true;
-    i = t.indexOf(n, i + 1);
-  }
-  return false;
-}
-
-function nickOf(source: string | undefined): string {
-  if (!source) return "";
-  const bang = source.indexOf("!");
-  return bang === -1 ? source : source.slice(0, bang);
-}
-
-function userhostOf(source: string | undefined): string {
-  if (!source) return "";
-  const bang = source.indexOf("!");
-  return bang === -1 ? "" : source.slice(bang + 1);
-}
-
-const JOIN_ERRORS = new Set([
-  N.ERR_NOSUCHCHANNEL,
-  N.ERR_TOOMANYCHANNELS,
-  N.ERR_CHANNELISFULL,
-  N.ERR_INVITEONLYCHAN,
-  N.ERR_BANNEDFROMCHAN,
-  N.ERR_BADCHANNELKEY,
-  N.ERR_BADCHANMASK,
-]);
-
-const STATUS_NUMERICS = new Set([
-  N.RPL_WELCOME,
-  N.RPL_YOURHOST,
-  N.RPL_CREATED,
-  N.RPL_MYINFO,
-  N.RPL_LUSERCLIENT,
-  N.RPL_LUSEROP,
-  N.RPL_LUSERUNKNOWN,
-  N.RPL_LUSERCHANNELS,
-  N.RPL_LUSERME,
-  N.RPL_LOCALUSERS,
-  N.RPL_GLOBALUSERS,
-  N.RPL_MOTD,
-  N.ERR_NOMOTD,
-  "250",
-]);
+/** The caps under which a server answers CHATHISTORY. */
+const CHATHISTORY_CAPS = ["draft/chathistory", "chathistory"];
 
 /**
  * An IRC client connection with its state. Create it, set `onEvent`, call `start()`.
@@ -299,42 +111,25 @@ export class IrcClient {
   readonly #opts: IrcClientOptions;
   readonly #dialer: Dialer;
   readonly #random: () => number;
+  readonly #reg: Registration;
+  readonly #table: ChannelTable;
+  readonly #inbound: InboundContext;
+  readonly #sleep = new CancellableSleep();
   #conn: Connection | undefined;
   #state: ConnState = "closed";
-  #nick: string;
-  #wantedNick: string;
-  #nickTries = 0;
-  #registered = false;
-  #everRegistered = false;
-  #serverName = "";
-  #caps = new Set<string>();
-  #capLs: string[] = [];
-  /** Capabilities the server offers, with their values. */
-  #offered = new Map<string, string>();
-  /** Credentials for SASL at connect (from the options, or remembered after /login). */
-  #sasl: Credentials | undefined;
-  /** A SASL exchange in progress on this connection. */
-  #saslPending: Credentials | undefined;
-  /** A NickServ IDENTIFY waiting for its answer, to remember the credentials on success. */
-  #identifyPending: Credentials | undefined;
-  /** Open batches by reference tag: their type (e.g. "chathistory"). */
-  #batches = new Map<string, string>();
-  #account: string | undefined;
-  #prefixModes = "ov";
-  #prefixSymbols = "@+";
-  #chanTypes = "#&";
+  #welcomeSource = "";
+  #batches = new Map<string, OpenBatch>();
+  /** CHATHISTORY BEFORE requests sent whose batch has not begun, by casefolded target. */
+  #olderRequests = new Map<string, number>();
   #lagMs: number | undefined;
   #lastRecv = 0;
   #stopped = false;
   #started = false;
-  #sleepCancel: (() => void) | undefined;
   #syncSeq = 0;
   #syncWaiters = new Map<string, () => void>();
   #readyWaiters: (() => void)[] = [];
-  #pendingJoins = new Set<string>();
-  #focusJoins = new Set<string>();
-  #wanted = new Map<string, { name: string; key?: string }>();
-  #names = new Map<string, Member[]>();
+  /** Notes of the welcome (which nick we got), told once the channels are joined. */
+  #heldNotes: RegNote[] = [];
   /** Where to connect: the given server, moved to its TLS port when it asks with `sts`. */
   #target: ServerTarget;
   /** The server asked for TLS (`sts` on a plain connection): reconnect at once. */
@@ -343,24 +138,29 @@ export class IrcClient {
   /** Resolves once the client stopped for good (quit, stop, or gave up). */
   readonly closed: Promise<void>;
   /** Channels we are on, by casefolded name. */
-  readonly channels = new Map<string, ChannelState>();
+  readonly channels: ReadonlyMap<string, ChannelState>;
 
   constructor(opts: IrcClientOptions) {
     this.#opts = opts;
     this.#target = opts.target;
     this.#dialer = opts.dialer ?? dial;
     this.#random = opts.random ?? Math.random;
-    this.#nick = opts.nick;
-    this.#wantedNick = opts.nick;
-    this.#sasl = opts.sasl;
-    for (const c of opts.channels) this.#wanted.set(casefold(c), { name: c });
-    if (opts.channels.length > 0) this.#focusJoins.add(casefold(opts.channels[0]));
+    this.#reg = new Registration({
+      nick: opts.nick,
+      username: opts.username,
+      realname: opts.realname,
+      sasl: opts.sasl,
+      random: this.#random,
+    });
+    this.#table = new ChannelTable(opts.channels);
+    this.channels = this.#table.channels;
+    this.#inbound = this.#inboundContext();
     this.closed = new Promise((r) => this.#closedResolve = r);
   }
 
   /** Our current nick. */
   get nick(): string {
-    return this.#nick;
+    return this.#reg.nick;
   }
   /** The connection state. */
   get state(): ConnState {
@@ -368,7 +168,7 @@ export class IrcClient {
   }
   /** Registered and able to send. */
   get connected(): boolean {
-    return this.#registered && this.#conn !== undefined;
+    return this.#reg.registered && this.#conn !== undefined;
   }
   /** Round-trip time of the last lag PING in ms, if measured. */
   get lagMs(): number | undefined {
@@ -376,30 +176,30 @@ export class IrcClient {
   }
   /** The capabilities the server acknowledged. */
   get caps(): ReadonlySet<string> {
-    return this.#caps;
+    return this.#reg.caps;
   }
   /** The account we are logged in to, if any. */
   get account(): string | undefined {
-    return this.#account;
+    return this.#reg.account;
   }
   /** "host:port" of the server. */
   get serverLabel(): string {
     const { host, port } = this.#target;
     return `${host.includes(":") ? `[${host}]` : host}:${port}`;
   }
+  /** Whether the server answers CHATHISTORY (so older lines can be fetched). */
+  get hasHistory(): boolean {
+    return CHATHISTORY_CAPS.some((c) => this.#reg.offered.has(c));
+  }
 
   /** Whether a name is a channel by this server's channel types. */
   isChannel(name: string): boolean {
-    return name !== "" && this.#chanTypes.includes(name[0]);
+    return this.#table.isChannel(name);
   }
 
   /** The nicks on a channel (empty for unknown channels), sorted case-insensitively. */
   nicksIn(channel: string): string[] {
-    const ch = this.channels.get(casefold(channel));
-    if (!ch) return [];
-    return [...ch.members.values()].map((m) => m.nick).sort((a, b) =>
-      casefold(a) < casefold(b) ? -1 : 1
-    );
+    return this.#table.nicksIn(channel);
   }
 
   /**
@@ -407,13 +207,7 @@ export class IrcClient {
    * the server's PREFIX), then by nick, case-insensitively.
    */
   rankedMembers(channel: string): Member[] {
-    const ch = this.channels.get(casefold(channel));
-    if (!ch) return [];
-    const symbols = this.#prefixSymbols;
-    const rank = (m: Member) => m.prefixes === "" ? symbols.length : symbols.indexOf(m.prefixes[0]);
-    return [...ch.members.values()].sort((a, b) =>
-      rank(a) - rank(b) || (casefold(a.nick) < casefold(b.nick) ? -1 : 1)
-    );
+    return this.#table.rankedMembers(channel);
   }
 
   /** Starts connecting (and reconnecting); returns at once. */
@@ -483,6 +277,21 @@ export class IrcClient {
   }
 
   /**
+   * Asks for up to `limit` lines of `target` older than `before` (the oldest line shown;
+   * by its msgid when it has one, else its time). They arrive as one "older" event, empty
+   * when there are none. False when the server cannot (no CHATHISTORY, not connected).
+   */
+  fetchOlder(target: string, before: ChatLine | undefined, limit = 50): boolean {
+    if (!this.connected || !this.hasHistory) return false;
+    const key = casefold(target);
+    const ref = before?.msgid
+      ? `msgid=${before.msgid}`
+      : `timestamp=${(before?.time ?? new Date()).toISOString()}`;
+    this.#olderRequests.set(key, (this.#olderRequests.get(key) ?? 0) + 1);
+    return this.send(message("CHATHISTORY", ["BEFORE", target, ref, String(limit)]));
+  }
+
+  /**
    * Carries out the network part of an action: say, action, notice, send, raw, nick,
    * join. Returns false if it needs a connection and there is none (the caller should keep
    * the user's text). Other actions are the UI's and return true untouched.
@@ -501,17 +310,14 @@ export class IrcClient {
         return this.connected && this.sendRaw(action.line);
       case "nick":
         if (!this.connected) return false;
-        this.#wantedNick = action.nick;
+        this.#reg.want(action.nick);
         return this.send(message("NICK", [action.nick]));
       case "register":
         return this.#register(action.password, action.email);
       case "login":
-        return this.#login({ account: action.account ?? this.#nick, password: action.password });
+        return this.#login({ account: action.account ?? this.nick, password: action.password });
       case "join": {
-        for (const c of action.channels) {
-          this.#wanted.set(casefold(c), { name: c, key: action.keys });
-          this.#focusJoins.add(casefold(c));
-        }
+        this.#table.want(action.channels, action.keys);
         if (!this.connected) return false;
         const params = [action.channels.join(",")];
         if (action.keys) params.push(action.keys);
@@ -525,7 +331,7 @@ export class IrcClient {
   /** Sends QUIT, waits briefly for the server to close, and stops for good. */
   async quit(reason = "Leaving"): Promise<void> {
     this.#stopped = true;
-    this.#sleepCancel?.();
+    this.#sleep.cancel();
     const conn = this.#conn;
     if (conn) {
       this.sendRaw(serializeMessage(message("QUIT", [reason])));
@@ -543,12 +349,57 @@ export class IrcClient {
   /** Stops at once, without QUIT. */
   stop(): void {
     this.#stopped = true;
-    this.#sleepCancel?.();
+    this.#sleep.cancel();
     this.#conn?.close();
     if (!this.#started) this.#finish();
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** The handlers' view of this client (inbound.ts). */
+  #inboundContext(): InboundContext {
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    return {
+      table: this.#table,
+      get nick() {
+        return self.nick;
+      },
+      get registered() {
+        return self.#reg.registered;
+      },
+      get stopping() {
+        return self.#stopped;
+      },
+      get serverName() {
+        return self.#table.network || self.#welcomeSource;
+      },
+      get batches() {
+        return self.#batches;
+      },
+      isMe: (nick) => this.#isMe(nick),
+      hasCap: (cap) => this.#reg.caps.has(cap),
+      send: (msg) => {
+        this.send(msg);
+      },
+      emit: (line) => this.#emit(line),
+      event: (e) => this.onEvent(e),
+      pong: (token) => this.#onPong(token),
+      welcome: (msg) => this.#onWelcome(msg),
+      renamed: (to) => {
+        this.#reg.renamed(to);
+        this.onEvent({ type: "state" });
+      },
+      joinSettled: () => this.#checkReady(),
+      takeOlderRequest: (target) => {
+        const key = casefold(target);
+        const n = this.#olderRequests.get(key) ?? 0;
+        if (n <= 1) this.#olderRequests.delete(key);
+        else this.#olderRequests.set(key, n - 1);
+        return n > 0;
+      },
+    };
+  }
 
   #finish(): void {
     this.#setState("closed");
@@ -564,33 +415,26 @@ export class IrcClient {
     this.onEvent({ type: "line", line });
   }
 
-  #emitLine(window: string, kind: LineKind, text: string, extra: Partial<ChatLine> = {}): void {
-    this.#emit({ time: new Date(), window, kind, text, ...extra });
+  #emitLine(window: string, kind: LineKind, text: string): void {
+    this.#emit({ time: new Date(), window, kind, text });
   }
 
   #isReady(): boolean {
-    return this.connected && this.#pendingJoins.size === 0;
+    return this.connected && this.#table.pendingJoins === 0;
   }
 
   #checkReady(): void {
     if (!this.#isReady()) return;
+    const notes = this.#heldNotes;
+    this.#heldNotes = [];
+    for (const n of notes) this.#emitLine(n.window, n.kind, n.text);
     const waiters = this.#readyWaiters;
     this.#readyWaiters = [];
     for (const w of waiters) w();
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.#sleepCancel = undefined;
-        resolve();
-      }, ms);
-      this.#sleepCancel = () => {
-        clearTimeout(t);
-        this.#sleepCancel = undefined;
-        resolve();
-      };
-    });
+  #isMe(nick: string): boolean {
+    return casefold(nick) === casefold(this.nick);
   }
 
   async #run(): Promise<void> {
@@ -605,11 +449,7 @@ export class IrcClient {
         conn = await this.#dialer(target);
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        this.#emitLine(
-          ACTIVE_WINDOW,
-          "error",
-          `Could not connect to ${this.serverLabel}: ${why}`,
-        );
+        this.#emitLine(ACTIVE_WINDOW, "error", `Could not connect to ${this.serverLabel}: ${why}`);
         if (first && this.#opts.giveUpIfFirstConnectFails) break;
         // a refused certificate stays refused: retrying would repeat the warning forever
         if ((e as { fatal?: boolean }).fatal === true) {
@@ -627,9 +467,8 @@ export class IrcClient {
           conn.close();
           break;
         }
-        await this.#session(conn);
-        if (this.#registered) attempt = 0;
-        this.#afterSession();
+        const registered = await this.#session(conn, target.tls);
+        if (registered) attempt = 0;
         if (this.#stsUpgrade && !this.#stopped) {
           // not a lost connection: go straight to the TLS port, no delay
           this.#stsUpgrade = false;
@@ -651,51 +490,30 @@ export class IrcClient {
         "info",
         `Reconnecting in ${(delay / 1000).toFixed(1)} s… (your typed text is kept)`,
       );
-      await this.#sleep(delay);
+      await this.#sleep.sleep(delay);
     }
     this.#finish();
   }
 
-  #afterSession(): void {
-    this.#conn = undefined;
-    this.#registered = false;
-    this.#lagMs = undefined;
-    // keep the channels we were on (and asked for) to rejoin them
-    for (const [key, ch] of this.channels) {
-      if (!this.#wanted.has(key)) this.#wanted.set(key, { name: ch.name });
-    }
-    this.channels.clear();
-  }
-
-  async #session(conn: Connection): Promise<void> {
+  /** One connection, from the first line to its end; resolves whether it registered. */
+  async #session(conn: Connection, tls: boolean): Promise<boolean> {
     this.#conn = conn;
-    this.#registered = false;
-    this.#caps = new Set();
-    this.#capLs = [];
-    this.#offered = new Map();
     this.#batches = new Map();
-    this.#saslPending = undefined;
-    this.#identifyPending = undefined;
-    this.#account = undefined;
-    this.#nickTries = 0;
-    this.#nick = this.#wantedNick;
+    this.#olderRequests.clear();
+    this.#heldNotes = [];
     this.#setState("registering");
-    const user = this.#opts.username ?? this.#wantedNick.replace(/[^A-Za-z0-9]/g, "") ?? "user";
-    this.sendRaw("CAP LS 302");
-    this.send(message("NICK", [this.#nick]));
-    this.send(
-      message("USER", [user || "user", "0", "*", this.#opts.realname ?? `${SOFTWARE} user`]),
-    );
+    for (const line of this.#reg.begin(tls)) this.sendRaw(line);
     this.#lastRecv = Date.now();
     const interval = this.#opts.pingIntervalMs ?? 30000;
     const idle = this.#opts.idleTimeoutMs ?? 120000;
+    let everRegistered = false;
     const timer = setInterval(() => {
       if (Date.now() - this.#lastRecv > idle) {
         this.#emitLine(ACTIVE_WINDOW, "error", "The server stopped answering.");
         conn.close();
         return;
       }
-      if (this.#registered) this.send(message("PING", [`lag-${Date.now()}`]));
+      if (this.#reg.registered) this.send(message("PING", [`lag-${Date.now()}`]));
     }, Math.min(interval, idle));
     try {
       for await (const line of conn.lines()) {
@@ -707,11 +525,18 @@ export class IrcClient {
         } catch (e) {
           this.#emitLine(STATUS_WINDOW, "error", `Could not handle "${line}": ${String(e)}`);
         }
+        everRegistered ||= this.#reg.registered;
       }
     } finally {
       clearInterval(timer);
       conn.close();
+      this.#conn = undefined;
+      this.#reg.end();
+      this.#lagMs = undefined;
+      // keep the channels we were on (and asked for) to rejoin them
+      this.#table.disconnected();
     }
+    return everRegistered;
   }
 
   #timeOf(msg: IrcMessage): Date {
@@ -723,627 +548,71 @@ export class IrcClient {
     return new Date();
   }
 
-  #isMe(nick: string): boolean {
-    return casefold(nick) === casefold(this.#nick);
-  }
-
   #handle(msg: IrcMessage): void {
-    const p = msg.params;
-    const from = nickOf(msg.source);
-    const time = this.#timeOf(msg);
-    switch (msg.command) {
-      case "PING":
-        this.send(message("PONG", p));
-        return;
-      case "PONG": {
-        const token = p[p.length - 1] ?? "";
-        if (token.startsWith("lag-")) {
-          const sent = Number(token.slice(4));
-          if (Number.isFinite(sent)) {
-            this.#lagMs = Math.max(0, Date.now() - sent);
-            this.onEvent({ type: "state" });
-          }
-        }
-        const waiter = this.#syncWaiters.get(token);
-        if (waiter) {
-          this.#syncWaiters.delete(token);
-          waiter();
-        }
-        return;
-      }
-      case "CAP":
-        this.#handleCap(p);
-        return;
-      case "BATCH": {
-        const ref = p[0] ?? "";
-        if (ref.startsWith("+")) this.#batches.set(ref.slice(1), (p[1] ?? "").toLowerCase());
-        else if (ref.startsWith("-")) this.#batches.delete(ref.slice(1));
-        return;
-      }
-      case "AUTHENTICATE":
-        if (p[0] === "+" && this.#saslPending) {
-          const { account, password } = this.#saslPending;
-          for (const chunk of encodePlain(account, password)) {
-            this.sendRaw(`AUTHENTICATE ${chunk}`);
-          }
-        }
-        return;
-      case "REGISTER":
-        if ((p[0] ?? "").toUpperCase() === "SUCCESS") {
-          this.#emitLine(
-            ACTIVE_WINDOW,
-            "info",
-            `The account ${p[1] ?? ""} is registered and you are logged in to it.`,
-          );
-        }
-        return;
-      case "FAIL":
-      case "WARN":
-      case "NOTE": {
-        // IRCv3 standard replies: COMMAND CODE [context...] :description
-        const text = p[p.length - 1] ?? "";
-        const what = (p[0] ?? "").toUpperCase();
-        this.#emitLine(
-          ACTIVE_WINDOW,
-          msg.command === "FAIL" ? "error" : "info",
-          what === "REGISTER" && msg.command === "FAIL"
-            ? `Could not register the account: ${text}.`
-            : text,
-        );
-        return;
-      }
-      case N.RPL_LOGGEDIN:
-        this.#account = p[2] ?? this.#account;
-        if (this.#identifyPending) this.#sasl = this.#identifyPending;
-        this.#identifyPending = undefined;
-        this.#emitLine(STATUS_WINDOW, "info", `You are logged in as ${p[2] ?? "?"}.`);
-        this.onEvent({ type: "state" });
-        return;
-      case N.RPL_LOGGEDOUT:
-        this.#account = undefined;
-        this.#emitLine(STATUS_WINDOW, "info", "You are logged out.");
-        return;
-      case N.RPL_SASLSUCCESS:
-        if (this.#saslPending) this.#sasl = this.#saslPending;
-        this.#saslPending = undefined;
-        if (!this.#registered) this.sendRaw("CAP END");
-        return;
-      case N.ERR_SASLFAIL:
-      case N.ERR_SASLTOOLONG:
-      case N.ERR_SASLABORTED:
-      case N.ERR_SASLALREADY: {
-        const who = this.#saslPending?.account ?? "your account";
-        if (msg.command !== N.ERR_SASLALREADY) {
-          this.#emitLine(
-            ACTIVE_WINDOW,
-            "error",
-            `Logging in as ${who} failed (${p[p.length - 1] ?? "SASL failed"}); ` +
-              "you are connected without an account.",
-          );
-        }
-        this.#saslPending = undefined;
-        if (!this.#registered) this.sendRaw("CAP END");
-        return;
-      }
-      case N.RPL_SASLMECHS:
-        return;
-      case "ERROR":
-        this.#emit({
-          time,
-          window: ACTIVE_WINDOW,
-          kind: this.#stopped ? "info" : "error",
-          text: `The server closed the link: ${p[0] ?? ""}`,
-        });
-        return;
-      case N.RPL_WELCOME:
-        this.#onWelcome(msg);
-        break;
-      case N.RPL_ISUPPORT:
-        this.#onIsupport(p.slice(1, -1));
-        return;
-      case N.ERR_NICKNAMEINUSE:
-      case N.ERR_ERRONEUSNICKNAME:
-      case "437":
-        if (!this.#registered) {
-          this.#nextNick(msg.command, p[1] ?? this.#nick);
-          return;
-        }
-        break;
-      case N.ERR_UNKNOWNCOMMAND:
-        if (!this.#registered && (p[1] ?? "").toUpperCase() === "CAP") return;
-        break;
-      case N.RPL_NAMREPLY:
-        this.#onNames(p);
-        return;
-      case N.RPL_ENDOFNAMES:
-        this.#onEndOfNames(p[1] ?? "", time);
-        return;
-      case N.RPL_TOPIC: {
-        const ch = this.channels.get(casefold(p[1] ?? ""));
-        if (ch) ch.topic = p[2] ?? "";
-        this.onEvent({ type: "state" });
-        break;
-      }
-      case "JOIN":
-        this.#onJoin(from, msg, time);
-        return;
-      case "PART":
-        this.#onPart(from, p[0] ?? "", p[1], time);
-        return;
-      case "KICK":
-        this.#onKick(from, p[0] ?? "", p[1] ?? "", p[2], time);
-        return;
-      case "QUIT":
-        this.#onQuit(from, p[0] ?? "", time);
-        return;
-      case "NICK":
-        this.#onNick(from, p[0] ?? "", time);
-        return;
-      case "TOPIC":
-        this.#onTopic(from, p[0] ?? "", p[1] ?? "", time);
-        return;
-      case "MODE":
-        this.#onMode(from, p, time);
-        return;
-      case "PRIVMSG":
-      case "NOTICE":
-        this.#onText(msg, from, time);
-        return;
-      case "INVITE":
-        this.#emit({
-          time,
-          window: ACTIVE_WINDOW,
-          kind: "info",
-          text: `${from} invites you to ${p[1] ?? ""} (type /join ${p[1] ?? ""}).`,
-        });
-        return;
-      case "AWAY":
-      case "ACCOUNT":
-      case "CHGHOST":
-        return;
+    const step = this.#reg.handle(msg);
+    if (step) {
+      this.#apply(step);
+      if (step.consumed) return;
     }
-    if (/^\d{3}$/.test(msg.command)) this.#onNumeric(msg, time);
+    handleInbound(this.#inbound, msg, nickOf(msg.source), this.#timeOf(msg));
   }
 
-  /**
-   * Follows a server's `sts` policy: on a plain connection with a port, leave and come back
-   * over TLS (true: this connection is over); over TLS, have the policy recorded.
-   */
-  #onSts(v: StsValue): boolean {
-    const t = this.#target;
-    if (!t.tls) {
-      if (v.port === undefined) return false;
-      this.#emitLine(
-        STATUS_WINDOW,
-        "info",
-        `The server asks for encrypted connections (STS): reconnecting with TLS on port ${v.port}.`,
-      );
-      this.#target = { host: t.host, port: v.port, tls: true };
-      this.#stsUpgrade = true;
-      this.#conn?.close();
-      return true;
-    }
-    if (v.duration !== undefined && this.#opts.recordStsPolicy) {
-      this.#opts.recordStsPolicy(t.host, t.port, v.duration).catch((e) =>
-        this.#emitLine(
-          STATUS_WINDOW,
-          "error",
-          `Could not remember the server's TLS-only policy: ${(e as Error).message}`,
-        )
-      );
-    }
-    return false;
+  /** Carries out what registration decided. */
+  #apply(step: RegStep): void {
+    for (const line of step.send) this.sendRaw(line);
+    // said at welcome, they would land in the server window just before the first channel
+    // is shown: told there instead, once it is
+    if (step.welcome) this.#heldNotes = step.notes;
+    else for (const n of step.notes) this.#emitLine(n.window, n.kind, n.text);
+    if (step.accountChanged) this.onEvent({ type: "state" });
+    if (step.stsUpgrade !== undefined) this.#upgradeToTls(step.stsUpgrade);
+    if (step.stsDuration !== undefined) this.#recordSts(step.stsDuration);
   }
 
-  #handleCap(p: string[]): void {
-    const sub = (p[1] ?? "").toUpperCase();
-    if (sub === "LS") {
-      const more = p[2] === "*";
-      const list = p[p.length - 1] ?? "";
-      this.#capLs.push(...list.split(" ").filter((c) => c !== ""));
-      if (more) return;
-      for (const c of this.#capLs) {
-        const eq = c.indexOf("=");
-        this.#offered.set(eq === -1 ? c : c.slice(0, eq), eq === -1 ? "" : c.slice(eq + 1));
-      }
-      const offered = this.#offered;
-      const sts = offered.get("sts");
-      if (sts !== undefined && this.#onSts(parseStsValue(sts))) return;
-      const want = WANTED_CAPS.filter((c) => offered.has(c));
-      if (this.#sasl) {
-        const mechs = offered.get("sasl");
-        if (
-          mechs !== undefined && (mechs === "" || mechs.toUpperCase().split(",").includes("PLAIN"))
-        ) {
-          want.push("sasl");
-        } else {
-          this.#emitLine(
-            STATUS_WINDOW,
-            "error",
-            `This server does not offer SASL PLAIN login; connecting without logging in as ${this.#sasl.account}.`,
-          );
-        }
-      }
-      if (want.length === 0) this.sendRaw("CAP END");
-      else this.send(message("CAP", ["REQ", want.join(" ")]));
-    } else if (sub === "ACK") {
-      for (const c of (p[p.length - 1] ?? "").split(" ")) {
-        if (c === "") continue;
-        if (c.startsWith("-")) this.#caps.delete(c.slice(1));
-        else this.#caps.add(c);
-      }
-      if (!this.#registered && this.#caps.has("sasl") && this.#sasl && !this.#saslPending) {
-        // CAP END waits until the server says how the login went (903 or 90x)
-        this.#saslPending = this.#sasl;
-        this.sendRaw("AUTHENTICATE PLAIN");
-        return;
-      }
-      if (!this.#registered) this.sendRaw("CAP END");
-    } else if (sub === "NAK") {
-      if (!this.#registered) this.sendRaw("CAP END");
-    } else if (sub === "DEL") {
-      for (const c of (p[p.length - 1] ?? "").split(" ")) this.#caps.delete(c);
-    }
-  }
-
-  #nextNick(code: string, rejected: string): void {
-    this.#nickTries++;
-    let next: string;
-    if (this.#nickTries > 8) {
-      next = "guest" + String(Math.floor(this.#random() * 90000) + 10000);
-    } else if (code === N.ERR_ERRONEUSNICKNAME) {
-      // maybe too long: shorten and mark; if the original is bad, fall back to a guest name
-      next = rejected.length > 2 && rejected !== this.#wantedNick
-        ? rejected.slice(0, -2) + "_"
-        : "guest" + String(Math.floor(this.#random() * 90000) + 10000);
-    } else {
-      next = rejected + "_";
-    }
+  /** A plain connection offered `sts` with a port: leave it and come back over TLS. */
+  #upgradeToTls(port: number): void {
     this.#emitLine(
       STATUS_WINDOW,
       "info",
-      `The nickname ${rejected} is ${
-        code === N.ERR_ERRONEUSNICKNAME ? "not allowed" : "taken"
-      }; trying ${next}.`,
+      `The server asks for encrypted connections (STS): reconnecting with TLS on port ${port}.`,
     );
-    this.#nick = next;
-    this.send(message("NICK", [next]));
+    this.#target = { host: this.#target.host, port, tls: true };
+    this.#stsUpgrade = true;
+    this.#conn?.close();
+  }
+
+  #recordSts(duration: number): void {
+    const { host, port } = this.#target;
+    this.#opts.recordStsPolicy?.(host, port, duration).catch((e) =>
+      this.#emitLine(
+        STATUS_WINDOW,
+        "error",
+        `Could not remember the server's TLS-only policy: ${(e as Error).message}`,
+      )
+    );
+  }
+
+  #onPong(token: string): void {
+    if (token.startsWith("lag-")) {
+      const sent = Number(token.slice(4));
+      if (Number.isFinite(sent)) {
+        this.#lagMs = Math.max(0, Date.now() - sent);
+        this.onEvent({ type: "state" });
+      }
+    }
+    const waiter = this.#syncWaiters.get(token);
+    if (waiter) {
+      this.#syncWaiters.delete(token);
+      waiter();
+    }
   }
 
   #onWelcome(msg: IrcMessage): void {
-    this.#registered = true;
-    this.#everRegistered = true;
-    this.#serverName = msg.source ?? "";
-    if (msg.params[0]) this.#nick = msg.params[0];
+    this.#welcomeSource = msg.source ?? "";
     this.#setState("connected");
-    if (!this.#isMe(this.#wantedNick)) {
-      this.#emitLine(
-        ACTIVE_WINDOW,
-        "info",
-        `The nickname ${this.#wantedNick} was taken, so you are ${this.#nick}. Use /nick to pick another.`,
-      );
-    }
-    // (re)join
-    this.#pendingJoins.clear();
-    const withKey = [...this.#wanted.values()].filter((w) => w.key);
-    const noKey = [...this.#wanted.values()].filter((w) => !w.key);
-    for (const w of this.#wanted.values()) this.#pendingJoins.add(casefold(w.name));
-    for (let i = 0; i < noKey.length; i += 10) {
-      this.send(message("JOIN", [noKey.slice(i, i + 10).map((w) => w.name).join(",")]));
-    }
-    for (const w of withKey) this.send(message("JOIN", [w.name, w.key!]));
+    for (const line of this.#table.joinLines()) this.sendRaw(line);
     this.send(message("PING", [`lag-${Date.now()}`]));
     this.#checkReady();
-  }
-
-  #onIsupport(tokens: string[]): void {
-    for (const t of tokens) {
-      const [k, v = ""] = t.split("=", 2);
-      if (k === "PREFIX") {
-        const m = /^\(([^)]*)\)(.*)$/.exec(v);
-        if (m && m[1].length === m[2].length) {
-          this.#prefixModes = m[1];
-          this.#prefixSymbols = m[2];
-        }
-      } else if (k === "CHANTYPES" && v !== "") {
-        this.#chanTypes = v;
-      } else if (k === "NETWORK" && v !== "") {
-        this.#serverName = v;
-      }
-    }
-  }
-
-  #parseMember(entry: string): Member {
-    let i = 0;
-    while (i < entry.length && this.#prefixSymbols.includes(entry[i])) i++;
-    return { prefixes: entry.slice(0, i), nick: nickOf(entry.slice(i)) };
-  }
-
-  #onNames(p: string[]): void {
-    const chan = p[2] ?? "";
-    const key = casefold(chan);
-    const list = this.#names.get(key) ?? [];
-    for (const e of (p[3] ?? "").split(" ")) if (e !== "") list.push(this.#parseMember(e));
-    this.#names.set(key, list);
-  }
-
-  #onEndOfNames(chan: string, time: Date): void {
-    const key = casefold(chan);
-    const list = this.#names.get(key) ?? [];
-    this.#names.delete(key);
-    const ch = this.channels.get(key);
-    if (ch) {
-      ch.members.clear();
-      for (const m of list) ch.members.set(casefold(m.nick), m);
-    }
-    const shown = list.map((m) => (m.prefixes[0] ?? "") + m.nick).sort((a, b) =>
-      casefold(a.replace(/^[^A-Za-z\[\]\\`_^{|}]/, "")) <
-          casefold(b.replace(/^[^A-Za-z\[\]\\`_^{|}]/, ""))
-        ? -1
-        : 1
-    );
-    this.#emit({
-      time,
-      window: ch ? ch.name : ACTIVE_WINDOW,
-      kind: "info",
-      text: `${list.length} on ${chan}: ${shown.join(" ")}`,
-    });
-    this.onEvent({ type: "state" });
-  }
-
-  #onJoin(from: string, msg: IrcMessage, time: Date): void {
-    const chan = msg.params[0] ?? "";
-    const key = casefold(chan);
-    if (this.#isMe(from)) {
-      this.channels.set(key, { name: chan, topic: "", members: new Map() });
-      this.#wanted.set(key, { name: chan, key: this.#wanted.get(key)?.key });
-      const focus = this.#focusJoins.delete(key);
-      this.onEvent({ type: "open", window: chan, focus });
-      this.#emit({ time, window: chan, kind: "join", text: `You joined ${chan}` });
-      this.#pendingJoins.delete(key);
-      this.#checkReady();
-      return;
-    }
-    const ch = this.channels.get(key);
-    if (ch) ch.members.set(casefold(from), { nick: from, prefixes: "" });
-    const uh = userhostOf(msg.source);
-    this.#emit({
-      time,
-      window: ch?.name ?? chan,
-      kind: "join",
-      text: `${from}${uh ? ` (${uh})` : ""} joined ${chan}`,
-    });
-  }
-
-  #onPart(from: string, chan: string, reason: string | undefined, time: Date): void {
-    const key = casefold(chan);
-    const why = reason ? ` (${reason})` : "";
-    if (this.#isMe(from)) {
-      const ch = this.channels.get(key);
-      this.channels.delete(key);
-      this.#wanted.delete(key);
-      this.#emit({ time, window: ch?.name ?? chan, kind: "part", text: `You left ${chan}${why}` });
-      this.onEvent({ type: "close", window: ch?.name ?? chan });
-      return;
-    }
-    const ch = this.channels.get(key);
-    ch?.members.delete(casefold(from));
-    this.#emit({
-      time,
-      window: ch?.name ?? chan,
-      kind: "part",
-      text: `${from} left ${chan}${why}`,
-    });
-  }
-
-  #onKick(from: string, chan: string, victim: string, reason: string | undefined, time: Date) {
-    const key = casefold(chan);
-    const ch = this.channels.get(key);
-    const why = reason ? ` (${reason})` : "";
-    if (this.#isMe(victim)) {
-      this.channels.delete(key);
-      this.#wanted.delete(key);
-      this.#emit({
-        time,
-        window: ch?.name ?? chan,
-        kind: "kick",
-        text: `${from} removed you from ${chan}${why}. Type /join ${chan} to go back.`,
-      });
-      this.onEvent({ type: "state" });
-      return;
-    }
-    ch?.members.delete(casefold(victim));
-    this.#emit({
-      time,
-      window: ch?.name ?? chan,
-      kind: "kick",
-      text: `${from} removed ${victim} from ${chan}${why}`,
-    });
-  }
-
-  #onQuit(from: string, reason: string, time: Date): void {
-    const key = casefold(from);
-    let first = true;
-    for (const ch of this.channels.values()) {
-      if (!ch.members.delete(key)) continue;
-      this.#emit({
-        time,
-        window: ch.name,
-        kind: "quit",
-        text: `${from} quit${reason ? ` (${reason})` : ""}`,
-        duplicate: !first,
-      });
-      first = false;
-    }
-  }
-
-  #onNick(from: string, to: string, time: Date): void {
-    const me = this.#isMe(from);
-    if (me) {
-      this.#nick = to;
-      this.#wantedNick = to;
-      this.onEvent({ type: "state" });
-    }
-    const text = me ? `You are now known as ${to}` : `${from} is now known as ${to}`;
-    let first = true;
-    for (const ch of this.channels.values()) {
-      const m = ch.members.get(casefold(from));
-      if (!m) continue;
-      ch.members.delete(casefold(from));
-      ch.members.set(casefold(to), { nick: to, prefixes: m.prefixes });
-      this.#emit({
-        time,
-        window: ch.name,
-        kind: "nick",
-        text,
-        duplicate: !first,
-      });
-      first = false;
-    }
-    if (!me) this.onEvent({ type: "rename", from, to });
-    if (first) this.#emit({ time, window: me ? ACTIVE_WINDOW : to, kind: "nick", text });
-  }
-
-  #onTopic(from: string, chan: string, topic: string, time: Date): void {
-    const ch = this.channels.get(casefold(chan));
-    if (ch) ch.topic = topic;
-    this.#emit({
-      time,
-      window: ch?.name ?? chan,
-      kind: "topic",
-      text: topic === ""
-        ? `${from} removed the topic of ${chan}`
-        : `${from} changed the topic of ${chan} to: ${topic}`,
-    });
-    this.onEvent({ type: "state" });
-  }
-
-  #onMode(from: string, p: string[], time: Date): void {
-    const target = p[0] ?? "";
-    const changes = p.slice(1);
-    if (!this.isChannel(target)) {
-      this.#emit({
-        time,
-        window: STATUS_WINDOW,
-        kind: "mode",
-        text: `${from} set mode ${changes.join(" ")} on ${target}`,
-      });
-      return;
-    }
-    const ch = this.channels.get(casefold(target));
-    // track prefix modes (+o, +v) on members
-    if (ch) {
-      let sign = "+";
-      let arg = 1;
-      for (const c of changes[0] ?? "") {
-        if (c === "+" || c === "-") {
-          sign = c;
-          continue;
-        }
-        const idx = this.#prefixModes.indexOf(c);
-        if (idx !== -1) {
-          const who = changes[arg++];
-          const m = who ? ch.members.get(casefold(who)) : undefined;
-          if (m) {
-            const sym = this.#prefixSymbols[idx];
-            const set = new Set(m.prefixes.replace(sym, ""));
-            if (sign === "+") set.add(sym);
-            m.prefixes = [...this.#prefixSymbols].filter((s) => set.has(s)).join("");
-          }
-        } else if ("bkeIlfjL".includes(c) && (sign === "+" || c !== "l")) {
-          arg++;
-        }
-      }
-    }
-    this.#emit({
-      time,
-      window: ch?.name ?? target,
-      kind: "mode",
-      text: `${from} set mode ${changes.join(" ")} on ${target}`,
-    });
-  }
-
-  #onText(msg: IrcMessage, from: string, time: Date): void {
-    let target = msg.params[0] ?? "";
-    let text = msg.params[1] ?? "";
-    const isNotice = msg.command === "NOTICE";
-    // STATUSMSG targets such as @#chan
-    while (
-      target.length > 1 && this.#prefixSymbols.includes(target[0]) &&
-      this.isChannel(target.slice(1))
-    ) {
-      target = target.slice(1);
-    }
-    let kind: LineKind = isNotice ? "notice" : "message";
-    if (text.startsWith("\x01")) {
-      const body = text.endsWith("\x01") ? text.slice(1, -1) : text.slice(1);
-      const sp = body.indexOf(" ");
-      const verb = (sp === -1 ? body : body.slice(0, sp)).toUpperCase();
-      const arg = sp === -1 ? "" : body.slice(sp + 1);
-      if (verb === "ACTION") {
-        kind = "action";
-        text = arg;
-      } else {
-        if (!isNotice && !this.#isMe(from)) {
-          const reply = ctcpReply(verb, arg);
-          if (reply !== undefined) this.send(message("NOTICE", [from, `\x01${reply}\x01`]));
-        }
-        this.#emit({
-          time,
-          window: ACTIVE_WINDOW,
-          kind: "info",
-          text: isNotice ? `${from} replied to CTCP ${verb}: ${arg}` : `${from} sent CTCP ${verb}`,
-        });
-        return;
-      }
-    }
-    const self = this.#isMe(from);
-    const serverish = from === "" || !msg.source?.includes("!") || target === "*" ||
-      !this.#registered;
-    let window: string;
-    if (this.isChannel(target)) {
-      window = this.channels.get(casefold(target))?.name ?? target;
-    } else if (self) {
-      window = target; // our own message echoed back: the conversation with target
-    } else if (isNotice) {
-      window = serverish ? STATUS_WINDOW : ACTIVE_WINDOW;
-    } else {
-      window = from;
-      this.onEvent({ type: "open", window: from, focus: false });
-    }
-    const batch = msg.tags["batch"];
-    const history = batch !== undefined && this.#batches.get(batch) === "chathistory";
-    this.#emit({
-      time,
-      window,
-      kind,
-      nick: from === "" ? this.#serverName : from,
-      text,
-      self,
-      // old lines neither ring nor count as mentions: they were seen (or missed) back then
-      highlight: !history && !self && mentions(text, this.#nick),
-      ...(history ? { history: true } : {}),
-    });
-  }
-
-  #onNumeric(msg: IrcMessage, time: Date): void {
-    const p = msg.params;
-    if (JOIN_ERRORS.has(msg.command)) {
-      const key = casefold(p[1] ?? "");
-      if (this.#pendingJoins.delete(key)) {
-        this.#wanted.delete(key);
-        this.#focusJoins.delete(key);
-        this.#checkReady();
-      }
-    }
-    const d = describeNumeric(msg);
-    if (!d) return;
-    let window = ACTIVE_WINDOW;
-    if (!this.#registered || STATUS_NUMERICS.has(msg.command)) window = STATUS_WINDOW;
-    else if (d.channel && this.channels.has(casefold(d.channel))) {
-      window = this.channels.get(casefold(d.channel))!.name;
-    }
-    this.#emit({ time, window, kind: d.kind, text: d.text });
   }
 
   /**
@@ -1352,89 +621,47 @@ export class IrcClient {
    */
   #register(password: string, email: string | undefined): boolean {
     if (!this.connected) return false;
-    if (this.#offered.has("draft/account-registration")) {
+    if (this.#reg.offered.has("draft/account-registration")) {
       this.send(message("REGISTER", ["*", email ?? "*", password]));
     } else {
       this.send(
         message("PRIVMSG", ["NickServ", `REGISTER ${password}${email ? ` ${email}` : ""}`]),
       );
     }
-    this.#emitLine(ACTIVE_WINDOW, "info", `Registering the account ${this.#nick}…`);
+    this.#emitLine(ACTIVE_WINDOW, "info", `Registering the account ${this.nick}…`);
     return true;
   }
 
-  /**
-   * Logs in: SASL while still registering (if offered), else NickServ IDENTIFY. Successful
-   * credentials are kept (in memory only) to log in again with SASL after a reconnect.
-   */
   #login(creds: Credentials): boolean {
     if (!this.#conn) return false;
-    if (!this.#registered) {
-      if (!this.#caps.has("sasl")) return false;
-      this.#saslPending = creds;
-      this.sendRaw("AUTHENTICATE PLAIN");
-      return true;
-    }
-    this.#identifyPending = creds;
-    this.send(message("PRIVMSG", ["NickServ", `IDENTIFY ${creds.account} ${creds.password}`]));
-    this.#emitLine(ACTIVE_WINDOW, "info", `Logging in as ${creds.account}…`);
+    const step = this.#reg.login(creds);
+    if (!step) return false;
+    this.#apply(step);
     return true;
   }
 
   #sendText(kind: "say" | "action" | "notice", target: string, text: string): boolean {
     if (!this.connected) return false;
     const verb = kind === "notice" ? "NOTICE" : "PRIVMSG";
+    const nick = this.nick;
     // room for ":nick!user@host VERB target :" added by the server, and CTCP wrapping
-    const overhead = 1 + this.#nick.length + 1 + 10 + 1 + 64 + 1 + verb.length + 1 +
+    const overhead = 1 + nick.length + 1 + 10 + 1 + 64 + 1 + verb.length + 1 +
       target.length + 2 + (kind === "action" ? 9 : 0) + 2;
-    const echo = this.#caps.has("echo-message");
+    const echo = this.caps.has("echo-message");
     for (const piece of splitText(text, Math.max(32, 512 - overhead))) {
       const body = kind === "action" ? `\x01ACTION ${piece}\x01` : piece;
       this.send(message(verb, [target, body]));
       if (!echo) {
         this.#emit({
           time: new Date(),
-          window: this.isChannel(target)
-            ? (this.channels.get(casefold(target))?.name ?? target)
-            : target,
+          window: this.isChannel(target) ? this.#table.windowOf(target) : target,
           kind: kind === "say" ? "message" : kind === "action" ? "action" : "notice",
-          nick: this.#nick,
+          nick,
           text: piece,
           self: true,
         });
       }
     }
     return true;
-  }
-}
-
-/** The CTCP queries the client answers (modern.ircdocs.horse/ctcp), for CLIENTINFO. */
-const CTCP_ANSWERED = ["ACTION", "CLIENTINFO", "PING", "TIME", "VERSION"];
-
-/**
- * The body of the reply to an incoming CTCP query, or undefined for queries the client does
- * not answer (and for ACTION, which is a message, not a query).
- *
- * @example
- * ```ts
- * import { ctcpReply } from "./irc_client.ts";
- * ctcpReply("PING", "1234"); // "PING 1234"
- * ctcpReply("CLIENTINFO", ""); // "CLIENTINFO ACTION CLIENTINFO PING TIME VERSION"
- * ctcpReply("FINGER", ""); // undefined
- * ```
- */
-export function ctcpReply(verb: string, arg: string, now: Date = new Date()): string | undefined {
-  switch (verb) {
-    case "VERSION":
-      return `VERSION ${SOFTWARE} ${VERSION}`;
-    case "PING":
-      return arg === "" ? "PING" : `PING ${arg}`;
-    case "TIME":
-      // local time as people read it, which is what TIME is for
-      return `TIME ${now.toString()}`;
-    case "CLIENTINFO":
-      return `CLIENTINFO ${CTCP_ANSWERED.join(" ")}`;
-    default:
-      return undefined;
   }
 }

@@ -19,7 +19,7 @@ import * as tls from "node:tls";
 import { isIP } from "node:net";
 import { LineFramer } from "../protocol/framer.ts";
 import { fingerprintOfDer } from "../tls/fingerprint.ts";
-import type { Connection, ServerTarget } from "./connection.ts";
+import type { Connection, ServerTarget } from "./dial.ts";
 import { KnownServers, serverKey } from "./known_servers.ts";
 
 /**

@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { SOFTWARE, VERSION } from "../version.ts";
+import { isPostgresUrl } from "../store/open.ts";
 import { DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, type Limits, parseLimitOverride } from "./limits.ts";
 import type { ServerConfig } from "./server.ts";
 
@@ -59,8 +60,12 @@ Options:
   --network NAME      network name (default deno-chat)
   --motd FILE         message of the day, a UTF-8 text file
   --password PASS     server password clients must send with PASS (private chats)
-  --store KIND        sqlite (default: accounts, channels and history survive restarts)
-                      or memory (nothing is kept)
+  --store KIND        sqlite (default: accounts, channels and history survive restarts
+                      in the data folder), memory (nothing is kept), or a PostgreSQL
+                      URL postgres://USER@HOST:PORT/DB
+  --store-password-file FILE
+                      the PostgreSQL password: the first line of FILE (or set
+                      DENO_CHAT_STORE_PASSWORD); never put it in the URL or a flag
   --require-account   only logged-in users may join channels and send messages
   --no-open-registration
                       only operators may create accounts (open by default)
@@ -111,6 +116,7 @@ export function parseServerArgs(args: string[]): CliResult {
         motd: { type: "string" },
         password: { type: "string" },
         store: { type: "string", default: "sqlite" },
+        "store-password-file": { type: "string" },
         "require-account": { type: "boolean", default: false },
         "open-registration": { type: "boolean", default: true },
         "no-open-registration": { type: "boolean", default: false },
@@ -160,8 +166,30 @@ export function parseServerArgs(args: string[]): CliResult {
   if (values.password !== undefined && /[\s]/.test(values.password)) {
     return { kind: "error", message: "--password must not contain spaces" };
   }
-  if (values.store !== "sqlite" && values.store !== "memory") {
-    return { kind: "error", message: `--store is sqlite or memory, got '${values.store}'` };
+  const postgresUrl = isPostgresUrl(values.store) ? values.store : undefined;
+  if (values.store !== "sqlite" && values.store !== "memory" && !postgresUrl) {
+    return {
+      kind: "error",
+      message: `--store is sqlite, memory or postgres://USER@HOST:PORT/DB, got '${values.store}'`,
+    };
+  }
+  if (postgresUrl) {
+    let url: URL;
+    try {
+      url = new URL(postgresUrl);
+    } catch {
+      return { kind: "error", message: `--store: '${postgresUrl}' is not a valid URL` };
+    }
+    if (url.password) {
+      return {
+        kind: "error",
+        message:
+          "--store: keep the password out of the URL (others can see it in the process list); use --store-password-file or DENO_CHAT_STORE_PASSWORD",
+      };
+    }
+  }
+  if (values["store-password-file"] !== undefined && !postgresUrl) {
+    return { kind: "error", message: "--store-password-file goes with --store postgres://…" };
   }
   const opers = new Map<string, string>();
   for (const spec of values.oper) {
@@ -198,7 +226,9 @@ export function parseServerArgs(args: string[]): CliResult {
       tlsKeyFile: values["tls-key"],
       plaintext: !values["no-plaintext"],
       webTls: !values["no-web-tls"],
-      storeKind: values.store,
+      storeKind: postgresUrl ? "postgres" : values.store as "sqlite" | "memory",
+      storeUrl: postgresUrl,
+      storePasswordFile: values["store-password-file"],
       requireAccount: values["require-account"],
       openRegistration: values["open-registration"] && !values["no-open-registration"],
       opers,

@@ -28,6 +28,7 @@ import { Context } from "./context.ts";
 import { toPeers } from "./delivery.ts";
 import type { Limits } from "./limits.ts";
 import { errorLine, Outgoing } from "./outgoing.ts";
+import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 
@@ -54,7 +55,11 @@ export interface ServerConfig {
   /** Serve the web chat over HTTPS/WSS with the TLS certificate when TLS is on. */
   webTls?: boolean;
   /** Which store keeps accounts, channels and history. */
-  storeKind: "sqlite" | "memory";
+  storeKind: "sqlite" | "memory" | "postgres";
+  /** The PostgreSQL URL (no password) with `storeKind` "postgres". */
+  storeUrl?: string;
+  /** A file holding the PostgreSQL password. */
+  storePasswordFile?: string;
   /** Only logged-in users may join and send. */
   requireAccount: boolean;
   /** Anyone may register an account (else only operators). */
@@ -113,6 +118,8 @@ export class ChatServer implements SessionHost {
   /** Channels by casefolded name. */
   readonly channels: Map<string, Channel> = new Map();
   readonly sessions: Set<Session> = new Set();
+  /** Starts every session's writes; each session's queue comes from it. */
+  readonly output: OutputScheduler = new OutputScheduler();
   readonly whowas: WhowasEntry[] = [];
   readonly stats: ServerStats = {
     linesIn: 0,

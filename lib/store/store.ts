@@ -95,7 +95,7 @@ export interface HistoryTarget {
  */
 export interface ChatStore {
   /** What kind of store this is, for logs. */
-  readonly kind: "sqlite" | "memory";
+  readonly kind: "sqlite" | "memory" | "postgres";
 
   getAccount(folded: string): Promise<AccountRecord | undefined>;
   /** Creates an account; false if the name is taken. */

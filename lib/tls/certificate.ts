@@ -11,8 +11,9 @@
  */
 
 // @peculiar/x509 decorates its ASN.1 classes; the Reflect metadata polyfill must come first
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+// Only making a certificate needs these, and they are heavy to load: they are imported
+// when one is made (first start with TLS), not on every start.
+import type * as X509 from "@peculiar/x509";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { fingerprintOfDer } from "./fingerprint.ts";
@@ -217,6 +218,7 @@ export async function createSelfSigned(
   names: string[],
   commonName = "deno-chat",
 ): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509();
   x509.cryptoProvider.set(crypto);
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
@@ -238,7 +240,7 @@ export async function createSelfSigned(
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(
-        all.map((n): x509.JsonGeneralName => ({ type: isIp(n) ? "ip" : "dns", value: n })),
+        all.map((n): X509.JsonGeneralName => ({ type: isIp(n) ? "ip" : "dns", value: n })),
       ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
@@ -248,6 +250,12 @@ export async function createSelfSigned(
     certPem: cert.toString("pem") + "\n",
     keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY") + "\n",
   };
+}
+
+/** Loads the X.509 library, with the metadata polyfill its decorators need first. */
+async function loadX509(): Promise<typeof X509> {
+  await import("reflect-metadata");
+  return await import("@peculiar/x509");
 }
 
 async function readPem(path: string, what: string): Promise<string> {

@@ -25,12 +25,14 @@ export interface Connection {
   /** Writes all of `data` (one or more CRLF-terminated lines). Rejects if the peer is gone. */
   write(data: Uint8Array): Promise<void>;
   /**
-   * The fast path, present only where the transport has it: writes as much of `data` as it
-   * takes at once, without waiting, and returns how many bytes that was (0 if none). The
-   * caller passes the rest to {@link Connection.write}. Only called when no write is in
-   * flight.
+   * The fast path, present only where the transport may have it. Hands out, to the first
+   * caller only, a function that writes as much of `data` as the connection takes at once,
+   * without waiting, and returns how many bytes that was (0 if none); later calls (or a
+   * connection without the fast path) get undefined. The one holder is the session's output
+   * queue, which calls it only while no {@link Connection.write} is in flight and passes
+   * the rest to `write`, so bytes can never overtake a pending write.
    */
-  readonly tryWrite?: (data: Uint8Array) => number;
+  takeDirectWrite?(): ((data: Uint8Array) => number) | undefined;
   /** Closes the connection; pending reads end. Safe to call twice. */
   close(): void;
 }

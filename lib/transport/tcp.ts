@@ -51,11 +51,8 @@ export class StreamConnection implements Connection {
   #closed = false;
   /** The socket for direct sends (-1 = none: TLS, or not available here). */
   readonly #fd: number;
-  /**
-   * Present only when direct sends work for this connection (see {@link Connection}), so a
-   * caller can tell without trying; it is the shared {@link StreamConnection.sendDirect}.
-   */
-  readonly tryWrite?: (data: Uint8Array) => number;
+  /** Whether the direct write has been handed out (it has one holder). */
+  #directTaken = false;
 
   readonly #log: (line: string) => void;
 
@@ -67,7 +64,6 @@ export class StreamConnection implements Connection {
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddress = addr.hostname ?? "unknown";
     this.#fd = kind === "tcp" ? directSendFd(conn) : -1;
-    if (this.#fd >= 0) this.tryWrite = this.sendDirect;
     if (kind === "tcp") {
       try {
         (conn as Deno.TcpConn).setNoDelay(true);
@@ -116,14 +112,27 @@ export class StreamConnection implements Connection {
   }
 
   /**
-   * Sends what the socket takes at once (see {@link sendNow}); 0 once closed, or when the
-   * connection has no descriptor for direct sends.
+   * The direct write (see {@link Connection.takeDirectWrite}), to the first caller only:
+   * sends what the socket takes at once (see {@link sendNow}), 0 once closed. Undefined when
+   * this connection has no descriptor for direct sends, or it was already taken.
    */
-  sendDirect(data: Uint8Array): number {
-    // once closed, the descriptor number may already belong to another connection
-    if (this.#fd < 0 || this.#closed) return 0;
-    return sendNow(this.#fd, data);
+  takeDirectWrite(): ((data: Uint8Array) => number) | undefined {
+    if (this.#fd < 0 || this.#directTaken) return undefined;
+    this.#directTaken = true;
+    return this.#sendDirect;
   }
+
+  /** Whether this connection can write straight to its socket (TCP, checked descriptor). */
+  get direct(): boolean {
+    return this.#fd >= 0;
+  }
+
+  // bound once, at the first take; no closure per write
+  readonly #sendDirect = (data: Uint8Array): number => {
+    // once closed, the descriptor number may already belong to another connection
+    if (this.#closed) return 0;
+    return sendNow(this.#fd, data);
+  };
 
   write(data: Uint8Array): Promise<void> {
     // the usual case is one complete write: no extra async frame for it

@@ -1,22 +1,19 @@
 /**
  * The full-screen chat application: wires an {@link IrcClient} to the windows, the line
- * editor and the screen, decodes keys, and restores the terminal on every way out.
+ * editor and the screen. Keys are bound in keymap.ts, local commands live in
+ * local_commands.ts, and the real terminal is driven by terminal.ts.
  *
  * @module
  */
 
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
-import {
-  type Action,
-  commandNames,
-  helpLines,
-  isSecretLine,
-  parseInput,
-} from "../client/commands.ts";
+import { commandNames, isSecretLine, parseInput } from "../client/commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, type ClientEvent, STATUS_WINDOW } from "../client/events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
+import { type KeyAction, keyAction } from "./keymap.ts";
+import { type LocalHost, MEMBER_PANE_COLS, runLocal } from "./local_commands.ts";
 import { LineEditor } from "./line_editor.ts";
 import {
   memberPaneWidth,
@@ -27,11 +24,8 @@ import {
   renderStatus,
   renderTopic,
 } from "./render.ts";
-import { RESTORE_SEQUENCE, Screen } from "./screen.ts";
+import { Screen } from "./screen.ts";
 import { type Window, WindowList } from "./windows.ts";
-
-/** The narrowest terminal that shows a channel's member pane (it takes up to 21 columns). */
-const MEMBER_PANE_COLS = 100;
 
 /**
  * The terminal as the app needs it; the real one and test doubles implement it.
@@ -68,6 +62,15 @@ export interface TuiOptions {
   /** The clock (tests may fix it). */
   now?: () => Date;
 }
+
+/** Pastes of more lines than this are sent only after a y. */
+const PASTE_ASK_LINES = 5;
+
+/** Lines asked for per PgUp at the top of a window. */
+const OLDER_PAGE = 50;
+
+/** How long a request for older lines may stay unanswered before PgUp asks again. */
+const OLDER_PATIENCE_MS = 10_000;
 
 const NETWORK_ACTIONS = new Set([
   "say",
@@ -112,8 +115,11 @@ export class TuiApp {
   #pendingFocus: string | undefined;
   /** A password is being typed (masked) for this account; Enter logs in. */
   #secretFor: string | undefined;
+  /** A long paste waiting for y/n before it is sent. */
+  #pendingPaste: string[] | undefined;
   /** Resolves with the exit code when the user quits. */
   readonly done: Promise<number>;
+  readonly #local: LocalHost = this.#localHost();
 
   constructor(opts: TuiOptions) {
     this.#client = opts.client;
@@ -221,10 +227,16 @@ export class TuiApp {
   }
 
   #prompt() {
+    const cols = Math.floor(this.#screen.cols / 3);
+    if (this.#pendingPaste !== undefined) {
+      // a question must be read whole, even on a narrow terminal
+      const ask = `send ${this.#pendingPaste.length} lines? y/n`;
+      return renderPrompt(ask, Math.max(cols, ask.length + 3));
+    }
     const label = this.#secretFor !== undefined
       ? `password for ${this.#secretFor}`
       : this.windows.current.name;
-    return renderPrompt(label, Math.floor(this.#screen.cols / 3));
+    return renderPrompt(label, cols);
   }
 
   #status() {
@@ -296,7 +308,12 @@ export class TuiApp {
         if (this.windows.rename(e.from, e.to)) this.#drawBars();
         return;
       case "state":
-        this.#drawBars();
+        // a member's status (away, op) shows in the pane
+        if (this.#paneFor(this.windows.current)) this.redraw();
+        else this.#drawBars();
+        return;
+      case "older":
+        this.#onOlder(e.window, e.lines);
         return;
     }
   }
@@ -317,7 +334,8 @@ export class TuiApp {
 
   #addLine(line: ChatLine): void {
     const w = this.#windowFor(line);
-    this.windows.add(w, line);
+    // a line the server replays after a reconnect is already on screen
+    if (!this.windows.add(w, line)) return;
     if (this.#quitting && this.windows.current !== w) return;
     const bell = !!line.highlight || (w.kind === "query" && !line.self &&
       (line.kind === "message" || line.kind === "action"));
@@ -346,99 +364,62 @@ export class TuiApp {
   // ------------------------------------------------------------------ input
 
   #onKey(k: Key): void {
-    const ed = this.editor;
-    switch (k.type) {
-      case "text":
-        ed.insert(k.text);
-        this.#drawInput();
-        return;
-      case "paste":
-        this.#paste(k.text);
-        return;
-      case "alt":
-        if (/^[0-9]$/.test(k.char)) this.#focus(k.char === "0" ? 10 : Number(k.char));
-        else if (k.char === "b") this.#edit(() => ed.wordLeft());
-        else if (k.char === "f") this.#edit(() => ed.wordRight());
-        return;
-      case "ctrl":
-        this.#onCtrl(k.char);
-        return;
-      case "key":
-        break;
+    if (this.#pendingPaste !== undefined) {
+      this.#confirmPaste(k.type === "text" && k.text.toLowerCase() === "y");
+      return;
     }
-    switch (k.name) {
-      case "enter":
-        this.#submit();
-        return;
-      case "tab":
-        if (ed.complete((word, atStart) => this.#candidates(word, atStart))) this.#drawInput();
-        return;
-      case "backspace":
-        return this.#edit(() => k.alt ? ed.deleteWordBack() : ed.backspace());
-      case "delete":
-        return this.#edit(() => ed.delete());
-      case "left":
-        return this.#edit(() => k.ctrl || k.alt ? ed.wordLeft() : ed.left());
-      case "right":
-        return this.#edit(() => k.ctrl || k.alt ? ed.wordRight() : ed.right());
-      case "home":
-        return this.#edit(() => ed.home());
-      case "end":
-        return this.#edit(() => ed.end());
-      case "up":
-        return this.#edit(() => ed.historyPrev());
-      case "down":
-        return this.#edit(() => ed.historyNext());
-      case "pageup":
-        return this.#scroll(+1);
-      case "pagedown":
-        return this.#scroll(-1);
-      default:
-        return;
+    if (k.type === "text") {
+      this.editor.insert(k.text);
+      this.#drawInput();
+      return;
     }
+    if (k.type === "paste") {
+      this.#paste(k.text);
+      return;
+    }
+    const action = keyAction(k);
+    if (typeof action === "number") this.#focus(action);
+    else if (action !== undefined) this.#keyActions[action]();
   }
 
-  #onCtrl(c: string): void {
-    const ed = this.editor;
-    switch (c) {
-      case "c":
-        this.quit();
-        return;
-      case "a":
-        return this.#edit(() => ed.home());
-      case "e":
-        return this.#edit(() => ed.end());
-      case "b":
-        return this.#edit(() => ed.left());
-      case "f":
-        return this.#edit(() => ed.right());
-      case "d":
-        return this.#edit(() => ed.delete());
-      case "h":
-        return this.#edit(() => ed.backspace());
-      case "w":
-        return this.#edit(() => ed.deleteWordBack());
-      case "u":
-        return this.#edit(() => ed.deleteToStart());
-      case "k":
-        return this.#edit(() => ed.deleteToEnd());
-      case "l":
-        this.redraw();
-        return;
-      case "n":
-        this.windows.next();
-        this.redraw();
-        return;
-      case "p":
-        this.windows.prev();
-        this.redraw();
-        return;
-      case "m":
-      case "j":
-        this.#submit();
-        return;
-    }
-  }
+  /** What each {@link KeyAction} does. */
+  readonly #keyActions: Record<KeyAction, () => void> = {
+    submit: () => {
+      this.#submit();
+    },
+    complete: () => {
+      const ed = this.editor;
+      if (ed.complete((word, atStart) => this.#candidates(word, atStart))) this.#drawInput();
+    },
+    backspace: () => this.#edit(() => this.editor.backspace()),
+    deleteWordBack: () => this.#edit(() => this.editor.deleteWordBack()),
+    delete: () => this.#edit(() => this.editor.delete()),
+    deleteToStart: () => this.#edit(() => this.editor.deleteToStart()),
+    deleteToEnd: () => this.#edit(() => this.editor.deleteToEnd()),
+    left: () => this.#edit(() => this.editor.left()),
+    right: () => this.#edit(() => this.editor.right()),
+    wordLeft: () => this.#edit(() => this.editor.wordLeft()),
+    wordRight: () => this.#edit(() => this.editor.wordRight()),
+    home: () => this.#edit(() => this.editor.home()),
+    end: () => this.#edit(() => this.editor.end()),
+    historyPrev: () => this.#edit(() => this.editor.historyPrev()),
+    historyNext: () => this.#edit(() => this.editor.historyNext()),
+    scrollUp: () => this.#scroll(+1),
+    scrollDown: () => this.#scroll(-1),
+    nextWindow: () => {
+      this.windows.next();
+      this.redraw();
+    },
+    prevWindow: () => {
+      this.windows.prev();
+      this.redraw();
+    },
+    redraw: () => this.redraw(),
+    cancel: () => {},
+    quit: () => {
+      this.quit();
+    },
+  };
 
   #edit(f: () => void): void {
     f();
@@ -452,7 +433,48 @@ export class TuiApp {
   #scroll(direction: number): void {
     const w = this.windows.current;
     const step = Math.max(1, Math.floor(this.#screen.msgHeight / 2));
-    w.scroll = Math.max(0, w.scroll + direction * step);
+    const wanted = Math.max(0, w.scroll + direction * step);
+    w.scroll = wanted;
+    this.redraw();
+    // PgUp with nothing more above: ask the server for what came before
+    if (direction > 0 && w.scroll < wanted) this.#fetchOlder(w);
+  }
+
+  /** Asks for the lines before the oldest one a window shows (CHATHISTORY BEFORE). */
+  #fetchOlder(w: Window): void {
+    if (w.kind === "status" || w.historyExhausted) return;
+    // one request at a time, unless the last one went unanswered
+    if (Date.now() - w.loadingOlder < OLDER_PATIENCE_MS) return;
+    if (!this.#client.hasHistory) return;
+    // the oldest line the server sent (local notes carry our clock, not the server's)
+    const oldest = w.lines.find((l) => l.msgid !== undefined) ??
+      w.lines.find((l) => l.nick !== undefined && !l.self) ?? w.lines[0];
+    if (!this.#client.fetchOlder(w.name, oldest, OLDER_PAGE)) return;
+    w.loadingOlder = Date.now();
+    this.#drawBars();
+  }
+
+  /** Older lines arrived: put them above, and move the view up onto them as PgUp would. */
+  #onOlder(window: string, lines: ChatLine[]): void {
+    const w = this.windows.find(window);
+    if (!w) return;
+    w.loadingOlder = 0;
+    let fresh = this.windows.prepend(w, lines);
+    if (fresh.length === 0) {
+      // said at the top, where the user is looking
+      w.historyExhausted = true;
+      fresh = this.windows.prepend(w, [{
+        time: w.lines[0]?.time ?? this.#now(),
+        window: w.name,
+        kind: "info",
+        text: `No older messages in ${w.name}.`,
+      }]);
+    }
+    if (w !== this.windows.current) return;
+    if (w.scroll > 0) {
+      const rows = fresh.reduce((n, l) => n + this.#screen.wrap(this.#render(l)).length, 0);
+      w.scroll += Math.min(rows, Math.max(1, Math.floor(this.#screen.msgHeight / 2)));
+    }
     this.redraw();
   }
 
@@ -470,16 +492,49 @@ export class TuiApp {
 
   #paste(text: string): void {
     const lines = text.split(/\r\n|\r|\n/);
+    if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop(); // the final newline
     if (lines.length === 1 || this.#secretFor !== undefined) {
       this.editor.insert(lines[0]);
       this.#drawInput();
       return;
     }
-    // a multi-line paste is sent line by line, as if each were typed and entered
-    for (let i = 0; i < lines.length; i++) {
-      const isLast = i === lines.length - 1;
-      if (isLast && lines[i] === "") break;
-      this.editor.insert(lines[i]);
+    if (lines.length > PASTE_ASK_LINES) {
+      // as irssi and WeeChat do: a long paste may be a mistake, and cannot be taken back
+      this.#pendingPaste = lines;
+      this.#note(
+        "info",
+        `You pasted ${lines.length} lines. Send them to ${this.windows.current.name}? Press y to send, any other key to cancel.`,
+      );
+      this.#drawInput();
+      return;
+    }
+    this.#sendPaste(lines);
+  }
+
+  #confirmPaste(yes: boolean): void {
+    const lines = this.#pendingPaste!;
+    this.#pendingPaste = undefined;
+    if (yes) this.#sendPaste(lines);
+    else {
+      this.#note("info", `The ${lines.length} pasted lines were not sent.`);
+      this.#drawInput();
+    }
+  }
+
+  /** Sends pasted lines one by one, as if each were typed and entered. */
+  #sendPaste(lines: string[]): void {
+    const target = this.#target();
+    for (const line of lines) {
+      if (line.trim() === "" && target !== undefined) {
+        // IRC has no empty message: a blank line of a paste goes as a space, so the
+        // paragraphs of what was pasted stay apart
+        if (!this.#client.perform({ kind: "say", target, text: " " })) {
+          this.#note("error", "Not connected right now: the rest of the paste was not sent.");
+          break;
+        }
+        continue;
+      }
+      this.editor.insert(line);
       if (!this.#submit()) break; // not sent: it stays in the editor
     }
     this.#drawInput();
@@ -515,7 +570,7 @@ export class TuiApp {
       return true;
     }
     this.editor.submit(remember);
-    this.#local(action);
+    runLocal(this.#local, action);
     this.#drawInput();
     return true;
   }
@@ -534,199 +589,40 @@ export class TuiApp {
     return true;
   }
 
-  #local(action: Action): void {
-    switch (action.kind) {
-      case "loginPrompt":
-        this.#secretFor = action.account ?? this.#client.nick;
+  /** The local commands' view of the app. */
+  #localHost(): LocalHost {
+    // deno-lint-ignore no-this-alias
+    const app = this;
+    return {
+      get client() {
+        return app.#client;
+      },
+      windows: this.windows,
+      editor: this.editor,
+      get paneShown() {
+        return app.#screen.hasPane;
+      },
+      get membersWanted() {
+        return app.#membersShown;
+      },
+      set membersWanted(v: boolean) {
+        app.#membersShown = v;
+      },
+      note: (kind, text) => this.#note(kind, text),
+      redraw: () => this.redraw(),
+      drawInput: () => this.#drawInput(),
+      askSecret: (account) => {
+        this.#secretFor = account;
         this.editor.masked = true;
         this.#note(
           "info",
-          `Type the password for ${this.#secretFor} and press Enter (it is not shown; Enter alone cancels).`,
+          `Type the password for ${account} and press Enter (it is not shown; Enter alone cancels).`,
         );
         this.#drawInput();
-        return;
-      case "error":
-        this.#note("error", action.text);
-        return;
-      case "help":
-        for (const l of helpLines(action.topic)) this.#note("info", l);
-        if (action.topic === undefined) {
-          this.#note(
-            "info",
-            "Keys: Alt+1..9 or Ctrl+N/Ctrl+P switch windows, PgUp/PgDn scroll, Tab completes, Up/Down history, Ctrl+W/Ctrl+U delete, Ctrl+C quits.",
-          );
-        }
-        return;
-      case "members":
-        this.#membersShown = !this.#membersShown;
-        this.redraw();
-        if (this.#membersShown && !this.#screen.hasPane) {
-          this.#note(
-            "info",
-            `The member list shows beside channels when the terminal is ${MEMBER_PANE_COLS} columns or wider.`,
-          );
-        }
-        return;
-      case "clear":
-        this.windows.current.lines.length = 0;
-        this.windows.current.scroll = 0;
-        this.redraw();
-        return;
-      case "window":
-        if (action.which === "next") this.windows.next();
-        else if (action.which === "prev") this.windows.prev();
-        else if (!this.windows.focus(action.which)) {
-          this.#note("error", `There is no window ${action.which}.`);
-          return;
-        }
-        this.redraw();
-        return;
-      case "query": {
-        this.windows.open(action.nick, "query", true);
-        this.redraw();
-        if (action.text !== undefined) {
-          if (!this.#client.perform({ kind: "say", target: action.nick, text: action.text })) {
-            this.editor.setText(action.text);
-            this.#note("error", "Not connected right now: your text was kept.");
-          }
-        }
-        return;
-      }
-      case "close": {
-        const w = this.windows.current;
-        if (w.kind === "status") {
-          this.#note("error", "The status window cannot be closed.");
-        } else if (w.kind === "channel" && this.#client.channels.has(casefold(w.name))) {
-          if (
-            !this.#client.perform({
-              kind: "send",
-              messages: [{ tags: {}, command: "PART", params: [w.name] }],
-            })
-          ) {
-            this.windows.close(w.name);
-            this.redraw();
-          }
-        } else {
-          this.windows.close(w.name);
-          this.redraw();
-        }
-        return;
-      }
-      case "quit":
-        this.quit(action.reason);
-        return;
-    }
-  }
-}
-
-/**
- * Options of {@link runTui}.
- *
- * @example
- * ```ts
- * import type { RunTuiOptions } from "./app.ts";
- * const window: RunTuiOptions["initialWindow"] = "#lobby";
- * ```
- */
-export interface RunTuiOptions {
-  /** The client, not yet started. */
-  client: IrcClient;
-  /** The window to show first. */
-  initialWindow?: string;
-}
-
-/**
- * Runs the TUI on the real terminal (raw mode, resize handling) until the user quits;
- * the terminal is restored on every way out, errors included.
- *
- * @example
- * ```ts
- * import { runTui } from "./app.ts";
- * import { IrcClient } from "../client/irc_client.ts";
- * const client = new IrcClient({ target: { host: "127.0.0.1", port: 6667, tls: false },
- *   nick: "ann", channels: ["#lobby"] });
- * // Deno.exit(await runTui({ client, initialWindow: "#lobby" }));
- * ```
- */
-export async function runTui(opts: RunTuiOptions): Promise<number> {
-  const enc = new TextEncoder();
-  const writeAll = (s: string) => {
-    const bytes = enc.encode(s);
-    let off = 0;
-    while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
-  };
-  const size = () => {
-    try {
-      const { columns, rows } = Deno.consoleSize();
-      return { cols: columns || 80, rows: rows || 24 };
-    } catch {
-      return { cols: 80, rows: 24 };
-    }
-  };
-  let restored = false;
-  const restore = () => {
-    if (restored) return;
-    restored = true;
-    try {
-      writeAll(RESTORE_SEQUENCE);
-    } catch {
-      // the terminal is gone
-    }
-    try {
-      Deno.stdin.setRaw(false);
-    } catch {
-      // not a terminal any more
-    }
-  };
-  const onError = (e: Event) => {
-    restore();
-    const reason = (e as ErrorEvent).error ?? (e as PromiseRejectionEvent).reason;
-    console.error("chat-client: unexpected error:", reason);
-  };
-  globalThis.addEventListener("error", onError);
-  globalThis.addEventListener("unhandledrejection", onError);
-
-  const app = new TuiApp({ ...opts, term: { write: writeAll, size } });
-  const signals: [Deno.Signal, () => void][] = [];
-  const isWindows = Deno.build.os === "windows";
-  let sizePoll: ReturnType<typeof setInterval> | undefined;
-  try {
-    Deno.stdin.setRaw(true);
-    app.start();
-    if (!isWindows) {
-      const onWinch = () => app.resize();
-      const onTerm = () => app.quit("Terminated");
-      for (
-        const [sig, f] of [["SIGWINCH", onWinch], ["SIGTERM", onTerm], ["SIGHUP", onTerm]] as [
-          Deno.Signal,
-          () => void,
-        ][]
-      ) {
-        Deno.addSignalListener(sig, f);
-        signals.push([sig, f]);
-      }
-    } else {
-      // no SIGWINCH on Windows: look at the console size now and then
-      sizePoll = setInterval(() => app.resize(), 500);
-    }
-    const reader = (async () => {
-      const decoder = new TextDecoder();
-      const buf = new Uint8Array(4096);
-      for (;;) {
-        const n = await Deno.stdin.read(buf);
-        if (n === null) break;
-        app.feed(decoder.decode(buf.subarray(0, n), { stream: true }));
-      }
-      await app.quit("End of input");
-    })();
-    reader.catch(() => app.quit());
-    return await app.done;
-  } finally {
-    if (sizePoll !== undefined) clearInterval(sizePoll);
-    for (const [sig, f] of signals) Deno.removeSignalListener(sig, f);
-    app.stopScreen();
-    restore();
-    globalThis.removeEventListener("error", onError);
-    globalThis.removeEventListener("unhandledrejection", onError);
+      },
+      quit: (reason) => {
+        this.quit(reason);
+      },
+    };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * How lines, the status bar and the topic bar look: timestamps in grey, each nick in a
  * stable colour, mentions highlighted, quiet lines for joins/parts/quits/nick changes,
- * errors in red. Everything from the network is sanitised here.
+ * errors in red, IRC formatting of messages shown (irc_format.ts). Everything from the
+ * network is sanitised here.
  *
  * @module
  */
@@ -10,6 +11,7 @@ import { casefold } from "../protocol/casemap.ts";
 import type { ChatLine } from "../client/events.ts";
 import { isQuietKind, STATUS_WINDOW } from "../client/events.ts";
 import { lineStamp, timestamp } from "../client/format.ts";
+import { formatSpans } from "./irc_format.ts";
 import { sanitize } from "./sanitize.ts";
 import { padToWidth, type Span, spansText, textWidth, truncateToWidth } from "./width.ts";
 
@@ -86,21 +88,23 @@ function renderLineSpans(line: ChatLine): RenderedLine {
         text: "> ",
         style: "90",
       });
-      spans.push({ text, style: line.highlight ? "1;33" : "" });
+      spans.push(...formatSpans(line.text, line.highlight ? "1;33" : ""));
       return { spans, indent: tsWidth + textWidth(nick) + 3 };
     }
     case "action":
-      spans.push({ text: "* ", style: "1" }, {
-        text: nick,
-        style: line.self ? "1" : nickColour(nick),
-      }, { text: " " + text, style: line.highlight ? "1;33" : "" });
+      spans.push(
+        { text: "* ", style: "1" },
+        { text: nick, style: line.self ? "1" : nickColour(nick) },
+        { text: " ", style: "" },
+        ...formatSpans(line.text, line.highlight ? "1;33" : ""),
+      );
       return { spans, indent: tsWidth + 2 };
     case "notice":
       spans.push(
         { text: "-", style: "35" },
         { text: nick === "" ? "!" : nick, style: "1;35" },
         { text: "- ", style: "35" },
-        { text },
+        ...formatSpans(line.text),
       );
       return { spans, indent: tsWidth + textWidth(nick) + 3 };
     case "error":
@@ -255,8 +259,8 @@ export function renderPrompt(windowName: string, maxWidth: number): Span[] {
 
 /**
  * The member list pane of a channel window: one row per member (status symbol, nick in its
- * colour), `height` rows at most, the last saying how many more there are when they do not
- * fit; each row exactly `width` columns.
+ * colour, dim when away), `height` rows at most, the last saying how many more there are
+ * when they do not fit; each row exactly `width` columns.
  *
  * @example
  * ```ts
@@ -267,7 +271,7 @@ export function renderPrompt(windowName: string, maxWidth: number): Span[] {
  * ```
  */
 export function renderMemberPane(
-  members: readonly { nick: string; prefixes: string }[],
+  members: readonly { nick: string; prefixes: string; away?: boolean }[],
   width: number,
   height: number,
 ): Span[][] {
@@ -278,7 +282,8 @@ export function renderMemberPane(
     rows.push(fitSpans(
       [
         { text: m.prefixes[0] ?? " ", style: "1" },
-        { text: sanitize(m.nick), style: nickColour(m.nick) },
+        // away members dimmed, as most clients show them
+        { text: sanitize(m.nick), style: m.away ? `2;${nickColour(m.nick)}` : nickColour(m.nick) },
       ],
       width,
       "",

@@ -34,6 +34,34 @@ export interface Window {
   activity: boolean;
   /** How many screen rows the view is scrolled back (0 = following new lines). */
   scroll: number;
+  /** Identities of the messages shown (see {@link lineIdentity}), to drop replayed copies. */
+  seen: Set<string>;
+  /** When older history was asked for (ms since the epoch) and has not arrived, else 0. */
+  loadingOlder: number;
+  /** The server has no older history for it. */
+  historyExhausted: boolean;
+}
+
+/**
+ * What makes a message the same message when a server replays it: its msgid, or for
+ * servers without msgid its time, sender and text. Undefined for event lines (joins,
+ * info), which are never deduplicated.
+ *
+ * @example
+ * ```ts
+ * import { lineIdentity } from "./windows.ts";
+ * import assert from "node:assert/strict";
+ * const t = new Date(0);
+ * assert.equal(lineIdentity({ time: t, window: "#a", kind: "message", text: "hi", msgid: "x" }), "id:x");
+ * assert.equal(lineIdentity({ time: t, window: "#a", kind: "join", text: "ann joined" }), undefined);
+ * ```
+ */
+export function lineIdentity(line: ChatLine): string | undefined {
+  if (line.msgid) return `id:${line.msgid}`;
+  if (line.kind !== "message" && line.kind !== "action" && line.kind !== "notice") {
+    return undefined;
+  }
+  return `t:${line.time.getTime()}\0${line.nick ?? ""}\0${line.text}`;
 }
 
 /**
@@ -131,11 +159,65 @@ export class WindowList {
     w.activity = false;
   }
 
-  /** Adds a line to a window, counting it as unread when that window is not shown. */
-  add(w: Window, line: ChatLine): void {
+  /**
+   * Whether a line is a copy of one the window shows: a replayed history line (or any line
+   * with a msgid) seen before. Live lines without msgid are never copies, even when the
+   * same text comes twice in the same millisecond.
+   */
+  isCopy(w: Window, line: ChatLine): boolean {
+    if (!line.history && !line.msgid) return false;
+    const id = lineIdentity(line);
+    if (id === undefined) return false;
+    if (w.seen.has(id)) return true;
+    // a replay may carry a msgid the live copy had not (or the other way round)
+    return !!line.history && !!line.msgid &&
+      w.seen.has(lineIdentity({ ...line, msgid: undefined })!);
+  }
+
+  /**
+   * Adds a line to a window, counting it as unread when that window is not shown; false
+   * (and nothing added) when it is a copy of a line already there (see {@link isCopy}).
+   */
+  add(w: Window, line: ChatLine): boolean {
+    if (this.isCopy(w, line)) return false;
+    this.#remember(w, line);
     w.lines.push(line);
-    if (w.lines.length > this.#maxLines) w.lines.splice(0, w.lines.length - this.#maxLines);
-    if (w === this.current) return;
+    if (w.lines.length > this.#maxLines) this.#trim(w);
+    if (w === this.current) return true;
+    this.#count(w, line);
+    return true;
+  }
+
+  /**
+   * Puts older lines (oldest first) above a window's lines, leaving out those it already
+   * shows; returns the lines added. They are history: not unread.
+   */
+  prepend(w: Window, lines: ChatLine[]): ChatLine[] {
+    const fresh = lines.filter((l) => !this.isCopy(w, l));
+    for (const l of fresh) this.#remember(w, l);
+    w.lines.unshift(...fresh);
+    // the newest lines are what the user came for; older ones make room
+    if (w.lines.length > this.#maxLines) w.lines.length = this.#maxLines;
+    return fresh;
+  }
+
+  #remember(w: Window, line: ChatLine): void {
+    const id = lineIdentity(line);
+    if (id !== undefined) w.seen.add(id);
+    // both forms for a line with a msgid: a replay without msgid still matches
+    if (line.msgid) w.seen.add(lineIdentity({ ...line, msgid: undefined })!);
+  }
+
+  #trim(w: Window): void {
+    w.lines.splice(0, w.lines.length - this.#maxLines);
+    // keep the identity set bounded by what is kept
+    if (w.seen.size > 4 * this.#maxLines) {
+      w.seen = new Set();
+      for (const l of w.lines) this.#remember(w, l);
+    }
+  }
+
+  #count(w: Window, line: ChatLine): void {
     if (line.kind === "message" || line.kind === "action" || line.kind === "notice") {
       w.unread++;
       if (line.highlight || (w.kind === "query" && !line.self)) w.highlight = true;
@@ -158,5 +240,16 @@ export class WindowList {
 }
 
 function newWindow(name: string, kind: Window["kind"]): Window {
-  return { name, kind, lines: [], unread: 0, highlight: false, activity: false, scroll: 0 };
+  return {
+    name,
+    kind,
+    lines: [],
+    unread: 0,
+    highlight: false,
+    activity: false,
+    scroll: 0,
+    seen: new Set(),
+    loadingOlder: 0,
+    historyExhausted: false,
+  };
 }

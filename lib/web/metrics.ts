@@ -1,12 +1,13 @@
 /**
  * `/metrics` in the Prometheus text exposition format: connections by transport, users,
- * channels, and the server's counters.
+ * channels, the write path in use, and the server's counters.
  *
  * @module
  */
 
 import type { TransportKind } from "../transport/connection.ts";
 import { wsCounters } from "../transport/websocket.ts";
+import { directSendCounters, type WritePath, writePath } from "../transport/socket_send.ts";
 
 /** What the metrics are read from; `ChatServer` has all of it. */
 export interface MetricsSource {
@@ -22,6 +23,7 @@ export interface MetricsSource {
 }
 
 const KINDS: readonly TransportKind[] = ["tcp", "tls", "websocket"];
+const WRITE_PATHS: readonly WritePath[] = ["direct send(2)", "Deno write"];
 
 /**
  * Counts open connections per transport kind (every kind present, zero when none).
@@ -47,13 +49,15 @@ export function connectionsByKind(
  * @example
  * ```ts
  * import { renderMetrics } from "./metrics.ts";
+ * import { ok } from "node:assert/strict";
  * const text = renderMetrics({
  *   sessions: [],
  *   channels: { size: 2 },
  *   counts: { users: 0 },
  *   stats: { linesIn: 5, messagesRelayed: 1, sendQDrops: 0, peakUsers: 3 },
  * });
- * text.includes("chat_channels 2"); // true
+ * ok(text.includes("chat_channels 2"));
+ * ok(/^chat_write_path\{path="(direct send\(2\)|Deno write)"\} 1$/m.test(text));
  * ```
  */
 export function renderMetrics(source: MetricsSource): string {
@@ -67,6 +71,19 @@ export function renderMetrics(source: MetricsSource): string {
     "gauge",
     "Open client connections by transport.",
     KINDS.map((k) => `chat_connections{transport="${k}"} ${byKind[k]}`),
+  );
+  const path = writePath();
+  metric(
+    "chat_write_path",
+    "gauge",
+    "How plain TCP output is written: 1 for the path in use.",
+    WRITE_PATHS.map((p) => `chat_write_path{path="${p}"} ${p === path ? 1 : 0}`),
+  );
+  metric(
+    "chat_direct_send_fallbacks_total",
+    "counter",
+    "TCP connections written with Deno's write because their descriptor did not match them.",
+    [`chat_direct_send_fallbacks_total ${directSendCounters.mismatched}`],
   );
   metric("chat_users", "gauge", "Registered users.", [`chat_users ${source.counts.users}`]);
   metric("chat_users_peak", "gauge", "Most users registered at once since start.", [

@@ -1,14 +1,10 @@
 import assert from "node:assert/strict";
-import {
-  backoffDelay,
-  IrcClient,
-  type IrcClientOptions,
-  mentions,
-  splitText,
-} from "../../lib/client/irc_client.ts";
+import { IrcClient, type IrcClientOptions } from "../../lib/client/irc_client.ts";
+import { backoffDelay } from "../../lib/client/backoff.ts";
+import { mentions, splitText } from "../../lib/client/text.ts";
 import type { ChatLine, ClientEvent } from "../../lib/client/events.ts";
-import { FakeIrcServer, type FakeOptions } from "./fake_server.ts";
-import { waitFor } from "./helpers.ts";
+import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 function setup(
   opts: Partial<IrcClientOptions> = {},

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { dial, type ServerTarget } from "../../lib/client/connection.ts";
+import { dial, type ServerTarget } from "../../lib/client/dial.ts";
 import { IrcClient } from "../../lib/client/irc_client.ts";
 import { parseStsPolicies, parseStsValue, StsPolicies } from "../../lib/client/sts.ts";
-import { FakeIrcServer } from "./fake_server.ts";
-import { waitFor } from "./helpers.ts";
+import { FakeIrcServer } from "../helpers/fake_irc_server.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 Deno.test("parseStsValue() reads port and duration and ignores what it does not know", () => {
   assert.deepEqual(parseStsValue("port=6697"), { port: 6697, duration: undefined });

@@ -1,6 +1,6 @@
 /** chat-client's command line: --help, --version, bad options. */
 import assert from "node:assert/strict";
-import { repoPath } from "../client/helpers.ts";
+import { repoPath } from "../helpers/client_harness.ts";
 
 async function run(args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {

@@ -3,7 +3,8 @@
  * client on the other side. Skipped, with a message, when ngircd is not installed.
  */
 import assert from "node:assert/strict";
-import { hasProgram, RawPeer, repoPath, startNgircd, waitFor } from "../client/helpers.ts";
+import { hasProgram, RawPeer, repoPath, startNgircd } from "../helpers/client_harness.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const haveNgircd = await hasProgram("/usr/sbin/ngircd") || await hasProgram("ngircd");
 if (!haveNgircd) console.warn("ngircd is not installed: the ngircd client tests are skipped");

@@ -13,9 +13,9 @@ import {
   startNgircd,
   type TestServer,
   Tmux,
-  waitFor,
-} from "../client/helpers.ts";
-import { FakeIrcServer } from "../client/fake_server.ts";
+} from "../helpers/client_harness.ts";
+import { waitFor } from "../helpers/wait.ts";
+import { FakeIrcServer } from "../helpers/fake_irc_server.ts";
 
 const haveTmux = await hasProgram("tmux", ["-V"]);
 if (!haveTmux) console.warn("tmux is not installed: the tmux client tests are skipped");
@@ -197,6 +197,146 @@ Deno.test({
     } finally {
       await tmux.kill();
       await fake.close();
+    }
+  },
+});
+
+/** A pattern for an SGR sequence whose parameters match `params` (a pattern). */
+const SGR = (params: string) => `\x1b\\[${params}m`;
+
+/** How many screen rows contain `text`. */
+function rowsWith(screen: string[], text: string): number {
+  return screen.filter((l) => l.includes(text)).length;
+}
+
+/** A raw peer registered as `nick` and on #lobby. */
+async function peerInLobby(port: number, nick: string): Promise<RawPeer> {
+  const peer = await RawPeer.connect(port);
+  await peer.register(nick);
+  peer.send("JOIN #lobby");
+  await peer.waitFor(new RegExp(` 366 ${nick} #lobby `));
+  return peer;
+}
+
+Deno.test({
+  name: "a TUI client in tmux shows the lines replayed after a server restart once",
+  ignore: !haveTmux,
+  fn: async () => {
+    const server = await startServer();
+    const tmux = new Tmux();
+    let peer: RawPeer | undefined;
+    try {
+      await tmux.newSession("r", clientArgv(server.port, "rita"), 80, ROWS);
+      await tmux.waitScreen("r", /You joined #lobby[\s\S]*\[lag/);
+      peer = await peerInLobby(server.port, "pat");
+      for (let i = 1; i <= 3; i++) peer.send(`PRIVMSG #lobby :said before ${i}`);
+      await tmux.waitScreen("r", /<pat> said before 3/);
+      await peer.close();
+      peer = undefined;
+      await server.stop();
+      await tmux.waitScreen("r", /Disconnected from the server/);
+      await server.restart();
+      await tmux.waitScreen("r", /Disconnected from the server[\s\S]*You joined #lobby/, 30000);
+      peer = await peerInLobby(server.port, "pat");
+      peer.send("PRIVMSG #lobby :said after");
+      const screen = await tmux.waitScreen("r", /<pat> said after/);
+      for (let i = 1; i <= 3; i++) {
+        assert.equal(rowsWith(screen, `said before ${i}`), 1, screen.join("\n"));
+      }
+    } finally {
+      await peer?.close();
+      await tmux.kill();
+      await server.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a TUI client in tmux: PgUp fetches older history, long pastes ask, formatting and away show",
+  ignore: !haveTmux,
+  fn: async () => {
+    const server = await startServer();
+    if (server.kind !== "deno-chat") {
+      // ngircd has no CHATHISTORY: nothing to fetch
+      await server.dispose();
+      return;
+    }
+    const tmux = new Tmux();
+    let peer: RawPeer | undefined;
+    try {
+      peer = await peerInLobby(server.port, "pat");
+      // more than the 20 lines replayed at join, within the flood burst and rate
+      for (let i = 1; i <= 30; i++) peer.send(`PRIVMSG #lobby :old ${i}`);
+      peer.send("PING :said");
+      await peer.waitFor(/PONG .*said/, 20000);
+      await tmux.newSession("h", clientArgv(server.port, "hana"), 100, ROWS);
+      await tmux.waitScreen("h", /<pat> old 30[\s\S]*\[lag/);
+      let screen = await tmux.capture("h");
+      assert.equal(rowsWith(screen, "<pat> old 10"), 0, screen.join("\n"));
+
+      // PgUp at the top asks for what came before the replayed lines
+      await tmux.keys("h", "PageUp");
+      await tmux.waitScreen("h", /<pat> old 10\s/);
+      await tmux.keys("h", "PageUp", "PageUp", "PageUp");
+      await tmux.waitScreen("h", /<pat> old 1\s/);
+      await tmux.keys("h", "PageUp");
+      await tmux.waitScreen("h", /No older messages in #lobby/);
+      screen = await tmux.capture("h");
+      assert.equal(screen.filter((l) => /<pat> old 1\s/.test(l)).length, 1, screen.join("\n"));
+      await tmux.keys("h", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown", "PageDown");
+      await tmux.waitScreen("h", /\[hana\] \[2:#lobby\] \[lag/);
+
+      // bold and colour reach the terminal as SGR, not stripped
+      peer.send("PRIVMSG #lobby :\x02loud\x02 and \x0304red\x03 text");
+      await tmux.waitScreen("h", /<pat> loud and red text/);
+      const styled = await tmux.run("capture-pane", "-p", "-e", "-t", "h");
+      assert.match(styled, new RegExp(`${SGR("1")}(${SGR("[0-9;]*")})*loud`));
+      assert.match(styled, new RegExp(`${SGR("91")}(${SGR("[0-9;]*")})*red`));
+
+      // away members are dim in the member pane
+      const dimPat = async () => {
+        const s = await tmux.run("capture-pane", "-p", "-e", "-t", "h");
+        return new RegExp(`│[^│\n]*${SGR("(?:[0-9;]*;)?2")}[^│\n]*pat`).test(s);
+      };
+      assert.equal(await dimPat(), false);
+      peer.send("AWAY :lunch");
+      await waitFor("pat dimmed in the pane", async () => await dimPat() ? true : undefined);
+
+      // a 30-line paste with a blank line asks first, then sends every line
+      const lines = Array.from({ length: 30 }, (_, i) => i === 2 ? "" : `paste ${i + 1}`);
+      await tmux.run("set-buffer", "-b", "p", lines.join("\n"));
+      await tmux.run("paste-buffer", "-p", "-b", "p", "-t", "h");
+      await tmux.waitScreen("h", /^\[send 30 lines\? y\/n\]/m);
+      await tmux.type("h", "y");
+      await peer.waitFor(/PRIVMSG #lobby :paste 30$/, 20000);
+      const got = peer.lines.filter((l) => /:hana!\S+ PRIVMSG #lobby :/.test(l))
+        .map((l) => l.replace(/^.*PRIVMSG #lobby :/, ""));
+      assert.deepEqual(got, lines.map((l) => l === "" ? " " : l));
+    } finally {
+      await peer?.close();
+      await tmux.kill();
+      await server.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "a TUI client in tmux with a too-long nick says so in one line",
+  ignore: !haveTmux,
+  fn: async () => {
+    const server = await startServer();
+    const tmux = new Tmux();
+    const nick = "n".repeat(40);
+    try {
+      await tmux.newSession("n", clientArgv(server.port, nick), 200, ROWS);
+      const screen = await tmux.waitScreen("n", /You joined #lobby/);
+      const about = screen.filter((l) => l.includes(nick));
+      assert.equal(about.length, 1, screen.join("\n"));
+      assert.match(about[0], /The nickname n{40} is not allowed here .*, so you are n+\./);
+    } finally {
+      await tmux.kill();
+      await server.dispose();
     }
   },
 });

@@ -1,11 +1,13 @@
 /**
- * A raw IRC test client over a real TCP socket: send lines, wait for lines matching a
- * pattern (bounded by a timeout), and register in one call.
+ * A raw IRC test client, over a real TCP socket or the client side of an in-memory
+ * connection pair (lib/transport/memory.ts): send lines, wait for lines matching a pattern
+ * (bounded by a timeout), and register in one call.
  *
  * @module
  */
 
 import { type IrcMessage, parseMessage } from "../../lib/protocol/message.ts";
+import type { MemoryPeer } from "../../lib/transport/memory.ts";
 
 const encoder = new TextEncoder();
 
@@ -25,23 +27,74 @@ export const WAIT_MS = 5000;
  * ```
  */
 export class TestClient {
-  readonly conn: Deno.TcpConn;
   /** Every line received so far, in order. */
   readonly lines: string[] = [];
   #cursor = 0;
   #waiters: (() => void)[] = [];
   #closed = false;
+  #partial = "";
   readonly done: Promise<void>;
+  readonly #write: (bytes: Uint8Array) => void;
+  readonly #close: () => void;
 
-  private constructor(conn: Deno.TcpConn) {
-    this.conn = conn;
-    this.done = this.#read();
+  private constructor(
+    write: (bytes: Uint8Array) => void,
+    close: () => void,
+    read: (client: TestClient) => Promise<void>,
+  ) {
+    this.#write = write;
+    this.#close = close;
+    this.done = read(this).then(() => {
+      this.#closed = true;
+      this.#wake();
+    });
   }
 
   /** Connects to 127.0.0.1:port. */
   static async connect(port: number): Promise<TestClient> {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    return new TestClient(conn);
+    return new TestClient(
+      (bytes) => void conn.write(bytes).catch(() => {}),
+      () => {
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      },
+      async (client) => {
+        const decoder = new TextDecoder();
+        const chunk = new Uint8Array(65536);
+        try {
+          for (;;) {
+            const n = await conn.read(chunk);
+            if (n === null) break;
+            client.#received(decoder.decode(chunk.subarray(0, n), { stream: true }));
+          }
+        } catch {
+          // closed by us or reset
+        }
+      },
+    );
+  }
+
+  /** Talks over the client side of an in-memory pair (the server runs in this process). */
+  static over(peer: MemoryPeer): TestClient {
+    return new TestClient((bytes) => peer.write(bytes), () => peer.close(), async (client) => {
+      let seen = 0;
+      const pull = () => {
+        const text = peer.text();
+        if (text.length > seen) {
+          client.#received(text.slice(seen));
+          seen = text.length;
+        }
+      };
+      const stop = peer.onData(pull);
+      pull();
+      await peer.done;
+      stop();
+      pull();
+    });
   }
 
   /** Whether the server closed the connection. */
@@ -49,26 +102,14 @@ export class TestClient {
     return this.#closed;
   }
 
-  async #read(): Promise<void> {
-    const decoder = new TextDecoder();
-    let buf = "";
-    const chunk = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const n = await this.conn.read(chunk);
-        if (n === null) break;
-        buf += decoder.decode(chunk.subarray(0, n), { stream: true });
-        let i;
-        while ((i = buf.indexOf("\n")) !== -1) {
-          this.lines.push(buf.slice(0, i).replace(/\r$/, ""));
-          buf = buf.slice(i + 1);
-        }
-        this.#wake();
-      }
-    } catch {
-      // closed by us or reset
+  #received(text: string): void {
+    let buf = this.#partial + text;
+    let i;
+    while ((i = buf.indexOf("\n")) !== -1) {
+      this.lines.push(buf.slice(0, i).replace(/\r$/, ""));
+      buf = buf.slice(i + 1);
     }
-    this.#closed = true;
+    this.#partial = buf;
     this.#wake();
   }
 
@@ -85,7 +126,7 @@ export class TestClient {
 
   /** Sends raw bytes. */
   sendRaw(bytes: Uint8Array): void {
-    this.conn.write(bytes).catch(() => {});
+    this.#write(bytes);
   }
 
   /**
@@ -147,12 +188,20 @@ export class TestClient {
 
   #nextEvent(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
+      let woken = false;
+      let disarm = () => {};
+      const done = () => {
+        if (woken) return;
+        woken = true;
+        disarm();
         resolve();
-      }
+      };
+      // the waiter goes in first: Deno's setTimeout() can run pending microtasks, and with
+      // an in-process server those may deliver the very lines this waits for
       this.#waiters.push(done);
+      const timer = setTimeout(done, ms);
+      if (woken) clearTimeout(timer);
+      else disarm = () => clearTimeout(timer);
     });
   }
 
@@ -174,13 +223,9 @@ export class TestClient {
     await this.expect(/ (376|422) /);
   }
 
-  /** Closes the socket (idempotent) and waits for the reader to stop. */
+  /** Closes the connection (idempotent) and waits for the reader to stop. */
   async close(): Promise<void> {
-    try {
-      this.conn.close();
-    } catch {
-      // already closed
-    }
+    this.#close();
     await this.done;
   }
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { freePort } from "./wait.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /** A running server process. */
@@ -85,13 +87,6 @@ export async function startServer(
       }
     }
   }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function launch(

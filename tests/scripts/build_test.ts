@@ -18,6 +18,7 @@ import {
   TARGETS,
 } from "../../scripts/build.ts";
 import { ROOT, runSmoke, sourceCommands } from "../../scripts/smoke.ts";
+import { STORE_ENV } from "../../lib/store/open.ts";
 
 const server = PROGRAMS.find((p) => p.name === "chat-server")!;
 const client = PROGRAMS.find((p) => p.name === "chat-client")!;
@@ -57,7 +58,10 @@ Deno.test("compileArgs() for the Windows server: target, output, permissions, we
     "--allow-net",
     "--allow-read",
     "--allow-write",
-    "--allow-env=SystemRoot,windir,LOCALAPPDATA,USERPROFILE,HOME,XDG_DATA_HOME",
+    `--allow-env=${
+      ["SystemRoot", "windir", "LOCALAPPDATA", "USERPROFILE", "HOME", "XDG_DATA_HOME", ...STORE_ENV]
+        .join(",")
+    }`,
     "--allow-sys=networkInterfaces,hostname",
     "--include",
     "lib/web/static",

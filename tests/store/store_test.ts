@@ -2,7 +2,9 @@ import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict"
 import { DatabaseSync } from "node:sqlite";
 import { MemoryStore } from "../../lib/store/memory.ts";
 import { MIGRATIONS } from "../../lib/store/migrations.ts";
+import { PostgresStore } from "../../lib/store/postgres.ts";
 import { SqliteStore, StoreOpenError } from "../../lib/store/sqlite.ts";
+import { postgresBinDir, startPostgres } from "../helpers/postgres.ts";
 import { type ChatStore, dmKey, type HistoryMessage } from "../../lib/store/store.ts";
 
 function msg(n: number, target = "#room", time = 1_000_000 + n * 1000): HistoryMessage {
@@ -368,3 +370,24 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+if (postgresBinDir()) {
+  conformance("PostgresStore", async () => {
+    // a cluster of its own per test: nothing one test leaves can reach the next
+    const pg = await startPostgres();
+    const store = await PostgresStore.open({ url: await pg.newDatabase() });
+    return {
+      store,
+      done: async () => {
+        await store.close();
+        await pg.stop();
+      },
+    };
+  });
+} else {
+  Deno.test({
+    name: "PostgresStore conformance (needs Debian's postgresql)",
+    ignore: true,
+    fn() {},
+  });
+}

@@ -120,3 +120,30 @@ Deno.test("pemToDer() and derToPem() round-trip", async () => {
   assertEquals(pemToDer(derToPem(der)), der);
   assertEquals(new X509Certificate(derToPem(der)).fingerprint256, await fingerprintOfDer(der));
 });
+
+/** Loads (or makes) the certificate in `dir` in a fresh process; says what got loaded. */
+async function loadInFreshProcess(dir: string): Promise<{ created: boolean; x509: boolean }> {
+  const module = new URL("../../lib/tls/certificate.ts", import.meta.url).href;
+  const code = `
+    const { loadOrCreateCertificate } = await import(${JSON.stringify(module)});
+    const cert = await loadOrCreateCertificate(${JSON.stringify(dir)}, { names: [] });
+    // reflect-metadata, loaded only together with @peculiar/x509, defines Reflect.getMetadata
+    console.log(JSON.stringify({ created: cert.created, x509: "getMetadata" in Reflect }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  ok(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(text.split("\n").pop()!);
+}
+
+Deno.test("a start with an existing certificate does not load the X.509 library; the first start does", async () => {
+  await withDir(async (dir) => {
+    assertEquals(await loadInFreshProcess(dir), { created: true, x509: true });
+    assertEquals(await loadInFreshProcess(dir), { created: false, x509: false });
+  });
+});

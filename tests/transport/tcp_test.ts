@@ -1,6 +1,13 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { StreamConnection } from "../../lib/transport/tcp.ts";
-import { directSendFd, sendNow } from "../../lib/transport/socket_send.ts";
+import {
+  descriptorMatches,
+  directSendCounters,
+  directSendFd,
+  ipBytes,
+  sendNow,
+  writePath,
+} from "../../lib/transport/socket_send.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -46,8 +53,10 @@ Deno.test({
     const p = await pair();
     try {
       const line = enc.encode(":srv NOTICE * :hello\r\n");
-      assertEquals(p.server.tryWrite, p.server.sendDirect);
-      assertEquals(p.server.tryWrite!(line), line.length);
+      const direct = p.server.takeDirectWrite()!;
+      ok(direct !== undefined);
+      assertEquals(p.server.takeDirectWrite(), undefined, "the direct write has one holder");
+      assertEquals(direct(line), line.length);
       assertEquals(dec.decode(await readExactly(p.peer, line.length)), ":srv NOTICE * :hello\r\n");
     } finally {
       p.close();
@@ -66,8 +75,9 @@ Deno.test({
       const chunk = new Uint8Array(64 * 1024).fill(0x61);
       let sent = 0;
       let partial: Uint8Array | undefined;
+      const direct = p.server.takeDirectWrite()!;
       for (let i = 0; i < 1000 && partial === undefined; i++) {
-        const taken = p.server.sendDirect(chunk);
+        const taken = direct(chunk);
         sent += taken;
         if (taken < chunk.length) partial = chunk.subarray(taken);
       }
@@ -84,11 +94,16 @@ Deno.test({
   },
 });
 
-Deno.test("a direct send after close() takes nothing (the descriptor may belong to another socket)", async () => {
-  const p = await pair();
-  p.server.close();
-  assertEquals(p.server.sendDirect(enc.encode("late\r\n")), 0);
-  p.close();
+Deno.test({
+  name: "a direct send after close() takes nothing (the descriptor may belong to another socket)",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await pair();
+    const direct = p.server.takeDirectWrite()!;
+    p.server.close();
+    assertEquals(direct(enc.encode("late\r\n")), 0);
+    p.close();
+  },
 });
 
 Deno.test("directSendFd() gives an accepted socket's descriptor, or -1 where direct sends are not available", async () => {
@@ -109,17 +124,124 @@ Deno.test("directSendFd() gives an accepted socket's descriptor, or -1 where dir
   }
 });
 
-Deno.test("a connection without direct sends has no tryWrite (callers use write())", async () => {
+Deno.test("a connection without direct sends hands out no direct write (callers use write())", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   // labelled TLS: never a raw socket to send on, whatever the platform
   const conn = new StreamConnection(await listener.accept(), "tls", () => {});
   try {
-    assertEquals(conn.tryWrite, undefined);
-    assertEquals(conn.sendDirect(enc.encode("x")), 0);
+    assertEquals(conn.takeDirectWrite(), undefined);
+    assertEquals(conn.direct, false);
   } finally {
     conn.close();
     client.close();
     listener.close();
+  }
+});
+
+/** Two accepted connections on one listener, with their clients. */
+async function twoAccepted(): Promise<{ a: Deno.Conn; b: Deno.Conn; close(): void }> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const ca = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const a = await listener.accept();
+  const cb = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const b = await listener.accept();
+  listener.close();
+  return {
+    a,
+    b,
+    close() {
+      for (const c of [a, b, ca, cb]) c.close();
+    },
+  };
+}
+
+/** A stand-in `Deno.Conn` with `real`'s addresses and, as its descriptor, `fd`. */
+function withDescriptor(real: Deno.Conn, fd: number): Deno.Conn {
+  return {
+    localAddr: real.localAddr,
+    remoteAddr: real.remoteAddr,
+    read: (buf: Uint8Array) => real.read(buf),
+    write: (data: Uint8Array) => real.write(data),
+    close: () => real.close(),
+    setNoDelay: () => {},
+    [Symbol("Deno.internal.fd")]: fd,
+  } as unknown as Deno.Conn;
+}
+
+Deno.test({
+  name: "directSendFd() refuses a descriptor that is another connection's socket",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await twoAccepted();
+    try {
+      const fdB = directSendFd(p.b);
+      ok(fdB >= 0);
+      ok(descriptorMatches(fdB, p.b.localAddr, p.b.remoteAddr));
+      ok(!descriptorMatches(fdB, p.a.localAddr, p.a.remoteAddr));
+      const before = directSendCounters.mismatched;
+      // a's addresses, b's descriptor: sending there would give a's lines to b's client
+      assertEquals(directSendFd(withDescriptor(p.a, fdB)), -1);
+      assertEquals(directSendCounters.mismatched, before + 1);
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "directSendFd() refuses a descriptor that is not an open socket",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await twoAccepted();
+    try {
+      assertEquals(directSendFd(withDescriptor(p.a, 1_000_000)), -1);
+      assertEquals(directSendFd(withDescriptor(p.a, 0x7fff_ffff)), -1);
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a StreamConnection whose descriptor does not match takes the ordinary write path",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const ca = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const a = await listener.accept();
+    const cb = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const b = await listener.accept();
+    listener.close();
+    const fdB = directSendFd(b);
+    const conn = new StreamConnection(withDescriptor(a, fdB), "tcp", () => {});
+    try {
+      assertEquals(conn.direct, false);
+      assertEquals(conn.takeDirectWrite(), undefined);
+      // the ordinary write still reaches a's own client, and nothing reaches b's
+      await conn.write(enc.encode("to a\r\n"));
+      assertEquals(dec.decode(await readExactly(ca, 6)), "to a\r\n");
+    } finally {
+      conn.close();
+      for (const c of [b, ca, cb]) c.close();
+    }
+  },
+});
+
+Deno.test("writePath() names the path accepted TCP connections use here", () => {
+  assertEquals(writePath(), linuxWithFfi ? "direct send(2)" : "Deno write");
+});
+
+Deno.test("ipBytes() reads IPv4 and IPv6 text forms, and nothing else", () => {
+  assertEquals([...ipBytes("127.0.0.1")!], [127, 0, 0, 1]);
+  assertEquals([...ipBytes("::1")!], [...new Array(15).fill(0), 1]);
+  assertEquals(
+    [...ipBytes("::ffff:10.0.0.2")!],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2],
+  );
+  assertEquals([...ipBytes("fe80::1%eth0")!].slice(0, 2), [0xfe, 0x80]);
+  assertEquals([...ipBytes("1:2:3:4:5:6:7:8")!].slice(14), [0, 8]);
+  for (const bad of ["localhost", "1.2.3", "256.0.0.1", "1::2::3", "1:2:3:4:5:6:7:8:9", ":::"]) {
+    assertEquals(ipBytes(bad), undefined, bad);
   }
 });

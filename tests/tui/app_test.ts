@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import xterm from "@xterm/headless";
 import { TuiApp } from "../../lib/tui/app.ts";
 import { IrcClient } from "../../lib/client/irc_client.ts";
-import { FakeIrcServer, type FakeOptions } from "../client/fake_server.ts";
-import { waitFor } from "../client/helpers.ts";
+import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const { Terminal } = xterm;
 type Term = InstanceType<typeof Terminal>;
@@ -370,6 +370,171 @@ Deno.test("TuiApp shows no member pane on a narrow terminal", async () => {
     h.srv.conns[0].send(":bob!b@h PRIVMSG #lobby :hi");
     const s = await h.waitScreen(/<bob> hi/);
     assert.ok(s.every((l) => !l.includes("│")), s.join("\n"));
+  } finally {
+    await h.dispose();
+  }
+});
+
+const HISTORY_CAPS = ["server-time", "echo-message", "batch", "message-tags", "draft/chathistory"];
+
+function count(screen: string[], text: string): number {
+  return screen.filter((l) => l.includes(text)).length;
+}
+
+Deno.test("TuiApp shows a line replayed after a reconnect once: by msgid, or by time, sender and text", async () => {
+  const h = await harness(60, 16, { caps: HISTORY_CAPS });
+  try {
+    const first = h.srv.conns[0];
+    first.send("@msgid=m1;time=2024-01-01T10:00:00.000Z :bob!b@h PRIVMSG #lobby :with an id");
+    first.send("@time=2024-01-01T10:00:01.000Z :bob!b@h PRIVMSG #lobby :without an id");
+    await h.waitScreen(/without an id/);
+    h.srv.dropAll();
+    const second = await h.srv.waitForConn(2);
+    await waitFor("the rejoin", () => second.received.some((l) => l.startsWith("JOIN")));
+    second.send("BATCH +r1 chathistory #lobby");
+    second.send(
+      "@batch=r1;msgid=m1;time=2024-01-01T10:00:00.000Z :bob!b@h PRIVMSG #lobby :with an id",
+    );
+    second.send("@batch=r1;time=2024-01-01T10:00:01.000Z :bob!b@h PRIVMSG #lobby :without an id");
+    second.send(
+      "@batch=r1;msgid=m3;time=2024-01-01T10:00:02.000Z :bob!b@h PRIVMSG #lobby :missed meanwhile",
+    );
+    second.send("BATCH -r1");
+    second.send(":bob!b@h PRIVMSG #lobby :live again");
+    const s = await h.waitScreen(/live again/);
+    assert.equal(count(s, "with an id"), 1, s.join("\n"));
+    assert.equal(count(s, "without an id"), 1, s.join("\n"));
+    assert.equal(count(s, "missed meanwhile"), 1, s.join("\n"));
+    // two live lines with the same text are both shown: only replays are dropped
+    second.send(":bob!b@h PRIVMSG #lobby :live again");
+    await waitFor(
+      "the repeated live line",
+      async () => count(await h.screen(), "live again") === 2,
+    );
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp fetches older lines with CHATHISTORY BEFORE on PgUp at the top, shown above", async () => {
+  const h = await harness(60, 12, { caps: HISTORY_CAPS });
+  try {
+    const conn = h.srv.conns[0];
+    conn.send("@msgid=n1;time=2024-01-01T11:00:00.000Z :bob!b@h PRIVMSG #lobby :newest known");
+    const before = await h.waitScreen(/newest known/);
+    const row = before.findIndex((l) => l.includes("newest known"));
+    h.app.feed("\x1b[5~"); // PgUp
+    await h.srv.waitForLine(/^CHATHISTORY BEFORE #lobby msgid=n1 50$/);
+    conn.send("BATCH +h1 chathistory #lobby");
+    for (let i = 1; i <= 20; i++) {
+      const t = new Date(Date.UTC(2024, 0, 1, 10, i)).toISOString();
+      conn.send(`@batch=h1;msgid=o${i};time=${t} :bob!b@h PRIVMSG #lobby :old ${i}`);
+    }
+    conn.send("BATCH -h1");
+    const after = await h.waitScreen(/old 20/);
+    // what was on screen has not moved; the older lines are above it
+    assert.equal(after.findIndex((l) => l.includes("newest known")), row, after.join("\n"));
+    assert.ok(after.findIndex((l) => l.includes("old 20")) < row);
+    const w = h.app.windows.find("#lobby")!;
+    assert.equal(w.lines[0].text, "old 1");
+    // PgUp now scrolls into them, and at the very top asks again, from the oldest one
+    h.app.feed("\x1b[5~\x1b[5~\x1b[5~\x1b[5~\x1b[5~");
+    await h.waitScreen(/old 1$/m);
+    await h.srv.waitForLine(/^CHATHISTORY BEFORE #lobby msgid=o1 50$/);
+    conn.send("BATCH +h2 chathistory #lobby");
+    conn.send("BATCH -h2");
+    await h.waitScreen(/No older messages in #lobby/);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp asks before sending a 30-line paste, then sends every line, blank ones too", async () => {
+  const h = await harness();
+  try {
+    const lines = Array.from({ length: 30 }, (_, i) => i === 4 ? "" : `pasted ${i + 1}`);
+    h.app.feed(`\x1b[200~${lines.join("\n")}\n\x1b[201~`);
+    const s = await h.waitScreen(/\[send 30 lines\? y\/n\]/);
+    assert.ok(s.some((l) => /You pasted 30 lines/.test(l)), s.join("\n"));
+    assert.equal(await h.client.sync(3000), true);
+    const privmsgs = () => h.srv.conns[0].received.filter((l) => l.startsWith("PRIVMSG"));
+    assert.deepEqual(privmsgs(), []);
+    h.app.feed("y");
+    await h.srv.waitForLine(/^PRIVMSG #lobby :pasted 30$/);
+    assert.deepEqual(
+      privmsgs(),
+      lines.map((l) => l === "" ? "PRIVMSG #lobby : " : `PRIVMSG #lobby :${l}`),
+    );
+    assert.equal((await h.screen())[11], "[#lobby]");
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp sends nothing of a long paste answered with n", async () => {
+  const h = await harness();
+  try {
+    h.app.feed(`\x1b[200~${Array.from({ length: 8 }, (_, i) => `x${i}`).join("\n")}\x1b[201~`);
+    await h.waitScreen(/\[send 8 lines\? y\/n\]/);
+    h.app.feed("n");
+    await h.waitScreen(/The 8 pasted lines were not sent/);
+    assert.equal(await h.client.sync(3000), true);
+    assert.deepEqual(h.srv.conns[0].received.filter((l) => l.startsWith("PRIVMSG")), []);
+    assert.equal((await h.screen())[11], "[#lobby]");
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp shows bold, italics and colours in messages, and never text hidden in its own colour", async () => {
+  const h = await harness();
+  try {
+    h.srv.conns[0].send(
+      ":bob!b@h PRIVMSG #lobby :\x02bold\x02 \x1ditalic\x1d \x0304red\x03 \x0301,01hidden\x03 \x16rev",
+    );
+    const s = await h.waitScreen(/<bob> bold italic red hidden rev/);
+    const y = s.findIndex((l) => l.includes("<bob> bold"));
+    const line = h.term.buffer.active.getLine(h.term.buffer.active.viewportY + y)!;
+    const cellAt = (word: string) => line.getCell(s[y].indexOf(word))!;
+    assert.ok(cellAt("bold").isBold());
+    assert.ok(!cellAt("italic").isBold() && cellAt("italic").isItalic());
+    assert.ok(cellAt("red").isFgPalette());
+    assert.equal(cellAt("red").getFgColor(), 9); // bright red
+    // black on black: shown in the terminal's own colours
+    assert.ok(cellAt("hidden").isFgDefault() && cellAt("hidden").isBgDefault());
+    assert.equal(cellAt("rev").isInverse(), 0);
+  } finally {
+    await h.dispose();
+  }
+});
+
+Deno.test("TuiApp dims away members in the member pane (WHO at join, then away-notify)", async () => {
+  const h = await harness(100, 12, { caps: ["server-time", "away-notify"] });
+  try {
+    const conn = h.srv.conns[0];
+    await h.srv.waitForLine(/^WHO #lobby$/);
+    conn.send(":fake.srv 352 ann #lobby o h fake.srv other G :0 Other");
+    conn.send(":fake.srv 352 ann #lobby a h fake.srv ann H :0 Ann");
+    conn.send(":fake.srv 315 ann #lobby :End of WHO list");
+    const buf = h.term.buffer.active;
+    const paneCell = async (nick: string) => {
+      const s = await h.screen();
+      const y = s.findIndex((l) => new RegExp(`│[@ ]${nick}\\b`).test(l));
+      if (y === -1) return undefined;
+      return buf.getLine(buf.viewportY + y)!.getCell(s[y].indexOf(nick, s[y].indexOf("│")));
+    };
+    await waitFor(
+      "other dimmed",
+      async () => (await paneCell("other"))?.isDim() ? true : undefined,
+    );
+    assert.equal((await paneCell("ann"))!.isDim(), 0);
+    // the WHO replies were ours: not shown
+    assert.ok(!(await h.screen()).some((l) => /Other|End of WHO/.test(l)));
+    conn.send(":other!o@h AWAY");
+    await waitFor("other back", async () => (await paneCell("other"))?.isDim() === 0);
+    conn.send(":bob!b@h JOIN #lobby");
+    conn.send(":bob!b@h AWAY :lunch");
+    await waitFor("bob dimmed", async () => (await paneCell("bob"))?.isDim() ? true : undefined);
   } finally {
     await h.dispose();
   }

@@ -76,3 +76,43 @@ Deno.test("WindowList renames a private conversation when the peer changes nick,
   list.open("carol", "query", false);
   assert.equal(list.rename("carol", "robert"), false); // would collide with an open window
 });
+
+Deno.test("WindowList.add() drops a replayed copy (by msgid, or by time, sender and text), never a live repeat", () => {
+  const list = new WindowList();
+  const w = list.open("#a", "channel", true);
+  const t = new Date(Date.UTC(2024, 0, 1));
+  const msg = (text: string, extra: Record<string, unknown> = {}) => ({
+    time: t,
+    window: "#a",
+    kind: "message" as const,
+    nick: "bob",
+    text,
+    ...extra,
+  });
+  assert.equal(list.add(w, msg("one", { msgid: "m1" })), true);
+  assert.equal(list.add(w, msg("two")), true);
+  assert.equal(list.add(w, msg("one", { msgid: "m1", history: true })), false);
+  assert.equal(list.add(w, msg("two", { history: true })), false);
+  assert.equal(list.add(w, msg("two", { history: true, msgid: "m2" })), false);
+  assert.equal(list.add(w, msg("two")), true); // said again, live
+  assert.deepEqual(w.lines.map((l) => l.text), ["one", "two", "two"]);
+});
+
+Deno.test("WindowList.prepend() puts older lines first, leaving out those already shown", () => {
+  const list = new WindowList();
+  const w = list.open("#a", "channel", true);
+  const line = (text: string, msgid: string) => ({
+    time: new Date(0),
+    window: "#a",
+    kind: "message" as const,
+    nick: "bob",
+    text,
+    msgid,
+    history: true,
+  });
+  list.add(w, line("b", "2"));
+  const added = list.prepend(w, [line("a", "1"), line("b", "2")]);
+  assert.deepEqual(added.map((l) => l.text), ["a"]);
+  assert.deepEqual(w.lines.map((l) => l.text), ["a", "b"]);
+  assert.equal(w.unread, 0);
+});

@@ -1,63 +1,20 @@
 /**
- * Test helpers for the client: free ports, an ngircd instance in a temp folder, a scripted
- * in-process IRC server, a raw IRC peer, and waiting with a deadline.
+ * What the client's tests run against: an ngircd instance in a temp folder, the project's
+ * own server (restartable on its port), a raw IRC peer, and a private tmux server for the
+ * terminal client.
  *
  * @module
  */
 
 import { LineFramer } from "../../lib/protocol/framer.ts";
-
-/**
- * Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with
- * `what` in the message). Each poll waits for `intervalMs`.
- *
- * @example
- * ```ts
- * import { waitFor } from "./helpers.ts";
- * let n = 0;
- * await waitFor("n to reach 3", () => ++n >= 3, 1000, 1);
- * ```
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => T | Promise<T>,
-  timeoutMs = 10000,
-  intervalMs = 25,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T;
-  for (;;) {
-    last = await check();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-/**
- * A port that was free a moment ago on 127.0.0.1.
- *
- * @example
- * ```ts
- * import { freePort } from "./helpers.ts";
- * const port = freePort();
- * ```
- */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = l.addr as Deno.NetAddr;
-  l.close();
-  return port;
-}
+import { freePort, waitFor } from "./wait.ts";
 
 /**
  * Whether a program can be started.
  *
  * @example
  * ```ts
- * import { hasProgram } from "./helpers.ts";
+ * import { hasProgram } from "./client_harness.ts";
  * const haveTmux = await hasProgram("tmux", ["-V"]);
  * ```
  */
@@ -75,7 +32,7 @@ export async function hasProgram(name: string, args: string[] = ["--version"]): 
  *
  * @example
  * ```ts
- * import { type Ngircd, startNgircd } from "./helpers.ts";
+ * import { type Ngircd, startNgircd } from "./client_harness.ts";
  * const s: Ngircd | undefined = await startNgircd();
  * await s?.dispose();
  * ```
@@ -100,7 +57,7 @@ export interface Ngircd {
  *
  * @example
  * ```ts
- * import { startNgircd } from "./helpers.ts";
+ * import { startNgircd } from "./client_harness.ts";
  * const server = await startNgircd();
  * if (server) await server.dispose();
  * ```
@@ -257,7 +214,7 @@ async function spawnWatched<T>(
  *
  * @example
  * ```ts
- * import { RawPeer } from "./helpers.ts";
+ * import { RawPeer } from "./client_harness.ts";
  * // const peer = await RawPeer.connect(6667); await peer.register("alice");
  * ```
  */
@@ -340,7 +297,7 @@ export class RawPeer {
  *
  * @example
  * ```ts
- * import { startChatServer, type TestServer } from "./helpers.ts";
+ * import { startChatServer, type TestServer } from "./client_harness.ts";
  * const s: TestServer | undefined = await startChatServer();
  * await s?.dispose();
  * ```
@@ -365,7 +322,7 @@ const ROOT = new URL("../../", import.meta.url);
  *
  * @example
  * ```ts
- * import { repoPath } from "./helpers.ts";
+ * import { repoPath } from "./client_harness.ts";
  * repoPath("client.ts"); // "/.../client.ts"
  * ```
  */
@@ -379,7 +336,7 @@ export function repoPath(rel: string): string {
  *
  * @example
  * ```ts
- * import { startChatServer } from "./helpers.ts";
+ * import { startChatServer } from "./client_harness.ts";
  * const s = await startChatServer();
  * if (s) await s.dispose();
  * ```
@@ -462,7 +419,7 @@ export async function startChatServer(): Promise<TestServer | undefined> {
  *
  * @example
  * ```ts
- * import { Tmux } from "./helpers.ts";
+ * import { Tmux } from "./client_harness.ts";
  * const tmux = new Tmux();
  * // await tmux.newSession("a", "deno run -A client.ts", 100, 30); ...
  * await tmux.kill();

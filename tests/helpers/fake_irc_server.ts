@@ -8,14 +8,14 @@
 
 import { LineFramer } from "../../lib/protocol/framer.ts";
 import { parseMessage } from "../../lib/protocol/message.ts";
-import { waitFor } from "./helpers.ts";
+import { waitFor } from "./wait.ts";
 
 /**
  * One client connection seen by the fake server.
  *
  * @example
  * ```ts
- * import { FakeIrcServer } from "./fake_server.ts";
+ * import { FakeIrcServer } from "./fake_irc_server.ts";
  * const srv = FakeIrcServer.start();
  * // const conn = await srv.waitForConn(1); conn.send(":bob!b@h PRIVMSG #a :hi");
  * await srv.close();
@@ -39,7 +39,7 @@ export interface FakeConn {
  *
  * @example
  * ```ts
- * import { FakeIrcServer, type FakeOptions } from "./fake_server.ts";
+ * import { FakeIrcServer, type FakeOptions } from "./fake_irc_server.ts";
  * const opts: FakeOptions = { taken: ["ann"] };
  * await FakeIrcServer.start(opts).close();
  * ```
@@ -58,7 +58,7 @@ export interface FakeOptions {
  *
  * @example
  * ```ts
- * import { FakeIrcServer } from "./fake_server.ts";
+ * import { FakeIrcServer } from "./fake_irc_server.ts";
  * const srv = FakeIrcServer.start();
  * await srv.close();
  * ```

@@ -14,7 +14,7 @@ import { dialTls } from "./tls.ts";
  *
  * @example
  * ```ts
- * import type { ServerTarget } from "./connection.ts";
+ * import type { ServerTarget } from "./dial.ts";
  * const t: ServerTarget = { host: "localhost", port: 6667, tls: false };
  * ```
  */
@@ -32,7 +32,7 @@ export interface ServerTarget {
  *
  * @example
  * ```ts
- * import { type Connection, dial } from "./connection.ts";
+ * import { type Connection, dial } from "./dial.ts";
  * async function hello(c: Connection) {
  *   await c.write("PING :x");
  *   for await (const line of c.lines()) return line;
@@ -53,7 +53,7 @@ export interface Connection {
  *
  * @example
  * ```ts
- * import { type Dialer, dial } from "./connection.ts";
+ * import { type Dialer, dial } from "./dial.ts";
  * const dialer: Dialer = (t) => dial(t);
  * ```
  */
@@ -67,7 +67,7 @@ const CLIENT_LIMITS = { maxBody: 16384, maxTags: 8191 };
  *
  * @example
  * ```ts
- * import { StreamConnection } from "./connection.ts";
+ * import { StreamConnection } from "./dial.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = listener.addr as Deno.NetAddr;
  * const conn = new StreamConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
@@ -133,7 +133,7 @@ export class StreamConnection implements Connection {
  *
  * @example
  * ```ts
- * import { dial } from "./connection.ts";
+ * import { dial } from "./dial.ts";
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const { port } = listener.addr as Deno.NetAddr;
  * const conn = await dial({ host: "127.0.0.1", port, tls: false });

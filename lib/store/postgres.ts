@@ -1,0 +1,474 @@
+/**
+ * The PostgreSQL {@link ChatStore}, for a server (or several server nodes) that keeps its
+ * accounts, registered channels, K-lines and history in a PostgreSQL database. Built on
+ * `npm:postgres` (porsager): a small pool, prepared statements, reconnects by itself.
+ *
+ * Message appends are batched as with SQLite: every append made in one turn of the event loop
+ * goes into one multi-row INSERT, and each append's promise resolves once that statement has
+ * committed. An append is idempotent by msgid (`ON CONFLICT DO NOTHING`), so a writer that
+ * retries after a dropped connection never stores a message twice.
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import { PG_MIGRATIONS } from "./postgres_migrations.ts";
+import type {
+  AccountRecord,
+  ChannelRecord,
+  ChatStore,
+  HistoryBound,
+  HistoryMessage,
+  HistoryTarget,
+  KlineRecord,
+  TargetScope,
+} from "./store.ts";
+import { dmParties, TARGETS_SCAN } from "./store.ts";
+import { StoreOpenError } from "./sqlite.ts";
+
+type Sql = postgres.Sql<Record<string, never>>;
+
+interface HistoryRow {
+  id: string;
+  msgid: string;
+  time: string;
+  target: string;
+  raw_target: string;
+  source: string;
+  account: string | null;
+  command: string;
+  text: string;
+  tags: Record<string, string> | null;
+}
+
+interface Pending {
+  message: HistoryMessage;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 9. */
+const MAX_BATCH_ROWS = 5000;
+
+function toMessage(r: HistoryRow): HistoryMessage {
+  return {
+    msgid: r.msgid,
+    time: Number(r.time),
+    target: r.target,
+    rawTarget: r.raw_target,
+    source: r.source,
+    account: r.account ?? undefined,
+    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    text: r.text,
+    tags: r.tags ?? undefined,
+  };
+}
+
+/** How to reach the database. */
+export interface PostgresOptions {
+  /** `postgres://user@host:port/db`; a password in it is used, but prefer `password`. */
+  url: string;
+  /** The password, read from a file or an environment variable by the caller. */
+  password?: string;
+  /** Connections in the pool (default 4). */
+  max?: number;
+  /** Seconds to wait for a connection before a query fails (default 10). */
+  connectTimeout?: number;
+}
+
+/**
+ * The PostgreSQL store.
+ *
+ * @example
+ * ```ts ignore
+ * const store = await PostgresStore.open({ url: "postgres://chat@127.0.0.1:5432/chat" });
+ * await store.countAccounts();
+ * await store.close();
+ * ```
+ */
+export class PostgresStore implements ChatStore {
+  readonly kind = "postgres" as const;
+  readonly #sql: Sql;
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #closed = false;
+  /** The flush under way, so close() can wait for it. */
+  #flushing: Promise<void> = Promise.resolve();
+
+  private constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  /**
+   * Connects, checks the database answers and applies the migrations it has not seen.
+   * Throws {@link StoreOpenError} with one clear sentence when it cannot.
+   */
+  static async open(options: PostgresOptions): Promise<PostgresStore> {
+    const sql = postgres(options.url, {
+      max: options.max ?? 4,
+      password: options.password,
+      connect_timeout: options.connectTimeout ?? 10,
+      // notices (e.g. "relation already exists, skipping") are not the operator's business
+      onnotice: () => {},
+      // bigint counts and ids come back as strings; the store converts what it reads
+      types: {},
+    }) as unknown as Sql;
+    try {
+      await migrate(sql);
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      throw new StoreOpenError(`cannot use the database ${redact(options.url)}: ${describe(err)}`);
+    }
+    return new PostgresStore(sql);
+  }
+
+  async getAccount(folded: string): Promise<AccountRecord | undefined> {
+    const [r] = await this.#sql<
+      {
+        folded: string;
+        name: string;
+        password_hash: string;
+        email: string | null;
+        created_at: string;
+        oper: boolean;
+      }[]
+    >`SELECT * FROM accounts WHERE folded = ${folded}`;
+    if (!r) return undefined;
+    return {
+      folded: r.folded,
+      name: r.name,
+      passwordHash: r.password_hash,
+      email: r.email ?? undefined,
+      createdAt: Number(r.created_at),
+      oper: r.oper,
+    };
+  }
+
+  async createAccount(a: AccountRecord): Promise<boolean> {
+    const r = await this.#sql`
+      INSERT INTO accounts (folded, name, password_hash, email, created_at, oper)
+      VALUES (${a.folded}, ${a.name}, ${a.passwordHash}, ${a.email ?? null}, ${a.createdAt},
+              ${a.oper})
+      ON CONFLICT (folded) DO NOTHING`;
+    return r.count === 1;
+  }
+
+  async setAccountPassword(folded: string, passwordHash: string): Promise<void> {
+    await this.#sql`UPDATE accounts SET password_hash = ${passwordHash} WHERE folded = ${folded}`;
+  }
+
+  async setAccountOper(folded: string, oper: boolean): Promise<void> {
+    await this.#sql`UPDATE accounts SET oper = ${oper} WHERE folded = ${folded}`;
+  }
+
+  async countAccounts(): Promise<number> {
+    const [r] = await this.#sql<{ n: string }[]>`SELECT count(*) AS n FROM accounts`;
+    return Number(r.n);
+  }
+
+  async getChannel(folded: string): Promise<ChannelRecord | undefined> {
+    const [r] = await this.#sql<{ state: ChannelRecord }[]>`
+      SELECT state FROM channels WHERE folded = ${folded}`;
+    return r?.state;
+  }
+
+  async saveChannel(c: ChannelRecord): Promise<void> {
+    // through JSON so the stored document is exactly what SQLite keeps (no undefined keys)
+    const state = JSON.parse(JSON.stringify(c));
+    await this.#sql`
+      INSERT INTO channels (folded, name, founder, registered_at, state)
+      VALUES (${c.folded}, ${c.name}, ${c.founder}, ${c.registeredAt}, ${this.#sql.json(state)})
+      ON CONFLICT (folded) DO UPDATE SET name = excluded.name, founder = excluded.founder,
+        state = excluded.state`;
+  }
+
+  async deleteChannel(folded: string): Promise<void> {
+    await this.#sql`DELETE FROM channels WHERE folded = ${folded}`;
+  }
+
+  async listKlines(): Promise<KlineRecord[]> {
+    const rows = await this.#sql<
+      { mask: string; reason: string; set_by: string; set_at: string; expires_at: string | null }[]
+    >`SELECT * FROM klines ORDER BY set_at, mask`;
+    return rows.map((r) => ({
+      mask: r.mask,
+      reason: r.reason,
+      setBy: r.set_by,
+      setAt: Number(r.set_at),
+      expiresAt: r.expires_at === null ? undefined : Number(r.expires_at),
+    }));
+  }
+
+  async addKline(k: KlineRecord): Promise<void> {
+    await this.#sql`
+      INSERT INTO klines (mask, reason, set_by, set_at, expires_at)
+      VALUES (${k.mask}, ${k.reason}, ${k.setBy}, ${k.setAt}, ${k.expiresAt ?? null})
+      ON CONFLICT (mask) DO UPDATE SET reason = excluded.reason, set_by = excluded.set_by,
+        set_at = excluded.set_at, expires_at = excluded.expires_at`;
+  }
+
+  async removeKline(mask: string): Promise<boolean> {
+    const r = await this.#sql`DELETE FROM klines WHERE mask = ${mask}`;
+    return r.count > 0;
+  }
+
+  appendMessage(message: HistoryMessage): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("the store is closed"));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ message, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        // every append of this turn shares one INSERT, as in the SQLite store
+        queueMicrotask(() => {
+          this.#flushing = this.#flush();
+        });
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    for (let i = 0; i < batch.length; i += MAX_BATCH_ROWS) {
+      const part = batch.slice(i, i + MAX_BATCH_ROWS);
+      const rows = part.map(({ message: m }) => ({
+        msgid: m.msgid,
+        time: m.time,
+        target: m.target,
+        raw_target: m.rawTarget,
+        source: m.source,
+        account: m.account ?? null,
+        command: m.command,
+        text: m.text,
+        tags: m.tags ? this.#sql.json(m.tags) : null,
+      }));
+      const sides = new Map<string, [string, string]>();
+      for (const { message: m } of part) {
+        const parties = dmParties(m.target);
+        if (parties) sides.set(m.target, parties);
+      }
+      try {
+        if (sides.size > 0) {
+          const pairs = [...sides].flatMap(([target, [a, b]]) => [
+            { party: a, target },
+            { party: b, target },
+          ]);
+          await this.#sql`
+            INSERT INTO conversation_parties ${this.#sql(pairs, "party", "target")}
+            ON CONFLICT DO NOTHING`;
+        }
+        await this.#sql`
+          INSERT INTO history ${
+          this.#sql(
+            rows,
+            "msgid",
+            "time",
+            "target",
+            "raw_target",
+            "source",
+            "account",
+            "command",
+            "text",
+            "tags",
+          )
+        }
+          ON CONFLICT (msgid) DO NOTHING`;
+      } catch (err) {
+        for (const p of part) p.reject(err as Error);
+        continue;
+      }
+      for (const p of part) p.resolve();
+    }
+  }
+
+  async #idOf(bound: HistoryBound): Promise<string | undefined> {
+    if (!bound.msgid) return undefined;
+    const [r] = await this.#sql<{ id: string }[]>`
+      SELECT id FROM history WHERE msgid = ${bound.msgid}`;
+    return r?.id;
+  }
+
+  async latest(target: string, limit: number, after?: HistoryBound): Promise<HistoryMessage[]> {
+    const sql = this.#sql;
+    if (!after) {
+      const rows = await sql<HistoryRow[]>`
+        SELECT * FROM history WHERE target = ${target} ORDER BY time DESC, id DESC LIMIT ${limit}`;
+      return rows.map(toMessage).reverse();
+    }
+    const id = await this.#idOf(after);
+    const rows = id !== undefined
+      ? await sql<HistoryRow[]>`
+          SELECT * FROM history WHERE target = ${target} AND id > ${id}
+          ORDER BY id DESC LIMIT ${limit}`
+      : await sql<HistoryRow[]>`
+          SELECT * FROM history WHERE target = ${target} AND time > ${after.time}
+          ORDER BY time DESC, id DESC LIMIT ${limit}`;
+    return rows.map(toMessage).reverse();
+  }
+
+  async before(target: string, bound: HistoryBound, limit: number): Promise<HistoryMessage[]> {
+    const sql = this.#sql;
+    const id = await this.#idOf(bound);
+    const rows = id !== undefined
+      ? await sql<HistoryRow[]>`
+          SELECT * FROM history WHERE target = ${target} AND id < ${id}
+          ORDER BY id DESC LIMIT ${limit}`
+      : await sql<HistoryRow[]>`
+          SELECT * FROM history WHERE target = ${target} AND time < ${bound.time}
+          ORDER BY time DESC, id DESC LIMIT ${limit}`;
+    return rows.map(toMessage).reverse();
+  }
+
+  async after(
+    target: string,
+    bound: HistoryBound,
+    limit: number,
+    inclusive = false,
+  ): Promise<HistoryMessage[]> {
+    const sql = this.#sql;
+    const id = await this.#idOf(bound);
+    const rows = id !== undefined
+      ? (inclusive
+        ? await sql<HistoryRow[]>`
+            SELECT * FROM history WHERE target = ${target} AND id >= ${id}
+            ORDER BY id ASC LIMIT ${limit}`
+        : await sql<HistoryRow[]>`
+            SELECT * FROM history WHERE target = ${target} AND id > ${id}
+            ORDER BY id ASC LIMIT ${limit}`)
+      : (inclusive
+        ? await sql<HistoryRow[]>`
+            SELECT * FROM history WHERE target = ${target} AND time >= ${bound.time}
+            ORDER BY time ASC, id ASC LIMIT ${limit}`
+        : await sql<HistoryRow[]>`
+            SELECT * FROM history WHERE target = ${target} AND time > ${bound.time}
+            ORDER BY time ASC, id ASC LIMIT ${limit}`);
+    return rows.map(toMessage);
+  }
+
+  async between(
+    target: string,
+    low: HistoryBound,
+    high: HistoryBound,
+    limit: number,
+    fromHigh: boolean,
+  ): Promise<HistoryMessage[]> {
+    const sql = this.#sql;
+    const [lowId, highId] = await Promise.all([this.#idOf(low), this.#idOf(high)]);
+    const lowCond = lowId !== undefined ? sql`id > ${lowId}` : sql`time > ${low.time}`;
+    const highCond = highId !== undefined ? sql`id < ${highId}` : sql`time < ${high.time}`;
+    const rows = fromHigh
+      ? await sql<HistoryRow[]>`
+          SELECT * FROM history WHERE target = ${target} AND ${lowCond} AND ${highCond}
+          ORDER BY time DESC, id DESC LIMIT ${limit}`
+      : await sql<HistoryRow[]>`
+          SELECT * FROM history WHERE target = ${target} AND ${lowCond} AND ${highCond}
+          ORDER BY time ASC, id ASC LIMIT ${limit}`;
+    const messages = rows.map(toMessage);
+    return fromHigh ? messages.reverse() : messages;
+  }
+
+  async targets(
+    from: number,
+    to: number,
+    limit: number,
+    scope: TargetScope,
+  ): Promise<HistoryTarget[]> {
+    const [lo, hi] = from <= to ? [from, to] : [to, from];
+    const keys = scope.keys.slice(0, TARGETS_SCAN);
+    // the caller's channels and private conversations, each with one index seek for its
+    // latest message in the range
+    const rows = await this.#sql<{ target: string; latest: string; raw_target: string }[]>`
+      SELECT k.target, h.time AS latest, h.raw_target
+      FROM (
+        SELECT unnest(${keys}::text[]) AS target
+        UNION
+        (SELECT target FROM conversation_parties WHERE party = ${scope.party} LIMIT ${TARGETS_SCAN})
+      ) k
+      CROSS JOIN LATERAL (
+        SELECT time, raw_target FROM history
+        WHERE target = k.target AND time >= ${lo} AND time <= ${hi}
+        ORDER BY time DESC, id DESC LIMIT 1
+      ) h
+      ORDER BY h.time DESC LIMIT ${limit}`;
+    return rows.map((r) => ({
+      target: r.target,
+      rawTarget: r.raw_target,
+      latest: Number(r.latest),
+    }));
+  }
+
+  async findMessage(msgid: string): Promise<HistoryBound | undefined> {
+    const [r] = await this.#sql<{ time: string }[]>`
+      SELECT time FROM history WHERE msgid = ${msgid}`;
+    return r ? { time: Number(r.time), msgid } : undefined;
+  }
+
+  async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
+    await this.#sql`DELETE FROM history WHERE time < ${Date.now() - maxAgeMs}`;
+    await this.#sql`
+      DELETE FROM history WHERE id IN (
+        SELECT id FROM (
+          SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
+        ) ranked WHERE n > ${maxPerTarget})`;
+    // the sides of conversations that are gone, so TARGETS never seeks them
+    await this.#sql`
+      DELETE FROM conversation_parties p
+      WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // what was appended this turn still goes out before the pool closes
+    if (this.#flushScheduled) await new Promise<void>((r) => queueMicrotask(r));
+    await this.#flushing;
+    await this.#sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Applies the migrations the database has not seen, under an advisory lock so that several
+ * nodes starting together migrate once. Refuses a database from a newer deno-chat.
+ */
+async function migrate(sql: Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    // any fixed number: every deno-chat node takes the same lock
+    await tx`SELECT pg_advisory_xact_lock(7414562)`;
+    await tx`CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`;
+    const [row] = await tx<{ version: number }[]>`SELECT version FROM schema_version`;
+    const current = row?.version ?? 0;
+    const newest = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
+    if (current > newest) {
+      throw new Error(
+        `the database is from a newer deno-chat (schema ${current}, this one knows ${newest})`,
+      );
+    }
+    for (const m of PG_MIGRATIONS) {
+      if (m.version <= current) continue;
+      await tx.unsafe(m.sql);
+    }
+    if (!row) await tx`INSERT INTO schema_version (version) VALUES (${newest})`;
+    else if (current < newest) await tx`UPDATE schema_version SET version = ${newest}`;
+  });
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(an invalid URL)";
+  }
+}
+
+/** One line for an error from the driver or the network. */
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === "ECONNREFUSED") return "nothing answers at that address (is PostgreSQL running?)";
+  if (e.code === "28P01" || e.code === "28000") return "the user name or password was refused";
+  if (e.code === "3D000") return "that database does not exist (create it with createdb)";
+  return e.message ?? String(err);
+}

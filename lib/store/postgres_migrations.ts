@@ -1,0 +1,79 @@
+/**
+ * The PostgreSQL schema as numbered migrations, the counterpart of the SQLite ones in
+ * `migrations.ts` (the same tables and keys; types PostgreSQL's own). Each runs once, in
+ * order, inside the migrating transaction. Never edit a released migration: add the next one.
+ *
+ * @module
+ */
+
+/** One schema step: plain SQL, run as one script. */
+export interface PgMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every migration, oldest first. */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    description: "accounts, channels, klines, history",
+    sql: `
+      CREATE TABLE accounts (
+        folded text PRIMARY KEY,
+        name text NOT NULL,
+        password_hash text NOT NULL,
+        email text,
+        created_at bigint NOT NULL,
+        oper boolean NOT NULL DEFAULT false
+      );
+      CREATE TABLE channels (
+        folded text PRIMARY KEY,
+        name text NOT NULL,
+        founder text NOT NULL,
+        registered_at bigint NOT NULL,
+        state jsonb NOT NULL
+      );
+      CREATE TABLE klines (
+        mask text PRIMARY KEY,
+        reason text NOT NULL,
+        set_by text NOT NULL,
+        set_at bigint NOT NULL,
+        expires_at bigint
+      );
+      CREATE TABLE history (
+        id bigserial PRIMARY KEY,
+        msgid text NOT NULL UNIQUE,
+        time bigint NOT NULL,
+        target text NOT NULL,
+        raw_target text NOT NULL,
+        source text NOT NULL,
+        account text,
+        command text NOT NULL,
+        text text NOT NULL,
+        tags jsonb
+      );
+      CREATE INDEX history_target_time ON history (target, time, id);
+      CREATE INDEX history_time ON history (time);
+    `,
+  },
+  {
+    version: 2,
+    description: "the private conversations each party is a side of",
+    // CHATHISTORY TARGETS reads the caller's conversations only: its channels by key, its
+    // private ones through this table, each with one seek on history_target_time
+    sql: `
+      CREATE TABLE conversation_parties (
+        party TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (party, target)
+      );
+      INSERT INTO conversation_parties (party, target)
+        SELECT split_part(substr(target, 4), ' ', 1), target FROM history
+          WHERE target LIKE 'dm:% %' GROUP BY target
+        UNION
+        SELECT split_part(substr(target, 4), ' ', 2), target FROM history
+          WHERE target LIKE 'dm:% %' GROUP BY target;
+    `,
+  },
+];
