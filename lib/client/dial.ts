@@ -97,7 +97,8 @@ export class StreamConnection implements Connection {
       }
       if (n === null) break;
       for (const f of framer.push(buf.subarray(0, n))) {
-        if (f.kind === "line") yield f.text;
+        // a server's line with a NUL or bare CR is shown without them, not lost
+        if (f.kind !== "too-long") yield f.text;
       }
     }
     this.close();

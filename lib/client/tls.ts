@@ -308,7 +308,8 @@ export class TlsSocketConnection implements Connection {
         continue;
       }
       for (const f of framer.push(chunk)) {
-        if (f.kind === "line") yield f.text;
+        // a server's line with a NUL or bare CR is shown without them, not lost
+        if (f.kind !== "too-long") yield f.text;
       }
     }
     this.close();

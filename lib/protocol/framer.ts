@@ -6,10 +6,16 @@
  * @module
  */
 
-/** What the framer hands on for each complete line. */
+/**
+ * What the framer hands on for each complete line. A line holding a NUL or a CR other than
+ * the one before its LF is `bad-char` (with those characters removed from `text`, for a
+ * reply that names the command): a receiver that splits lines at a bare CR, or stops at a
+ * NUL, would otherwise read a different line than the one relayed, e.g. a forged notice.
+ */
 export type FramedLine =
   | { kind: "line"; text: string }
-  | { kind: "too-long" };
+  | { kind: "too-long" }
+  | { kind: "bad-char"; text: string };
 
 /** Size limits for one line, in bytes (the body limit counts the CRLF, as IRC does). */
 export interface FrameLimits {
@@ -22,6 +28,7 @@ export interface FrameLimits {
 /** The limits of the IRC specifications. */
 export const IRC_FRAME_LIMITS: FrameLimits = { maxBody: 512, maxTags: 8191 };
 
+const NUL = 0;
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
@@ -39,6 +46,7 @@ const AT = 64;
  * const enc = new TextEncoder();
  * f.push(enc.encode("NICK a\r\nUSER a 0 * :A"));  // [{ kind: "line", text: "NICK a" }]
  * f.push(enc.encode("\n"));                      // [{ kind: "line", text: "USER a 0 * :A" }]
+ * f.push(enc.encode("PRIVMSG #c :a\rb\r\n"));     // [{ kind: "bad-char", text: "PRIVMSG #c :ab" }]
  * ```
  */
 export class LineFramer {
@@ -104,6 +112,10 @@ export class LineFramer {
     }
     // the body limit includes the CRLF that was stripped
     if (line.length - bodyStart + 2 > this.#limits.maxBody) return { kind: "too-long" };
-    return { kind: "line", text: LineFramer.#decoder.decode(line) };
+    const text = LineFramer.#decoder.decode(line);
+    if (line.includes(CR) || line.includes(NUL)) {
+      return { kind: "bad-char", text: text.replace(/[\0\r]/g, "") };
+    }
+    return { kind: "line", text };
   }
 }

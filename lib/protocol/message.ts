@@ -89,14 +89,23 @@ export function escapeTagValue(value: string): string {
   return out;
 }
 
+/** Characters no parameter or tag value may carry: a receiver could read them as a line end. */
+const LINE_BREAKING = /[\0\r\n]/g;
+
+function withoutLineBreaks(s: string): string {
+  return s.search(LINE_BREAKING) === -1 ? s : s.replace(LINE_BREAKING, "");
+}
+
 /**
- * Parses the tag section (without the leading '@') into a record.
+ * Parses the tag section (without the leading '@') into a record. Values escaped to CR or
+ * LF (`\r`, `\n`) and NULs lose those characters: no tag value may carry a line break on.
  *
  * @example
  * ```ts
  * import { parseTags } from "./message.ts";
  * parseTags("time=2024-01-01T00:00:00.000Z;+typing=active;bot");
  * // { time: "2024-01-01T00:00:00.000Z", "+typing": "active", bot: "" }
+ * parseTags("+draft/reply=a\\rb\\nc"); // { "+draft/reply": "abc" }
  * ```
  */
 export function parseTags(raw: string): Record<string, string> {
@@ -105,14 +114,16 @@ export function parseTags(raw: string): Record<string, string> {
     if (part === "") continue;
     const eq = part.indexOf("=");
     if (eq === -1) tags[part] = "";
-    else tags[part.slice(0, eq)] = unescapeTagValue(part.slice(eq + 1));
+    else tags[part.slice(0, eq)] = withoutLineBreaks(unescapeTagValue(part.slice(eq + 1)));
   }
   return tags;
 }
 
 /**
  * Parses one IRC line (without CR/LF). Returns undefined for a line with no command
- * (empty, only spaces, or only tags/source), which servers silently ignore.
+ * (empty, only spaces, or only tags/source), which servers silently ignore. NUL, CR and LF
+ * are removed wherever they appear (the framer already refuses such lines from clients;
+ * this keeps any other caller from passing a line break on in a parameter).
  *
  * @example
  * ```ts
@@ -121,7 +132,8 @@ export function parseTags(raw: string): Record<string, string> {
  * // m.command === "PRIVMSG", m.params === ["#chan", "hello there"], m.tags.id === "1"
  * ```
  */
-export function parseMessage(line: string): IrcMessage | undefined {
+export function parseMessage(raw: string): IrcMessage | undefined {
+  const line = withoutLineBreaks(raw);
   let pos = 0;
   const len = line.length;
   let tags: Record<string, string> = {};

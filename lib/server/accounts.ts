@@ -6,21 +6,22 @@
  * @module
  */
 
-import { hashPassword, randomPassword, verifyPassword } from "../auth/password.ts";
+import { LoginGate, type LoginOutcome } from "../auth/login_gate.ts";
+import { hashPassword, randomPassword } from "../auth/password.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
 import type { AccountRecord } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
+import type { Limits } from "./limits.ts";
 import type { ChatServer } from "./server.ts";
 import type { User } from "./user.ts";
 
 /** The outcome of a password check. */
 export type AuthResult =
   | { ok: true; account: AccountRecord }
-  | { ok: false; reason: "invalid" }
-  | { ok: false; reason: "throttled"; retryAfter: number };
+  | Exclude<LoginOutcome, { ok: true }>;
 
 /** The source of messages from the account service. */
 export const NICKSERV = "NickServ";
@@ -35,8 +36,8 @@ export function serviceMask(service: string): string {
 }
 
 /**
- * Checks an account's password. Failures count against the account and the IP; past the
- * limit every attempt is refused (even a right password) until the window has passed.
+ * Checks an account's password through the server's login gate (counted before hashing,
+ * per account and address; an unknown account costs the same as a known one).
  *
  * @example
  * ```ts ignore
@@ -51,44 +52,35 @@ export async function authenticate(
   ip: string,
 ): Promise<AuthResult> {
   const folded = casefold(accountName);
-  const wait = throttledFor(server, `account:${folded}`, ip);
-  if (wait > 0) return { ok: false, reason: "throttled", retryAfter: Math.ceil(wait / 1000) };
   const account = await server.store.getAccount(folded);
-  // hash even for an unknown account, so timing does not tell which accounts exist
-  const ok = account
-    ? await verifyPassword(password, account.passwordHash)
-    : (await verifyPassword(password, DUMMY_HASH), false);
-  if (!ok || !account) {
-    recordFailure(server, `account:${folded}`, ip);
-    return { ok: false, reason: "invalid" };
-  }
-  server.loginThrottle.clear(`account:${folded}`);
-  return { ok: true, account };
+  const result = await server.loginGate.check(
+    `account:${folded}`,
+    ip,
+    password,
+    account?.passwordHash,
+  );
+  if (!result.ok) return result;
+  return account ? { ok: true, account } : { ok: false, reason: "invalid" };
 }
 
-/**
- * Milliseconds before `key` (an account or operator name) may try a password again from
- * `ip`. An address gets four times an account's allowance, since several people may share
- * it; loopback is exempt from the address count unless limitLoopback is set.
- */
-export function throttledFor(server: ChatServer, key: string, ip: string): number {
-  const byKey = server.loginThrottle.blockedFor(key);
-  const byIp = ipCounted(server, ip) ? server.ipLoginThrottle.blockedFor(`ip:${ip}`) : 0;
-  return Math.max(byKey, byIp);
+/** The server's login gate, built from its limits (loopback exempt unless limitLoopback). */
+export function createLoginGate(limits: Limits): LoginGate {
+  const window = limits.loginWindow * 1000;
+  return new LoginGate({
+    attempts: limits.loginAttempts,
+    sourceAttempts: limits.loginSourceAttempts,
+    accountCeiling: limits.loginAccountCeiling,
+    windowMs: window,
+    exempt: (ip) => isLoopback(ip) && limits.limitLoopback === 0,
+    hashing: {
+      running: limits.hashConcurrency,
+      waiting: limits.hashQueue,
+      perSource: limits.hashPerSource,
+    },
+    registrations: limits.registerPerSource,
+    registrationWindowMs: limits.registerWindow * 1000,
+  });
 }
-
-/** Counts a failed password for `key` and for the address. */
-export function recordFailure(server: ChatServer, key: string, ip: string): void {
-  server.loginThrottle.fail(key);
-  if (ipCounted(server, ip)) server.ipLoginThrottle.fail(`ip:${ip}`);
-}
-
-function ipCounted(server: ChatServer, ip: string): boolean {
-  return !isLoopback(ip) || server.limits.limitLoopback !== 0;
-}
-
-// a valid hash of a random password, for the unknown-account path above
-const DUMMY_HASH = await hashPassword(randomPassword());
 
 /** Logs a user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
 export function logIn(server: ChatServer, user: User, account: AccountRecord): void {
@@ -129,18 +121,18 @@ export async function logOut(server: ChatServer, user: User): Promise<void> {
   await checkNickReservation(server, user);
 }
 
-/** Creates an account with a fresh scrypt hash; false if the name is taken. */
+/** Creates an account with a (pending) scrypt hash; undefined if the name is taken. */
 export async function createAccount(
   server: ChatServer,
   name: string,
-  password: string,
+  passwordHash: Promise<string> | string,
   email: string | undefined,
   oper = false,
 ): Promise<AccountRecord | undefined> {
   const record: AccountRecord = {
     name,
     folded: casefold(name),
-    passwordHash: await hashPassword(password),
+    passwordHash: await passwordHash,
     email,
     createdAt: Math.floor(Date.now() / 1000),
     oper,
@@ -161,14 +153,16 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
       await server.store.setAccountPassword(folded, await hashPassword(admin.password));
       await server.store.setAccountOper(folded, true);
     } else {
-      await createAccount(server, admin.name, admin.password, undefined, true);
+      await createAccount(server, admin.name, hashPassword(admin.password), undefined, true);
     }
     return undefined;
   }
   if ((await server.store.countAccounts()) > 0) return undefined;
   const password = randomPassword();
   // a client may have registered the name while the password was hashed
-  if (!(await createAccount(server, "admin", password, undefined, true))) return undefined;
+  if (!(await createAccount(server, "admin", hashPassword(password), undefined, true))) {
+    return undefined;
+  }
   return `created operator account 'admin' with password ${password} ` +
     `(shown only now; log in with /msg NickServ IDENTIFY admin ${password}, then OPER admin ...)`;
 }

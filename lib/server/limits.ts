@@ -38,7 +38,7 @@ export interface Limits {
   maxConnections: number;
   /** Connections from one IP address (loopback is exempt unless limitLoopback is 1). */
   maxPerIp: number;
-  /** 1 to apply maxPerIp to loopback addresses too. */
+  /** 1 to apply maxPerIp and the per-address login, hashing and registration limits to loopback too. */
   limitLoopback: number;
   /** Seconds a connection may take to register. */
   registrationTimeout: number;
@@ -54,10 +54,27 @@ export interface Limits {
   closeGrace: number;
   /** Seconds someone may hold a registered nick without logging in before being renamed. */
   nickGrace: number;
-  /** Failed logins per account or IP before further attempts are refused for loginWindow. */
+  /** Failed logins on one account from one address before that address must wait (loginWindow). */
   loginAttempts: number;
   /** Seconds over which failed logins are counted. */
   loginWindow: number;
+  /** Failed logins from one address, over all accounts, before it must wait (loopback exempt). */
+  loginSourceAttempts: number;
+  /**
+   * Failed logins on one account from all addresses before addresses that failed on it must
+   * wait; an address that has not failed on it may still log in.
+   */
+  loginAccountCeiling: number;
+  /** Password hashes (scrypt) computed at once. */
+  hashConcurrency: number;
+  /** Password checks waiting for a hashing slot before more are refused ("server busy"). */
+  hashQueue: number;
+  /** Password checks one address may have running or waiting (loopback exempt; 0 = no cap). */
+  hashPerSource: number;
+  /** Accounts one address may register per registerWindow (loopback exempt). */
+  registerPerSource: number;
+  /** Seconds over which registrations per address are counted. */
+  registerWindow: number;
   /** Lines of channel history replayed on join to clients without chathistory (0 = none). */
   historyPlayback: number;
   /** Most messages one CHATHISTORY request returns (ISUPPORT CHATHISTORY). */
@@ -95,6 +112,13 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   nickGrace: 30,
   loginAttempts: 5,
   loginWindow: 60,
+  loginSourceAttempts: 20,
+  loginAccountCeiling: 100,
+  hashConcurrency: 2,
+  hashQueue: 32,
+  hashPerSource: 4,
+  registerPerSource: 5,
+  registerWindow: 600,
   historyPlayback: 20,
   chathistoryMax: 100,
   historyDays: 365,
@@ -118,7 +142,8 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   sendQ: "bytes queued to one client before it is dropped",
   maxConnections: "connections in total",
   maxPerIp: "connections per IP address",
-  limitLoopback: "1 applies maxPerIp to 127.0.0.1/::1 too",
+  limitLoopback:
+    "1 applies maxPerIp and the per-address login, hashing and registration limits to 127.0.0.1/::1 too",
   registrationTimeout: "seconds to finish registering",
   pingInterval: "idle seconds before the server PINGs",
   pingTimeout: "seconds to answer that PING",
@@ -126,8 +151,16 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   floodRate: "commands per second sustained after the burst",
   closeGrace: "seconds to flush a closing connection",
   nickGrace: "seconds to log in before a registered nick is taken back",
-  loginAttempts: "failed logins per account or IP before a pause",
+  loginAttempts: "failed logins on one account from one address before a pause",
   loginWindow: "seconds over which failed logins count",
+  loginSourceAttempts: "failed logins from one address (any account) before a pause",
+  loginAccountCeiling:
+    "failed logins on one account from everywhere before guessing addresses wait",
+  hashConcurrency: "password hashes computed at once",
+  hashQueue: "password checks waiting to be hashed before 'server busy'",
+  hashPerSource: "password checks one address may have queued (0 = no cap)",
+  registerPerSource: "accounts one address may register per registerWindow",
+  registerWindow: "seconds over which registrations per address count",
   historyPlayback: "history lines replayed on join (clients without chathistory)",
   chathistoryMax: "messages per CHATHISTORY request",
   historyDays: "days of history kept",

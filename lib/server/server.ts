@@ -18,11 +18,11 @@ import {
 import { type Connection, hostFromAddress, isLoopback } from "../transport/connection.ts";
 import { StreamConnection } from "../transport/tcp.ts";
 import { listenTls, TlsConnection } from "../transport/tls.ts";
-import { LoginThrottle } from "../auth/throttle.ts";
+import type { LoginGate } from "../auth/login_gate.ts";
 import { maskMatches } from "../protocol/masks.ts";
 import type { ChannelRecord, ChatStore, KlineRecord } from "../store/store.ts";
 import type { Channel } from "./channel.ts";
-import { enforceNickReservations } from "./accounts.ts";
+import { createLoginGate, enforceNickReservations } from "./accounts.ts";
 import { COMMANDS } from "./commands.ts";
 import { Context } from "./context.ts";
 import { toPeers } from "./delivery.ts";
@@ -31,6 +31,9 @@ import { errorLine, Outgoing } from "./outgoing.ts";
 import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
+
+/** Why a line with NUL or a bare CR was refused (FAIL <command> INVALID_CHARACTERS). */
+const BAD_CHAR_TEXT = "Lines may not contain NUL or CR characters; this one was not processed";
 
 /** Everything the server is configured with at start. */
 export interface ServerConfig {
@@ -137,10 +140,8 @@ export class ChatServer implements SessionHost {
   #sessionTasks: Set<Promise<void>> = new Set();
   /** Accounts, registered channels, K-lines and history. */
   readonly store: ChatStore;
-  /** Failed-login counting per account (and operator name). */
-  readonly loginThrottle: LoginThrottle;
-  /** Failed-login counting per IP address. */
-  readonly ipLoginThrottle: LoginThrottle;
+  /** Counts, queues and verifies every password attempt and hash. */
+  readonly loginGate: LoginGate;
   /** Server bans in force (kept in the store too); loaded by `start()`. */
   klines: KlineRecord[] = [];
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
@@ -152,14 +153,7 @@ export class ChatServer implements SessionHost {
     this.config = config;
     this.limits = config.limits;
     this.store = store;
-    this.loginThrottle = new LoginThrottle(
-      config.limits.loginAttempts,
-      config.limits.loginWindow * 1000,
-    );
-    this.ipLoginThrottle = new LoginThrottle(
-      config.limits.loginAttempts * 4,
-      config.limits.loginWindow * 1000,
-    );
+    this.loginGate = createLoginGate(config.limits);
   }
 
   /** The server name, the source of numerics. */
@@ -406,6 +400,13 @@ export class ChatServer implements SessionHost {
       );
       return;
     }
+    if (line.kind === "bad-char") {
+      const command = parseMessage(line.text)?.command ?? "*";
+      session.send(
+        new Outgoing(this.name, "FAIL", [command, "INVALID_CHARACTERS", BAD_CHAR_TEXT]),
+      );
+      return;
+    }
     const msg = parseMessage(line.text);
     if (!msg) return;
     const l = this.limits;
@@ -561,8 +562,7 @@ export class ChatServer implements SessionHost {
     if (this.nickDeadlines.size > 0) enforceNickReservations(this, now);
     if (now - this.#lastThrottleSweep > 60_000) {
       this.#lastThrottleSweep = now;
-      this.loginThrottle.sweep(now);
-      this.ipLoginThrottle.sweep(now);
+      this.loginGate.sweep(now);
     }
     for (const session of this.sessions) {
       if (!session.user.registered) {

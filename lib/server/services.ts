@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hashPassword } from "../auth/password.ts";
+import { BUSY_TEXT, refusalText } from "../auth/login_gate.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { isChannelName } from "../protocol/validate.ts";
 import { authenticate, CHANSERV, logIn, logOut, NICKSERV, serviceMask } from "./accounts.ts";
@@ -77,9 +77,8 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       if (result.ok) {
         logIn(ctx.server, user, result.account);
         say(`You are now logged in as ${result.account.name}.`);
-      } else if (result.reason === "throttled") {
-        say(`Too many failed attempts; try again in ${result.retryAfter} seconds.`);
-      } else say("Invalid account or password.");
+      } else if (result.reason === "invalid") say("Invalid account or password.");
+      else say(`Not checked: ${refusalText(result)}.`);
       return;
     }
     case "LOGOUT":
@@ -94,7 +93,10 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       }
       if (!user.account) return say("Log in first.");
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
-      const hash = await ctx.wait(hashPassword(password));
+      const hashing = ctx.server.loginGate.hash(ctx.session.conn.remoteAddress, password);
+      if (!hashing) return say(`Not now: ${BUSY_TEXT}.`);
+      const hash = await ctx.wait(hashing);
+      if (!user.account) return say("Log in first.");
       await ctx.wait(ctx.server.store.setAccountPassword(casefold(user.account), hash));
       return say("Password changed.");
     }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { connect as nodeConnect, type Socket } from "node:net";
 import { type IrcMessage, parseMessage } from "../../lib/protocol/message.ts";
 import type { MemoryPeer } from "../../lib/transport/memory.ts";
 
@@ -13,6 +14,67 @@ const encoder = new TextEncoder();
 
 /** Default time to wait for an expected line. */
 export const WAIT_MS = 5000;
+
+/** What a test client needs of a socket (a Deno.TcpConn, or a node socket from another address). */
+export interface TestSocket {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** A node:net socket as a {@link TestSocket} (node:net can pick the local address). */
+function nodeSocket(socket: Socket): TestSocket {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  socket.on("data", (d: Uint8Array) => {
+    chunks.push(new Uint8Array(d));
+    notify();
+  });
+  socket.on("close", () => {
+    ended = true;
+    notify();
+  });
+  socket.on("error", () => {});
+  return {
+    async read(buffer) {
+      while (chunks.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
+      const chunk = chunks.shift();
+      if (!chunk) return null;
+      const n = Math.min(chunk.length, buffer.length);
+      buffer.set(chunk.subarray(0, n));
+      if (n < chunk.length) chunks.unshift(chunk.subarray(n));
+      return n;
+    },
+    write: (bytes) =>
+      new Promise((resolve, reject) =>
+        socket.write(bytes, (err) => (err ? reject(err) : resolve(bytes.length)))
+      ),
+    close: () => socket.destroy(),
+  };
+}
+
+/**
+ * Whether this machine can connect from `address` (Linux routes all of 127.0.0.0/8 to
+ * loopback; macOS only 127.0.0.1), so tests that need several source addresses can skip.
+ */
+export async function canConnectFrom(address: string): Promise<boolean> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (listener.addr as Deno.NetAddr).port;
+    const c = await TestClient.connectFrom(port, address).catch(() => undefined);
+    if (!c) return false;
+    (await listener.accept()).close();
+    await c.close();
+    return true;
+  } finally {
+    listener.close();
+  }
+}
 
 /**
  * One test connection.
@@ -52,7 +114,10 @@ export class TestClient {
 
   /** Connects to 127.0.0.1:port. */
   static async connect(port: number): Promise<TestClient> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    return TestClient.#overSocket(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  static #overSocket(conn: TestSocket): TestClient {
     return new TestClient(
       (bytes) => void conn.write(bytes).catch(() => {}),
       () => {
@@ -94,6 +159,18 @@ export class TestClient {
       await peer.done;
       stop();
       pull();
+    });
+  }
+
+  /**
+   * Connects to 127.0.0.1:port from another loopback address (e.g. 127.0.0.2), to test what
+   * the server counts per source address.
+   */
+  static connectFrom(port: number, localAddress: string): Promise<TestClient> {
+    return new Promise((resolve, reject) => {
+      const socket = nodeConnect({ host: "127.0.0.1", port, localAddress });
+      socket.once("connect", () => resolve(TestClient.#overSocket(nodeSocket(socket))));
+      socket.once("error", reject);
     });
   }
 

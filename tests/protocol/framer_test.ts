@@ -3,7 +3,7 @@ import { LineFramer } from "../../lib/protocol/framer.ts";
 
 const enc = new TextEncoder();
 const texts = (lines: ReturnType<LineFramer["push"]>) =>
-  lines.map((l) => (l.kind === "line" ? l.text : "<too-long>"));
+  lines.map((l) => (l.kind === "line" ? l.text : `<${l.kind}>`));
 
 Deno.test("LineFramer splits on CRLF and on bare LF", () => {
   const f = new LineFramer();
@@ -54,4 +54,32 @@ Deno.test("LineFramer bounds its buffer for a line with no end and recovers at t
   assertEquals(texts(f.push(enc.encode("y".repeat(5000)))), []);
   assertEquals(f.buffered, 0);
   assertEquals(texts(f.push(enc.encode("tail\nPING ok\n"))), ["PING ok"]);
+});
+
+Deno.test("LineFramer refuses a line with a bare CR (a line break to some receivers)", () => {
+  const f = new LineFramer();
+  const out = f.push(
+    enc.encode("PRIVMSG #c :hi\r:NickServ!NickServ@services. NOTICE bob :x\r\nPING a\r\n"),
+  );
+  assertEquals(out, [
+    { kind: "bad-char", text: "PRIVMSG #c :hi:NickServ!NickServ@services. NOTICE bob :x" },
+    { kind: "line", text: "PING a" },
+  ]);
+  // the CR of a CRLF split across reads is still a line end, not a bare CR
+  assertEquals(texts(f.push(enc.encode("PING b\r"))), []);
+  assertEquals(texts(f.push(enc.encode("\n"))), ["PING b"]);
+  assertEquals(texts(f.push(enc.encode("PING c\r\r\n"))), ["<bad-char>"]);
+});
+
+Deno.test("LineFramer refuses a NUL anywhere: parameters, tags, the verb", () => {
+  const f = new LineFramer();
+  const lines = [
+    "PRIVMSG #c :a\0b",
+    "@+draft/reply=x\0y PRIVMSG #c :t",
+    "PRI\0VMSG #c :t",
+    "@a=\r PING x",
+  ];
+  const out = f.push(enc.encode(lines.map((l) => l + "\r\n").join("")));
+  assertEquals(out.map((l) => l.kind), ["bad-char", "bad-char", "bad-char", "bad-char"]);
+  assertEquals(out[0], { kind: "bad-char", text: "PRIVMSG #c :ab" });
 });

@@ -73,3 +73,23 @@ Deno.test("serializeMessage() keeps a bad middle parameter from breaking the lin
   assertEquals(line, "X a_b * _c end");
   assertEquals(parseMessage(line)?.params.length, 4);
 });
+
+Deno.test("parseTags() removes CR, LF and NUL from tag values, escaped or not", () => {
+  assertEquals(parseTags("+draft/reply=a\\rb\\nc;x=1\0;y=\r\n"), {
+    "+draft/reply": "abc",
+    x: "1",
+    y: "",
+  });
+});
+
+Deno.test("parseMessage() never hands on CR, LF or NUL in a parameter, tag or source", () => {
+  assertEquals(
+    parseMessage("@t=a\\nb :s\0rc PRIVMSG #c :hi\r:NickServ NOTICE x :forged\n\0"),
+    {
+      tags: { t: "ab" },
+      source: "src",
+      command: "PRIVMSG",
+      params: ["#c", "hi:NickServ NOTICE x :forged"],
+    },
+  );
+});

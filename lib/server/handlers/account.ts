@@ -5,6 +5,8 @@
  * @module
  */
 
+import { refusalText } from "../../auth/login_gate.ts";
+import { sameSecret } from "../../auth/password.ts";
 import { decodePlain, SASL_MAX_BYTES, SASL_MECHANISMS } from "../../auth/sasl.ts";
 import {
   ERR_SASLABORTED,
@@ -27,8 +29,10 @@ export const MIN_PASSWORD_LENGTH = 8;
 export type RegisterRefusal = { code: string; text: string };
 
 /**
- * Registers an account for the context's user and logs it in; returns a refusal instead
- * when it cannot. Shared by REGISTER and NickServ REGISTER.
+ * Registers an account named after the context's user's current nick and logs it in;
+ * returns a refusal instead when it cannot. Shared by REGISTER and NickServ REGISTER. The
+ * registration is counted per address before the password is hashed (through the login
+ * gate's bounded queue).
  */
 export async function registerAccount(
   ctx: Context,
@@ -38,6 +42,7 @@ export async function registerAccount(
 ): Promise<RegisterRefusal | { name: string }> {
   const server = ctx.server;
   const user = ctx.user;
+  const ip = ctx.session.conn.remoteAddress;
   if (!server.config.openRegistration && !user.oper) {
     return {
       code: "DISALLOWED",
@@ -47,7 +52,22 @@ export async function registerAccount(
   if (user.account) {
     return { code: "ALREADY_AUTHENTICATED", text: `You are already logged in as ${user.account}` };
   }
-  if (!isValidNick(name, server.limits.nickLen) || SERVICE_NICKS.has(casefold(name))) {
+  const folded = casefold(name);
+  if (folded !== user.folded) {
+    return {
+      code: "ACCOUNT_NAME_MUST_BE_NICK",
+      text: `You can only register your current nick (${user.nick}); use * or change nick first`,
+    };
+  }
+  if (server.users.get(folded) !== user) {
+    return { code: "BAD_ACCOUNT_NAME", text: `The nick ${name} is in use by someone else` };
+  }
+  const wanted = server.config.password;
+  if (!user.registered && wanted !== undefined && !sameSecret(ctx.session.password ?? "", wanted)) {
+    // before-connect must not get around the server password
+    return { code: "DISALLOWED", text: "Send the server password (PASS) before registering" };
+  }
+  if (!isValidNick(name, server.limits.nickLen) || SERVICE_NICKS.has(folded)) {
     return { code: "BAD_ACCOUNT_NAME", text: `${name} is not a valid account name` };
   }
   if (password.length < MIN_PASSWORD_LENGTH) {
@@ -56,16 +76,24 @@ export async function registerAccount(
       text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
     };
   }
-  if (await ctx.wait(server.store.getAccount(casefold(name)))) {
+  if (await ctx.wait(server.store.getAccount(folded))) {
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
-  const record = await ctx.wait(createAccount(server, name, password, email));
-  if (!record) return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+  const admitted = server.loginGate.admitRegistration(ip, password);
+  if ("refused" in admitted) {
+    const text = admitted.refused;
+    return { code: "TEMPORARILY_UNAVAILABLE", text: text[0].toUpperCase() + text.slice(1) };
+  }
+  const record = await ctx.wait(createAccount(server, name, admitted.hashing, email));
+  if (!record) {
+    admitted.cancel();
+    return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+  }
   if (!ctx.session.dead) logIn(server, user, record);
   return { name: record.name };
 }
 
-/** REGISTER <account> <email> <password> */
+/** REGISTER <account> <email> <password> (account: `*` or the current nick) */
 export async function handleRegister(ctx: Context): Promise<void> {
   let [name, email, password] = ctx.params;
   if (name === "*") name = ctx.user.nick;
@@ -122,9 +150,9 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
   if (!result.ok) {
     ctx.numeric(
       ERR_SASLFAIL,
-      result.reason === "throttled"
-        ? `SASL authentication failed: too many failed attempts, try again in ${result.retryAfter} seconds`
-        : "SASL authentication failed",
+      result.reason === "invalid"
+        ? "SASL authentication failed"
+        : `SASL authentication failed: ${refusalText(result)}`,
     );
     return;
   }

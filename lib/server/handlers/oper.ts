@@ -4,7 +4,8 @@
  * @module
  */
 
-import { sameSecret, verifyPassword } from "../../auth/password.ts";
+import { refusalText } from "../../auth/login_gate.ts";
+import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
 import {
@@ -14,7 +15,6 @@ import {
   RPL_YOUREOPER,
 } from "../../protocol/numerics.ts";
 import { cleanText } from "../../protocol/validate.ts";
-import { recordFailure, throttledFor } from "../accounts.ts";
 import type { Context } from "../context.ts";
 import { toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
@@ -28,28 +28,32 @@ function notOper(ctx: Context): boolean {
 
 /**
  * OPER <name> <password>: credentials from `--oper`/opers.txt, or an operator account's
- * own password. Failures are throttled like logins.
+ * own password. Every name costs one hash through the login gate (counted first), so the
+ * answer takes as long for a name that is no operator as for one that is.
  */
 export async function handleOper(ctx: Context): Promise<void> {
   const [name, password] = ctx.params;
   const server = ctx.server;
   const user = ctx.user;
-  const key = `oper:${casefold(name)}`;
-  const ip = ctx.session.conn.remoteAddress;
-  if (throttledFor(server, key, ip) > 0) {
-    ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect (too many attempts, wait a minute)");
-    return;
-  }
-  let ok = false;
   const configured = server.config.opers.get(name);
-  if (configured !== undefined) ok = sameSecret(password, configured);
-  else {
-    const account = await ctx.wait(server.store.getAccount(casefold(name)));
-    if (account?.oper) ok = await ctx.wait(verifyPassword(password, account.passwordHash));
-  }
-  if (!ok) {
-    recordFailure(server, key, ip);
-    ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
+  const account = configured === undefined
+    ? await ctx.wait(server.store.getAccount(casefold(name)))
+    : undefined;
+  const result = await ctx.wait(server.loginGate.check(
+    `oper:${casefold(name)}`,
+    ctx.session.conn.remoteAddress,
+    password,
+    account?.oper ? account.passwordHash : undefined,
+    () => configured !== undefined && sameSecret(password, configured),
+  ));
+  if (ctx.session.dead) return;
+  if (!result.ok) {
+    ctx.numeric(
+      ERR_PASSWDMISMATCH,
+      result.reason === "invalid"
+        ? "Password incorrect"
+        : `Password not checked: ${refusalText(result)}`,
+    );
     return;
   }
   if (!user.oper) {

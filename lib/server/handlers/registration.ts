@@ -5,6 +5,7 @@
  * @module
  */
 
+import { refusalText } from "../../auth/login_gate.ts";
 import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import {
@@ -143,9 +144,9 @@ async function passLogin(ctx: Context): Promise<void> {
   } else {
     ctx.reply("NOTICE", [
       ctx.user.nick,
-      result.reason === "throttled"
-        ? `Login with PASS refused: too many failed attempts, try again in ${result.retryAfter} seconds`
-        : "Login with PASS failed: wrong account or password; you are connected without an account",
+      result.reason === "invalid"
+        ? "Login with PASS failed: wrong account or password; you are connected without an account"
+        : `Login with PASS refused: ${refusalText(result)}`,
     ]);
   }
   await welcome(ctx);
