@@ -88,39 +88,26 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 3,
-    description: "one row per conversation (latest message, size) and its two parties",
+    description: "the private conversations each party is a side of",
     up(db) {
       // CHATHISTORY TARGETS grouped every message in the range and filtered afterwards:
-      // seconds at a million rows, on the event loop. With this table it reads only the
-      // caller's conversations, through an index; prune visits only the ones over the cap.
-      // (one write per conversation per batch of appends, no index to move: the hot path)
+      // seconds at a million rows, on the event loop. Now it takes the caller's channels by
+      // key and its private conversations from this table, and seeks history_target_time
+      // once for each. Written once per new conversation; a known one costs a read.
       db.exec(`
-        CREATE TABLE conversations (
-          target TEXT PRIMARY KEY,
-          raw_target TEXT NOT NULL,
-          latest INTEGER NOT NULL,
-          count INTEGER NOT NULL
-        ) WITHOUT ROWID;
         CREATE TABLE conversation_parties (
           party TEXT NOT NULL,
           target TEXT NOT NULL,
           PRIMARY KEY (party, target)
         ) WITHOUT ROWID;
       `);
-      const sizes = db.prepare(
-        "SELECT target, max(time) AS latest, count(*) AS n FROM history GROUP BY target",
-      ).all() as { target: string; latest: number; n: number }[];
-      const raw = db.prepare(
-        "SELECT raw_target FROM history WHERE target = ? ORDER BY time DESC, id DESC LIMIT 1",
-      );
-      const add = db.prepare(
-        "INSERT INTO conversations (target, raw_target, latest, count) VALUES (?, ?, ?, ?)",
-      );
+      const targets = db.prepare(
+        "SELECT DISTINCT target FROM history WHERE target >= 'dm:' AND target < 'dm;'",
+      ).all() as { target: string }[];
       const side = db.prepare(
         "INSERT OR IGNORE INTO conversation_parties (party, target) VALUES (?, ?)",
       );
-      for (const { target, latest, n } of sizes) {
-        add.run(target, (raw.get(target) as { raw_target: string }).raw_target, latest, n);
+      for (const { target } of targets) {
         for (const party of dmParties(target) ?? []) side.run(party, target);
       }
     },

@@ -19,7 +19,7 @@ import type {
   KlineRecord,
   TargetScope,
 } from "./store.ts";
-import { dmParties, TARGETS_SCAN, TARGETS_SEEKS } from "./store.ts";
+import { dmParties, TARGETS_SCAN } from "./store.ts";
 
 /** A store that cannot be opened: the message says why, in one sentence. */
 export class StoreOpenError extends Error {}
@@ -37,12 +37,6 @@ interface HistoryRow {
   tags: string | null;
 }
 
-interface ConversationRow {
-  target: string;
-  raw_target: string;
-  latest: number;
-}
-
 /** An id above every real one, for a time-only bound that must sort after its millisecond. */
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 /**
@@ -51,8 +45,12 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
  * the event loop: small steps keep every turn short (bench/README.md, store queries).
  */
 const PRUNE_STEP = 250;
-/** Conversations read per turn while prune looks for those over the cap. */
-const PRUNE_PAGE = 2000;
+/** Index entries prune counts in one statement while it looks for a conversation's cap. */
+const PRUNE_WALK = 10_000;
+/** How long prune works before it gives the event loop a turn, in milliseconds. */
+const PRUNE_SLICE_MS = 2;
+/** A time after every message, for the newest end of a conversation. */
+const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -97,7 +95,6 @@ export class SqliteStore implements ChatStore {
   #flushScheduled = false;
   #closed = false;
   readonly #insert: StatementSync;
-  readonly #touch: StatementSync;
   readonly #side: StatementSync;
   readonly #statements = new Map<string, StatementSync>();
   #seen: Set<string> | undefined;
@@ -108,14 +105,9 @@ export class SqliteStore implements ChatStore {
       `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // a probe that writes nothing when the conversation is known: the hot path stays as it was
     this.#side = db.prepare(
       "INSERT OR IGNORE INTO conversation_parties (party, target) VALUES (?, ?)",
-    );
-    this.#touch = db.prepare(
-      `INSERT INTO conversations (target, raw_target, latest, count) VALUES (?, ?, ?, ?)
-       ON CONFLICT (target) DO UPDATE SET raw_target = excluded.raw_target,
-         latest = max(latest, excluded.latest), count = count + excluded.count
-       RETURNING count`,
     );
   }
 
@@ -308,8 +300,8 @@ export class SqliteStore implements ChatStore {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
-    // one conversations row update per conversation of the batch, not per message
-    const touched = new Map<string, { raw: string; latest: number; count: number }>();
+    // the two sides of each private conversation in the batch, once per conversation
+    const sides = new Set<string>();
     try {
       this.#db.exec("BEGIN");
       for (const { message: m } of batch) {
@@ -324,19 +316,10 @@ export class SqliteStore implements ChatStore {
           m.text,
           m.tags ? JSON.stringify(m.tags) : null,
         );
-        const t = touched.get(m.target);
-        if (t) {
-          t.raw = m.rawTarget;
-          t.latest = Math.max(t.latest, m.time);
-          t.count++;
-        } else touched.set(m.target, { raw: m.rawTarget, latest: m.time, count: 1 });
+        if (m.target.startsWith("dm:")) sides.add(m.target);
       }
-      for (const [target, t] of touched) {
-        const { count } = this.#touch.get(target, t.raw, t.latest, t.count) as { count: number };
-        // a new conversation: record its two sides, once
-        if (count === t.count) {
-          for (const party of dmParties(target) ?? []) this.#side.run(party, target);
-        }
+      for (const target of sides) {
+        for (const party of dmParties(target) ?? []) this.#side.run(party, target);
       }
       this.#db.exec("COMMIT");
     } catch (err) {
@@ -457,41 +440,21 @@ export class SqliteStore implements ChatStore {
   ): Promise<HistoryTarget[]> {
     return Promise.try(() => {
       const [lo, hi] = from <= to ? [from, to] : [to, from];
-      const found = new Map<string, HistoryTarget>();
-      let seeks = 0;
-      const consider = (rows: ConversationRow[]) => {
-        for (const r of rows) {
-          if (found.has(r.target)) continue;
-          let latest = r.latest;
-          if (latest > hi) {
-            if (++seeks > TARGETS_SEEKS) continue;
-            // spoken in since the range: its latest in the range, by one index seek
-            const m = this.#stmt(
-              "SELECT max(time) AS t FROM history WHERE target = ? AND time >= ? AND time <= ?",
-            ).get(r.target, lo, hi) as { t: number | null };
-            if (m.t === null) continue;
-            latest = m.t;
-          }
-          found.set(r.target, { target: r.target, rawTarget: r.raw_target, latest });
-        }
-      };
-      consider(
-        this.#stmt(
-          `SELECT target, raw_target, latest FROM conversations
-           WHERE target IN (SELECT value FROM json_each(?)) AND latest >= ?`,
-        ).all(
-          JSON.stringify(scope.keys.slice(0, TARGETS_SCAN)),
-          lo,
-        ) as unknown as ConversationRow[],
-      );
-      consider(
-        this.#stmt(
-          `SELECT c.target, c.raw_target, c.latest FROM conversations c
-           WHERE c.target IN (SELECT target FROM conversation_parties WHERE party = ? LIMIT ?)
-           AND c.latest >= ?`,
-        ).all(scope.party, TARGETS_SCAN, lo) as unknown as ConversationRow[],
-      );
-      return [...found.values()].sort((a, b) => b.latest - a.latest).slice(0, limit);
+      const parties = this.#stmt(
+        "SELECT target FROM conversation_parties WHERE party = ? LIMIT ?",
+      ).all(scope.party, TARGETS_SCAN) as { target: string }[];
+      const keys = new Set(scope.keys.slice(0, TARGETS_SCAN));
+      for (const { target } of parties) keys.add(target);
+      const out: HistoryTarget[] = [];
+      for (const target of keys) {
+        // one seek on history_target_time: the conversation's latest message in the range
+        const r = this.#stmt(
+          `SELECT time, raw_target FROM history WHERE target = ? AND time >= ? AND time <= ?
+           ORDER BY time DESC, id DESC LIMIT 1`,
+        ).get(target, lo, hi) as { time: number; raw_target: string } | undefined;
+        if (r) out.push({ target, rawTarget: r.raw_target, latest: r.time });
+      }
+      return out.sort((a, b) => b.latest - a.latest).slice(0, limit);
     });
   }
 
@@ -520,50 +483,67 @@ export class SqliteStore implements ChatStore {
       this.#drop(old);
       await nextTurn();
     }
-    // the conversations over the cap: the small table walked in key order, a page a turn
-    let after = "";
+    // each conversation in key order (one seek to the next on history_target_time); its
+    // newest `maxPerTarget` counted in walks of PRUNE_WALK entries, the older ones dropped
+    let target = "";
+    let slice = performance.now();
+    const breathe = async () => {
+      if (performance.now() - slice < PRUNE_SLICE_MS) return;
+      await nextTurn();
+      slice = performance.now();
+    };
     for (;;) {
       if (this.#closed) return;
-      const page = this.#stmt(
-        "SELECT target, count FROM conversations WHERE target > ? ORDER BY target LIMIT ?",
-      ).all(after, PRUNE_PAGE) as { target: string; count: number }[];
-      if (page.length === 0) break;
-      after = page[page.length - 1].target;
-      for (const { target, count } of page) {
-        let excess = count - maxPerTarget;
-        while (excess > 0) {
-          const old = this.#stmt(
-            "SELECT id, target FROM history WHERE target = ? ORDER BY time ASC, id ASC LIMIT ?",
-          ).all(target, Math.min(excess, PRUNE_STEP)) as { id: number; target: string }[];
-          if (old.length === 0) break;
-          this.#drop(old);
-          excess -= old.length;
-          await nextTurn();
-          if (this.#closed) return;
-        }
+      const next = this.#stmt(
+        "SELECT target FROM history WHERE target > ? ORDER BY target LIMIT 1",
+      ).get(target) as { target: string } | undefined;
+      if (!next) break;
+      target = next.target;
+      let bound: [number, number] = [MAX_TIME, MAX_ID];
+      let kept = 0;
+      while (kept < maxPerTarget) {
+        const step = Math.min(PRUNE_WALK, maxPerTarget - kept);
+        const r = this.#stmt(
+          `SELECT time, id FROM history WHERE target = ? AND (time, id) < (?, ?)
+           ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?`,
+        ).get(target, bound[0], bound[1], step - 1) as { time: number; id: number } | undefined;
+        if (!r) break;
+        bound = [r.time, r.id];
+        kept += step;
+        await breathe();
+        if (this.#closed) return;
       }
-      await nextTurn();
+      if (kept < maxPerTarget) {
+        await breathe();
+        continue;
+      }
+      for (;;) {
+        const old = this.#stmt(
+          `SELECT id, target FROM history WHERE target = ? AND (time, id) < (?, ?)
+           ORDER BY time ASC, id ASC LIMIT ?`,
+        ).all(target, bound[0], bound[1], PRUNE_STEP) as { id: number; target: string }[];
+        if (old.length === 0) break;
+        this.#drop(old);
+        await nextTurn();
+        slice = performance.now();
+        if (this.#closed) return;
+      }
     }
   }
 
-  /** Deletes history rows and keeps their conversations' counts (and existence) true. */
+  /** Deletes history rows; a private conversation left empty loses its two sides too. */
   #drop(rows: { id: number; target: string }[]): void {
-    const per = new Map<string, number>();
-    for (const r of rows) per.set(r.target, (per.get(r.target) ?? 0) + 1);
+    const targets = new Set(rows.map((r) => r.target));
     this.#db.exec("BEGIN");
     try {
       this.#stmt("DELETE FROM history WHERE id IN (SELECT value FROM json_each(?))").run(
         JSON.stringify(rows.map((r) => r.id)),
       );
-      for (const [target, n] of per) {
-        this.#stmt("UPDATE conversations SET count = count - ? WHERE target = ?").run(n, target);
-      }
-      const emptied = this.#stmt(
-        `DELETE FROM conversations WHERE target IN (SELECT value FROM json_each(?))
-         AND count <= 0 RETURNING target`,
-      ).all(JSON.stringify([...per.keys()])) as { target: string }[];
-      for (const { target } of emptied) {
-        for (const party of dmParties(target) ?? []) {
+      for (const target of targets) {
+        const parties = dmParties(target);
+        if (!parties) continue;
+        if (this.#stmt("SELECT 1 FROM history WHERE target = ? LIMIT 1").get(target)) continue;
+        for (const party of parties) {
           this.#stmt("DELETE FROM conversation_parties WHERE party = ? AND target = ?").run(
             party,
             target,

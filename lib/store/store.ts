@@ -144,8 +144,7 @@ export interface ChatStore {
    * Up to `limit` conversations in `scope` with messages between two times (inclusive, in
    * either order), newest first, each with its latest time in that range. The work is bounded
    * by the caller's own conversations, never by the whole history: at most
-   * {@link TARGETS_SCAN} of each kind are read, and of those spoken in after the range at
-   * most {@link TARGETS_SEEKS} are looked into.
+   * {@link TARGETS_SCAN} of each kind, one index seek each.
    */
   targets(
     from: number,
@@ -162,10 +161,8 @@ export interface ChatStore {
   close(): Promise<void>;
 }
 
-/** How many of the caller's private conversations (and channels) one TARGETS request reads, at most. */
+/** How many channels and how many private conversations one TARGETS request reads, at most. */
 export const TARGETS_SCAN = 2000;
-/** How many conversations spoken in after a TARGETS range one request looks into, at most. */
-export const TARGETS_SEEKS = 500;
 
 /**
  * The conversation key of a private conversation between two parties, whichever speaks.
