@@ -445,16 +445,22 @@ export class SqliteStore implements ChatStore {
       ).all(scope.party, TARGETS_SCAN) as { target: string }[];
       const keys = new Set(scope.keys.slice(0, TARGETS_SCAN));
       for (const { target } of parties) keys.add(target);
-      const out: HistoryTarget[] = [];
+      const found: { target: string; latest: number }[] = [];
       for (const target of keys) {
-        // one seek on history_target_time: the conversation's latest message in the range
+        // one seek on history_target_time, answered from the index alone: the
+        // conversation's latest message time in the range
         const r = this.#stmt(
-          `SELECT time, raw_target FROM history WHERE target = ? AND time >= ? AND time <= ?
-           ORDER BY time DESC, id DESC LIMIT 1`,
-        ).get(target, lo, hi) as { time: number; raw_target: string } | undefined;
-        if (r) out.push({ target, rawTarget: r.raw_target, latest: r.time });
+          "SELECT max(time) AS t FROM history WHERE target = ? AND time >= ? AND time <= ?",
+        ).get(target, lo, hi) as { t: number | null };
+        if (r.t !== null) found.push({ target, latest: r.t });
       }
-      return out.sort((a, b) => b.latest - a.latest).slice(0, limit);
+      // the rows themselves only for the conversations listed
+      return found.sort((a, b) => b.latest - a.latest).slice(0, limit).map(({ target, latest }) => {
+        const r = this.#stmt(
+          "SELECT raw_target FROM history WHERE target = ? AND time = ? ORDER BY id DESC LIMIT 1",
+        ).get(target, latest) as { raw_target: string };
+        return { target, rawTarget: r.raw_target, latest };
+      });
     });
   }
 
