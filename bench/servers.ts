@@ -273,6 +273,8 @@ function ourLimits(maxClients: number): string[] {
     maxPerIp: Math.max(maxClients, 20_000),
     floodBurst: 0,
     channelsPerUser: 100,
+    // one port may hold every descriptor the bench's raised ulimit gives (default: 70 %)
+    portDescriptorShare: 100,
   };
   const known = ourLimitNames ?? new Set<string>();
   return Object.entries(wanted).filter(([k]) => known.has(k)).map(([k, v]) => `${k}=${v}`);

@@ -17,7 +17,7 @@
  */
 
 import { join, posix, win32 } from "node:path";
-import { readConfigText, writeConfigAtomic } from "./config_file.ts";
+import { readConfigText, updateConfigText } from "./config_file.ts";
 
 /**
  * One pinned server.
@@ -166,10 +166,12 @@ export class KnownServers {
     return (await this.load()).get(key.toLowerCase());
   }
 
-  /** Pins (or re-pins) a server; the file is replaced atomically. */
-  async pin(entry: KnownServer): Promise<void> {
-    const all = await this.load();
-    all.set(entry.key.toLowerCase(), { ...entry, key: entry.key.toLowerCase() });
-    await writeConfigAtomic(this.path, formatKnownServers(all.values()), 0o600);
+  /** Pins (or re-pins) a server; the file is replaced atomically, other pins are kept. */
+  pin(entry: KnownServer): Promise<void> {
+    return updateConfigText(this.path, (text) => {
+      const all = parseKnownServers(text);
+      all.set(entry.key.toLowerCase(), { ...entry, key: entry.key.toLowerCase() });
+      return formatKnownServers(all.values());
+    }, 0o600);
   }
 }

@@ -14,7 +14,7 @@
  */
 
 import { join } from "node:path";
-import { readConfigText, writeConfigAtomic } from "./config_file.ts";
+import { readConfigText, updateConfigText } from "./config_file.ts";
 import { defaultConfigDir } from "./known_servers.ts";
 
 /**
@@ -129,21 +129,25 @@ export class StsPolicies {
    * Records what a server said over TLS: keep to TLS on `port` for `durationSeconds`
    * (0 forgets the host). Expired entries are dropped; the file is replaced atomically.
    */
-  async record(
+  record(
     host: string,
     port: number,
     durationSeconds: number,
     now: number = Date.now(),
   ): Promise<void> {
-    const all = await this.#load();
-    const key = host.toLowerCase();
-    if (durationSeconds > 0) {
-      all.set(key, { host: key, port, expires: now + durationSeconds * 1000 });
-    } else if (!all.delete(key)) return;
-    const lines = ["# deno-chat STS policies: host, TLS port, expiry (UTC)"];
-    for (const p of all.values()) {
-      if (p.expires > now) lines.push(`${p.host} ${p.port} ${new Date(p.expires).toISOString()}`);
-    }
-    await writeConfigAtomic(this.path, lines.join("\n") + "\n");
+    return updateConfigText(this.path, (text) => {
+      const all = parseStsPolicies(text);
+      const key = host.toLowerCase();
+      if (durationSeconds > 0) {
+        all.set(key, { host: key, port, expires: now + durationSeconds * 1000 });
+      } else if (!all.delete(key)) return undefined;
+      const lines = ["# deno-chat STS policies: host, TLS port, expiry (UTC)"];
+      for (const p of all.values()) {
+        if (p.expires > now) {
+          lines.push(`${p.host} ${p.port} ${new Date(p.expires).toISOString()}`);
+        }
+      }
+      return lines.join("\n") + "\n";
+    });
   }
 }

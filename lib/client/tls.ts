@@ -6,6 +6,8 @@
  * an attacker could answer differently):
  *
  * - a certificate that a trusted CA vouches for, for this host name, is accepted as usual;
+ *   that verdict is only taken from a full handshake, never from a resumed TLS session
+ *   (see {@link caVerdict});
  * - otherwise its SHA-256 fingerprint must be the one pinned in the known-servers file, or
  *   the one given with `--fingerprint` (then pinned), or the user confirms it when asked
  *   (terminal only; then pinned);
@@ -150,6 +152,68 @@ export function unknownCertificateMessage(
     `remembered in ${path}.`;
 }
 
+/**
+ * What full handshakes in this process found about each certificate (by `host:port` and
+ * fingerprint): undefined when a CA vouched for it, else why not. A resumed session to the
+ * same server keeps that verdict. Bounded: the oldest is forgotten first (then such a server
+ * is asked about, never trusted silently).
+ */
+const fullHandshakeVerdicts = new Map<string, string | undefined>();
+const VERDICTS_MAX = 256;
+
+/** What one handshake looked like, as `node:tls` reports it. */
+export interface HandshakeFacts {
+  /** `socket.authorized`. */
+  authorized: boolean;
+  /** `socket.isSessionReused()`. */
+  resumed: boolean;
+  /** Why the certificate is not verified, in words (from `socket.authorizationError`). */
+  problem: string;
+}
+
+/**
+ * Undefined when a CA vouches for the server's certificate, else why not (for the user), as a
+ * fact about the certificate with this fingerprint. `node:tls` cannot be asked that about a
+ * resumed session: Deno 2.9.5 resumes TLS 1.3 sessions by itself, from a cache shared by every
+ * `rejectUnauthorized: false` connection of the process, does not verify the certificate
+ * again, and then reports `authorized: true` whatever the first handshake found. So a
+ * self-signed server the user had just refused came back as "CA-signed" on the next
+ * connection that happened to resume. Only a full handshake's verdict counts, remembered by
+ * fingerprint for later resumptions; a resumed session with no such verdict is unverified,
+ * and is then decided by pin or by asking.
+ *
+ * @example
+ * ```ts
+ * import { caVerdict } from "./tls.ts";
+ * const full = { authorized: true, resumed: false, problem: "not verified" };
+ * const resumed = { authorized: true, resumed: true, problem: "not verified" };
+ * caVerdict(resumed, "h:1", "AA"); // "not verified on this resumed TLS session"
+ * caVerdict(full, "h:1", "AA"); // undefined: a CA vouches for it
+ * caVerdict(resumed, "h:1", "AA"); // undefined: verified in the full handshake above
+ * caVerdict({ authorized: false, resumed: false, problem: "self-signed" }, "h:1", "BB"); // "self-signed"
+ * caVerdict(resumed, "h:1", "BB"); // "self-signed"
+ * ```
+ */
+export function caVerdict(
+  facts: HandshakeFacts,
+  key: string,
+  fingerprint: string,
+): string | undefined {
+  const id = `${key} ${fingerprint}`;
+  if (facts.resumed) {
+    return fullHandshakeVerdicts.has(id)
+      ? fullHandshakeVerdicts.get(id)
+      : "not verified on this resumed TLS session";
+  }
+  const verdict = facts.authorized === true ? undefined : facts.problem;
+  fullHandshakeVerdicts.delete(id); // re-inserted as the newest
+  fullHandshakeVerdicts.set(id, verdict);
+  if (fullHandshakeVerdicts.size > VERDICTS_MAX) {
+    fullHandshakeVerdicts.delete(fullHandshakeVerdicts.keys().next().value!);
+  }
+  return verdict;
+}
+
 /** Opens the node:tls socket and waits for the handshake (bounded). */
 function openSocket(target: ServerTarget, opts: TrustOptions): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -207,17 +271,12 @@ export async function dialTls(target: ServerTarget, opts: TrustOptions = {}): Pr
     const der = new Uint8Array(peer.raw);
     const fingerprint = await fingerprintOfDer(der);
     const key = serverKey(target.host, target.port);
-    const info: PeerCertificate = {
+    const peerInfo = {
       key,
       fingerprint,
       der,
       subject: Object.entries(peer.subject ?? {}).map(([k, v]) => `${k}=${v}`).join(", "),
       validTo: peer.valid_to ?? "",
-      caProblem: humanCaProblem(
-        typeof socket.authorizationError === "string"
-          ? socket.authorizationError
-          : (socket.authorizationError as Error | undefined)?.message,
-      ),
     };
     if (opts.fingerprint !== undefined && opts.fingerprint !== fingerprint) {
       throw new TrustError(
@@ -225,7 +284,22 @@ export async function dialTls(target: ServerTarget, opts: TrustOptions = {}): Pr
           `${opts.fingerprint}, the server has ${fingerprint}. Not connecting.`,
       );
     }
-    if (socket.authorized) return new TlsSocketConnection(socket); // a CA vouches for it
+    const caProblem = caVerdict(
+      {
+        authorized: socket.authorized,
+        resumed: socket.isSessionReused(),
+        problem: humanCaProblem(
+          typeof socket.authorizationError === "string"
+            ? socket.authorizationError
+            : (socket.authorizationError as Error | undefined)?.message,
+        ),
+      },
+      key,
+      fingerprint,
+    );
+    if (caProblem === undefined) return new TlsSocketConnection(socket); // a CA vouches for it
+    // from here on only the pinned fingerprint and the user's answer decide
+    const info: PeerCertificate = { ...peerInfo, caProblem };
     const known = opts.known ?? new KnownServers();
     const pinned = await known.get(key);
     if (pinned) {

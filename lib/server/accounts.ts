@@ -1,7 +1,7 @@
 /**
  * Accounts as the server uses them: checking a password (throttled), logging a user in or
- * out (with account-notify), creating accounts, the first admin, and keeping registered
- * nicks for their owners.
+ * out (with account-notify), creating accounts, the first admin. (Keeping registered nicks
+ * for their owners is the user table's, users.ts.)
  *
  * @module
  */
@@ -14,9 +14,9 @@ import type { AccountRecord } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
+import type { Context } from "./context.ts";
 import type { Limits } from "./limits.ts";
 import type { ChatServer } from "./server.ts";
-import type { User } from "./user.ts";
 
 /** The outcome of a password check. */
 export type AuthResult =
@@ -42,7 +42,7 @@ export function serviceMask(service: string): string {
  * @example
  * ```ts ignore
  * const r = await authenticate(server, "alice", "secret", "10.0.0.2");
- * if (r.ok) logIn(server, user, r.account);
+ * if (r.ok) logIn(ctx, r.account);
  * ```
  */
 export async function authenticate(
@@ -82,12 +82,13 @@ export function createLoginGate(limits: Limits): LoginGate {
   });
 }
 
-/** Logs a user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
-export function logIn(server: ChatServer, user: User, account: AccountRecord): void {
-  user.account = account.name;
+/** Logs the command's user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
+export function logIn(ctx: Context, account: AccountRecord): void {
+  const server = ctx.server;
+  const user = ctx.user;
+  server.users.setAccount(user, account.name);
   if (user.nickDeadline !== 0 && user.folded === account.folded) {
-    user.nickDeadline = 0;
-    server.nickDeadlines.delete(user);
+    server.users.clearReservation(user);
   }
   toUser(
     user,
@@ -97,6 +98,7 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
       account.name,
       `You are now logged in as ${account.name}`,
     ]),
+    ctx.rb,
   );
   if (user.registered) {
     const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
@@ -104,10 +106,12 @@ export function logIn(server: ChatServer, user: User, account: AccountRecord): v
   }
 }
 
-/** Logs a user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
-export async function logOut(server: ChatServer, user: User): Promise<void> {
+/** Logs the command's user out: RPL_LOGGEDOUT, ACCOUNT * to account-notify peers. */
+export async function logOut(ctx: Context): Promise<void> {
+  const server = ctx.server;
+  const user = ctx.user;
   if (!user.account) return;
-  user.account = undefined;
+  server.users.setAccount(user, undefined);
   toUser(
     user,
     new Outgoing(server.name, RPL_LOGGEDOUT, [
@@ -115,10 +119,11 @@ export async function logOut(server: ChatServer, user: User): Promise<void> {
       user.hostmask,
       "You are now logged out",
     ]),
+    ctx.rb,
   );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
   toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
-  await checkNickReservation(server, user);
+  await server.users.checkReservation(user, ctx.rb);
 }
 
 /** Creates an account with a (pending) scrypt hash; undefined if the name is taken. */
@@ -165,55 +170,4 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
   }
   return `created operator account 'admin' with password ${password} ` +
     `(shown only now; log in with /msg NickServ IDENTIFY admin ${password}, then OPER admin ...)`;
-}
-
-/**
- * If a user holds a registered nick without being logged in to it, warns it and starts the
- * grace period after which it is renamed.
- */
-export async function checkNickReservation(server: ChatServer, user: User): Promise<void> {
-  if (!user.registered) return;
-  const folded = user.folded;
-  const owner = await server.store.getAccount(folded);
-  // a later nick change runs its own check
-  if (user.folded !== folded) return;
-  if (!owner || (user.account && casefold(user.account) === owner.folded)) {
-    user.nickDeadline = 0;
-    server.nickDeadlines.delete(user);
-    return;
-  }
-  const grace = server.limits.nickGrace;
-  user.nickDeadline = Date.now() + grace * 1000;
-  server.nickDeadlines.add(user);
-  toUser(
-    user,
-    new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-      user.nick,
-      `The nickname ${user.nick} is registered. Log in within ${grace} seconds ` +
-      `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
-    ]),
-  );
-}
-
-/** Renames users whose grace period on a registered nick has run out. */
-export function enforceNickReservations(server: ChatServer, now: number): void {
-  for (const user of server.nickDeadlines) {
-    if (user.nickDeadline > now) continue;
-    server.nickDeadlines.delete(user);
-    if (user.nickDeadline === 0 || !user.registered) continue;
-    user.nickDeadline = 0;
-    let guest = "";
-    for (let i = 0; i < 20; i++) {
-      guest = `Guest${Math.floor(10000 + Math.random() * 90000)}`;
-      if (!server.users.has(casefold(guest))) break;
-    }
-    toUser(
-      user,
-      new Outgoing(serviceMask(NICKSERV), "NOTICE", [
-        user.nick,
-        `You did not log in to the registered nickname ${user.nick}; you are now ${guest}.`,
-      ]),
-    );
-    server.renameUser(user, guest);
-  }
 }

@@ -1,15 +1,24 @@
 /**
  * What a command handler gets: the server, the session the command came from, the parsed
- * message, and helpers to reply with numerics and standard replies.
+ * message, and the command's {@link ResponseBuffer}, with helpers to reply with numerics and
+ * standard replies. Every reply a handler makes goes through here, so a labeled command's
+ * replies are labeled wherever in the handler (before or after an await) they are made.
  *
  * @module
  */
 
 import type { IrcMessage } from "../protocol/message.ts";
+import type { ChatStore } from "../store/store.ts";
+import type { ChannelTable } from "./channels.ts";
+import type { KlineTable } from "./klines.ts";
+import type { Limits } from "./limits.ts";
+import { toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
+import { ResponseBuffer } from "./response_buffer.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
+import type { UserTable } from "./users.ts";
 
 /**
  * The context of one command.
@@ -25,11 +34,58 @@ export class Context {
   readonly server: ChatServer;
   readonly session: Session;
   readonly msg: IrcMessage;
+  /** The command's label, when the session has labeled-response and gave a non-empty one. */
+  readonly label: string | undefined;
+  #rb: ResponseBuffer | undefined = undefined;
 
-  constructor(server: ChatServer, session: Session, msg: IrcMessage) {
+  constructor(server: ChatServer, session: Session, msg: IrcMessage, label?: string) {
     this.server = server;
     this.session = session;
     this.msg = msg;
+    this.label = label === "" ? undefined : label;
+  }
+
+  /**
+   * Where this command's replies go (flushed by dispatch when the command is done). Made on
+   * first use: most commands of a busy channel (an unlabeled PRIVMSG) never need one.
+   */
+  get rb(): ResponseBuffer {
+    return this.#rb ??= new ResponseBuffer(
+      this.session,
+      this.label,
+      this.server.name,
+      this.server.nextBatchId,
+    );
+  }
+
+  /** Sends what the command's buffer holds (dispatch calls it once the handler is done). */
+  flush(): void {
+    if (this.#rb !== undefined || this.label !== undefined) this.rb.flush();
+  }
+
+  /** The user table (find users; rename, modes and counts through its methods). */
+  get users(): UserTable {
+    return this.server.users;
+  }
+
+  /** The channel table (find channels; join, part, kick, topics through its methods). */
+  get channels(): ChannelTable {
+    return this.server.channels;
+  }
+
+  /** The K-lines. */
+  get klines(): KlineTable {
+    return this.server.klines;
+  }
+
+  /** Accounts, registered channels, history. */
+  get store(): ChatStore {
+    return this.server.store;
+  }
+
+  /** The server's limits. */
+  get limits(): Limits {
+    return this.server.limits;
   }
 
   /** The user behind the session. */
@@ -42,31 +98,34 @@ export class Context {
     return this.msg.params;
   }
 
-  /** Sends a numeric to the session: `:server CODE nick params...`. */
-  numeric(code: string, ...params: string[]): void {
-    this.session.send(new Outgoing(this.server.name, code, [this.user.nick, ...params]));
-  }
-
-  /** Sends a message from the server to the session. */
-  reply(command: string, params: string[]): void {
-    this.session.send(new Outgoing(this.server.name, command, params));
+  /** Replies with any message (to the session the command came from). */
+  send(out: Outgoing): void {
+    // unlabeled and outside any batch, a reply goes straight out (what the buffer would do)
+    if (this.#rb === undefined && this.label === undefined) this.session.send(out);
+    else this.rb.add(out);
   }
 
   /**
-   * Awaits a promise (a password check, a store commit) without capturing, for a labeled
-   * response, what other clients send this session meanwhile.
+   * Sends to every session of the command's user: this one's copy is a reply (in the
+   * buffer), the user's other sessions get theirs at once.
    */
-  async wait<T>(promise: Promise<T>): Promise<T> {
-    const capture = this.session.capture;
-    this.session.capture = null;
-    try {
-      return await promise;
-    } finally {
-      this.session.capture = capture;
-    }
+  toSelf(out: Outgoing): void {
+    const user = this.session.user;
+    if (user.sessions.length === 1 && user.sessions[0] === this.session) this.send(out);
+    else toUser(user, out, this.rb);
   }
 
-  /** Sends an IRCv3 standard reply: `FAIL <command> <code> [context...] :description`. */
+  /** Replies with a numeric: `:server CODE nick params...`. */
+  numeric(code: string, ...params: string[]): void {
+    this.send(new Outgoing(this.server.name, code, [this.user.nick, ...params]));
+  }
+
+  /** Replies with a message from the server. */
+  reply(command: string, params: string[]): void {
+    this.send(new Outgoing(this.server.name, command, params));
+  }
+
+  /** Replies with an IRCv3 standard reply: `FAIL <command> <code> [context...] :description`. */
   fail(command: string, code: string, context: string[], description: string): void {
     this.reply("FAIL", [command, code, ...context, description]);
   }

@@ -3,27 +3,53 @@
  * everyone who shares a channel with a user); this module finds the sessions and hands each
  * the shared, once-encoded bytes. A later multi-node setup publishes to a broker here.
  *
+ * Where a command's own session is among the recipients, the functions that take an `origin`
+ * put that session's copy into the command's {@link ResponseBuffer} (it is a reply, labeled
+ * with the command); everyone else's goes straight out.
+ *
  * @module
  */
 
 import type { Channel } from "./channel.ts";
 import type { Outgoing } from "./outgoing.ts";
+import type { ResponseBuffer } from "./response_buffer.ts";
 import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
 
 /** Chooses, per receiving session, which variant of a message it gets (or none). */
 export type Picker = (session: Session) => Outgoing | undefined;
 
+/** Sends to one session, or into `origin` when it is that session's command. */
+function deliver(s: Session, out: Outgoing, origin: ResponseBuffer | undefined): void {
+  if (origin !== undefined && origin.session === s) origin.add(out);
+  else s.send(out);
+}
+
 /**
- * Sends to every session of a user.
+ * Sends to every session of a user (the `origin` command's own session through its buffer).
  *
  * @example
  * ```ts ignore
  * toUser(target, new Outgoing(sender.hostmask, "PRIVMSG", [target.nick, "hi"]));
  * ```
  */
-export function toUser(user: User, out: Outgoing): void {
-  for (const s of user.sessions) s.send(out);
+export function toUser(user: User, out: Outgoing, origin?: ResponseBuffer): void {
+  for (const s of user.sessions) deliver(s, out, origin);
+}
+
+/**
+ * Sends to every session of a user the variant `pick` chooses for it (or none).
+ *
+ * @example
+ * ```ts ignore
+ * toUserPicked(user, (s) => s.caps.has("extended-join") ? extended : plain, ctx.rb);
+ * ```
+ */
+export function toUserPicked(user: User, pick: Picker, origin?: ResponseBuffer): void {
+  for (const s of user.sessions) {
+    const out = pick(s);
+    if (out) deliver(s, out, origin);
+  }
 }
 
 /**
@@ -64,21 +90,21 @@ export function toChannelPicked(channel: Channel, pick: Picker, except?: User): 
 
 /**
  * Sends to everyone who shares at least one channel with `user`, each once; `user` itself
- * is included when `includeSelf` is set.
+ * is included when `includeSelf` is set (the `origin` command's session through its buffer).
  *
  * @example
  * ```ts ignore
  * toPeers(user, () => quitMsg, false);
  * ```
  */
-export function toPeers(user: User, pick: Picker, includeSelf: boolean): void {
+export function toPeers(
+  user: User,
+  pick: Picker,
+  includeSelf: boolean,
+  origin?: ResponseBuffer,
+): void {
   const seen = new Set<User>([user]);
-  if (includeSelf) {
-    for (const s of user.sessions) {
-      const out = pick(s);
-      if (out) s.send(out);
-    }
-  }
+  if (includeSelf) toUserPicked(user, pick, origin);
   for (const channel of user.channels) {
     for (const member of channel.members.keys()) {
       if (seen.has(member)) continue;

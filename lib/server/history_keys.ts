@@ -65,7 +65,7 @@ export interface PartyLookup {
   /** Whether an account with this casefolded name exists. */
   accountExists(folded: string): Promise<boolean>;
   /** Every connected user (to name a guest in TARGETS). */
-  readonly users: Map<string, User>;
+  readonly users: { values(): Iterable<User> };
 }
 
 /**

@@ -54,6 +54,8 @@ export interface Limits {
   closeGrace: number;
   /** Seconds someone may hold a registered nick without logging in before being renamed. */
   nickGrace: number;
+  /** Seconds a registered nick taken back from someone else is kept for its owner only. */
+  nickHold: number;
   /** Failed logins on one account from one address before that address must wait (loginWindow). */
   loginAttempts: number;
   /** Seconds over which failed logins are counted. */
@@ -83,6 +85,18 @@ export interface Limits {
   historyDays: number;
   /** Messages kept per channel or private conversation. */
   historyPerTarget: number;
+  /** Seconds a peer has to complete the TLS handshake (IRC and web ports). */
+  tlsHandshakeTimeout: number;
+  /** Seconds an HTTP client has to send a whole request head (also the keep-alive idle time). */
+  httpHeaderTimeout: number;
+  /** Open connections to the web port from one IP address (loopback exempt unless limitLoopback). */
+  httpMaxPerIp: number;
+  /** File descriptors the process may use (0 = its open-files limit, `ulimit -n`). */
+  maxDescriptors: number;
+  /** Descriptors never given to connections: kept for the store, logs and the other ports. */
+  descriptorReserve: number;
+  /** Percentage of the connection descriptors one listening port may hold. */
+  portDescriptorShare: number;
 }
 
 /** The defaults. */
@@ -110,6 +124,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   floodRate: 4,
   closeGrace: 2,
   nickGrace: 30,
+  nickHold: 300,
   loginAttempts: 5,
   loginWindow: 60,
   loginSourceAttempts: 20,
@@ -123,6 +138,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   chathistoryMax: 100,
   historyDays: 365,
   historyPerTarget: 100000,
+  tlsHandshakeTimeout: 15,
+  httpHeaderTimeout: 10,
+  httpMaxPerIp: 32,
+  maxDescriptors: 0,
+  descriptorReserve: 64,
+  portDescriptorShare: 70,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -151,6 +172,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   floodRate: "commands per second sustained after the burst",
   closeGrace: "seconds to flush a closing connection",
   nickGrace: "seconds to log in before a registered nick is taken back",
+  nickHold: "seconds a nick taken back is kept for its owner",
   loginAttempts: "failed logins on one account from one address before a pause",
   loginWindow: "seconds over which failed logins count",
   loginSourceAttempts: "failed logins from one address (any account) before a pause",
@@ -165,6 +187,12 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   chathistoryMax: "messages per CHATHISTORY request",
   historyDays: "days of history kept",
   historyPerTarget: "messages kept per channel or conversation",
+  tlsHandshakeTimeout: "seconds to complete the TLS handshake",
+  httpHeaderTimeout: "seconds to send an HTTP request head (and keep-alive idle time)",
+  httpMaxPerIp: "web port connections per IP address",
+  maxDescriptors: "file descriptors for the process (0 = its open-files limit)",
+  descriptorReserve: "descriptors kept free for the store and the other ports",
+  portDescriptorShare: "percent of connection descriptors one port may hold",
 };
 
 /**

@@ -1,39 +1,30 @@
 /**
- * The chat server: listeners, the tables of users and channels, the dispatch of each input
- * line through the command table, liveness checks, and graceful shutdown.
+ * The chat server: its configuration, the wiring of the pieces that own its state (the user,
+ * channel and K-line tables, the listeners and admission, dispatch, liveness), the sessions,
+ * and start and graceful shutdown.
  *
  * @module
  */
 
-import { casefold } from "../protocol/casemap.ts";
 import type { FramedLine } from "../protocol/framer.ts";
-import { type IrcMessage, parseMessage } from "../protocol/message.ts";
-import {
-  ERR_INPUTTOOLONG,
-  ERR_NEEDMOREPARAMS,
-  ERR_NOTREGISTERED,
-  ERR_UNKNOWNCOMMAND,
-  ERR_UNKNOWNERROR,
-} from "../protocol/numerics.ts";
-import { type Connection, hostFromAddress, isLoopback } from "../transport/connection.ts";
-import { StreamConnection } from "../transport/tcp.ts";
-import { listenTls, TlsConnection } from "../transport/tls.ts";
+import type { IrcMessage } from "../protocol/message.ts";
+import { type Connection, hostFromAddress } from "../transport/connection.ts";
 import type { LoginGate } from "../auth/login_gate.ts";
-import { maskMatches } from "../protocol/masks.ts";
-import type { ChannelRecord, ChatStore, KlineRecord } from "../store/store.ts";
-import type { Channel } from "./channel.ts";
-import { createLoginGate, enforceNickReservations } from "./accounts.ts";
-import { COMMANDS } from "./commands.ts";
-import { Context } from "./context.ts";
-import { toPeers } from "./delivery.ts";
+import type { ChatStore } from "../store/store.ts";
+import { createLoginGate } from "./accounts.ts";
+import { ChannelTable } from "./channels.ts";
+import { Dispatcher } from "./dispatch.ts";
+import { fillBucket } from "./fakelag.ts";
+import { LOCAL_EVENTS, type ServerEvents } from "./events.ts";
+import { KlineTable } from "./klines.ts";
 import type { Limits } from "./limits.ts";
-import { errorLine, Outgoing } from "./outgoing.ts";
+import { Admission, Listeners } from "./listeners.ts";
+import { Liveness } from "./liveness.ts";
+import { errorLine } from "./outgoing.ts";
 import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
-
-/** Why a line with NUL or a bare CR was refused (FAIL <command> INVALID_CHARACTERS). */
-const BAD_CHAR_TEXT = "Lines may not contain NUL or CR characters; this one was not processed";
+import { UserTable } from "./users.ts";
 
 /** Everything the server is configured with at start. */
 export interface ServerConfig {
@@ -83,22 +74,12 @@ export interface ServerConfig {
   tls?: { certPem: string; keyPem: string; selfSigned: boolean };
 }
 
-/** A remembered nick for WHOWAS. */
-export interface WhowasEntry {
-  nick: string;
-  folded: string;
-  username: string;
-  host: string;
-  realname: string;
-  at: number;
-}
-
 /** Counters exposed by metrics and LUSERS. */
 export interface ServerStats {
   linesIn: number;
   messagesRelayed: number;
   sendQDrops: number;
-  peakUsers: number;
+  readonly peakUsers: number;
 }
 
 /**
@@ -107,7 +88,7 @@ export interface ServerStats {
  *
  * @example
  * ```ts ignore
- * const server = new ChatServer(config);
+ * const server = new ChatServer(config, store);
  * await server.start();
  * console.log(server.port);
  * await server.shutdown("Server shutting down");
@@ -116,44 +97,57 @@ export interface ServerStats {
 export class ChatServer implements SessionHost {
   readonly config: ServerConfig;
   readonly limits: Limits;
-  /** Users by casefolded nick (registered ones and those that claimed a nick while registering). */
-  readonly users: Map<string, User> = new Map();
-  /** Channels by casefolded name. */
-  readonly channels: Map<string, Channel> = new Map();
+  /** Accounts, registered channels, K-lines and history. */
+  readonly store: ChatStore;
+  /** Where every change other nodes must see is reported. */
+  readonly events: ServerEvents;
+  /** Users by nick, WHOWAS, LUSERS counts, nick reservations. */
+  readonly users: UserTable;
+  /** Channels by name and their membership. */
+  readonly channels: ChannelTable;
+  /** Server bans in force. */
+  readonly klines: KlineTable;
+  /** Every open session. */
   readonly sessions: Set<Session> = new Set();
   /** Starts every session's writes; each session's queue comes from it. */
   readonly output: OutputScheduler = new OutputScheduler();
-  readonly whowas: WhowasEntry[] = [];
-  readonly stats: ServerStats = {
-    linesIn: 0,
-    messagesRelayed: 0,
-    sendQDrops: 0,
-    peakUsers: 0,
-  };
+  readonly stats: ServerStats;
   readonly createdAt: Date = new Date();
-  #perIp: Map<string, number> = new Map();
-  #listeners: Deno.Listener[] = [];
-  #sweepTimer: ReturnType<typeof setInterval> | undefined;
+  /** Counts, queues and verifies every password attempt and hash. */
+  readonly loginGate: LoginGate;
+  readonly #listeners: Listeners;
+  readonly #admission: Admission;
+  readonly #dispatcher: Dispatcher;
+  readonly #liveness: Liveness;
   #msgidPrefix: string = Math.floor(Math.random() * 2 ** 40).toString(36);
   #msgidCounter = 0;
   #stopping = false;
   #sessionTasks: Set<Promise<void>> = new Set();
-  /** Accounts, registered channels, K-lines and history. */
-  readonly store: ChatStore;
-  /** Counts, queues and verifies every password attempt and hash. */
-  readonly loginGate: LoginGate;
-  /** Server bans in force (kept in the store too); loaded by `start()`. */
-  klines: KlineRecord[] = [];
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
-  /** Users holding a registered nick without being logged in to it. */
-  readonly nickDeadlines: Set<User> = new Set();
   #lastThrottleSweep = Date.now();
 
-  constructor(config: ServerConfig, store: ChatStore) {
+  constructor(config: ServerConfig, store: ChatStore, events: ServerEvents = LOCAL_EVENTS) {
     this.config = config;
     this.limits = config.limits;
     this.store = store;
+    this.events = events;
     this.loginGate = createLoginGate(config.limits);
+    this.users = new UserTable(config.limits, store, events);
+    this.channels = new ChannelTable(store, events);
+    this.klines = new KlineTable(store);
+    const users = this.users;
+    this.stats = {
+      linesIn: 0,
+      messagesRelayed: 0,
+      sendQDrops: 0,
+      get peakUsers() {
+        return users.counts.peak;
+      },
+    };
+    this.#listeners = new Listeners(config, config.limits, (conn) => this.addConnection(conn));
+    this.#admission = new Admission(config.limits);
+    this.#dispatcher = new Dispatcher(this);
+    this.#liveness = new Liveness(this, (now) => this.#housekeeping(now));
   }
 
   /** The server name, the source of numerics. */
@@ -169,20 +163,25 @@ export class ChatServer implements SessionHost {
     return this.limits.closeGrace;
   }
 
+  /** The LUSERS counts (registered users, invisible ones, operators). */
+  get counts(): { readonly users: number; readonly invisible: number; readonly opers: number } {
+    return this.users.counts;
+  }
+
   /** The bound IRC port (useful when started on port 0); the TLS one when TLS-only. */
   get port(): number {
-    const addr = this.#listeners[0]?.addr as Deno.NetAddr | undefined;
-    return addr?.port ?? 0;
+    return this.#listeners.port;
   }
 
   /** The bound IRC-over-TLS port, or 0 when there is no TLS listener. */
   get tlsPort(): number {
-    return (this.#tlsListener?.addr as Deno.NetAddr | undefined)?.port ?? 0;
+    return this.#listeners.tlsPort;
   }
 
-  #tlsListener: Deno.TlsListener | undefined;
   /** Which listener `start()` could not open, when it threw. */
-  failedListener: "plain" | "tls" | undefined;
+  get failedListener(): "plain" | "tls" | undefined {
+    return this.#listeners.failed;
+  }
 
   /** What the `sts` capability advertises: the TLS port and whether its certificate is self-signed. */
   get stsTarget(): { port: number; selfSigned: boolean } | undefined {
@@ -198,52 +197,9 @@ export class ChatServer implements SessionHost {
    */
   async start(): Promise<void> {
     // before anything listens: no connection may come in ahead of the bans
-    this.klines = await this.store.listKlines();
-    // the plain port first: "port in use" there reads as before TLS existed
-    let plain: Deno.Listener | undefined;
-    if (this.config.plaintext !== false) {
-      try {
-        plain = Deno.listen({ hostname: this.config.host, port: this.config.port });
-      } catch (err) {
-        this.failedListener = "plain";
-        throw err;
-      }
-    }
-    const tls = this.config.tls;
-    if (tls && (this.config.tlsPort ?? 0) !== 0) {
-      try {
-        this.#tlsListener = listenTls({
-          hostname: this.config.host,
-          port: this.config.tlsPort!,
-          certPem: tls.certPem,
-          keyPem: tls.keyPem,
-        });
-      } catch (err) {
-        this.failedListener = "tls";
-        plain?.close();
-        throw err;
-      }
-    }
-    // #listeners[0] is what `port` reports: the TLS port on a TLS-only server
-    if (plain) {
-      this.#listeners.push(plain);
-      this.#acceptLoop(plain, (c) => new StreamConnection(c, "tcp"));
-    }
-    const tlsListener = this.#tlsListener;
-    if (tlsListener) {
-      if (!plain) this.#listeners.push(tlsListener);
-      this.#acceptLoop(tlsListener, (c) => new TlsConnection(c as Deno.TlsConn));
-    }
-    const l = this.limits;
-    const shortest = Math.min(l.pingInterval, l.pingTimeout, l.registrationTimeout);
-    this.#sweepTimer = setInterval(() => {
-      try {
-        this.#sweep();
-      } catch (err) {
-        // a bug here must not stop the server: log it, the next sweep tries again
-        console.error("sweep failed:", err);
-      }
-    }, shortest < 5 ? 200 : 1000);
+    await this.klines.load();
+    this.#listeners.start();
+    this.#liveness.start();
     await this.pruneHistory();
     this.#pruneTimer = setInterval(() => void this.pruneHistory(), 3600_000);
   }
@@ -257,69 +213,11 @@ export class ChatServer implements SessionHost {
     }
   }
 
-  /** The K-line matching a `user@host`, if any (expired ones are dropped on the way). */
-  findKline(userAtHost: string): KlineRecord | undefined {
-    if (this.klines.length === 0) return undefined;
-    const now = Math.floor(Date.now() / 1000);
-    const expired = this.klines.filter((k) => k.expiresAt !== undefined && k.expiresAt <= now);
-    for (const k of expired) {
-      this.store.removeKline(k.mask).catch((err) =>
-        console.error(`removing K-line ${k.mask} failed: ${(err as Error).message}`)
-      );
-    }
-    if (expired.length > 0) this.klines = this.klines.filter((k) => !expired.includes(k));
-    return this.klines.find((k) => maskMatches(k.mask, userAtHost));
-  }
-
-  /**
-   * Renames a user: peers and the user see NICK, WHOWAS remembers the old nick, the nick
-   * table follows. The caller has checked that the new nick is valid and free.
-   */
-  renameUser(user: User, nick: string): void {
-    if (user.registered) {
-      const change = new Outgoing(user.hostmask, "NICK", [nick]);
-      this.rememberNick(user);
-      toPeers(user, () => change, true);
-    }
-    if (this.users.get(user.folded) === user) this.users.delete(user.folded);
-    user.setNick(nick);
-    this.users.set(user.folded, user);
-  }
-
-  /** Saves a registered channel's state after a change; unregistered channels are skipped. */
-  persistChannel(channel: Channel): void {
-    const reg = channel.registration;
-    if (!reg) return;
-    const record: ChannelRecord = {
-      name: channel.name,
-      folded: channel.folded,
-      founder: reg.founder,
-      registeredAt: reg.registeredAt,
-      topic: channel.topic,
-      modes: (["i", "m", "n", "s", "t"] as const).filter((f) => channel.flags[f]).join(""),
-      key: channel.key,
-      limit: channel.limit,
-      ops: [...reg.ops],
-      bans: channel.bans.map((b) => ({ ...b })),
-    };
-    this.store.saveChannel(record).catch((err) =>
-      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`)
-    );
-  }
-
-  async #acceptLoop(listener: Deno.Listener, wrap: (c: Deno.Conn) => Connection): Promise<void> {
-    for (;;) {
-      let raw: Deno.Conn;
-      try {
-        raw = await listener.accept();
-      } catch (err) {
-        if (this.#stopping || err instanceof Deno.errors.BadResource) return;
-        // EMFILE and friends: back off briefly rather than spin
-        console.error(`accept failed: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      this.addConnection(wrap(raw));
+  #housekeeping(now: number): void {
+    this.users.enforceReservations(now);
+    if (now - this.#lastThrottleSweep > 60_000) {
+      this.#lastThrottleSweep = now;
+      this.loginGate.sweep(now);
     }
   }
 
@@ -330,20 +228,21 @@ export class ChatServer implements SessionHost {
       return;
     }
     const ip = conn.remoteAddress;
-    const l = this.limits;
-    let refusal: string | undefined;
-    if (this.sessions.size >= l.maxConnections) refusal = "Server is full, try again later";
-    else if ((!isLoopback(ip) || l.limitLoopback) && (this.#perIp.get(ip) ?? 0) >= l.maxPerIp) {
-      refusal = "Too many connections from your IP address";
-    }
+    const host = hostFromAddress(ip);
+    // a banned address gets no command at all (no REGISTER, no password guesses); bans on a
+    // user name are checked again at registration, when it is known
+    const kline = this.klines.findForHost(host);
+    const refusal = kline
+      ? `K-Lined: ${kline.reason}`
+      : this.#admission.admit(ip, this.sessions.size);
     if (refusal) {
       const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
       conn.write(bye).catch(() => {}).finally(() => conn.close());
       return;
     }
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
-    const user = new User("*", "*", hostFromAddress(ip), "");
-    const session = new Session(this, conn, user, Math.random() * l.pingInterval * 100);
+    const user = new User("*", "*", host, "");
+    const session = new Session(this, conn, user, Math.random() * this.limits.pingInterval * 100);
+    fillBucket(session, this.limits, Date.now());
     user.sessions.push(session);
     this.sessions.add(session);
     const task = session.run().catch((err) => {
@@ -359,137 +258,17 @@ export class ChatServer implements SessionHost {
     return this.#msgidPrefix + "-" + (this.#msgidCounter++).toString(36);
   }
 
-  /** A registered user by nick, or undefined. */
-  findUser(nick: string): User | undefined {
-    const u = this.users.get(casefold(nick));
-    return u?.registered ? u : undefined;
-  }
+  /** The same, bound: batch ids for response buffers (a msgid is a valid batch reference). */
+  readonly nextBatchId = (): string => this.nextMsgid();
 
-  /** A channel by name, or undefined. */
-  findChannel(name: string): Channel | undefined {
-    return this.channels.get(casefold(name));
-  }
-
-  /** Registered users, invisible ones and operators, kept as counters for LUSERS. */
-  readonly counts: { users: number; invisible: number; opers: number } = {
-    users: 0,
-    invisible: 0,
-    opers: 0,
-  };
-
-  /** Marks a user registered and counts it. */
-  markRegistered(user: User): void {
-    user.registered = true;
-    this.counts.users++;
-    if (user.invisible) this.counts.invisible++;
-    this.stats.peakUsers = Math.max(this.stats.peakUsers, this.counts.users);
-  }
-
-  /** Sets or clears a user's +i, keeping the LUSERS count right. */
-  setInvisible(user: User, on: boolean): void {
-    if (user.invisible === on) return;
-    user.invisible = on;
-    if (user.registered) this.counts.invisible += on ? 1 : -1;
-  }
-
+  /** Handles one input line of a session (see {@link Dispatcher}). */
   handleLine(session: Session, line: FramedLine): void | Promise<void> {
-    this.stats.linesIn++;
-    if (line.kind === "too-long") {
-      session.send(
-        new Outgoing(this.name, ERR_INPUTTOOLONG, [session.user.nick, "Input line was too long"]),
-      );
-      return;
-    }
-    if (line.kind === "bad-char") {
-      const command = parseMessage(line.text)?.command ?? "*";
-      session.send(
-        new Outgoing(this.name, "FAIL", [command, "INVALID_CHARACTERS", BAD_CHAR_TEXT]),
-      );
-      return;
-    }
-    const msg = parseMessage(line.text);
-    if (!msg) return;
-    const l = this.limits;
-    if (l.floodBurst > 0 && session.user.registered) {
-      const now = Date.now();
-      session.floodTokens = Math.min(
-        l.floodBurst,
-        session.floodTokens + ((now - session.floodStamp) / 1000) * l.floodRate,
-      );
-      session.floodStamp = now;
-      if (session.floodTokens < 1) {
-        // fakelag: hold this client's input (and so its socket) until a token is due
-        const wait = ((1 - session.floodTokens) / l.floodRate) * 1000;
-        return new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => {
-          session.floodTokens = 0;
-          session.floodStamp = Date.now();
-          return this.dispatch(session, msg);
-        });
-      }
-      session.floodTokens -= 1;
-    }
-    return this.dispatch(session, msg);
+    return this.#dispatcher.handleLine(session, line);
   }
 
-  /** Runs one parsed command through the command table, with labeled-response wrapping. */
+  /** Runs one parsed command through the command table (see {@link Dispatcher}). */
   dispatch(session: Session, msg: IrcMessage): void | Promise<void> {
-    if (session.dead) return;
-    const user = session.user;
-    const ctx = new Context(this, session, msg);
-    const spec = COMMANDS.get(msg.command);
-    if (!spec) {
-      if (user.registered) ctx.numeric(ERR_UNKNOWNCOMMAND, msg.command, "Unknown command");
-      else ctx.numeric(ERR_NOTREGISTERED, "You have not registered");
-      return;
-    }
-    if (spec.registered && !user.registered) {
-      ctx.numeric(ERR_NOTREGISTERED, "You have not registered");
-      return;
-    }
-    if (msg.params.length < spec.minParams) {
-      ctx.numeric(ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters");
-      return;
-    }
-    const label = session.caps.has("labeled-response") ? msg.tags["label"] : undefined;
-    if (label !== undefined && label !== "") session.capture = [];
-    let result: void | Promise<void> = undefined;
-    try {
-      result = spec.handler(ctx);
-    } catch (err) {
-      this.#internalError(ctx, err);
-    }
-    if (result instanceof Promise) {
-      return result.catch((err) => this.#internalError(ctx, err)).finally(() =>
-        this.#finishLabel(session, label)
-      );
-    }
-    this.#finishLabel(session, label);
-  }
-
-  #internalError(ctx: Context, err: unknown): void {
-    console.error(`error in ${ctx.msg.command}:`, err);
-    ctx.numeric(ERR_UNKNOWNERROR, ctx.msg.command, "Internal error; the command was not done");
-  }
-
-  /** Sends the replies captured for a labeled command: ACK, one labeled line, or a batch. */
-  #finishLabel(session: Session, label: string | undefined): void {
-    const captured = session.capture;
-    if (!captured) return;
-    session.capture = null;
-    if (label === undefined) return;
-    const mask = session.tagMask;
-    if (captured.length === 0) {
-      session.write(new Outgoing(this.name, "ACK", []).bytesWith(mask, { label }));
-    } else if (captured.length === 1) {
-      session.write(captured[0].bytesWith(mask, { label }));
-    } else {
-      const id = this.nextMsgid();
-      session.write(
-        new Outgoing(this.name, "BATCH", ["+" + id, "labeled-response"]).bytesWith(mask, { label }),
-      );
-      for (const out of captured) session.write(out.bytesWith(mask, { batch: id }));
-      session.write(new Outgoing(this.name, "BATCH", ["-" + id]).bytes(mask));
-    }
+    return this.#dispatcher.dispatch(session, msg);
   }
 
   /**
@@ -499,88 +278,23 @@ export class ChatServer implements SessionHost {
   endSession(session: Session, reason: string, quitMessage: string = reason): void {
     if (session.dead || !this.sessions.has(session)) return;
     this.sessions.delete(session);
-    const ip = session.conn.remoteAddress;
-    const left = (this.#perIp.get(ip) ?? 1) - 1;
-    if (left <= 0) this.#perIp.delete(ip);
-    else this.#perIp.set(ip, left);
+    this.#admission.release(session.conn.remoteAddress);
 
     const user = session.user;
     user.sessions.splice(user.sessions.indexOf(session), 1);
-    if (user.sessions.length === 0) this.#removeUser(user, quitMessage);
+    if (user.sessions.length === 0) {
+      // peers are found through the channels: the QUIT goes out before the user leaves them
+      this.users.remove(user, quitMessage);
+      this.channels.quit(user);
+    }
 
     if (reason === "SendQ exceeded") {
       this.stats.sendQDrops++;
       session.abort();
       return;
     }
-    session.capture = null;
-    session.write(
-      errorLine(`Closing Link: ${user.host} (${reason})`),
-    );
+    session.write(errorLine(`Closing Link: ${user.host} (${reason})`));
     session.close();
-  }
-
-  #removeUser(user: User, quitMessage: string): void {
-    if (user.registered) {
-      const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage]);
-      toPeers(user, () => quit, false);
-      this.rememberNick(user);
-    }
-    for (const channel of user.channels) {
-      channel.members.delete(user);
-      if (channel.members.size === 0) this.channels.delete(channel.folded);
-    }
-    user.channels.clear();
-    this.nickDeadlines.delete(user);
-    if (this.users.get(user.folded) === user) this.users.delete(user.folded);
-    if (user.registered) {
-      this.counts.users--;
-      if (user.invisible) this.counts.invisible--;
-      if (user.oper) this.counts.opers--;
-    }
-    user.registered = false;
-  }
-
-  /** Records a nick for WHOWAS. */
-  rememberNick(user: User): void {
-    this.whowas.push({
-      nick: user.nick,
-      folded: user.folded,
-      username: user.username,
-      host: user.host,
-      realname: user.realname,
-      at: Date.now(),
-    });
-    if (this.whowas.length > this.limits.whowasSize) {
-      this.whowas.splice(0, this.whowas.length - this.limits.whowasSize);
-    }
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    const l = this.limits;
-    if (this.nickDeadlines.size > 0) enforceNickReservations(this, now);
-    if (now - this.#lastThrottleSweep > 60_000) {
-      this.#lastThrottleSweep = now;
-      this.loginGate.sweep(now);
-    }
-    for (const session of this.sessions) {
-      if (!session.user.registered) {
-        if (now - session.connectedAt > l.registrationTimeout * 1000) {
-          this.endSession(session, "Registration timed out");
-        }
-        continue;
-      }
-      if (session.pingSentAt !== 0) {
-        if (now - session.pingSentAt > l.pingTimeout * 1000) {
-          const secs = Math.round((now - session.lastActivity) / 1000);
-          this.endSession(session, `Ping timeout: ${secs} seconds`);
-        }
-      } else if (now - session.lastActivity > l.pingInterval * 1000 + session.pingJitter) {
-        session.pingSentAt = now;
-        session.send(new Outgoing(undefined, "PING", [this.name]));
-      }
-    }
   }
 
   /**
@@ -590,21 +304,12 @@ export class ChatServer implements SessionHost {
   async shutdown(reason = "Server shutting down"): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    clearInterval(this.#sweepTimer);
+    this.#liveness.stop();
     clearInterval(this.#pruneTimer);
-    const listeners = new Set<Deno.Listener>(this.#listeners);
-    if (this.#tlsListener) listeners.add(this.#tlsListener);
-    for (const l of listeners) {
-      try {
-        l.close();
-      } catch {
-        // already closed
-      }
-    }
+    this.#listeners.close();
     const closing: Promise<void>[] = [];
     for (const session of [...this.sessions]) {
       this.sessions.delete(session);
-      session.capture = null;
       session.write(errorLine(reason));
       closing.push(session.close());
     }

@@ -19,6 +19,8 @@ const NICKSERV_HELP = [
   "IDENTIFY [account] <password> log in",
   "LOGOUT                        log out",
   "PASSWORD <new password>       change your password (when logged in)",
+  "RECOVER <nick>                take your nick back from whoever uses it",
+  "GHOST <nick>                  disconnect whoever uses your nick",
 ];
 
 const CHANSERV_HELP = [
@@ -29,7 +31,7 @@ const CHANSERV_HELP = [
 ];
 
 function notice(ctx: Context, service: string, text: string): void {
-  ctx.session.send(new Outgoing(serviceMask(service), "NOTICE", [ctx.user.nick, text]));
+  ctx.send(new Outgoing(serviceMask(service), "NOTICE", [ctx.user.nick, text]));
 }
 
 /**
@@ -70,12 +72,15 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       const [account, password] = words.length >= 2 ? words : [user.nick, words[0]];
       if (!password) return say("Syntax: IDENTIFY [account] <password>");
       if (user.account) return say(`You are already logged in as ${user.account}.`);
-      const result = await ctx.wait(
-        authenticate(ctx.server, account, password, ctx.session.conn.remoteAddress),
+      const result = await authenticate(
+        ctx.server,
+        account,
+        password,
+        ctx.session.conn.remoteAddress,
       );
       if (ctx.session.dead) return;
       if (result.ok) {
-        logIn(ctx.server, user, result.account);
+        logIn(ctx, result.account);
         say(`You are now logged in as ${result.account.name}.`);
       } else if (result.reason === "invalid") say("Invalid account or password.");
       else say(`Not checked: ${refusalText(result)}.`);
@@ -83,7 +88,7 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
     }
     case "LOGOUT":
       if (!user.account) return say("You are not logged in.");
-      await logOut(ctx.server, user);
+      await logOut(ctx);
       return say("You are now logged out.");
     case "PASSWORD":
     case "SET": {
@@ -95,10 +100,28 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
       const hashing = ctx.server.loginGate.hash(ctx.session.conn.remoteAddress, password);
       if (!hashing) return say(`Not now: ${BUSY_TEXT}.`);
-      const hash = await ctx.wait(hashing);
+      const hash = await hashing;
       if (!user.account) return say("Log in first.");
-      await ctx.wait(ctx.server.store.setAccountPassword(casefold(user.account), hash));
+      await ctx.store.setAccountPassword(casefold(user.account), hash);
       return say("Password changed.");
+    }
+    case "GHOST":
+    case "RECOVER": {
+      const nick = words[0];
+      if (!nick) return say(`Syntax: ${command} <nick>`);
+      if (!user.account || casefold(user.account) !== casefold(nick)) {
+        return say(`Log in to the account ${nick} first.`);
+      }
+      const holder = ctx.users.holder(nick);
+      if (!holder || holder === user) return say(`Nobody else is using ${nick}.`);
+      if (command === "GHOST") {
+        const reason = `Killed (NickServ (GHOST command used by ${user.nick}))`;
+        for (const s of [...holder.sessions]) ctx.server.endSession(s, reason);
+        return say(`${nick} has been disconnected.`);
+      }
+      ctx.users.reclaim(holder, user.nick);
+      ctx.users.rename(user, nick, ctx.rb);
+      return say(`You are now ${nick}.`);
     }
     case "HELP":
     case "":
@@ -113,10 +136,9 @@ async function chanServ(ctx: Context, text: string): Promise<void> {
   const words = text.trim().split(/\s+/);
   const command = (words.shift() ?? "").toUpperCase();
   const user = ctx.user;
-  const server = ctx.server;
   const say = (t: string) => notice(ctx, CHANSERV, t);
   const name = words[0] ?? "";
-  const channel = isChannelName(name) ? server.findChannel(name) : undefined;
+  const channel = isChannelName(name) ? ctx.channels.find(name) : undefined;
   switch (command) {
     case "REGISTER":
       if (!isChannelName(name)) say("Syntax: REGISTER <#channel>");
@@ -124,36 +146,23 @@ async function chanServ(ctx: Context, text: string): Promise<void> {
       else if (!channel || !channel.isOp(user)) say(`You must be an operator of ${name}.`);
       else if (channel.registration) say(`${channel.name} is already registered.`);
       else {
-        const account = casefold(user.account);
-        channel.registration = {
-          founder: account,
-          registeredAt: Math.floor(Date.now() / 1000),
-          ops: new Set([account]),
-        };
-        server.persistChannel(channel);
+        ctx.channels.register(channel, casefold(user.account));
         say(`${channel.name} is registered to ${user.account}.`);
       }
       break;
     case "DROP": {
-      const record = isChannelName(name)
-        ? await ctx.wait(server.store.getChannel(casefold(name)))
-        : undefined;
+      const record = isChannelName(name) ? await ctx.store.getChannel(casefold(name)) : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else if (!user.oper && (!user.account || casefold(user.account) !== record.founder)) {
         say(`Only the founder of ${record.name} or an IRC operator can drop it.`);
       } else {
-        await ctx.wait(server.store.deleteChannel(record.folded));
-        // looked up again: the channel may have emptied or been re-made meanwhile
-        const live = server.findChannel(name);
-        if (live) live.registration = undefined;
+        await ctx.channels.unregister(record.folded);
         say(`${record.name} is no longer registered.`);
       }
       break;
     }
     case "INFO": {
-      const record = isChannelName(name)
-        ? await ctx.wait(server.store.getChannel(casefold(name)))
-        : undefined;
+      const record = isChannelName(name) ? await ctx.store.getChannel(casefold(name)) : undefined;
       if (!record) say(`${name || "That channel"} is not registered.`);
       else {
         say(

@@ -66,8 +66,6 @@ export class Session {
   floodStamp: number = Date.now();
   /** An AUTHENTICATE exchange in progress: the base64 received so far. */
   sasl: { buffer: string } | undefined = undefined;
-  /** While a labeled command runs, replies to this session are captured here. */
-  capture: Outgoing[] | null = null;
 
   readonly #host: SessionHost;
   readonly #out: OutputQueue;
@@ -108,10 +106,9 @@ export class Session {
     if (!this.#dead) this.#host.endSession(this, "Connection closed");
   }
 
-  /** Queues a message for this session (captured instead while a labeled command runs). */
+  /** Queues a message for this session. */
   send(out: Outgoing): void {
-    if (this.capture) this.capture.push(out);
-    else this.#out.push(out.bytes(this.tagMask));
+    this.#out.push(out.bytes(this.tagMask));
   }
 
   /**

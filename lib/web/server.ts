@@ -1,14 +1,31 @@
 /**
  * The HTTP side of the chat server: the browser app, the IRC-over-WebSocket endpoint
- * (`/irc`), `/healthz` and `/metrics`, on one `Deno.serve` listener. WebSocket clients are
- * handed to the chat server's `addConnection`, so they are ordinary clients with the same
- * limits as TCP ones.
+ * (`/irc`), `/healthz` and `/metrics`, on one listener. WebSocket clients are handed to the
+ * chat server's `addConnection`, so they are ordinary clients with the same limits as TCP
+ * ones.
+ *
+ * The listener is taken here rather than through `Deno.serve` so that every connection is
+ * under control from its first byte (issue 18, finding 2): it takes a slot of the process's
+ * descriptor budget (lib/transport/accept.ts), it is counted per address (`httpMaxPerIp`,
+ * loopback exempt unless `limitLoopback`), its TLS handshake is bounded
+ * (`tlsHandshakeTimeout`) and so is its request head, and the wait for the next request on a
+ * kept-alive connection (`httpHeaderTimeout`). HTTP/1.1 only, GET and HEAD only.
  *
  * @module
  */
 
-import type { Connection } from "../transport/connection.ts";
-import { chooseSubprotocol, WebSocketConnection } from "../transport/websocket.ts";
+import { type Connection, isLoopback } from "../transport/connection.ts";
+import { acceptLoop, sharedDescriptorBudget } from "../transport/accept.ts";
+import { readRequestHead, type RequestHead, responseHead } from "../transport/http1.ts";
+import { TLS_DESCRIPTORS_PER_CONNECTION, tlsOver, TlsTerminator } from "../transport/tls.ts";
+import {
+  acceptKey,
+  chooseSubprotocol,
+  validKey,
+  WebSocketConnection,
+  type WsMode,
+} from "../transport/websocket.ts";
+import { DEFAULT_LIMITS, type Limits } from "../server/limits.ts";
 import { type Asset, loadAssets, STATIC_DIR } from "./assets.ts";
 import { type MetricsSource, renderMetrics } from "./metrics.ts";
 
@@ -16,6 +33,10 @@ import { type MetricsSource, renderMetrics } from "./metrics.ts";
 export interface WebHost extends MetricsSource {
   /** Takes a new client connection, applying the connection limits. */
   addConnection(conn: Connection): void;
+  /** The server's limits (timeouts, per-IP and descriptor limits of the web port). */
+  readonly limits?: Limits;
+  /** The server name (`--name`): a `Host` the WebSocket endpoint accepts. */
+  readonly name?: string;
 }
 
 /** Where and how to serve. */
@@ -33,6 +54,11 @@ export interface WebOptions {
   assetsDir?: URL;
   /** Serve HTTPS (and so WSS) with this certificate and key, in PEM. */
   tls?: { cert: string; key: string };
+  /**
+   * Host names (no port) the WebSocket endpoint accepts besides the server's own names and
+   * addresses, for a reverse proxy or a DNS name of the server's.
+   */
+  allowedHosts?: string[];
 }
 
 /** A running web server. */
@@ -112,6 +138,72 @@ export function originAllowed(
 }
 
 /**
+ * The host part of a `Host` header, lower-cased, without the port and without the brackets
+ * of an IPv6 address; undefined when the header is malformed.
+ *
+ * @example
+ * ```ts
+ * import { hostOnly } from "./server.ts";
+ * hostOnly("Chat.Example:8080"); // "chat.example"
+ * hostOnly("[::1]:8080"); // "::1"
+ * hostOnly("a b"); // undefined
+ * ```
+ */
+export function hostOnly(header: string): string | undefined {
+  const h = header.trim().toLowerCase();
+  const m = h.match(/^\[([0-9a-f:.]+)\](?::\d{1,5})?$/) ?? h.match(/^([a-z0-9._-]+)(?::\d{1,5})?$/);
+  return m ? m[1].replace(/\.$/, "") : undefined;
+}
+
+/**
+ * The names the server answers to on the WebSocket endpoint: localhost, the loopback
+ * addresses, the machine's host name (and its `.local` form), every interface address, the
+ * server name and the extra ones given. A page served under any other name is a DNS
+ * rebinding (a hostile name pointed at this server's address) and must not reach the chat.
+ *
+ * @example
+ * ```ts
+ * import { ownHostNames } from "./server.ts";
+ * ownHostNames("chat.example", []).has("localhost"); // true
+ * ```
+ */
+export function ownHostNames(
+  serverName: string | undefined,
+  extra: readonly string[],
+): Set<string> {
+  const names = new Set(["localhost", "127.0.0.1", "::1", "0::1"]);
+  const add = (n: string | undefined) => {
+    const h = n === undefined
+      ? undefined
+      : hostOnly(n.includes(":") && !n.startsWith("[") ? `[${n}]` : n);
+    if (h) names.add(h);
+  };
+  add(serverName);
+  for (const n of extra) add(n);
+  try {
+    const host = Deno.hostname();
+    add(host);
+    if (!host.includes(".")) add(`${host}.local`);
+  } catch {
+    // no permission to read it: the addresses still work
+  }
+  try {
+    for (const i of Deno.networkInterfaces()) add(i.address.replace(/%.*$/, ""));
+  } catch {
+    // no permission: loopback and the configured names only
+  }
+  return names;
+}
+
+/** A request the handler answers by switching to WebSocket. */
+export interface WebSocketAccept {
+  kind: "websocket";
+  mode: WsMode;
+  /** The subprotocol to confirm, if the client offered one. */
+  protocol: string | undefined;
+}
+
+/**
  * Builds the request handler (exported so tests can call it without a listener).
  *
  * @example
@@ -121,12 +213,12 @@ export function originAllowed(
  * ```
  */
 export function createHandler(
-  host: WebHost,
+  host: MetricsSource,
   assets: ReadonlyMap<string, Asset>,
   allowedOrigins: readonly string[],
-  sockets: Set<WebSocketConnection> = new Set(),
-): (req: Request, info: Deno.ServeHandlerInfo) => Response {
-  return (req, info) => {
+  hostNames: ReadonlySet<string> = ownHostNames(undefined, []),
+): (req: Request) => Response | WebSocketAccept {
+  return (req) => {
     const url = new URL(req.url);
     if (req.method !== "GET" && req.method !== "HEAD") {
       return respond("method not allowed\n", 405, {
@@ -135,7 +227,7 @@ export function createHandler(
       });
     }
     const path = url.pathname;
-    if (path === WS_PATH) return upgrade(req, info);
+    if (path === WS_PATH) return upgrade(req);
     if (path === "/healthz") {
       return respond("ok\n", 200, {
         "content-type": "text/plain; charset=utf-8",
@@ -165,15 +257,33 @@ export function createHandler(
     });
   };
 
-  function upgrade(req: Request, info: Deno.ServeHandlerInfo): Response {
+  function upgrade(req: Request): Response | WebSocketAccept {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return respond("this is the IRC WebSocket endpoint\n", 426, {
         upgrade: "websocket",
         "content-type": "text/plain; charset=utf-8",
       });
     }
-    if (!originAllowed(req.headers.get("origin"), req.headers.get("host"), allowedOrigins)) {
+    const hostHeader = req.headers.get("host");
+    const name = hostHeader === null ? undefined : hostOnly(hostHeader);
+    if (name === undefined || !hostNames.has(name)) {
+      return respond(
+        "this server is not known by that name (Host); connect with its address or name\n",
+        403,
+        { "content-type": "text/plain; charset=utf-8" },
+      );
+    }
+    if (!originAllowed(req.headers.get("origin"), hostHeader, allowedOrigins)) {
       return respond("origin not allowed\n", 403, { "content-type": "text/plain; charset=utf-8" });
+    }
+    if (
+      req.headers.get("sec-websocket-version") !== "13" ||
+      !validKey(req.headers.get("sec-websocket-key"))
+    ) {
+      return respond("a WebSocket upgrade needs Sec-WebSocket-Version 13 and a key\n", 400, {
+        "sec-websocket-version": "13",
+        "content-type": "text/plain; charset=utf-8",
+      });
     }
     const choice = chooseSubprotocol(req.headers.get("sec-websocket-protocol"));
     if (!choice) {
@@ -181,23 +291,24 @@ export function createHandler(
         "content-type": "text/plain; charset=utf-8",
       });
     }
-    // read before the upgrade: afterwards Deno no longer gives the request's address
-    const remote = (info.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
-    const { socket, response } = Deno.upgradeWebSocket(
-      req,
-      choice.protocol ? { protocol: choice.protocol } : {},
-    );
-    const conn = new WebSocketConnection(socket, remote, choice.mode);
-    sockets.add(conn);
-    socket.addEventListener("close", () => sockets.delete(conn));
-    // the server may write (a refusal) at once, which needs an open socket
-    socket.addEventListener("open", () => host.addConnection(conn));
-    return response;
+    return { kind: "websocket", mode: choice.mode, protocol: choice.protocol };
   }
 }
 
+/** Longest request head accepted (request line and fields). */
+const MAX_HEAD = 16 * 1024;
+
 /**
- * Starts the web server and resolves once it listens.
+ * How many header timeouts a client has to take a response (the largest is the app's
+ * script, a few hundred kilobytes).
+ */
+const RESPONSE_TIME_FACTOR = 6;
+
+/** Most requests served on one kept-alive connection. */
+const MAX_REQUESTS_PER_CONNECTION = 1000;
+
+/**
+ * Starts the web server and resolves once it listens. Throws like `Deno.listen` (AddrInUse).
  *
  * @example
  * ```ts ignore
@@ -209,26 +320,188 @@ export function createHandler(
  */
 export async function startWeb(host: WebHost, options: WebOptions): Promise<WebServer> {
   const assets = await loadAssets(options.assetsDir ?? STATIC_DIR);
-  const sockets = new Set<WebSocketConnection>();
-  const handler = createHandler(host, assets, options.allowedOrigins ?? [], sockets);
-  const { promise: listening, resolve, reject } = Promise.withResolvers<Deno.NetAddr>();
-  let http: Deno.HttpServer<Deno.NetAddr>;
+  const limits = host.limits ?? DEFAULT_LIMITS;
+  const hostNames = ownHostNames(host.name, [
+    ...(options.allowedHosts ?? []),
+    ...(options.allowedOrigins ?? []).map((o) => {
+      try {
+        return new URL(o).hostname;
+      } catch {
+        return "";
+      }
+    }).filter((h) => h !== ""),
+  ]);
+  const handler = createHandler(host, assets, options.allowedOrigins ?? [], hostNames);
+  const listener = Deno.listen({ hostname: options.hostname, port: options.port });
+  let terminator: TlsTerminator | undefined;
   try {
-    http = Deno.serve({
-      hostname: options.hostname,
-      port: options.port,
-      ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
-      onListen: (addr) => resolve(addr),
-      onError: (err) => {
-        console.error(`web: ${(err as Error).message}`);
-        return respond("internal error\n", 500, { "content-type": "text/plain; charset=utf-8" });
-      },
-    }, handler);
+    if (options.tls) {
+      terminator = new TlsTerminator({
+        certPem: options.tls.cert,
+        keyPem: options.tls.key,
+        handshakeTimeoutMs: limits.tlsHandshakeTimeout * 1000,
+      });
+    }
   } catch (err) {
-    reject(err);
+    listener.close();
     throw err;
   }
-  const addr = await listening;
+  const addr = listener.addr as Deno.NetAddr;
+  const open = new Set<{ close(): void }>();
+  const perIp = new Map<string, number>();
+  let stopping = false;
+  const scheme = options.tls ? "https" : "http";
+
+  const serve = async (raw: Deno.Conn): Promise<void> => {
+    const ip = (raw.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
+    const counted = !isLoopback(ip) || limits.limitLoopback !== 0;
+    if (counted && (perIp.get(ip) ?? 0) >= limits.httpMaxPerIp) {
+      // no TLS yet, so no readable answer over HTTPS: the close is the answer
+      if (!terminator) {
+        await raw.write(plainResponse(429, "too many connections from your address\n"))
+          .catch(() => {});
+      }
+      raw.close();
+      return;
+    }
+    if (counted) perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
+    const conn = terminator ? tlsOver(raw, terminator) : raw;
+    let closed = false;
+    const closeOnce = () => {
+      if (closed) return;
+      closed = true;
+      conn.close();
+      open.delete(holder);
+      if (counted) {
+        const left = (perIp.get(ip) ?? 1) - 1;
+        if (left <= 0) perIp.delete(ip);
+        else perIp.set(ip, left);
+      }
+    };
+    const holder = { close: closeOnce };
+    open.add(holder);
+    let handedOver = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // the head must be complete in time, and a response taken in time, or the connection
+    // is closed under the reader or writer
+    const arm = (seconds: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(closeOnce, seconds * 1000);
+    };
+    try {
+      let pending: Uint8Array = new Uint8Array();
+      for (let served = 0; served < MAX_REQUESTS_PER_CONNECTION && !stopping; served++) {
+        arm(limits.httpHeaderTimeout);
+        const got = await readRequestHead(conn, pending, MAX_HEAD);
+        // a client that asks and never reads must not hold its socket either
+        arm(limits.httpHeaderTimeout * RESPONSE_TIME_FACTOR);
+        if (got.kind === "eof") return;
+        if (got.kind === "too-large") {
+          await conn.write(plainResponse(431, "request head too large\n")).catch(() => {});
+          return;
+        }
+        if (got.kind === "bad") {
+          await conn.write(plainResponse(400, `bad request: ${got.why}\n`)).catch(() => {});
+          return;
+        }
+        const head = got.head;
+        pending = got.rest;
+        const keepAlive = wantsKeepAlive(head);
+        // no request here has a body; one that announces it would be read as the next request
+        if (
+          head.headers.has("transfer-encoding") ||
+          Number(head.headers.get("content-length") ?? 0) !== 0
+        ) {
+          await conn.write(
+            plainResponse(
+              head.method === "GET" || head.method === "HEAD" ? 400 : 405,
+              "request bodies are not accepted here\n",
+              { allow: "GET, HEAD" },
+            ),
+          ).catch(() => {});
+          return;
+        }
+        let req: Request;
+        try {
+          const authority = head.headers.get("host") || `${addr.hostname}:${addr.port}`;
+          if (!head.target.startsWith("/")) throw new TypeError("not origin-form");
+          req = new Request(`${scheme}://${authority}${head.target}`, {
+            method: head.method === "HEAD" ? "HEAD" : head.method === "GET" ? "GET" : "OPTIONS",
+            headers: head.headers,
+          });
+        } catch {
+          await conn.write(plainResponse(400, "bad request target or Host\n")).catch(() => {});
+          return;
+        }
+        let answer: Response | WebSocketAccept;
+        try {
+          answer = head.method === "GET" || head.method === "HEAD"
+            ? handler(req)
+            : respond("method not allowed\n", 405, {
+              allow: "GET, HEAD",
+              "content-type": "text/plain; charset=utf-8",
+            });
+        } catch (err) {
+          console.error(`web: ${(err as Error).message}`);
+          answer = respond("internal error\n", 500, {
+            "content-type": "text/plain; charset=utf-8",
+          });
+        }
+        if (!(answer instanceof Response)) {
+          await switchToWebSocket(conn, head, answer, ip, pending, closeOnce);
+          // from here the chat server's registration and ping timeouts watch it
+          clearTimeout(timer);
+          handedOver = true;
+          return;
+        }
+        const again = keepAlive && head.method !== "OPTIONS" && answer.status !== 405;
+        await writeResponse(conn, answer, head.method === "HEAD", again);
+        if (!again) return;
+      }
+    } catch {
+      // the peer went away, or the timer closed the connection
+    } finally {
+      clearTimeout(timer);
+      if (!handedOver) closeOnce();
+    }
+  };
+
+  const switchToWebSocket = async (
+    conn: {
+      read(b: Uint8Array): Promise<number | null>;
+      write(d: Uint8Array): Promise<number>;
+      close(): void;
+    },
+    head: RequestHead,
+    answer: WebSocketAccept,
+    ip: string,
+    pending: Uint8Array,
+    closeOnce: () => void,
+  ): Promise<void> => {
+    const fields: [string, string][] = [
+      ["upgrade", "websocket"],
+      ["connection", "Upgrade"],
+      ["sec-websocket-accept", await acceptKey(head.headers.get("sec-websocket-key")!)],
+    ];
+    if (answer.protocol) fields.push(["sec-websocket-protocol", answer.protocol]);
+    await conn.write(responseHead(101, fields));
+    const ws = new WebSocketConnection(
+      { read: (b) => conn.read(b), write: (d) => conn.write(d), close: closeOnce },
+      ip,
+      answer.mode,
+      { pending },
+    );
+    host.addConnection(ws);
+  };
+
+  const loop = acceptLoop(listener, (raw) => {
+    serve(raw);
+  }, {
+    budget: sharedDescriptorBudget(limits).port(`web:${addr.port}`),
+    cost: terminator ? TLS_DESCRIPTORS_PER_CONNECTION : 1,
+    stopped: () => stopping,
+  });
+
   let stopped: Promise<void> | undefined;
   return {
     hostname: addr.hostname,
@@ -236,16 +509,72 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
     secure: options.tls !== undefined,
     shutdown() {
       stopped ??= (async () => {
-        for (const s of sockets) s.close();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        // open keep-alive connections should not hold shutdown for long
-        await Promise.race([
-          http.shutdown(),
-          new Promise((r) => (timer = setTimeout(r, 2000))),
-        ]);
-        clearTimeout(timer);
+        stopping = true;
+        try {
+          listener.close();
+        } catch {
+          // already closed
+        }
+        terminator?.close();
+        for (const c of [...open]) c.close();
+        await loop;
       })();
       return stopped;
     },
   };
+}
+
+function wantsKeepAlive(head: RequestHead): boolean {
+  const tokens = (head.headers.get("connection") ?? "").toLowerCase().split(",").map((t) =>
+    t.trim()
+  );
+  if (tokens.includes("close")) return false;
+  return head.version === "HTTP/1.1" || tokens.includes("keep-alive");
+}
+
+function plainResponse(
+  status: number,
+  body: string,
+  extra: Record<string, string> = {},
+): Uint8Array {
+  const bytes = new TextEncoder().encode(body);
+  const head = responseHead(status, [
+    ...Object.entries(SECURITY_HEADERS),
+    ...Object.entries(extra),
+    ["content-type", "text/plain; charset=utf-8"],
+    ["content-length", String(bytes.length)],
+    ["connection", "close"],
+  ]);
+  const out = new Uint8Array(head.length + bytes.length);
+  out.set(head);
+  out.set(bytes, head.length);
+  return out;
+}
+
+async function writeResponse(
+  conn: { write(d: Uint8Array): Promise<number> },
+  res: Response,
+  headOnly: boolean,
+  keepAlive: boolean,
+): Promise<void> {
+  const body = res.body === null ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
+  const fields: [string, string][] = [];
+  for (const [name, value] of res.headers) {
+    if (name !== "content-length" && name !== "connection") fields.push([name, value]);
+  }
+  const noBody = res.status === 304 || res.status === 204;
+  const length = res.headers.get("content-length") ?? String(body.length);
+  if (!noBody) fields.push(["content-length", length]);
+  fields.push(["connection", keepAlive ? "keep-alive" : "close"]);
+  const headBytes = responseHead(res.status, fields);
+  const send = headOnly || noBody ? headBytes : join(headBytes, body);
+  let off = 0;
+  while (off < send.length) off += await conn.write(send.subarray(off));
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }

@@ -2,10 +2,15 @@ import { assert, assertEquals } from "./assert.ts";
 
 const main = new URL("../../bench/main.ts", import.meta.url).pathname;
 
+/** Whether `cmd` is installed; false where there is no bash to ask (Windows). */
 async function onPath(cmd: string): Promise<boolean> {
-  const r = await new Deno.Command("bash", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
-    .output();
-  return r.success;
+  try {
+    const r = await new Deno.Command("bash", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
+      .output();
+    return r.success;
+  } catch {
+    return false;
+  }
 }
 
 Deno.test({

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
+import * as tls from "node:tls";
 import {
   configDir,
   formatKnownServers,
@@ -7,6 +8,7 @@ import {
   parseKnownServers,
   serverKey,
 } from "../../lib/client/known_servers.ts";
+import { StsPolicies } from "../../lib/client/sts.ts";
 import { dialTls, TrustError } from "../../lib/client/tls.ts";
 import { parseClientArgs } from "../../lib/client/args.ts";
 import { isSecretLine, parseInput } from "../../lib/client/commands.ts";
@@ -36,6 +38,40 @@ Deno.test("known_servers: parse skips comments and junk; format and pin round-tr
     await known.pin({ key: "h:2", fingerprint: "BB", certBase64: "MII" });
     assertEquals((await known.get("h:1"))?.fingerprint, "AA");
     assertEquals((await known.load()).size, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("known servers and STS policies: changes made at the same time, in one process and from several, are all kept", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const known = new KnownServers(dir);
+    const sts = new StsPolicies(dir);
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => [
+        known.pin({ key: `h${i}:6697`, fingerprint: `F${i}`, certBase64: "MII" }),
+        sts.record(`h${i}`, 6697, 3600),
+      ]).flat(),
+    );
+    assertEquals((await known.load()).size, 12);
+    for (let i = 0; i < 12; i++) assertEquals((await sts.get(`h${i}`))?.port, 6697);
+
+    // three clients pinning at once
+    const code = (n: number) =>
+      `import { KnownServers } from ${
+        JSON.stringify(import.meta.resolve("../../lib/client/known_servers.ts"))
+      };
+const known = new KnownServers(${JSON.stringify(dir)});
+await Promise.all(Array.from({ length: 8 }, (_, i) =>
+  known.pin({ key: "p${n}-" + i + ":1", fingerprint: "AA", certBase64: "MII" })));`;
+    const outs = await Promise.all(
+      [0, 1, 2].map((n) =>
+        new Deno.Command(Deno.execPath(), { args: ["eval", code(n)], stdout: "null" }).output()
+      ),
+    );
+    for (const o of outs) assertEquals(o.code, 0, new TextDecoder().decode(o.stderr));
+    assertEquals((await known.load()).size, 12 + 24);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -175,6 +211,95 @@ Deno.test("dialTls() with a self-signed server: ask once, pin, then trust silent
   }
 });
 
+/**
+ * Makes every `node:tls` client socket report what Deno 2.9.5's (seen on Windows) reports for
+ * a resumed TLS 1.3 session whatever the first handshake found: resumed, `authorized`, no
+ * error, because the certificate verifier does not run again on resumption. Restored by the
+ * returned function.
+ */
+function pretendResumedAndAuthorized(): () => void {
+  const proto = tls.TLSSocket.prototype as unknown as Record<string, unknown>;
+  const saved = ["authorized", "authorizationError", "isSessionReused"].map((k) =>
+    [k, Object.getOwnPropertyDescriptor(proto, k)] as const
+  );
+  const fixed = (value: unknown) => ({ configurable: true, get: () => value, set() {} });
+  Object.defineProperty(proto, "authorized", fixed(true));
+  Object.defineProperty(proto, "authorizationError", fixed(null));
+  Object.defineProperty(proto, "isSessionReused", {
+    configurable: true,
+    writable: true,
+    value: () => true,
+  });
+  return () => {
+    for (const [k, d] of saved) {
+      if (d) Object.defineProperty(proto, k, d);
+      else delete proto[k];
+    }
+  };
+}
+
+Deno.test("dialTls() on a resumed TLS session reported as authorized still asks about an unpinned self-signed certificate", async () => {
+  const { certPem, keyPem } = await createSelfSigned([]);
+  const srv = tlsEcho(certPem, keyPem);
+  const dir = await Deno.makeTempDir();
+  const restore = pretendResumedAndAuthorized();
+  try {
+    const known = new KnownServers(dir);
+    const target = { host: "127.0.0.1", port: srv.port, tls: true };
+    let asked = 0;
+    await rejects(
+      dialTls(target, {
+        known,
+        ask: (p) => {
+          asked++;
+          assertEquals(p.caProblem, "not verified on this resumed TLS session");
+          return Promise.resolve(false);
+        },
+      }),
+      TrustError,
+    );
+    assertEquals(asked, 1);
+    await rejects(dialTls(target, { known }), /not known yet/);
+    assertEquals((await known.load()).size, 0);
+  } finally {
+    restore();
+    await srv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("dialTls(): a session resumed from a connection trusted elsewhere is asked about again where nothing is pinned", async () => {
+  // Deno 2.9.5 resumes node:tls sessions by itself (process-wide cache); the first connection
+  // reads a reply, so its session ticket has arrived before the second connection starts
+  const { certPem, keyPem } = await createSelfSigned([]);
+  const srv = tlsEcho(certPem, keyPem);
+  const dir = await Deno.makeTempDir();
+  try {
+    const target = { host: "127.0.0.1", port: srv.port, tls: true };
+    const c1 = await dialTls(target, {
+      known: new KnownServers(join(dir, "a")),
+      ask: () => Promise.resolve(true),
+    });
+    assertEquals(await firstLine(c1), ":srv PONG srv :ok");
+    c1.close();
+    let asked = 0;
+    await rejects(
+      dialTls(target, {
+        known: new KnownServers(join(dir, "b")),
+        ask: () => {
+          asked++;
+          return Promise.resolve(false);
+        },
+      }),
+      TrustError,
+    );
+    assertEquals(asked, 1);
+  } finally {
+    await srv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test({
   name: "dialTls() accepts a CA-signed certificate as usual, without asking or pinning",
   ignore: !hasCommand("openssl"),
@@ -230,6 +355,19 @@ Deno.test({
         });
         assertEquals(await firstLine(c), ":srv PONG srv :ok");
         c.close();
+        assertEquals((await known.load()).size, 0);
+        // a resumed session keeps the verdict of the full handshake with this certificate
+        const restore = pretendResumedAndAuthorized();
+        try {
+          const again = await dialTls({ host: "127.0.0.1", port: srv.port, tls: true }, {
+            known,
+            ask: () => Promise.reject(new Error("must not ask")),
+          });
+          assertEquals(await firstLine(again), ":srv PONG srv :ok");
+          again.close();
+        } finally {
+          restore();
+        }
         assertEquals((await known.load()).size, 0);
       } finally {
         await srv.close();

@@ -22,6 +22,10 @@ Deno.test({
         await a.expect(/ REGISTER SUCCESS /);
         a.send("JOIN #pg");
         await a.expect(/ 366 /);
+        // a registered channel keeps its history across restarts (an unregistered one that
+        // empties, as every channel does at a restart, starts again with none: issue 18 #1)
+        a.send("PRIVMSG ChanServ :REGISTER #pg");
+        await a.expect(/#pg is registered to pgann/);
         for (let i = 1; i <= 3; i++) a.send(`PRIVMSG #pg :kept ${i}`);
         a.send("PING :sync");
         await a.expect(/ PONG .* :?sync$/);

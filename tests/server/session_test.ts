@@ -173,7 +173,7 @@ Deno.test("a session over SendQ is ended on the next microtask, not inside the f
       await clients[i].expect(/ 366 /);
     }
     t.peer(clients[1]).pause();
-    const channel = t.server.findChannel("#t")!;
+    const channel = t.server.channels.find("#t")!;
     const ended: { nick: string; inLoop: boolean; members: number }[] = [];
     let inLoop = false;
     const endSession = t.server.endSession.bind(t.server);

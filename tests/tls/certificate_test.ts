@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CertificateError,
   checkPair,
@@ -131,7 +132,7 @@ async function loadInFreshProcess(dir: string): Promise<{ created: boolean; x509
     console.log(JSON.stringify({ created: cert.created, x509: "getMetadata" in Reflect }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--config", new URL("../../deno.json", import.meta.url).pathname, code],
+    args: ["eval", "--config", fileURLToPath(new URL("../../deno.json", import.meta.url)), code],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },

@@ -1,8 +1,11 @@
-import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, rejects } from "node:assert/strict";
 import { LineFramer } from "../../lib/protocol/framer.ts";
 import type { FramedLine } from "../../lib/protocol/framer.ts";
+import { readRequestHead, responseHead } from "../../lib/transport/http1.ts";
 import {
+  acceptKey,
   chooseSubprotocol,
+  encodeFrame,
   frameToLine,
   splitLines,
   WebSocketConnection,
@@ -72,16 +75,28 @@ Deno.test("splitLines() cuts CRLF-separated output into one piece per line", () 
 });
 
 /** A WebSocket server on 127.0.0.1 whose one connection is a WebSocketConnection. */
-async function pair(mode: WsMode, options = {}) {
+async function pair(mode: WsMode) {
   const { promise: accepted, resolve } = Promise.withResolvers<WebSocketConnection>();
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req, info) => {
-    const remote = info.remoteAddr.hostname;
-    const protocol = mode === "text" ? "text.ircv3.net" : "binary.ircv3.net";
-    const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
-    const conn = new WebSocketConnection(socket, remote, mode, options);
-    socket.addEventListener("open", () => resolve(conn));
-    return response;
-  });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const protocol = mode === "text" ? "text.ircv3.net" : "binary.ircv3.net";
+  (async () => {
+    const raw = await listener.accept();
+    const got = await readRequestHead(raw, new Uint8Array(), 16384);
+    if (got.kind !== "head") throw new Error("no request head");
+    const key = await acceptKey(got.head.headers.get("sec-websocket-key")!);
+    await raw.write(responseHead(101, [
+      ["upgrade", "websocket"],
+      ["connection", "Upgrade"],
+      ["sec-websocket-accept", key],
+      ["sec-websocket-protocol", protocol],
+    ]));
+    const remote = (raw.remoteAddr as Deno.NetAddr).hostname;
+    resolve(new WebSocketConnection(raw, remote, mode, { pending: got.rest }));
+  })();
+  const server = {
+    addr: listener.addr as Deno.NetAddr,
+    shutdown: () => Promise.resolve(listener.close()),
+  };
   const client = new WebSocket(
     `ws://127.0.0.1:${server.addr.port}/`,
     mode === "text" ? "text.ircv3.net" : "binary.ircv3.net",
@@ -194,16 +209,33 @@ Deno.test("WebSocketConnection.readLines() hands frames in order and ends when t
   }
 });
 
-Deno.test("WebSocketConnection closes a client that floods past its input bound", async () => {
-  const p = await pair("text", { maxInbox: 1000 });
+Deno.test("WebSocketConnection skips a message longer than an IRC line without storing it", async () => {
+  const p = await pair("text");
   try {
-    // nobody reads: everything the client sends waits in the inbox
-    for (let i = 0; i < 50; i++) p.client.send("PRIVMSG #a :" + "y".repeat(100));
-    await p.clientClosed;
-    ok(p.client.readyState === WebSocket.CLOSED);
+    const got: FramedLine[] = [];
+    const reading = p.conn.readLines((l) => {
+      got.push(l);
+    });
+    // 8 MiB: far past any IRC line, so it is 417 material whatever it holds
+    p.client.send("PRIVMSG #a :" + "y".repeat(8 << 20));
+    p.client.send("PING :after");
+    const deadline = Date.now() + 10000;
+    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assertEquals(got, [{ kind: "too-long" }, { kind: "line", text: "PING :after" }]);
+    p.conn.close();
+    await reading;
   } finally {
     await p.stop();
   }
+});
+
+Deno.test("encodeFrame() uses the 16- and 64-bit length forms of RFC 6455", () => {
+  assertEquals([...encodeFrame(1, new Uint8Array(125)).subarray(0, 2)], [0x81, 125]);
+  assertEquals([...encodeFrame(2, new Uint8Array(300)).subarray(0, 4)], [0x82, 126, 1, 44]);
+  assertEquals(
+    [...encodeFrame(2, new Uint8Array(70000)).subarray(0, 10)],
+    [0x82, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70],
+  );
 });
 
 Deno.test("WebSocketConnection.close() is safe twice and ends a pending read", async () => {
@@ -216,5 +248,89 @@ Deno.test("WebSocketConnection.close() is safe twice and ends a pending read", a
     await p.clientClosed;
   } finally {
     await p.stop();
+  }
+});
+
+/** The server side of a WebSocket over a raw TCP pair, and the client's raw socket. */
+async function rawPair(options = {}) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const raw = await listener.accept();
+  listener.close();
+  const conn = new WebSocketConnection(raw, "127.0.0.1", "text", options);
+  const got: FramedLine[] = [];
+  const reading = conn.readLines((l) => {
+    got.push(l);
+  });
+  const buf = new Uint8Array(1024);
+  /** Reads what the server sent within 5 s (null once it closed). */
+  const receive = async (): Promise<Uint8Array | null> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const n = await Promise.race([
+      client.read(buf),
+      new Promise<null>((_, j) => (timer = setTimeout(() => j(new Error("no reply")), 5000))),
+    ]).finally(() => clearTimeout(timer));
+    return n === null ? null : buf.slice(0, n);
+  };
+  return { client, conn, got, reading, receive };
+}
+
+/** A client frame: FIN, the opcode, masked with a fixed key unless `mask` is false. */
+function clientFrame(opcode: number, payload: Uint8Array, mask = true): Uint8Array {
+  const key = [1, 2, 3, 4];
+  const out = new Uint8Array(2 + (mask ? 4 : 0) + payload.length);
+  out[0] = 0x80 | opcode;
+  out[1] = (mask ? 0x80 : 0) | payload.length;
+  if (mask) out.set(key, 2);
+  const at = mask ? 6 : 2;
+  for (let i = 0; i < payload.length; i++) out[at + i] = payload[i] ^ (mask ? key[i & 3] : 0);
+  return out;
+}
+
+Deno.test("WebSocketConnection answers a ping with a pong and reads a masked text frame", async () => {
+  const p = await rawPair({ pingIntervalMs: 0 });
+  try {
+    await p.client.write(clientFrame(9, enc.encode("hb")));
+    assertEquals([...(await p.receive())!], [0x8a, 2, ...enc.encode("hb")]);
+    await p.client.write(clientFrame(1, enc.encode("PING :x")));
+    const deadline = Date.now() + 5000;
+    while (p.got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assertEquals(p.got, [{ kind: "line", text: "PING :x" }]);
+  } finally {
+    p.conn.close();
+    await p.reading;
+    p.client.close();
+  }
+});
+
+Deno.test("WebSocketConnection closes with 1002 on an unmasked frame and 1007 on bad UTF-8 text", async () => {
+  for (
+    const [frame, code] of [
+      [clientFrame(1, enc.encode("NICK a"), false), 1002],
+      [clientFrame(1, new Uint8Array([0x41, 0xc3, 0x28])), 1007],
+    ] as const
+  ) {
+    const p = await rawPair({ pingIntervalMs: 0 });
+    try {
+      await p.client.write(frame);
+      assertEquals([...(await p.receive())!], [0x88, 2, code >> 8, code & 0xff]);
+      assertEquals(await p.receive(), null);
+      await p.reading;
+      assertEquals(p.got, []);
+    } finally {
+      p.conn.close();
+      p.client.close();
+    }
+  }
+});
+
+Deno.test("WebSocketConnection sends a keep-alive ping while the connection is quiet", async () => {
+  const p = await rawPair({ pingIntervalMs: 50 });
+  try {
+    assertEquals([...(await p.receive())!].slice(0, 2), [0x89, 0]);
+  } finally {
+    p.conn.close();
+    await p.reading;
+    p.client.close();
   }
 });

@@ -58,13 +58,32 @@ class WsClient {
   }
 }
 
-/** Sends a hand-made HTTP upgrade request and returns the status line. */
-async function rawUpgrade(port: number, headers: Record<string, string>): Promise<string> {
+/** A read that gives up (null) after `ms`, so a server that never answers fails the test. */
+async function readWithin(conn: Deno.Conn, buf: Uint8Array, ms: number): Promise<number | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      conn.read(buf),
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends a hand-made HTTP upgrade request and returns the status line (or all it read). */
+async function rawUpgrade(
+  port: number,
+  headers: Record<string, string>,
+  whole = false,
+): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
+    const { Host: host = `127.0.0.1:${port}`, ...rest } = headers;
+    headers = rest;
     const req = [
       "GET /irc HTTP/1.1",
-      `Host: 127.0.0.1:${port}`,
+      `Host: ${host}`,
       "Upgrade: websocket",
       "Connection: Upgrade",
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
@@ -75,8 +94,17 @@ async function rawUpgrade(port: number, headers: Record<string, string>): Promis
     ].join("\r\n");
     await conn.write(new TextEncoder().encode(req));
     const buf = new Uint8Array(4096);
-    const n = await conn.read(buf);
-    return new TextDecoder().decode(buf.subarray(0, n ?? 0)).split("\r\n")[0];
+    let text = "";
+    // the head, and with `whole` the body its content-length announces
+    for (;;) {
+      const end = text.indexOf("\r\n\r\n");
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(text)?.[1] ?? 0);
+      if (end !== -1 && (!whole || text.length >= end + 4 + length)) break;
+      const n = await readWithin(conn, buf, 5000);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return whole ? text : text.split("\r\n")[0];
   } finally {
     conn.close();
   }
@@ -217,8 +245,79 @@ Deno.test("web server: app files, headers, healthz, metrics and the WebSocket en
         "HTTP/1.1 400 Bad Request",
       );
     });
+
+    await t.step(
+      "the WebSocket upgrade answers only to the server's own names (DNS rebinding)",
+      async () => {
+        const refused = await rawUpgrade(server.httpPort, {
+          Host: `evil.example:${server.httpPort}`,
+        }, true);
+        match(refused, /^HTTP\/1\.1 403 Forbidden\r\n/);
+        match(
+          refused,
+          /\r\n\r\nthis server is not known by that name \(Host\); connect with its address or name\n$/,
+        );
+        assertEquals(
+          await rawUpgrade(server.httpPort, { Host: "attacker.test" }),
+          "HTTP/1.1 403 Forbidden",
+        );
+        for (
+          const host of [
+            `localhost:${server.httpPort}`,
+            `[::1]:${server.httpPort}`,
+            "deno-chat.local",
+          ]
+        ) {
+          assertEquals(
+            await rawUpgrade(server.httpPort, { Host: host }),
+            "HTTP/1.1 101 Switching Protocols",
+            host,
+          );
+        }
+      },
+    );
   } finally {
     for (const c of cleanup.reverse()) await c().catch(() => {});
+    assertEquals(await server.stop(), 0);
+  }
+});
+
+Deno.test("web port: connections are counted per IP address (loopback with limitLoopback=1)", async () => {
+  const server = await startServer([], ["floodBurst=0", "limitLoopback=1", "httpMaxPerIp=3"], {
+    web: true,
+  });
+  const conns: Deno.Conn[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port: server.httpPort }));
+    }
+    // the three above hold their slots (their requests are not even begun)
+    const extra = await Deno.connect({ hostname: "127.0.0.1", port: server.httpPort });
+    conns.push(extra);
+    const buf = new Uint8Array(4096);
+    let text = "";
+    for (;;) {
+      const n = await readWithin(extra, buf, 5000);
+      if (n === null) break;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    match(text, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
+    match(text, /\r\n\r\ntoo many connections from your address\n$/);
+    // one leaves: the next one is served
+    conns.shift()!.close();
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${server.httpPort}/healthz`).catch(() => undefined);
+      if (res?.status === 200) {
+        assertEquals(await res.text(), "ok\n");
+        break;
+      }
+      await res?.body?.cancel();
+      ok(Date.now() < deadline, "the freed slot was never given back");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    for (const c of conns) c.close();
     assertEquals(await server.stop(), 0);
   }
 });

@@ -1,9 +1,9 @@
 /**
  * The server and the line-mode client on Windows' own `deno.exe`, run under Wine by the shared
  * tools (`../shared/tools/wine/setup.sh` once, then `run.sh`), against a Linux-side raw IRC
- * client. Run with `deno task test:windows` (as root: run.sh uses a chroot); skipped, with a
- * message, when the Wine chroot is not set up. Not part of `deno task test`: each Wine start
- * takes seconds.
+ * client. Run by `deno task test:windows` (as root: run.sh uses a chroot) after the whole
+ * suite has run on deno.exe (suite.ts); skipped, with a message, when the Wine chroot is not
+ * set up. Not part of `deno task test`: each Wine start takes seconds.
  *
  * Wine turns a SIGINT sent to its process into CTRL_C_EVENT for the Windows program, so the
  * Ctrl+C test here exercises the server's real Windows signal path (Deno's SIGINT listener on
@@ -11,74 +11,13 @@
  */
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { TestClient } from "../helpers/irc_client.ts";
-import { copyTree, PROGRAMS } from "../../scripts/build.ts";
+import { PROGRAMS } from "../../scripts/build.ts";
 import { freePort, LineCollector } from "../../scripts/smoke.ts";
+import { makeStage, wine, wineNotReady, winPath } from "./wine.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const RUN_SH = Deno.env.get("DENO_CHAT_WINE_RUN") ??
-  path.resolve(ROOT, "..", "shared", "tools", "wine", "run.sh");
-const WINE_ROOT = Deno.env.get("DENO_WINE_ROOT") ?? "/tmp/trixie";
-
-function wineReady(): string | undefined {
-  if (Deno.build.os !== "linux") return "Wine tests run on Linux";
-  try {
-    Deno.statSync(RUN_SH);
-  } catch {
-    return `no ${RUN_SH}`;
-  }
-  try {
-    Deno.statSync(`${WINE_ROOT}/usr/lib/wine/wine64`);
-    Deno.statSync(`${WINE_ROOT}/opt/deno/deno.exe`);
-  } catch {
-    return `no Wine chroot at ${WINE_ROOT} (run ${path.dirname(RUN_SH)}/setup.sh first)`;
-  }
-  if (Deno.uid() !== 0) return "run.sh needs root";
-  return undefined;
-}
-
-const notReady = wineReady();
+const notReady = wineNotReady();
 if (notReady) console.warn(`Windows (Wine) tests skipped: ${notReady}`);
-
-/** The Windows path of a Linux path inside the stage (run.sh shows it as Z:\...). */
-function winPath(p: string): string {
-  return "Z:" + p.replaceAll("/", "\\");
-}
-
-/**
- * A copy of the sources and of the npm cache in a folder run.sh can mount: the Windows deno
- * sees only that folder, and has no internet, so its npm packages come from our cache.
- */
-async function makeStage(): Promise<string> {
-  const stage = await Deno.makeTempDir({ prefix: "deno-chat-wine-" });
-  for (const entry of ["server.ts", "client.ts", "lib", "deno.json", "deno.lock"]) {
-    await copyTree(path.join(ROOT, entry), path.join(stage, "repo", entry)).catch(() => {});
-  }
-  const info = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json"],
-    stdout: "piped",
-  }).output();
-  const npmCache = JSON.parse(new TextDecoder().decode(info.stdout)).npmCache as string;
-  // inside the folder run.sh mounts: nothing else of the host is visible to Wine
-  await copyTree(npmCache, path.join(stage, "repo", ".denodir", "npm"));
-  return stage;
-}
-
-/** Starts `deno.exe ARGS` under Wine with the stage as its working folder. */
-function wine(stage: string, args: string[], stdin: "piped" | "null" = "null") {
-  return new Deno.Command(RUN_SH, {
-    args: ["-C", path.join(stage, "repo"), "--", ...args],
-    stdin,
-    stdout: "piped",
-    stderr: "piped",
-    env: {
-      DENO_DIR: winPath(path.join(stage, "repo", ".denodir")),
-      DENO_WINE_PASSENV: "DENO_DIR",
-      NO_COLOR: "1",
-    },
-  }).spawn();
-}
 
 function perms(name: string): string[] {
   return ["--no-prompt", ...PROGRAMS.find((p) => p.name === name)!.permissions];
@@ -149,7 +88,7 @@ Deno.test({
         "win",
         "--join",
         "#win",
-      ], "piped");
+      ], { stdin: "piped" });
       const out = new LineCollector(client.stdout);
       const err = new LineCollector(client.stderr);
       const writer = client.stdin.getWriter();

@@ -59,7 +59,7 @@ export async function registerAccount(
       text: `You can only register your current nick (${user.nick}); use * or change nick first`,
     };
   }
-  if (server.users.get(folded) !== user) {
+  if (ctx.users.holder(name) !== user) {
     return { code: "BAD_ACCOUNT_NAME", text: `The nick ${name} is in use by someone else` };
   }
   const wanted = server.config.password;
@@ -67,7 +67,7 @@ export async function registerAccount(
     // before-connect must not get around the server password
     return { code: "DISALLOWED", text: "Send the server password (PASS) before registering" };
   }
-  if (!isValidNick(name, server.limits.nickLen) || SERVICE_NICKS.has(folded)) {
+  if (!isValidNick(name, ctx.limits.nickLen) || SERVICE_NICKS.has(folded)) {
     return { code: "BAD_ACCOUNT_NAME", text: `${name} is not a valid account name` };
   }
   if (password.length < MIN_PASSWORD_LENGTH) {
@@ -76,7 +76,7 @@ export async function registerAccount(
       text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
     };
   }
-  if (await ctx.wait(server.store.getAccount(folded))) {
+  if (await ctx.store.getAccount(folded)) {
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
   const admitted = server.loginGate.admitRegistration(ip, password);
@@ -84,12 +84,12 @@ export async function registerAccount(
     const text = admitted.refused;
     return { code: "TEMPORARILY_UNAVAILABLE", text: text[0].toUpperCase() + text.slice(1) };
   }
-  const record = await ctx.wait(createAccount(server, name, admitted.hashing, email));
+  const record = await createAccount(server, name, admitted.hashing, email);
   if (!record) {
     admitted.cancel();
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
-  if (!ctx.session.dead) logIn(server, user, record);
+  if (!ctx.session.dead) logIn(ctx, record);
   return { name: record.name };
 }
 
@@ -126,7 +126,7 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
       return;
     }
     session.sasl = { buffer: "" };
-    ctx.session.send(new Outgoing(undefined, "AUTHENTICATE", ["+"]));
+    ctx.send(new Outgoing(undefined, "AUTHENTICATE", ["+"]));
     return;
   }
   if (arg !== "+") session.sasl.buffer += arg;
@@ -143,8 +143,11 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
     ctx.numeric(ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN message");
     return;
   }
-  const result = await ctx.wait(
-    authenticate(ctx.server, creds.authcid, creds.password, session.conn.remoteAddress),
+  const result = await authenticate(
+    ctx.server,
+    creds.authcid,
+    creds.password,
+    session.conn.remoteAddress,
   );
   if (session.dead) return;
   if (!result.ok) {
@@ -156,6 +159,6 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
     );
     return;
   }
-  logIn(ctx.server, ctx.user, result.account);
+  logIn(ctx, result.account);
   ctx.numeric(RPL_SASLSUCCESS, "SASL authentication successful");
 }

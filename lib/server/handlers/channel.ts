@@ -28,20 +28,19 @@ import {
   RPL_TOPICWHOTIME,
 } from "../../protocol/numerics.ts";
 import { cleanText, isValidChannel } from "../../protocol/validate.ts";
-import { Channel, PREFIX_OP } from "../channel.ts";
+import { type Channel, PREFIX_OP } from "../channel.ts";
 import type { Context } from "../context.ts";
-import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
+import { toChannel, toChannelPicked, toUser, toUserPicked } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
-import type { User } from "../user.ts";
+import type { Session } from "../session.ts";
 import { casefold } from "../../protocol/casemap.ts";
-import type { ChannelRecord } from "../../store/store.ts";
 import { playHistoryOnJoin } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
 export async function handleJoin(ctx: Context): Promise<void> {
   const user = ctx.user;
-  const server = ctx.server;
+  const limits = ctx.limits;
   if (ctx.params[0] === "0") {
     for (const channel of [...user.channels]) partChannel(ctx, channel, undefined);
     return;
@@ -50,29 +49,27 @@ export async function handleJoin(ctx: Context): Promise<void> {
   const keys = (ctx.params[1] ?? "").split(",");
   for (const [i, name] of names.entries()) {
     if (name === "") continue;
-    if (!isValidChannel(name, server.limits.channelLen)) {
+    if (!isValidChannel(name, limits.channelLen)) {
       ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
       continue;
     }
-    let channel = server.findChannel(name);
+    let channel = ctx.channels.find(name);
     if (channel?.members.has(user)) continue;
-    if (user.channels.size >= server.limits.channelsPerUser) {
+    if (user.channels.size >= limits.channelsPerUser) {
       ctx.numeric(ERR_TOOMANYCHANNELS, name, "You have joined too many channels");
       continue;
     }
     if (accountRequired(ctx, "JOIN")) continue;
     let bits = 0;
     if (!channel) {
-      const fresh = new Channel(name);
-      const record = await ctx.wait(server.store.getChannel(fresh.folded));
+      const fresh = await ctx.channels.make(name);
       if (ctx.session.dead) return;
       // another user's JOIN may have made the channel while the store answered
-      channel = server.findChannel(name);
+      channel = ctx.channels.find(name);
       if (!channel) {
         channel = fresh;
-        if (record) restoreChannel(channel, record);
-        else bits = PREFIX_OP;
-      }
+        if (!channel.registration) bits = PREFIX_OP;
+      } else if (channel.members.has(user)) continue;
     }
     const account = user.account ? casefold(user.account) : undefined;
     const trusted = account !== undefined && channel.registration?.ops.has(account) === true;
@@ -95,11 +92,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
         ctx.numeric(ERR_BANNEDFROMCHAN, channel.name, "Cannot join channel (+b)");
         continue;
       }
-      channel.invited.delete(user.folded);
     }
-    if (channel.members.size === 0) server.channels.set(channel.folded, channel);
-    channel.members.set(user, bits);
-    user.channels.add(channel);
+    ctx.channels.join(channel, user, bits);
 
     const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
     const extended = new Outgoing(user.hostmask, "JOIN", [
@@ -107,7 +101,9 @@ export async function handleJoin(ctx: Context): Promise<void> {
       user.account ?? "*",
       user.realname,
     ]);
-    toChannelPicked(channel, (s) => (s.caps.has("extended-join") ? extended : plain));
+    const pick = (s: Session) => (s.caps.has("extended-join") ? extended : plain);
+    toChannelPicked(channel, pick, user);
+    toUserPicked(user, pick, ctx.rb);
     if (user.away !== undefined) {
       const away = new Outgoing(user.hostmask, "AWAY", [user.away]);
       toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
@@ -116,20 +112,6 @@ export async function handleJoin(ctx: Context): Promise<void> {
     sendNames(ctx, channel);
     await playHistoryOnJoin(ctx, channel);
   }
-}
-
-/** Gives a re-created registered channel its saved state. */
-function restoreChannel(channel: Channel, record: ChannelRecord): void {
-  channel.registration = {
-    founder: record.founder,
-    registeredAt: record.registeredAt,
-    ops: new Set(record.ops),
-  };
-  channel.topic = record.topic;
-  for (const f of ["i", "m", "n", "s", "t"] as const) channel.flags[f] = record.modes.includes(f);
-  channel.key = record.key;
-  channel.limit = record.limit;
-  channel.bans.push(...record.bans);
 }
 
 /** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */
@@ -166,26 +148,21 @@ export function sendNames(ctx: Context, channel: Channel): void {
   ctx.numeric(RPL_ENDOFNAMES, channel.name, "End of /NAMES list");
 }
 
-/** Removes a member after a PART, KICK or JOIN 0; drops the channel when it empties. */
-export function removeMember(ctx: Context, channel: Channel, user: User): void {
-  channel.members.delete(user);
-  user.channels.delete(channel);
-  if (channel.members.size === 0) ctx.server.channels.delete(channel.folded);
-}
-
 function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
   const user = ctx.user;
   const params = reason ? [channel.name, reason] : [channel.name];
-  toChannel(channel, new Outgoing(user.hostmask, "PART", params));
-  removeMember(ctx, channel, user);
+  const part = new Outgoing(user.hostmask, "PART", params);
+  toChannel(channel, part, user);
+  ctx.toSelf(part);
+  ctx.channels.part(channel, user, reason);
 }
 
 /** PART <channels> [reason] */
 export function handlePart(ctx: Context): void {
-  const reason = ctx.params[1] ? cleanText(ctx.params[1], ctx.server.limits.kickLen) : undefined;
+  const reason = ctx.params[1] ? cleanText(ctx.params[1], ctx.limits.kickLen) : undefined;
   for (const name of ctx.params[0].split(",")) {
     if (name === "") continue;
-    const channel = ctx.server.findChannel(name);
+    const channel = ctx.channels.find(name);
     if (!channel) {
       ctx.numeric(ERR_NOSUCHCHANNEL, name, "No such channel");
     } else if (!channel.members.has(ctx.user)) {
@@ -199,7 +176,7 @@ export function handlePart(ctx: Context): void {
 /** TOPIC <channel> [topic]: shows the topic, or sets it (ops only under +t). */
 export function handleTopic(ctx: Context): void {
   const user = ctx.user;
-  const channel = ctx.server.findChannel(ctx.params[0]);
+  const channel = ctx.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -219,12 +196,14 @@ export function handleTopic(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  const text = cleanText(ctx.params[1], ctx.server.limits.topicLen);
-  channel.topic = text === ""
+  const text = cleanText(ctx.params[1], ctx.limits.topicLen);
+  const topic = text === ""
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
-  ctx.server.persistChannel(channel);
-  toChannel(channel, new Outgoing(user.hostmask, "TOPIC", [channel.name, text]));
+  ctx.channels.setTopic(channel, topic, user);
+  const change = new Outgoing(user.hostmask, "TOPIC", [channel.name, text]);
+  toChannel(channel, change, user);
+  ctx.toSelf(change);
 }
 
 /** NAMES [channels] */
@@ -234,7 +213,7 @@ export function handleNames(ctx: Context): void {
     return;
   }
   for (const name of ctx.params[0].split(",")) {
-    const channel = ctx.server.findChannel(name);
+    const channel = ctx.channels.find(name);
     if (channel && (!channel.flags.s || channel.members.has(ctx.user))) sendNames(ctx, channel);
     else ctx.numeric(RPL_ENDOFNAMES, name, "End of /NAMES list");
   }
@@ -242,7 +221,6 @@ export function handleNames(ctx: Context): void {
 
 /** LIST [channels] [<n,>n]: visible channels with their member counts and topics. */
 export function handleList(ctx: Context): void {
-  const server = ctx.server;
   const me = ctx.user;
   let names: string[] | undefined;
   let min = -Infinity, max = Infinity;
@@ -254,8 +232,8 @@ export function handleList(ctx: Context): void {
     }
   }
   const candidates = names
-    ? names.map((n) => server.findChannel(n)).filter((c): c is Channel => c !== undefined)
-    : server.channels.values();
+    ? names.map((n) => ctx.channels.find(n)).filter((c): c is Channel => c !== undefined)
+    : ctx.channels.values();
   ctx.numeric(RPL_LISTSTART, "Channel", "Users  Name");
   for (const c of candidates) {
     if (c.flags.s && !c.members.has(me)) continue;
@@ -269,8 +247,7 @@ export function handleList(ctx: Context): void {
 /** KICK <channel> <nick[,nick]> [reason] (channel operators only). */
 export function handleKick(ctx: Context): void {
   const user = ctx.user;
-  const server = ctx.server;
-  const channel = server.findChannel(ctx.params[0]);
+  const channel = ctx.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
     return;
@@ -283,10 +260,10 @@ export function handleKick(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  const reason = cleanText(ctx.params[2] || user.nick, server.limits.kickLen);
+  const reason = cleanText(ctx.params[2] || user.nick, ctx.limits.kickLen);
   for (const nick of ctx.params[1].split(",")) {
     if (nick === "") continue;
-    const target = server.findUser(nick);
+    const target = ctx.users.find(nick);
     if (!target) {
       ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
       continue;
@@ -295,22 +272,23 @@ export function handleKick(ctx: Context): void {
       ctx.numeric(ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel");
       continue;
     }
-    toChannel(channel, new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]));
-    removeMember(ctx, channel, target);
+    const kick = new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]);
+    toChannel(channel, kick, user);
+    ctx.toSelf(kick);
+    ctx.channels.kick(channel, target, user, reason);
   }
 }
 
 /** INVITE <nick> <channel>: lets someone past +i; the target is told. */
 export function handleInvite(ctx: Context): void {
   const user = ctx.user;
-  const server = ctx.server;
   const [nick, chanName] = ctx.params;
-  const target = server.findUser(nick);
+  const target = ctx.users.find(nick);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
     return;
   }
-  const channel = server.findChannel(chanName);
+  const channel = ctx.channels.find(chanName);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, chanName, "No such channel");
     return;
@@ -327,9 +305,9 @@ export function handleInvite(ctx: Context): void {
     ctx.numeric(ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator");
     return;
   }
-  channel.invited.add(target.folded);
-  // a bounded list: the oldest invitation goes first
-  if (channel.invited.size > 100) channel.invited.delete(channel.invited.values().next().value!);
+  // only an operator's invitation lets the invitee past +i and +b; anyone else's is just a
+  // notice (ergo's rule, its issue #1876: a privileged inviter's INVITE is recorded, others not)
+  if (channel.isOp(user)) channel.invite(target);
   ctx.numeric(RPL_INVITING, target.nick, channel.name);
   if (target.away !== undefined) ctx.numeric(RPL_AWAY, target.nick, target.away);
   const invite = new Outgoing(user.hostmask, "INVITE", [target.nick, channel.name]);

@@ -42,21 +42,11 @@ function historyLine(m: HistoryMessage): Outgoing {
   return new Outgoing(m.source, m.command, [m.rawTarget, m.text], tags);
 }
 
-/** Sends messages, inside a batch of `type` when the client accepts batches. */
+/** Replies with messages, inside a batch of `type` when the client accepts batches. */
 function sendBatch(ctx: Context, type: string, params: string[], lines: Outgoing[]): void {
-  const session = ctx.session;
-  const useBatch = session.caps.has("batch");
-  const id = useBatch ? ctx.server.nextMsgid() : "";
-  if (useBatch) ctx.reply("BATCH", [`+${id}`, type, ...params]);
-  for (const out of lines) {
-    if (session.capture) session.capture.push(out);
-    else {
-      session.write(
-        useBatch ? out.bytesWith(session.tagMask, { batch: id }) : out.bytes(session.tagMask),
-      );
-    }
-  }
-  if (useBatch) ctx.reply("BATCH", [`-${id}`]);
+  const id = ctx.rb.startBatch(type, params);
+  for (const out of lines) ctx.send(out);
+  ctx.rb.endBatch(id);
 }
 
 /** A key no stored conversation has (a private one always names two parties). */
@@ -67,9 +57,9 @@ const NO_CONVERSATION = "dm:";
  * Channels need membership; private history is the pair's own.
  */
 export async function handleChathistory(ctx: Context): Promise<void> {
-  const store = ctx.server.store;
+  const store = ctx.store;
   const sub = (ctx.params[0] ?? "").toUpperCase();
-  const max = ctx.server.limits.chathistoryMax;
+  const max = ctx.limits.chathistoryMax;
   const fail = (code: string, context: string[], text: string) =>
     ctx.fail("CHATHISTORY", code, context, text);
   const needed: Record<string, number> = {
@@ -94,7 +84,7 @@ export async function handleChathistory(ctx: Context): Promise<void> {
     fail("INVALID_PARAMS", [sub, limitRaw], "The limit must be a number");
     return;
   }
-  const ref = (i: number) => ctx.wait(parseReference(ctx.params[i], (id) => store.findMessage(id)));
+  const ref = (i: number) => parseReference(ctx.params[i], (id) => store.findMessage(id));
 
   if (sub === "TARGETS") {
     const a = await ref(1), b = await ref(2);
@@ -117,9 +107,14 @@ export async function handleChathistory(ctx: Context): Promise<void> {
       return names.get(key);
     };
     const keys = [...ctx.user.channels].map((c) => c.folded);
-    const found = await ctx.wait(store.targets(a.time, b.time, limit, { keys, party: me }));
-    // a conversation with a guest who has left cannot be asked for: not listed
-    const listed = found.filter((t) => !partiesOf(t.target) || nameOf(t.target) !== undefined);
+    const found = await store.targets(a.time, b.time, limit, { keys, party: me });
+    // a conversation with a guest who has left cannot be asked for; a channel's is listed
+    // only when it has lines of this channel's own
+    const listed = found.filter((t) => {
+      if (partiesOf(t.target)) return nameOf(t.target) !== undefined;
+      const chan = ctx.channels.get(t.target);
+      return chan === undefined || t.latest >= chan.historyFloor;
+    });
     const lines = listed.map((t) =>
       new Outgoing(ctx.server.name, "CHATHISTORY", [
         "TARGETS",
@@ -133,15 +128,18 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 
   const target = ctx.params[1];
   let key: string;
+  // where a channel's history starts (see Channel.historyFloor); private history has none
+  let floor = -Infinity;
   if (isChannelName(target)) {
-    const channel = ctx.server.findChannel(target);
+    const channel = ctx.channels.find(target);
     if (!channel || !channel.members.has(ctx.user)) {
       fail("INVALID_TARGET", [sub, target], "You are not on that channel");
       return;
     }
     key = channel.folded;
+    floor = channel.historyFloor;
   } else {
-    const other = await ctx.wait(partyOfNick(partyLookup(ctx), target));
+    const other = await partyOfNick(partyLookup(ctx), target);
     // nobody online by that nick and no such account: an empty batch, after the same checks
     key = other === undefined ? NO_CONVERSATION : dmKey(historyParty(ctx.user), other);
   }
@@ -150,23 +148,27 @@ export async function handleChathistory(ctx: Context): Promise<void> {
     fail("INVALID_PARAMS", [sub, ctx.params[2]], "Unknown message reference");
     return;
   }
+  // a bound before the floor counts from the floor (exclusive bounds: just below it)
+  const clamp = (b: HistoryBound): HistoryBound => b.time >= floor ? b : { time: floor - 1 };
   let messages: HistoryMessage[];
   switch (sub) {
-    case "LATEST":
-      messages = await ctx.wait(
-        r1 === "*" ? store.latest(key, limit) : store.latest(key, limit, r1),
-      );
+    case "LATEST": {
+      const after = r1 === "*"
+        ? (floor === -Infinity ? undefined : { time: floor - 1 })
+        : clamp(r1);
+      messages = await store.latest(key, limit, after);
       break;
+    }
     case "BEFORE":
-      messages = await ctx.wait(store.before(key, r1 as HistoryBound, limit));
+      messages = await store.before(key, r1 as HistoryBound, limit);
       break;
     case "AFTER":
-      messages = await ctx.wait(store.after(key, r1 as HistoryBound, limit));
+      messages = await store.after(key, clamp(r1 as HistoryBound), limit);
       break;
     case "AROUND": {
       const bound = r1 as HistoryBound;
-      const before = await ctx.wait(store.before(key, bound, Math.floor(limit / 2)));
-      const after = await ctx.wait(store.after(key, bound, limit - before.length, true));
+      const before = await store.before(key, bound, Math.floor(limit / 2));
+      const after = await store.after(key, bound, limit - before.length, true);
       messages = [...before, ...after];
       break;
     }
@@ -177,13 +179,13 @@ export async function handleChathistory(ctx: Context): Promise<void> {
         return;
       }
       const ascending = r1.time <= r2.time;
-      messages = await ctx.wait(
-        ascending
-          ? store.between(key, r1, r2, limit, false)
-          : store.between(key, r2, r1, limit, true),
-      );
+      messages =
+        await (ascending
+          ? store.between(key, clamp(r1), r2, limit, false)
+          : store.between(key, clamp(r2), r1, limit, true));
     }
   }
+  messages = messages.filter((m) => m.time >= floor);
   sendBatch(ctx, "chathistory", [target], messages.map(historyLine));
 }
 
@@ -192,9 +194,10 @@ export async function handleChathistory(ctx: Context): Promise<void> {
  * ask for exactly what they want). Clients without server-time see the time in the text.
  */
 export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise<void> {
-  const n = ctx.server.limits.historyPlayback;
+  const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  const messages = await ctx.wait(ctx.server.store.latest(channel.folded, n));
+  // only this channel's own history (see Channel.historyFloor)
+  const messages = await ctx.store.latest(channel.folded, n, { time: channel.historyFloor - 1 });
   if (messages.length === 0) return;
   const stamped = ctx.session.caps.has("server-time");
   const lines = messages.map((m) => {
@@ -209,8 +212,8 @@ export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise
 function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
-    findUser: (nick) => server.findUser(nick),
-    accountExists: async (folded) => (await server.store.getAccount(folded)) !== undefined,
+    findUser: (nick) => ctx.users.find(nick),
+    accountExists: async (folded) => (await ctx.store.getAccount(folded)) !== undefined,
     users: server.users,
   };
 }

@@ -92,7 +92,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
   const deliveries: (() => void)[] = [];
   const commits: Promise<void>[] = [];
   const targets = [...new Set(rawTargets.split(",").filter((t) => t !== ""))];
-  const max = server.limits.targetsPerMessage;
+  const max = ctx.limits.targetsPerMessage;
   for (let i = 0; i < targets.length; i++) {
     const written = targets[i];
     if (i >= max) {
@@ -122,7 +122,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     let historyKey: string | undefined;
 
     if (isChannelName(target)) {
-      const channel = server.findChannel(target);
+      const channel = ctx.channels.find(target);
       if (!channel) {
         error(ERR_NOSUCHCHANNEL, target, "No such channel");
         continue;
@@ -148,43 +148,40 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         deliveries.push(() => toChannel(channel, out, user));
       }
     } else {
-      const recipient = server.findUser(target);
+      const recipient = ctx.users.find(target);
       if (!recipient) {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;
       }
       if (!tagmsg) historyKey = privateHistoryKey(user, recipient);
-      if (recipient === user) {
-        // to oneself: every session gets it once, echo-message or not
-        deliveries.push(() => {
-          for (const s of user.sessions) if (!tagmsg || s.caps.has("message-tags")) s.send(out);
-        });
-        if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
-        server.stats.messagesRelayed++;
-        continue;
-      }
+      // to oneself, the delivery is a side effect, not a reply: never labeled
+      // (labeled-response), and with echo-message the echo comes too, as for anyone else
       deliveries.push(() => {
         if (tagmsg) {
           for (const s of recipient.sessions) if (s.caps.has("message-tags")) s.send(out);
         } else toUser(recipient, out);
       });
-      if (command === "PRIVMSG" && recipient.away !== undefined) {
+      if (command === "PRIVMSG" && recipient.away !== undefined && recipient !== user) {
         ctx.numeric(RPL_AWAY, recipient.nick, recipient.away);
       }
     }
     if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
     server.stats.messagesRelayed++;
     deliveries.push(() => {
-      for (const s of user.sessions) {
-        if (s !== ctx.session || s.caps.has("echo-message")) {
-          if (!tagmsg || s.caps.has("message-tags")) s.send(out);
-        }
+      server.events.message(user, written, out);
+      const sessions = user.sessions;
+      for (let i = 0; i < sessions.length; i++) {
+        const s = sessions[i];
+        if (tagmsg && !s.caps.has("message-tags")) continue;
+        // the sender's other sessions see what it said; this one only as its echo, a reply
+        if (s !== ctx.session) s.send(out);
+        else if (s.caps.has("echo-message")) ctx.send(out);
       }
     });
   }
   if (commits.length > 0) {
     try {
-      await ctx.wait(Promise.all(commits));
+      await Promise.all(commits);
     } catch (err) {
       console.error(`storing a message failed: ${(err as Error).message}`);
       ctx.fail(command, "MESSAGE_NOT_STORED", [], "Your message could not be saved; try again");
@@ -202,7 +199,7 @@ function store(
   time: number,
   clientTags: Record<string, string>,
 ): Promise<void> {
-  return ctx.server.store.appendMessage({
+  return ctx.store.appendMessage({
     msgid: out.tags["msgid"],
     time,
     target: key,

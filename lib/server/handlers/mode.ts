@@ -19,6 +19,7 @@ import {
   ERR_NEEDMOREPARAMS,
   ERR_NOSUCHCHANNEL,
   ERR_NOSUCHNICK,
+  ERR_NOTONCHANNEL,
   ERR_UMODEUNKNOWNFLAG,
   ERR_UNKNOWNMODE,
   ERR_USERNOTINCHANNEL,
@@ -43,7 +44,7 @@ export function handleMode(ctx: Context): void {
 
 function userMode(ctx: Context): void {
   const user = ctx.user;
-  const target = ctx.server.findUser(ctx.params[0]);
+  const target = ctx.users.find(ctx.params[0]);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, ctx.params[0], "No such nick/channel");
     return;
@@ -68,15 +69,14 @@ function userMode(ctx: Context): void {
     }
     let changed = false;
     if (m === "i" && user.invisible !== add) {
-      ctx.server.setInvisible(user, add);
+      ctx.users.setInvisible(user, add);
       changed = true;
     } else if (m === "o" && !add && user.oper) {
       // operators may drop their status; only OPER grants it
-      user.oper = false;
-      ctx.server.counts.opers--;
+      ctx.users.setOper(user, false);
       changed = true;
     } else if (m === "w" && user.wallops !== add) {
-      user.wallops = add;
+      ctx.users.setWallops(user, add);
       changed = true;
     } else if (m !== "i" && m !== "o" && m !== "w") unknown = true;
     if (changed) {
@@ -86,7 +86,7 @@ function userMode(ctx: Context): void {
     }
   }
   if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
-  if (applied !== "") ctx.session.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
+  if (applied !== "") ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
 }
 
 function sendBanList(ctx: Context, channel: Channel): void {
@@ -97,11 +97,15 @@ function sendBanList(ctx: Context, channel: Channel): void {
 }
 
 function channelMode(ctx: Context): void {
-  const server = ctx.server;
   const user = ctx.user;
-  const channel = server.findChannel(ctx.params[0]);
+  const channel = ctx.channels.find(ctx.params[0]);
   if (!channel) {
     ctx.numeric(ERR_NOSUCHCHANNEL, ctx.params[0], "No such channel");
+    return;
+  }
+  // a secret channel shows its modes, creation time and lists to its members only (as TOPIC)
+  if (channel.flags.s && !channel.members.has(user)) {
+    ctx.numeric(ERR_NOTONCHANNEL, channel.name, "You're not on that channel");
     return;
   }
   if (ctx.params.length < 2) {
@@ -134,7 +138,7 @@ function channelMode(ctx: Context): void {
       }
       continue;
     }
-    if (arg !== undefined && ++paramModes > server.limits.modesPerCommand) continue;
+    if (arg !== undefined && ++paramModes > ctx.limits.modesPerCommand) continue;
     switch (mode) {
       case "o":
       case "v": {
@@ -142,7 +146,7 @@ function channelMode(ctx: Context): void {
           ctx.numeric(ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
           break;
         }
-        const target = server.findUser(arg);
+        const target = ctx.users.find(arg);
         if (!target) {
           ctx.numeric(ERR_NOSUCHNICK, arg, "No such nick/channel");
           break;
@@ -160,15 +164,10 @@ function channelMode(ctx: Context): void {
         const bit = mode === "o" ? PREFIX_OP : PREFIX_VOICE;
         const next = add ? bits | bit : bits & ~bit;
         if (next !== bits) {
-          channel.members.set(target, next);
+          channel.setMember(target, next);
           applied.push({ add, mode, arg: target.nick });
           // in a registered channel, ops are remembered by account
-          const reg = channel.registration;
-          if (mode === "o" && reg && target.account) {
-            const acct = casefold(target.account);
-            if (add) reg.ops.add(acct);
-            else if (acct !== reg.founder) reg.ops.delete(acct);
-          }
+          if (mode === "o" && target.account) channel.rememberOp(casefold(target.account), add);
         }
         break;
       }
@@ -176,18 +175,15 @@ function channelMode(ctx: Context): void {
         const mask = normalizeMask(arg!);
         if (add) {
           if (channel.hasBan(mask)) break;
-          if (channel.bans.length >= server.limits.banListSize) {
+          if (channel.bans.length >= ctx.limits.banListSize) {
             ctx.numeric(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full");
             break;
           }
-          channel.bans.push({ mask, setBy: user.hostmask, setAt: now });
+          channel.addBan({ mask, setBy: user.hostmask, setAt: now });
           applied.push({ add, mode, arg: mask });
         } else {
-          const f = casefold(mask);
-          const i = channel.bans.findIndex((b) => casefold(b.mask) === f);
-          if (i === -1) break;
-          const [removed] = channel.bans.splice(i, 1);
-          applied.push({ add, mode, arg: removed.mask });
+          const removed = channel.removeBan(mask);
+          if (removed) applied.push({ add, mode, arg: removed.mask });
         }
         break;
       }
@@ -202,10 +198,10 @@ function channelMode(ctx: Context): void {
             ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "k", "*", "Invalid key");
             break;
           }
-          channel.key = key;
+          channel.setKey(key);
           applied.push({ add, mode, arg: key });
         } else if (channel.key !== undefined) {
-          channel.key = undefined;
+          channel.setKey(undefined);
           applied.push({ add, mode, arg: "*" });
         }
         break;
@@ -217,27 +213,26 @@ function channelMode(ctx: Context): void {
           } else if (!/^\d+$/.test(arg) || n <= 0) {
             ctx.numeric(ERR_INVALIDMODEPARAM, channel.name, "l", arg, "Invalid limit");
           } else if (channel.limit !== n) {
-            channel.limit = n;
+            channel.setLimit(n);
             applied.push({ add, mode, arg: String(n) });
           }
         } else if (channel.limit !== undefined) {
-          channel.limit = undefined;
+          channel.setLimit(undefined);
           applied.push({ add, mode });
         }
         break;
       default: {
         const flag = mode as "i" | "m" | "n" | "s" | "t";
         if (channel.flags[flag] !== add) {
-          channel.flags[flag] = add;
+          channel.setFlag(flag, add);
           applied.push({ add, mode });
         }
       }
     }
   }
   if (applied.length === 0) return;
-  server.persistChannel(channel);
-  toChannel(
-    channel,
-    new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]),
-  );
+  ctx.channels.modesChanged(channel, applied, user);
+  const change = new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]);
+  toChannel(channel, change, user);
+  ctx.toSelf(change);
 }

@@ -16,6 +16,7 @@ import {
 } from "../../protocol/numerics.ts";
 import { cleanText } from "../../protocol/validate.ts";
 import type { Context } from "../context.ts";
+import { bansHost } from "../klines.ts";
 import { toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 
@@ -36,16 +37,14 @@ export async function handleOper(ctx: Context): Promise<void> {
   const server = ctx.server;
   const user = ctx.user;
   const configured = server.config.opers.get(name);
-  const account = configured === undefined
-    ? await ctx.wait(server.store.getAccount(casefold(name)))
-    : undefined;
-  const result = await ctx.wait(server.loginGate.check(
+  const account = configured === undefined ? await ctx.store.getAccount(casefold(name)) : undefined;
+  const result = await server.loginGate.check(
     `oper:${casefold(name)}`,
     ctx.session.conn.remoteAddress,
     password,
     account?.oper ? account.passwordHash : undefined,
     () => configured !== undefined && sameSecret(password, configured),
-  ));
+  );
   if (ctx.session.dead) return;
   if (!result.ok) {
     ctx.numeric(
@@ -57,9 +56,8 @@ export async function handleOper(ctx: Context): Promise<void> {
     return;
   }
   if (!user.oper) {
-    user.oper = true;
-    server.counts.opers++;
-    ctx.session.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
+    ctx.users.setOper(user, true);
+    ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
   }
   ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
 }
@@ -67,12 +65,12 @@ export async function handleOper(ctx: Context): Promise<void> {
 /** KILL <nick> [reason]: disconnects a user. */
 export function handleKill(ctx: Context): void {
   if (notOper(ctx)) return;
-  const target = ctx.server.findUser(ctx.params[0]);
+  const target = ctx.users.find(ctx.params[0]);
   if (!target) {
     ctx.numeric(ERR_NOSUCHNICK, ctx.params[0], "No such nick/channel");
     return;
   }
-  const reason = cleanText(ctx.params[1] || "no reason", ctx.server.limits.kickLen);
+  const reason = cleanText(ctx.params[1] || "no reason", ctx.limits.kickLen);
   const text = `Killed (${ctx.user.nick} (${reason}))`;
   for (const s of [...target.sessions]) ctx.server.endSession(s, text);
 }
@@ -81,9 +79,9 @@ export function handleKill(ctx: Context): void {
 export function handleWallops(ctx: Context): void {
   if (notOper(ctx)) return;
   const out = new Outgoing(ctx.user.hostmask, "WALLOPS", [ctx.params[0]]);
-  for (const u of ctx.server.users.values()) {
+  for (const u of ctx.users.values()) {
     if (!u.registered || !(u.wallops || u.oper)) continue;
-    toUser(u, out);
+    toUser(u, out, ctx.rb);
   }
 }
 
@@ -102,7 +100,7 @@ export async function handleKline(ctx: Context): Promise<void> {
     ctx.fail("KLINE", "INVALID_PARAMS", [mask], "That mask would ban everyone");
     return;
   }
-  const reason = cleanText(params[1] || "No reason given", ctx.server.limits.kickLen);
+  const reason = cleanText(params[1] || "No reason given", ctx.limits.kickLen);
   const now = Math.floor(Date.now() / 1000);
   const kline = {
     mask,
@@ -112,15 +110,19 @@ export async function handleKline(ctx: Context): Promise<void> {
     expiresAt: minutes > 0 ? now + minutes * 60 : undefined,
   };
   const server = ctx.server;
-  await ctx.wait(server.store.addKline(kline));
-  server.klines = [...server.klines.filter((k) => k.mask !== mask), kline];
+  await ctx.klines.add(kline);
   ctx.reply("NOTICE", [
     ctx.user.nick,
     `K-line added for ${mask}${minutes > 0 ? ` (${minutes} minutes)` : ""}: ${reason}`,
   ]);
-  for (const u of [...server.users.values()]) {
-    if (!u.registered || !maskMatches(mask, `${u.username}@${u.host}`)) continue;
-    for (const s of [...u.sessions]) server.endSession(s, `K-Lined: ${reason}`);
+  // registered users by user@host; those still registering by host alone (their user name
+  // is not settled), so a banned address keeps no half-open connection to guess passwords on
+  for (const s of [...server.sessions]) {
+    const u = s.user;
+    const hit = u.registered
+      ? maskMatches(mask, `${u.username}@${u.host}`)
+      : bansHost(kline, u.host);
+    if (hit) server.endSession(s, `K-Lined: ${reason}`);
   }
 }
 
@@ -129,9 +131,7 @@ export async function handleUnkline(ctx: Context): Promise<void> {
   if (notOper(ctx)) return;
   let mask = ctx.params[0];
   if (!mask.includes("@")) mask = `*@${mask}`;
-  const server = ctx.server;
-  const removed = await ctx.wait(server.store.removeKline(mask));
-  server.klines = server.klines.filter((k) => k.mask !== mask);
+  const removed = await ctx.klines.remove(mask);
   ctx.reply("NOTICE", [
     ctx.user.nick,
     removed ? `K-line for ${mask} removed` : `No K-line for ${mask}`,

@@ -118,7 +118,7 @@ export function sendLusers(ctx: Context): void {
   );
   if (opers > 0) ctx.numeric(RPL_LUSEROP, String(opers), "operator(s) online");
   if (unknown > 0) ctx.numeric(RPL_LUSERUNKNOWN, String(unknown), "unknown connection(s)");
-  ctx.numeric(RPL_LUSERCHANNELS, String(server.channels.size), "channels formed");
+  ctx.numeric(RPL_LUSERCHANNELS, String(ctx.channels.size), "channels formed");
   ctx.numeric(RPL_LUSERME, `I have ${users} clients and 0 servers`);
   ctx.numeric(
     RPL_LOCALUSERS,
@@ -222,7 +222,7 @@ export function handleWho(ctx: Context): void {
   };
   const operOnly = (percent === -1 ? options : options.slice(0, percent)).includes("o");
   if (isChannelName(mask)) {
-    const channel = server.findChannel(mask);
+    const channel = ctx.channels.find(mask);
     if (channel && (!channel.flags.s || channel.members.has(me))) {
       const member = channel.members.has(me);
       for (const u of channel.members.keys()) {
@@ -232,12 +232,12 @@ export function handleWho(ctx: Context): void {
       }
     }
   } else {
-    const exact = server.findUser(mask);
+    const exact = ctx.users.find(mask);
     if (exact) {
       if (!operOnly || exact.oper) reply(exact, undefined);
     } else if (mask.includes("*") || mask.includes("?")) {
       let count = 0;
-      for (const u of server.users.values()) {
+      for (const u of ctx.users.values()) {
         if (!u.registered || (operOnly && !u.oper)) continue;
         if (u !== me && u.invisible && !sharesChannel(me, u)) continue;
         if (
@@ -333,7 +333,7 @@ export function handleWhois(ctx: Context): void {
     return;
   }
   const nick = raw.split(",")[0];
-  const u = server.findUser(nick);
+  const u = ctx.users.find(nick);
   if (!u) {
     ctx.numeric(ERR_NOSUCHNICK, nick, "No such nick/channel");
     ctx.numeric(RPL_ENDOFWHOIS, nick, "End of /WHOIS list");
@@ -376,7 +376,7 @@ export function handleWhowas(ctx: Context): void {
   const count = Number(ctx.params[1] ?? "0");
   const max = Number.isInteger(count) && count > 0 ? count : Infinity;
   const folded = casefold(nick);
-  const history = ctx.server.whowas;
+  const history = ctx.users.whowas;
   let found = 0;
   for (let i = history.length - 1; i >= 0 && found < max; i--) {
     const e = history[i];
@@ -394,7 +394,7 @@ export function handleIson(ctx: Context): void {
   const online: string[] = [];
   for (const p of ctx.params) {
     for (const nick of p.split(" ")) {
-      const u = nick ? ctx.server.findUser(nick) : undefined;
+      const u = nick ? ctx.users.find(nick) : undefined;
       if (u) online.push(u.nick);
     }
   }
@@ -405,7 +405,7 @@ export function handleIson(ctx: Context): void {
 export function handleUserhost(ctx: Context): void {
   const replies: string[] = [];
   for (const nick of ctx.params.slice(0, 5)) {
-    const u = ctx.server.findUser(nick);
+    const u = ctx.users.find(nick);
     if (!u) continue;
     replies.push(
       `${u.nick}${u.oper ? "*" : ""}=${u.away !== undefined ? "-" : "+"}${u.username}@${u.host}`,

@@ -24,7 +24,9 @@ import {
 import { cleanText, isValidNick, sanitizeUsername } from "../../protocol/validate.ts";
 import { SOFTWARE, VERSION } from "../../version.ts";
 import type { Context } from "../context.ts";
-import { authenticate, checkNickReservation, logIn, SERVICE_NICKS } from "../accounts.ts";
+import type { User } from "../user.ts";
+import { authenticate, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { fillBucket } from "../fakelag.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
 
 /** PASS: remembers the connection password for the check at registration. */
@@ -39,26 +41,43 @@ export function handlePass(ctx: Context): void {
 /** NICK: sets or changes the nickname; others sharing a channel see the change. */
 export function handleNick(ctx: Context): void | Promise<void> {
   const nick = ctx.params[0] ?? "";
-  const server = ctx.server;
   const user = ctx.user;
   if (nick === "") {
     ctx.numeric(ERR_NONICKNAMEGIVEN, "No nickname given");
     return;
   }
-  if (!isValidNick(nick, server.limits.nickLen) || SERVICE_NICKS.has(casefold(nick))) {
+  if (!isValidNick(nick, ctx.limits.nickLen) || SERVICE_NICKS.has(casefold(nick))) {
     ctx.numeric(ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname");
     return;
   }
   if (nick === user.nick) return;
-  const folded = casefold(nick);
-  const holder = server.users.get(folded);
+  const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
-    ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
+    // the logged-in owner of a registered nick takes it at once (as ergo does)
+    if (!ownsNick(user, nick) || ownsNick(holder, nick)) {
+      ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
+      return;
+    }
+    ctx.users.reclaim(holder, user.nick);
+  } else if (ctx.users.isHeldFrom(nick, user)) {
+    ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is reserved for its owner");
     return;
   }
-  server.renameUser(user, nick);
-  if (!user.registered) return tryCompleteRegistration(ctx);
-  return checkNickReservation(server, user);
+  ctx.users.rename(user, nick, ctx.rb);
+  if (!user.registered) return checkThenRegister(ctx);
+  return ctx.users.checkReservation(user, ctx.rb);
+}
+
+/** Whether a user is logged in to the account of a nick's name. */
+function ownsNick(user: User, nick: string): boolean {
+  return user.account !== undefined && casefold(user.account) === casefold(nick);
+}
+
+/** A nick claimed while registering is protected like any other (silently, for now). */
+async function checkThenRegister(ctx: Context): Promise<void> {
+  await ctx.users.checkReservation(ctx.user, ctx.rb);
+  if (ctx.session.dead) return;
+  await tryCompleteRegistration(ctx);
 }
 
 /** USER: the user name and real name, given once before registration. */
@@ -91,7 +110,7 @@ export function handlePong(_ctx: Context): void {}
 /** QUIT: says goodbye with the reason shown to everyone who shared a channel. */
 export function handleQuit(ctx: Context): void {
   const text = ctx.params[0];
-  const reason = text ? `Quit: ${cleanText(text, ctx.server.limits.kickLen)}` : "Client Quit";
+  const reason = text ? `Quit: ${cleanText(text, ctx.limits.kickLen)}` : "Client Quit";
   ctx.server.endSession(ctx.session, reason);
 }
 
@@ -105,7 +124,7 @@ export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   const user = ctx.user;
   const server = ctx.server;
   if (user.registered || user.nick === "*" || !session.gotUser || session.capNegotiating) return;
-  const kline = server.findKline(`${user.username}@${user.host}`);
+  const kline = ctx.klines.find(`${user.username}@${user.host}`);
   if (kline) {
     ctx.numeric(ERR_YOUREBANNEDCREEP, `You are banned from this server: ${kline.reason}`);
     server.endSession(session, `K-Lined: ${kline.reason}`);
@@ -132,11 +151,9 @@ async function passLogin(ctx: Context): Promise<void> {
   const [name, password] = colon > 0
     ? [given.slice(0, colon), given.slice(colon + 1)]
     : [ctx.user.nick, given];
-  const result = await ctx.wait(
-    authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress),
-  );
+  const result = await authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress);
   if (ctx.session.dead || ctx.user.registered) return;
-  if (result.ok) logIn(ctx.server, ctx.user, result.account);
+  if (result.ok) logIn(ctx, result.account);
   else if (ctx.server.config.requireAccount) {
     ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
     ctx.server.endSession(ctx.session, "Bad password");
@@ -157,9 +174,8 @@ function welcome(ctx: Context): Promise<void> {
   const user = ctx.user;
   const server = ctx.server;
   session.password = undefined;
-  session.floodTokens = server.limits.floodBurst;
-  session.floodStamp = Date.now();
-  server.markRegistered(user);
+  fillBucket(session, server.limits, Date.now());
+  ctx.users.markRegistered(user);
   const name = server.name;
   ctx.numeric(
     RPL_WELCOME,
@@ -178,5 +194,5 @@ function welcome(ctx: Context): Promise<void> {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
-  return checkNickReservation(server, user);
+  return ctx.users.checkReservation(user, ctx.rb);
 }

@@ -13,12 +13,12 @@ import { Outgoing } from "../outgoing.ts";
 /** AWAY [message]: sets or clears the away message; away-notify peers are told. */
 export function handleAway(ctx: Context): void {
   const user = ctx.user;
-  const text = cleanText(ctx.params[0] ?? "", ctx.server.limits.awayLen);
+  const text = cleanText(ctx.params[0] ?? "", ctx.limits.awayLen);
   if (text === "") {
-    user.away = undefined;
+    ctx.users.setAway(user, undefined);
     ctx.numeric(RPL_UNAWAY, "You are no longer marked as being away");
   } else {
-    user.away = text;
+    ctx.users.setAway(user, text);
     ctx.numeric(RPL_NOWAWAY, "You have been marked as being away");
   }
   const notice = new Outgoing(user.hostmask, "AWAY", text === "" ? [] : [text]);
@@ -28,12 +28,12 @@ export function handleAway(ctx: Context): void {
 /** SETNAME <realname>: changes the real name; setname peers (and the user) are told. */
 export function handleSetname(ctx: Context): void {
   const user = ctx.user;
-  const text = cleanText(ctx.params[0], ctx.server.limits.realnameLen);
+  const text = cleanText(ctx.params[0], ctx.limits.realnameLen);
   if (text === "") {
     ctx.fail("SETNAME", "INVALID_REALNAME", [], "Real name must not be empty");
     return;
   }
-  user.realname = text;
+  ctx.users.setRealname(user, text);
   const change = new Outgoing(user.hostmask, "SETNAME", [text]);
-  toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), true);
+  toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), true, ctx.rb);
 }

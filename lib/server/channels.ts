@@ -1,0 +1,204 @@
+/**
+ * The channel table: every channel by casefolded name. It owns membership (join, part, kick,
+ * a quitting user leaving them all), makes a channel when the first member arrives (restoring
+ * a registered one from the store), drops it when the last one leaves, saves registered
+ * channels after a change, and reports each change to the {@link ServerEvents}.
+ *
+ * @module
+ */
+
+import { casefold } from "../protocol/casemap.ts";
+import type { ModeChange } from "../protocol/modes.ts";
+import type { ChannelRecord, ChatStore } from "../store/store.ts";
+import { Channel, type Topic } from "./channel.ts";
+import type { ServerEvents } from "./events.ts";
+import type { User } from "./user.ts";
+
+/** Emptied public channels whose history start is remembered. */
+const MAX_PUBLIC_FLOORS = 10_000;
+
+/** The boolean modes a registered channel keeps. */
+const KEPT_FLAGS = ["i", "m", "n", "s", "t"] as const;
+
+/**
+ * Channels by name.
+ *
+ * @example
+ * ```ts ignore
+ * const channel = channels.find("#lobby") ?? await channels.make("#lobby");
+ * channels.join(channel, user, PREFIX_OP);
+ * ```
+ */
+export class ChannelTable {
+  readonly #byName: Map<string, Channel> = new Map();
+  /**
+   * Where the history of unregistered channels that emptied while open to all (no +s, +i,
+   * +k, +l or bans) starts: anyone could have joined them and read it all, so the next one
+   * of the name may show it too. Any other's history is not handed on: its name starts afresh.
+   * Kept in memory only (a restart forgets it, and every unregistered channel starts afresh).
+   */
+  readonly #publicFloors: Map<string, number> = new Map();
+  readonly #store: ChatStore;
+  readonly #events: ServerEvents;
+
+  constructor(store: ChatStore, events: ServerEvents) {
+    this.#store = store;
+    this.#events = events;
+  }
+
+  /** How many channels exist (have members). */
+  get size(): number {
+    return this.#byName.size;
+  }
+
+  /** A channel by name, or undefined. */
+  find(name: string): Channel | undefined {
+    return this.#byName.get(casefold(name));
+  }
+
+  /** A channel by casefolded name, or undefined. */
+  get(folded: string): Channel | undefined {
+    return this.#byName.get(folded);
+  }
+
+  /** Every channel. */
+  values(): IterableIterator<Channel> {
+    return this.#byName.values();
+  }
+
+  /**
+   * A new incarnation of a channel that does not exist now: with its saved state when it is
+   * registered. It enters the table with its first member ({@link join}). Someone else's
+   * JOIN may have made the channel while the store answered: the caller looks again.
+   */
+  async make(name: string): Promise<Channel> {
+    const channel = new Channel(name);
+    const record = await this.#store.getChannel(channel.folded);
+    if (record) restore(channel, record);
+    else {
+      const floor = this.#publicFloors.get(channel.folded);
+      if (floor !== undefined) channel.setHistoryFloor(floor);
+    }
+    return channel;
+  }
+
+  /** Adds a member (the first one puts the channel in the table); an invitation is used up. */
+  join(channel: Channel, user: User, bits: number): void {
+    if (channel.members.size === 0) this.#byName.set(channel.folded, channel);
+    channel.clearInvite(user);
+    channel.setMember(user, bits);
+    user.channels.add(channel);
+    this.#events.joined(channel, user, bits);
+  }
+
+  /** A member leaves (PART, JOIN 0). */
+  part(channel: Channel, user: User, reason: string | undefined): void {
+    this.#remove(channel, user);
+    this.#events.parted(channel, user, reason);
+  }
+
+  /** An operator removes a member. */
+  kick(channel: Channel, target: User, by: User, reason: string): void {
+    this.#remove(channel, target);
+    this.#events.kicked(channel, target, by, reason);
+  }
+
+  /** A user leaves every channel as it quits (the quit itself is the user table's event). */
+  quit(user: User): void {
+    for (const channel of user.channels) {
+      channel.deleteMember(user);
+      if (channel.members.size === 0) this.#drop(channel);
+    }
+    user.channels.clear();
+  }
+
+  #remove(channel: Channel, user: User): void {
+    channel.deleteMember(user);
+    user.channels.delete(channel);
+    if (channel.members.size === 0) this.#drop(channel);
+  }
+
+  #drop(channel: Channel): void {
+    if (this.#byName.get(channel.folded) !== channel) return;
+    this.#byName.delete(channel.folded);
+    const floors = this.#publicFloors;
+    floors.delete(channel.folded);
+    const f = channel.flags;
+    const open = !f.s && !f.i && channel.key === undefined && channel.limit === undefined &&
+      channel.bans.length === 0;
+    if (!channel.registration && open) {
+      floors.set(channel.folded, channel.historyFloor);
+      // bounded: the oldest entry goes first (its name then starts afresh, the safe side)
+      if (floors.size > MAX_PUBLIC_FLOORS) floors.delete(floors.keys().next().value!);
+    }
+  }
+
+  /** Sets or clears the topic. */
+  setTopic(channel: Channel, topic: Topic | undefined, by: User): void {
+    channel.setTopic(topic);
+    this.persist(channel);
+    this.#events.topicChanged(channel, by);
+  }
+
+  /** Mode changes were applied to the channel (by the MODE handler): save and report them. */
+  modesChanged(channel: Channel, applied: readonly ModeChange[], by: User): void {
+    this.persist(channel);
+    this.#events.modeChanged(channel, applied, by);
+  }
+
+  /** Registers a channel to an account (ChanServ REGISTER). */
+  register(channel: Channel, account: string): void {
+    channel.setRegistration({
+      founder: account,
+      registeredAt: Math.floor(Date.now() / 1000),
+      ops: new Set([account]),
+    });
+    this.persist(channel);
+  }
+
+  /** Drops a channel's registration (ChanServ DROP), online or not. */
+  async unregister(folded: string): Promise<void> {
+    await this.#store.deleteChannel(folded);
+    // looked up after the store answered: the channel may have emptied or been re-made
+    this.#byName.get(folded)?.setRegistration(undefined);
+  }
+
+  /** Saves a registered channel's state after a change; unregistered channels are skipped. */
+  persist(channel: Channel): void {
+    const reg = channel.registration;
+    if (!reg) return;
+    const record: ChannelRecord = {
+      name: channel.name,
+      folded: channel.folded,
+      founder: reg.founder,
+      registeredAt: reg.registeredAt,
+      topic: channel.topic,
+      modes: KEPT_FLAGS.filter((f) => channel.flags[f]).join(""),
+      key: channel.key,
+      limit: channel.limit,
+      ops: [...reg.ops],
+      bans: channel.bans.map((b) => ({ ...b })),
+    };
+    // in the background: the state in memory is what counts now, the store catches up
+    this.#store.saveChannel(record).catch((err) =>
+      console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`)
+    );
+  }
+}
+
+/** Gives a re-created registered channel its saved state. */
+function restore(channel: Channel, record: ChannelRecord): void {
+  // history since the registration: earlier lines were another channel's (or this one's
+  // before its founder registered it, when anyone could have held the name)
+  channel.setHistoryFloor(record.registeredAt * 1000);
+  channel.setRegistration({
+    founder: record.founder,
+    registeredAt: record.registeredAt,
+    ops: new Set(record.ops),
+  });
+  channel.setTopic(record.topic);
+  for (const f of KEPT_FLAGS) channel.setFlag(f, record.modes.includes(f));
+  channel.setKey(record.key);
+  channel.setLimit(record.limit);
+  for (const ban of record.bans) channel.addBan(ban);
+}

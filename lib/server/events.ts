@@ -1,0 +1,70 @@
+/**
+ * The one place every change of shared state passes through after the table that owns it has
+ * applied it: users arriving, changing (nick, away, real name, account, modes) and quitting;
+ * joins, parts, kicks, channel modes, topics; messages.
+ * On one node nothing listens ({@link LOCAL_EVENTS}); a later bus between several nodes
+ * publishes each event here, in the order the tables applied them, and the other nodes replay
+ * them through the same table methods.
+ *
+ * The calls carry the live objects (no copies are made for them), so the hot path of a
+ * channel message costs one call of an empty function.
+ *
+ * @module
+ */
+
+import type { ModeChange } from "../protocol/modes.ts";
+import type { Channel } from "./channel.ts";
+import type { Outgoing } from "./outgoing.ts";
+import type { User } from "./user.ts";
+
+/** What about a registered user changed ({@link ServerEvents.userChanged}). */
+export type UserChange = "away" | "realname" | "account" | "modes";
+
+/** The state changes other nodes would need to see. */
+export interface ServerEvents {
+  /** A user completed registration: its nick is taken, it can be seen and messaged. */
+  registered(user: User): void;
+  /** A registered user's away message, real name, account or user modes changed. */
+  userChanged(user: User, what: UserChange): void;
+  /** A registered user's nick changed (`user.nick` is the new one). */
+  nickChanged(user: User, oldNick: string): void;
+  /** A user joined a channel (with the prefix bits it got). */
+  joined(channel: Channel, user: User, bits: number): void;
+  /** A user left a channel. */
+  parted(channel: Channel, user: User, reason: string | undefined): void;
+  /** An operator removed a user from a channel. */
+  kicked(channel: Channel, target: User, by: User, reason: string): void;
+  /** A registered user left the server. */
+  quit(user: User, reason: string): void;
+  /** Channel modes changed (as applied, in order). */
+  modeChanged(channel: Channel, changes: readonly ModeChange[], by: User): void;
+  /** A channel's topic was set or cleared (`channel.topic`). */
+  topicChanged(channel: Channel, by: User): void;
+  /** A PRIVMSG, NOTICE or TAGMSG went to a channel (`#name`) or a nick. */
+  message(from: User, target: string, out: Outgoing): void;
+}
+
+const nothing = (): void => {};
+
+/**
+ * The events of a single node: nobody else to tell.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { LOCAL_EVENTS } from "./events.ts";
+ * strictEqual(Object.isFrozen(LOCAL_EVENTS), true); // nothing to tell on one node
+ * ```
+ */
+export const LOCAL_EVENTS: ServerEvents = Object.freeze({
+  registered: nothing,
+  userChanged: nothing,
+  nickChanged: nothing,
+  joined: nothing,
+  parted: nothing,
+  kicked: nothing,
+  quit: nothing,
+  modeChanged: nothing,
+  topicChanged: nothing,
+  message: nothing,
+});

@@ -1,0 +1,306 @@
+/**
+ * The user table: every user by casefolded nick (registered ones, and those that claimed a
+ * nick while registering), renames, WHOWAS, the LUSERS counts, and the protection of
+ * registered nicks (a user holding one without being logged in to it is warned, then renamed
+ * when its grace period runs out). Changes other nodes must see go to the
+ * {@link ServerEvents}.
+ *
+ * @module
+ */
+
+import { casefold } from "../protocol/casemap.ts";
+import type { ChatStore } from "../store/store.ts";
+import { NICKSERV, serviceMask } from "./accounts.ts";
+import { toPeers, toUser } from "./delivery.ts";
+import type { ServerEvents } from "./events.ts";
+import type { Limits } from "./limits.ts";
+import { Outgoing } from "./outgoing.ts";
+import type { ResponseBuffer } from "./response_buffer.ts";
+import type { User } from "./user.ts";
+
+/** A remembered nick for WHOWAS. */
+export interface WhowasEntry {
+  nick: string;
+  folded: string;
+  username: string;
+  host: string;
+  realname: string;
+  at: number;
+}
+
+/** Registered users, invisible ones and operators, for LUSERS. */
+export interface UserCounts {
+  users: number;
+  invisible: number;
+  opers: number;
+  /** The most registered users at once. */
+  peak: number;
+}
+
+/**
+ * Users by nick.
+ *
+ * @example
+ * ```ts ignore
+ * if (!users.holder("alice")) users.rename(user, "alice", ctx.rb);
+ * users.find("alice"); // the user, once registered
+ * ```
+ */
+export class UserTable {
+  readonly #byNick: Map<string, User> = new Map();
+  readonly #whowas: WhowasEntry[] = [];
+  readonly #counts: UserCounts = { users: 0, invisible: 0, opers: 0, peak: 0 };
+  /** Users holding a registered nick without being logged in to it. */
+  readonly #deadlines: Set<User> = new Set();
+  /** Registered nicks taken back from someone, kept for their owners until a time (ms). */
+  readonly #held: Map<string, number> = new Map();
+  readonly #limits: Limits;
+  readonly #store: ChatStore;
+  readonly #events: ServerEvents;
+
+  constructor(limits: Limits, store: ChatStore, events: ServerEvents) {
+    this.#limits = limits;
+    this.#store = store;
+    this.#events = events;
+  }
+
+  /** The LUSERS counts. */
+  get counts(): Readonly<UserCounts> {
+    return this.#counts;
+  }
+
+  /** A registered user by nick, or undefined. */
+  find(nick: string): User | undefined {
+    const u = this.#byNick.get(casefold(nick));
+    return u?.registered ? u : undefined;
+  }
+
+  /** Whoever holds a nick, registered or still registering. */
+  holder(nick: string): User | undefined {
+    return this.#byNick.get(casefold(nick));
+  }
+
+  /** Every user in the table (registering ones too: check `registered`). */
+  values(): IterableIterator<User> {
+    return this.#byNick.values();
+  }
+
+  /** The WHOWAS entries, oldest first. */
+  get whowas(): readonly WhowasEntry[] {
+    return this.#whowas;
+  }
+
+  /**
+   * Gives a user a nick: peers and the user see NICK (the user's copy a reply of the `origin`
+   * command, when a command of theirs did it), WHOWAS remembers the old nick. The caller has
+   * checked that the new nick is valid and free.
+   */
+  rename(user: User, nick: string, origin?: ResponseBuffer): void {
+    const old = user.nick;
+    if (user.registered) {
+      const change = new Outgoing(user.hostmask, "NICK", [nick]);
+      this.#remember(user);
+      toPeers(user, () => change, true, origin);
+    }
+    if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
+    user.setNick(nick);
+    this.#byNick.set(user.folded, user);
+    // a nick kept for its owner is released once someone may have it (the owner, or a guest
+    // nick that happened to be free)
+    if (this.#held.size > 0) this.#held.delete(user.folded);
+    if (user.registered) this.#events.nickChanged(user, old);
+  }
+
+  /** Marks a user registered and counts it. */
+  markRegistered(user: User): void {
+    user.registered = true;
+    const c = this.#counts;
+    c.users++;
+    if (user.invisible) c.invisible++;
+    if (user.oper) c.opers++;
+    c.peak = Math.max(c.peak, c.users);
+    this.#events.registered(user);
+  }
+
+  /** Sets or clears a user's +i. */
+  setInvisible(user: User, on: boolean): void {
+    if (user.invisible === on) return;
+    user.invisible = on;
+    if (user.registered) {
+      this.#counts.invisible += on ? 1 : -1;
+      this.#events.userChanged(user, "modes");
+    }
+  }
+
+  /** Grants or drops operator status. */
+  setOper(user: User, on: boolean): void {
+    if (user.oper === on) return;
+    user.oper = on;
+    if (user.registered) {
+      this.#counts.opers += on ? 1 : -1;
+      this.#events.userChanged(user, "modes");
+    }
+  }
+
+  /** Sets or clears a user's +w (receives WALLOPS). */
+  setWallops(user: User, on: boolean): void {
+    if (user.wallops === on) return;
+    user.wallops = on;
+    if (user.registered) this.#events.userChanged(user, "modes");
+  }
+
+  /** Sets (or, undefined, clears) a user's away message. */
+  setAway(user: User, text: string | undefined): void {
+    user.away = text;
+    if (user.registered) this.#events.userChanged(user, "away");
+  }
+
+  /** Changes a user's real name. */
+  setRealname(user: User, text: string): void {
+    user.realname = text;
+    if (user.registered) this.#events.userChanged(user, "realname");
+  }
+
+  /** Logs a user in to an account (or, undefined, out). */
+  setAccount(user: User, account: string | undefined): void {
+    user.account = account;
+    if (user.registered) this.#events.userChanged(user, "account");
+  }
+
+  /**
+   * Removes a user that has no session left: peers see QUIT, WHOWAS remembers it. The caller
+   * has taken it out of its channels' member lists only after this (peers are found there).
+   */
+  remove(user: User, quitMessage: string): void {
+    if (user.registered) {
+      const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage]);
+      toPeers(user, () => quit, false);
+      this.#remember(user);
+    }
+    this.#deadlines.delete(user);
+    if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
+    if (user.registered) {
+      const c = this.#counts;
+      c.users--;
+      if (user.invisible) c.invisible--;
+      if (user.oper) c.opers--;
+      this.#events.quit(user, quitMessage);
+    }
+    user.registered = false;
+  }
+
+  #remember(user: User): void {
+    const list = this.#whowas;
+    list.push({
+      nick: user.nick,
+      folded: user.folded,
+      username: user.username,
+      host: user.host,
+      realname: user.realname,
+      at: Date.now(),
+    });
+    const max = this.#limits.whowasSize;
+    if (list.length > max) list.splice(0, list.length - max);
+  }
+
+  /**
+   * If a user holds a registered nick without being logged in to it, warns it (a reply of
+   * the `origin` command) and starts the grace period after which it is renamed. One still
+   * registering gets the same grace, silently (it may be about to log in with SASL), and a
+   * grace already running is not extended.
+   */
+  async checkReservation(user: User, origin?: ResponseBuffer): Promise<void> {
+    const folded = user.folded;
+    const owner = await this.#store.getAccount(folded);
+    // a later nick change runs its own check
+    if (user.folded !== folded || user.sessions.length === 0) return;
+    if (!owner || (user.account && casefold(user.account) === owner.folded)) {
+      this.clearReservation(user);
+      return;
+    }
+    const now = Date.now();
+    if (user.nickDeadline === 0) {
+      user.nickDeadline = now + this.#limits.nickGrace * 1000;
+      this.#deadlines.add(user);
+    }
+    if (!user.registered) return;
+    const left = Math.max(1, Math.ceil((user.nickDeadline - now) / 1000));
+    toUser(
+      user,
+      new Outgoing(serviceMask(NICKSERV), "NOTICE", [
+        user.nick,
+        `The nickname ${user.nick} is registered. Log in within ${left} seconds ` +
+        `(/msg NickServ IDENTIFY <password>) or you will be renamed.`,
+      ]),
+      origin,
+    );
+  }
+
+  /**
+   * Whether `nick` is kept for its owner (taken back from someone a short while ago) and
+   * `user` is not logged in to it.
+   */
+  isHeldFrom(nick: string, user: User): boolean {
+    if (this.#held.size === 0) return false;
+    const folded = casefold(nick);
+    const until = this.#held.get(folded);
+    if (until === undefined) return false;
+    if (until <= Date.now()) {
+      this.#held.delete(folded);
+      return false;
+    }
+    return !(user.account !== undefined && casefold(user.account) === folded);
+  }
+
+  /**
+   * Takes a registered nick from whoever holds it for its logged-in owner: the holder is
+   * renamed to a guest nick (and told why). The caller then renames the owner.
+   */
+  reclaim(holder: User, by: string): void {
+    const nick = holder.nick;
+    this.clearReservation(holder);
+    this.#renameToGuest(holder, `${nick} was taken back by its owner (${by})`);
+  }
+
+  /** Ends a user's grace period: it logged in to its nick's account. */
+  clearReservation(user: User): void {
+    user.nickDeadline = 0;
+    this.#deadlines.delete(user);
+  }
+
+  /**
+   * Renames users whose grace period on a registered nick has run out, and keeps each such
+   * nick for its owner for `nickHold` seconds, so the impostor cannot take it straight back.
+   */
+  enforceReservations(now: number): void {
+    for (const [nick, until] of this.#held) if (until <= now) this.#held.delete(nick);
+    if (this.#deadlines.size === 0) return;
+    for (const user of this.#deadlines) {
+      if (user.nickDeadline > now) continue;
+      this.#deadlines.delete(user);
+      if (user.nickDeadline === 0 || user.sessions.length === 0) continue;
+      user.nickDeadline = 0;
+      const nick = user.nick;
+      this.#held.set(user.folded, now + this.#limits.nickHold * 1000);
+      this.#renameToGuest(user, `You did not log in to the registered nickname ${nick}`);
+    }
+  }
+
+  #renameToGuest(user: User, why: string): void {
+    const guest = this.#freeGuestNick();
+    toUser(
+      user,
+      new Outgoing(serviceMask(NICKSERV), "NOTICE", [user.nick, `${why}; you are now ${guest}.`]),
+    );
+    this.rename(user, guest);
+  }
+
+  #freeGuestNick(): string {
+    let guest = "";
+    for (let i = 0; i < 20; i++) {
+      guest = `Guest${Math.floor(10000 + Math.random() * 90000)}`;
+      if (!this.#byNick.has(casefold(guest))) break;
+    }
+    return guest;
+  }
+}
