@@ -187,6 +187,14 @@ function conformance(
       await store.appendMessage(msg(6, "#solo"));
       assertEquals(await store.deleteMessage("m6"), true);
       assertEquals(await store.latest("#solo", 10), []);
+      // a private conversation emptied by a redaction is no longer one of its sides' targets
+      await store.appendMessage(msg(7, "dm:@ann @bob"));
+      const scope = { keys: [], party: "@ann" };
+      assertEquals((await store.targets(0, 1e13, 10, scope)).map((t) => t.target), [
+        "dm:@ann @bob",
+      ]);
+      assertEquals(await store.deleteMessage("m7"), true);
+      assertEquals(await store.targets(0, 1e13, 10, scope), []);
     } finally {
       await done();
     }
