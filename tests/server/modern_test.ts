@@ -110,3 +110,32 @@ Deno.test("labeled MARKREAD and REDACT answer with their label", async () => {
     await t.close();
   }
 });
+
+Deno.test("a registered channel keeps its +e and +I lists when it empties and comes back", async () => {
+  const t = startInProcess();
+  try {
+    const a = t.connect();
+    await a.register("keeper");
+    a.send("PRIVMSG NickServ :REGISTER keeper-password");
+    await a.expect(/Account keeper created/);
+    a.send("JOIN #kept");
+    await a.expect(/ 366 /);
+    a.send("PRIVMSG ChanServ :REGISTER #kept");
+    await a.expect(/#kept is registered to keeper/);
+    a.send("MODE #kept +eI ok!*@* pal!*@*");
+    assertEquals(
+      await a.expect(/ MODE /),
+      ":keeper!~keeper@127.0.0.1 MODE #kept +eI ok!*@* pal!*@*",
+    );
+    a.send("PART #kept");
+    await a.expect(/ PART /);
+    assertEquals(t.server.channels.find("#kept"), undefined);
+    a.send("JOIN #kept");
+    await a.expect(/ 366 /);
+    a.send("MODE #kept e", "MODE #kept I");
+    match(await a.expect(/ 348 /), /^:test\.server 348 keeper #kept ok!\*@\* keeper!\S+ \d+$/);
+    match(await a.expect(/ 346 /), /^:test\.server 346 keeper #kept pal!\*@\* keeper!\S+ \d+$/);
+  } finally {
+    await t.close();
+  }
+});
