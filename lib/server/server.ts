@@ -132,7 +132,7 @@ export class ChatServer implements SessionHost {
     this.store = store;
     this.events = events;
     this.loginGate = createLoginGate(config.limits);
-    this.users = new UserTable(config.limits, store, events);
+    this.users = new UserTable(config.limits, store, events, this.eventTags);
     this.channels = new ChannelTable(store, events);
     this.klines = new KlineTable(store);
     const users = this.users;
@@ -257,6 +257,16 @@ export class ChatServer implements SessionHost {
   nextMsgid(): string {
     return this.#msgidPrefix + "-" + (this.#msgidCounter++).toString(36);
   }
+
+  /**
+   * The tags of a state change others see (JOIN, PART, QUIT, NICK, KICK, MODE, TOPIC): its
+   * server-time and a msgid, taken once for the event; each tag form of its message is
+   * encoded once, and a session gets only the tags its caps allow (see caps.ts).
+   */
+  readonly eventTags = (): Record<string, string> => ({
+    time: new Date().toISOString(),
+    msgid: this.nextMsgid(),
+  });
 
   /** The same, bound: batch ids for response buffers (a msgid is a valid batch reference). */
   readonly nextBatchId = (): string => this.nextMsgid();

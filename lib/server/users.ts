@@ -57,11 +57,19 @@ export class UserTable {
   readonly #limits: Limits;
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
+  readonly #stamp: () => Record<string, string>;
 
-  constructor(limits: Limits, store: ChatStore, events: ServerEvents) {
+  /** `stamp` gives the tags (server-time, msgid) of a NICK or QUIT others see. */
+  constructor(
+    limits: Limits,
+    store: ChatStore,
+    events: ServerEvents,
+    stamp: () => Record<string, string> = () => ({ time: new Date().toISOString() }),
+  ) {
     this.#limits = limits;
     this.#store = store;
     this.#events = events;
+    this.#stamp = stamp;
   }
 
   /** The LUSERS counts. */
@@ -98,7 +106,7 @@ export class UserTable {
   rename(user: User, nick: string, origin?: ResponseBuffer): void {
     const old = user.nick;
     if (user.registered) {
-      const change = new Outgoing(user.hostmask, "NICK", [nick]);
+      const change = new Outgoing(user.hostmask, "NICK", [nick], this.#stamp());
       this.#remember(user);
       toPeers(user, () => change, true, origin);
     }
@@ -173,7 +181,7 @@ export class UserTable {
    */
   remove(user: User, quitMessage: string): void {
     if (user.registered) {
-      const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage]);
+      const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage], this.#stamp());
       toPeers(user, () => quit, false);
       this.#remember(user);
     }

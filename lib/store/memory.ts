@@ -10,10 +10,14 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
 } from "./store.ts";
+
+/** History floors kept at most; the oldest goes first (its name then starts afresh). */
+const MAX_FLOORS = 10_000;
 
 interface Stored {
   seq: number;
@@ -37,6 +41,7 @@ export class MemoryStore implements ChatStore {
   #klines = new Map<string, KlineRecord>();
   #history = new Map<string, Stored[]>();
   #byMsgid = new Map<string, Stored>();
+  #floors = new Map<string, number>();
   #seq = 0;
   readonly #maxPerTarget: number;
 
@@ -217,6 +222,23 @@ export class MemoryStore implements ChatStore {
         for (const old of list.splice(0, drop)) this.#byMsgid.delete(old.msg.msgid);
         if (list.length === 0) this.#history.delete(target);
       }
+      for (const folded of this.#floors.keys()) {
+        if (!this.#history.has(folded)) this.#floors.delete(folded);
+      }
+    });
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => this.#floors.get(folded));
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      for (const [folded, time] of floors) {
+        this.#floors.delete(folded); // a newly set one counts as the newest
+        if (time !== undefined) this.#floors.set(folded, time);
+      }
+      while (this.#floors.size > MAX_FLOORS) this.#floors.delete(this.#floors.keys().next().value!);
     });
   }
 

@@ -57,4 +57,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX history_time ON history (time);
     `,
   },
+  {
+    version: 6,
+    description: "history floors of public channels, handed on across restarts",
+    sql: `
+      CREATE TABLE history_floors (
+        folded text PRIMARY KEY,
+        floor bigint NOT NULL
+      );
+    `,
+  },
 ];

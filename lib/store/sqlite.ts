@@ -13,6 +13,7 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
@@ -438,6 +439,41 @@ export class SqliteStore implements ChatStore {
              SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
            ) WHERE n > ?)`,
       ).run(maxPerTarget);
+      this.#stmt(
+        `DELETE FROM history_floors
+         WHERE NOT EXISTS (SELECT 1 FROM history WHERE target = history_floors.folded)`,
+      ).run();
+    });
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT floor FROM history_floors WHERE folded = ?").get(folded) as
+        | { floor: number }
+        | undefined;
+      return r?.floor;
+    });
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      if (floors.length === 0) return;
+      const set = this.#stmt(
+        `INSERT INTO history_floors (folded, floor) VALUES (?, ?)
+         ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`,
+      );
+      const unset = this.#stmt("DELETE FROM history_floors WHERE folded = ?");
+      this.#db.exec("BEGIN");
+      try {
+        for (const [folded, time] of floors) {
+          if (time === undefined) unset.run(folded);
+          else set.run(folded, time);
+        }
+        this.#db.exec("COMMIT");
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        throw err;
+      }
     });
   }
 

@@ -133,6 +133,28 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: history floors are set, replaced, taken back and pruned with their history`, async () => {
+    const { store, done } = await make();
+    try {
+      assertEquals(await store.getHistoryFloor("#lobby"), undefined);
+      await store.setHistoryFloors([["#lobby", 1000], ["#quiet", 2000], ["#gone", 3000]]);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1000);
+      // one call: the last value of a name counts; undefined takes a floor back
+      await store.setHistoryFloors([["#lobby", 1500], ["#quiet", undefined], ["#lobby", 1700]]);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1700);
+      assertEquals(await store.getHistoryFloor("#quiet"), undefined);
+      await store.setHistoryFloors([["#quiet", undefined]]); // nothing to take back: fine
+      await store.setHistoryFloors([]);
+      // a floor whose channel has no history left goes with the pruning; the others stay
+      await store.appendMessage(msg(1, "#lobby", Date.now()));
+      await store.prune(86400_000, 100);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1700);
+      assertEquals(await store.getHistoryFloor("#gone"), undefined);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
     assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
     ok(dmKey("a", "b").startsWith("dm:"));
