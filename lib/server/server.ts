@@ -332,6 +332,11 @@ export class ChatServer implements SessionHost {
     ]);
     clearTimeout(timer);
     try {
+      await this.channels.recordFloors();
+    } catch (err) {
+      console.error(`saving the history floors failed: ${(err as Error).message}`);
+    }
+    try {
       await this.store.close();
     } catch (err) {
       console.error(`closing the store failed: ${(err as Error).message}`);
