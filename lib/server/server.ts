@@ -17,6 +17,7 @@ import { Dispatcher } from "./dispatch.ts";
 import { fillBucket } from "./fakelag.ts";
 import { LOCAL_EVENTS, type ServerEvents } from "./events.ts";
 import { KlineTable } from "./klines.ts";
+import { type LogFormat, loggedEvents, Logger, logReason } from "./log.ts";
 import type { Limits } from "./limits.ts";
 import { Admission, Listeners } from "./listeners.ts";
 import { Liveness } from "./liveness.ts";
@@ -70,6 +71,10 @@ export interface ServerConfig {
   tlsKeyFile?: string;
   /** Listen on the plain-text port too (false with `--no-plaintext`; default true). */
   plaintext?: boolean;
+  /** How the operator's log is written (default text). */
+  logFormat?: LogFormat;
+  /** Only warnings and errors in the log (no line per connection, login, kick...). */
+  quiet?: boolean;
   /** The certificate in use, loaded by the caller before `start()` when TLS is on. */
   tls?: { certPem: string; keyPem: string; selfSigned: boolean };
 }
@@ -101,6 +106,8 @@ export class ChatServer implements SessionHost {
   readonly store: ChatStore;
   /** Where every change other nodes must see is reported. */
   readonly events: ServerEvents;
+  /** The operator's log. */
+  readonly log: Logger;
   /** Users by nick, WHOWAS, LUSERS counts, nick reservations. */
   readonly users: UserTable;
   /** Channels by name and their membership. */
@@ -131,9 +138,12 @@ export class ChatServer implements SessionHost {
     this.limits = config.limits;
     this.store = store;
     this.events = events;
+    this.log = new Logger({ format: config.logFormat, quiet: config.quiet });
     this.loginGate = createLoginGate(config.limits);
-    this.users = new UserTable(config.limits, store, events, this.eventTags);
-    this.channels = new ChannelTable(store, events);
+    // the tables report through the log (registrations, kicks, bans); messages do not
+    const observed = loggedEvents(events, this.log);
+    this.users = new UserTable(config.limits, store, observed, this.eventTags);
+    this.channels = new ChannelTable(store, observed);
     this.klines = new KlineTable(store);
     const users = this.users;
     this.stats = {
@@ -209,7 +219,7 @@ export class ChatServer implements SessionHost {
     try {
       await this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
     } catch (err) {
-      console.error(`history pruning failed: ${(err as Error).message}`);
+      this.log.error("history-pruning-failed", { error: (err as Error).message });
     }
   }
 
@@ -236,17 +246,19 @@ export class ChatServer implements SessionHost {
       ? `K-Lined: ${kline.reason}`
       : this.#admission.admit(ip, this.sessions.size);
     if (refusal) {
+      this.log.info("refused", { ip, via: conn.kind, reason: refusal });
       const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
       conn.write(bye).catch(() => {}).finally(() => conn.close());
       return;
     }
+    this.log.info("connect", { ip, via: conn.kind });
     const user = new User("*", "*", host, "");
     const session = new Session(this, conn, user, Math.random() * this.limits.pingInterval * 100);
     fillBucket(session, this.limits, Date.now());
     user.sessions.push(session);
     this.sessions.add(session);
     const task = session.run().catch((err) => {
-      console.error(`session error: ${(err as Error).message}`);
+      this.log.error("session-error", { ip, error: (err as Error).message });
       this.endSession(session, "Internal error");
     });
     this.#sessionTasks.add(task);
@@ -291,6 +303,11 @@ export class ChatServer implements SessionHost {
     this.#admission.release(session.conn.remoteAddress);
 
     const user = session.user;
+    this.log.info("disconnect", {
+      nick: user.nick,
+      ip: session.conn.remoteAddress,
+      reason: logReason(reason),
+    });
     user.sessions.splice(user.sessions.indexOf(session), 1);
     if (user.sessions.length === 0) {
       // peers are found through the channels: the QUIT goes out before the user leaves them
@@ -317,6 +334,7 @@ export class ChatServer implements SessionHost {
     this.#liveness.stop();
     clearInterval(this.#pruneTimer);
     this.#listeners.close();
+    this.log.info("shutdown", { sessions: this.sessions.size, reason });
     const closing: Promise<void>[] = [];
     for (const session of [...this.sessions]) {
       this.sessions.delete(session);
@@ -334,12 +352,12 @@ export class ChatServer implements SessionHost {
     try {
       await this.channels.recordFloors();
     } catch (err) {
-      console.error(`saving the history floors failed: ${(err as Error).message}`);
+      this.log.error("saving-history-floors-failed", { error: (err as Error).message });
     }
     try {
       await this.store.close();
     } catch (err) {
-      console.error(`closing the store failed: ${(err as Error).message}`);
+      this.log.error("closing-store-failed", { error: (err as Error).message });
     }
   }
 }
