@@ -19,6 +19,7 @@ import { startWeb, type WebServer } from "./lib/web/server.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
+import { keepPrivate, makePrivateDir } from "./lib/platform/private_files.ts";
 import { writePath } from "./lib/transport/socket_send.ts";
 
 function fail(message: string): never {
@@ -38,12 +39,8 @@ async function main(): Promise<void> {
   const { config, motdPath } = parsed;
   // the start-up lines go through the log too (one JSON object each with --log-format json)
   const log = new Logger({ format: config.logFormat, quiet: config.quiet });
-  if (!parsed.dataDirGiven) {
-    const choice = defaultDataDir();
-    config.dataDir = choice.path;
-    log.notice(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
-  }
-
+  // every check of the command line first: a mistyped flag must leave nothing behind, and
+  // choosing the default data folder creates it
   if (motdPath !== undefined) {
     try {
       config.motd = (await Deno.readTextFile(motdPath)).replace(/\r/g, "").split("\n");
@@ -54,8 +51,13 @@ async function main(): Promise<void> {
       fail(`cannot read the MOTD file '${motdPath}': ${(err as Error).message}`);
     }
   }
+  if (!parsed.dataDirGiven) {
+    const choice = defaultDataDir();
+    config.dataDir = choice.path;
+    log.notice(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
+  }
   try {
-    await Deno.mkdir(config.dataDir, { recursive: true });
+    await makePrivateDir(config.dataDir);
   } catch (err) {
     fail(`cannot create the data folder '${config.dataDir}': ${(err as Error).message}`);
   }
@@ -64,6 +66,19 @@ async function main(): Promise<void> {
   const opersFile = join(config.dataDir, "opers.txt");
   try {
     const text = await Deno.readTextFile(opersFile);
+    // it holds passwords in the clear
+    try {
+      if (keepPrivate(opersFile)) {
+        log.notice(`${opersFile} held passwords others could read: now 0600`);
+      }
+    } catch (err) {
+      log.notice(
+        `chat-server: ${opersFile} is readable by others and cannot be made private: ${
+          (err as Error).message
+        }`,
+        "warn",
+      );
+    }
     for (const [i, raw] of text.split(/\r?\n/).entries()) {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) continue;
@@ -106,7 +121,6 @@ async function main(): Promise<void> {
   }
 
   const server = new ChatServer(config, store);
-  const adminNote = await ensureAdmin(server);
   const tryStart = async (): Promise<unknown> => {
     try {
       await server.start();
@@ -142,6 +156,9 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`);
   }
 
+  // only now: a start that failed (a port in use) must not leave behind an admin account
+  // whose generated password nobody saw
+  const adminNote = await ensureAdmin(server);
   log.notice(
     `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
       (config.plaintext === false ? " (TLS only)" : ""),
