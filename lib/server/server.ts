@@ -27,6 +27,9 @@ import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 import { UserTable } from "./users.ts";
 
+/** Refused connections logged each second at most (the others are counted). */
+const REFUSALS_PER_SECOND = 10;
+
 /** Everything the server is configured with at start. */
 export interface ServerConfig {
   /** Address to listen on. */
@@ -132,6 +135,7 @@ export class ChatServer implements SessionHost {
   #sessionTasks: Set<Promise<void>> = new Set();
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #lastThrottleSweep = Date.now();
+  #refusals = { second: 0, logged: 0, unlogged: 0 };
 
   constructor(config: ServerConfig, store: ChatStore, events: ServerEvents = LOCAL_EVENTS) {
     this.config = config;
@@ -246,7 +250,7 @@ export class ChatServer implements SessionHost {
       ? `K-Lined: ${kline.reason}`
       : this.#admission.admit(ip, this.sessions.size);
     if (refusal) {
-      this.log.info("refused", { ip, via: conn.kind, reason: refusal });
+      this.#logRefusal(ip, conn.kind, refusal);
       const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
       conn.write(bye).catch(() => {}).finally(() => conn.close());
       return;
@@ -263,6 +267,29 @@ export class ChatServer implements SessionHost {
     });
     this.#sessionTasks.add(task);
     task.finally(() => this.#sessionTasks.delete(task));
+  }
+
+  /**
+   * Logs a refused connection, at most {@link REFUSALS_PER_SECOND} a second: a flood of
+   * refused connections must not become a flood of log lines. The next line written says how
+   * many were left out.
+   */
+  #logRefusal(ip: string, via: string, reason: string): void {
+    if (!this.log.verbose) return;
+    const second = Math.floor(Date.now() / 1000);
+    const r = this.#refusals;
+    if (r.second !== second) {
+      r.second = second;
+      r.logged = 0;
+    }
+    if (r.logged >= REFUSALS_PER_SECOND) {
+      r.unlogged++;
+      return;
+    }
+    r.logged++;
+    const unlogged = r.unlogged > 0 ? r.unlogged : undefined;
+    r.unlogged = 0;
+    this.log.info("refused", { ip, via, reason, unlogged });
   }
 
   /** A fresh unique message id. */

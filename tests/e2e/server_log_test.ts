@@ -135,3 +135,34 @@ Deno.test("--quiet: none of the session's lines, the start-up lines still", asyn
     await server.stop();
   }
 });
+
+Deno.test("a refused connection is logged with its reason, and a flood of them at most 10 lines a second", async () => {
+  const server = await startServer([], ["floodBurst=0", "maxPerIp=1", "limitLoopback=1"]);
+  const { clients, user, connect } = new ClientPool(server.port);
+  try {
+    await user("amy");
+    const start = Date.now();
+    const refused = await connect();
+    await refused.expect(/^ERROR :Closing Link: 127\.0\.0\.1 \(Too many connections/);
+    const line = await server.waitForOutput(/ refused /);
+    assertEquals(
+      line.slice(25),
+      'refused ip=127.0.0.1 via=tcp reason="Too many connections from your IP address"',
+    );
+    const flood = 40;
+    await Promise.all(
+      Array.from({ length: flood }, async () => {
+        const c = await connect();
+        await c.expectClosed();
+      }),
+    );
+    const seconds = Math.ceil((Date.now() - start) / 1000) + 1;
+    // the last of them may still be on its way to the output; the bound holds either way
+    const lines = server.output.filter((l) => / refused /.test(l)).length;
+    ok(lines <= 10 * seconds, `${lines} refused lines in ${seconds} s`);
+    ok(lines < flood + 1 || seconds > 4, `${lines} lines for ${flood + 1} refusals`);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
