@@ -17,7 +17,7 @@ import {
   handlePart,
   handleTopic,
 } from "./handlers/channel.ts";
-import { handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
+import { handleBatch, handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
 import { handleMode } from "./handlers/mode.ts";
 import {
   handleAdmin,
@@ -118,6 +118,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["PRIVMSG", cmd(handlePrivmsg, 0)],
   ["NOTICE", cmd(handleNotice, 0)],
   ["TAGMSG", cmd(handleTagmsg, 1)],
+  ["BATCH", cmd(handleBatch, 1)],
   // users
   ["AWAY", cmd(handleAway, 0)],
   ["SETNAME", cmd(handleSetname, 1)],

@@ -97,6 +97,12 @@ export interface Limits {
   descriptorReserve: number;
   /** Percentage of the connection descriptors one listening port may hold. */
   portDescriptorShare: number;
+  /** Bytes of text in one draft/multiline message (its `max-bytes`). */
+  multilineMaxBytes: number;
+  /** Lines in one draft/multiline message (its `max-lines`). */
+  multilineMaxLines: number;
+  /** Seconds a client may keep a multiline batch open before it is dropped. */
+  multilineTimeout: number;
 }
 
 /** The defaults. */
@@ -144,6 +150,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDescriptors: 0,
   descriptorReserve: 64,
   portDescriptorShare: 70,
+  // ergo's defaults, which clients are tested against; 100 lines of ~600 bytes to a plain
+  // client stay far below the sendQ
+  multilineMaxBytes: 4096,
+  multilineMaxLines: 100,
+  multilineTimeout: 30,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -193,6 +204,9 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   maxDescriptors: "file descriptors for the process (0 = its open-files limit)",
   descriptorReserve: "descriptors kept free for the store and the other ports",
   portDescriptorShare: "percent of connection descriptors one port may hold",
+  multilineMaxBytes: "bytes of text in one multi-line message (draft/multiline max-bytes)",
+  multilineMaxLines: "lines in one multi-line message (draft/multiline max-lines)",
+  multilineTimeout: "seconds a multi-line message may take to arrive",
 };
 
 /**

@@ -22,7 +22,7 @@ import type {
   HistoryTarget,
   KlineRecord,
 } from "./store.ts";
-import { StoreOpenError } from "./sqlite.ts";
+import { storedCommand, StoreOpenError } from "./sqlite.ts";
 
 type Sql = postgres.Sql<Record<string, never>>;
 
@@ -37,6 +37,7 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: Record<string, string> | null;
+  multiline: number[] | null;
 }
 
 interface Pending {
@@ -45,7 +46,7 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 9. */
+/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 10. */
 const MAX_BATCH_ROWS = 5000;
 
 function toMessage(r: HistoryRow): HistoryMessage {
@@ -56,9 +57,10 @@ function toMessage(r: HistoryRow): HistoryMessage {
     rawTarget: r.raw_target,
     source: r.source,
     account: r.account ?? undefined,
-    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    command: storedCommand(r.command),
     text: r.text,
     tags: r.tags ?? undefined,
+    ...(r.multiline !== null ? { multiline: r.multiline } : {}),
   };
 }
 
@@ -240,6 +242,7 @@ export class PostgresStore implements ChatStore {
         command: m.command,
         text: m.text,
         tags: m.tags ? this.#sql.json(m.tags) : null,
+        multiline: m.multiline ? this.#sql.json(m.multiline) : null,
       }));
       try {
         await this.#sql`
@@ -255,6 +258,7 @@ export class PostgresStore implements ChatStore {
             "command",
             "text",
             "tags",
+            "multiline",
           )
         }
           ON CONFLICT (msgid) DO NOTHING`;

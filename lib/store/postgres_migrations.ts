@@ -57,4 +57,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX history_time ON history (time);
     `,
   },
+  {
+    version: 4,
+    description: "multiline messages keep their line composition",
+    // the offsets of draft/multiline-concat lines in the combined text; NULL for one line
+    sql: `ALTER TABLE history ADD COLUMN multiline jsonb;`,
+  },
 ];

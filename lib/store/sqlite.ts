@@ -32,6 +32,7 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: string | null;
+  multiline: string | null;
 }
 
 interface Pending {
@@ -48,10 +49,24 @@ function toMessage(r: HistoryRow): HistoryMessage {
     rawTarget: r.raw_target,
     source: r.source,
     account: r.account ?? undefined,
-    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    command: storedCommand(r.command),
     text: r.text,
     tags: r.tags ? JSON.parse(r.tags) : undefined,
+    ...(r.multiline !== null ? { multiline: JSON.parse(r.multiline) } : {}),
   };
+}
+
+/**
+ * A stored command as {@link HistoryMessage} has it (shared with the PostgreSQL store).
+ *
+ * @example
+ * ```ts
+ * import { storedCommand } from "./sqlite.ts";
+ * storedCommand("TAGMSG"); // "TAGMSG"
+ * ```
+ */
+export function storedCommand(command: string): HistoryMessage["command"] {
+  return command === "NOTICE" || command === "TAGMSG" ? command : "PRIVMSG";
 }
 
 /**
@@ -78,8 +93,9 @@ export class SqliteStore implements ChatStore {
   private constructor(db: DatabaseSync) {
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO history
+         (msgid, time, target, raw_target, source, account, command, text, tags, multiline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
@@ -274,6 +290,7 @@ export class SqliteStore implements ChatStore {
           m.command,
           m.text,
           m.tags ? JSON.stringify(m.tags) : null,
+          m.multiline ? JSON.stringify(m.multiline) : null,
         );
       }
       this.#db.exec("COMMIT");
