@@ -100,12 +100,12 @@ Deno.test("draft/multiline: one message in, one batch or separate lines out", as
     });
 
     /** Asserts a batch refused with `fail` delivered nothing to the others. */
-    async function refused(lines: string[], fail: string) {
+    const refused = async (lines: string[], fail: string) => {
       alice.send(...lines);
       assertEquals(await alice.expect(/ FAIL /), fail);
       await synced(alice);
       for (const c of [bob, carol, dave]) await c.expectNone(/PRIVMSG|BATCH/);
-    }
+    };
 
     await t.step("over max-bytes: FAIL MULTILINE_MAX_BYTES, nothing delivered", async () => {
       await refused(

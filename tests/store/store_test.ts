@@ -133,6 +133,30 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: a multiline message and a reaction come back as they were stored`, async () => {
+    const { store, done } = await make();
+    try {
+      const multi: HistoryMessage = {
+        ...msg(1, "#ml"),
+        text: "hello\n\nhow is everyone?",
+        multiline: [14],
+      };
+      const plain = msg(2, "#ml");
+      const unbroken: HistoryMessage = { ...msg(3, "#ml"), text: "ab", multiline: [] };
+      const reaction: HistoryMessage = {
+        ...msg(4, "#ml"),
+        command: "TAGMSG",
+        text: "",
+        tags: { "+draft/reply": "m1", "+draft/react": "👍" },
+      };
+      for (const m of [multi, plain, unbroken, reaction]) await store.appendMessage(m);
+      assertEquals(await store.latest("#ml", 10), [multi, plain, unbroken, reaction]);
+      assertEquals(await store.after("#ml", { time: 0, msgid: "m2" }, 10), [unbroken, reaction]);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
     assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
     ok(dmKey("a", "b").startsWith("dm:"));
