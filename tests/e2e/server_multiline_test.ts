@@ -237,3 +237,55 @@ Deno.test("draft/multiline: one message in, one batch or separate lines out", as
     await server.stop();
   }
 });
+
+Deno.test("draft/multiline: a labeled echo without the cap is a labeled-response batch", async () => {
+  const server = await startServer([], LIMITS);
+  const { clients, user } = new ClientPool(server.port);
+  try {
+    const a = await user("alice", ["batch", "message-tags", "echo-message", "labeled-response"]);
+    await join(a, "#ml");
+    a.send(
+      "@label=E1 BATCH +e1 draft/multiline #ml",
+      "@batch=e1 PRIVMSG #ml one",
+      "@batch=e1 PRIVMSG #ml two",
+      "BATCH -e1",
+    );
+    const first = await a.expect(/^@label=E1 /);
+    const id = opened(first);
+    assertEquals(first, `@label=E1 :${SERVER} BATCH +${id} labeled-response`);
+    const rest = await a.collectUntil(new RegExp(`BATCH -${id}$`));
+    assertEquals(rest.length, 3);
+    match(rest[0], new RegExp(`^@batch=${id};msgid=\\S+ :${ALICE} PRIVMSG #ml :one$`));
+    assertEquals(rest.slice(1), [
+      `@batch=${id} :${ALICE} PRIVMSG #ml :two`,
+      `:${SERVER} BATCH -${id}`,
+    ]);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
+
+Deno.test("draft/multiline: a batch's lines skip flood control and are billed as a whole", async () => {
+  // the default flood limits: 20 lines at once, then 4 a second
+  const server = await startServer([], ["multilineMaxLines=60"]);
+  const { clients, user } = new ClientPool(server.port);
+  try {
+    const a = await user("alice", ML_CAPS);
+    const b = await user("bob", ML_CAPS);
+    await join(a, "#ml");
+    await join(b, "#ml");
+    const lines = Array.from({ length: 60 }, (_, i) => `@batch=f1 PRIVMSG #ml :line ${i}`);
+    a.send("BATCH +f1 draft/multiline #ml", ...lines, "BATCH -f1");
+    // line by line, the 40 beyond the burst would take 10 s
+    await b.expect(/ BATCH \+\S+ draft\/multiline #ml$/, 3000);
+    const got = await b.collectUntil(/ BATCH -/, 3000);
+    assertEquals(got.length, 61);
+    // billed 8 tokens (one per 8 lines): the next message still goes at once
+    a.send("PRIVMSG #ml :after");
+    await b.expect(/PRIVMSG #ml :after$/, 3000);
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
