@@ -218,15 +218,17 @@ Deno.test("draft/multiline: one message in, one batch or separate lines out", as
       assertEquals(await late.expect(/PRIVMSG #ml/), `:${ALICE} PRIVMSG #ml :everyone?`);
     });
 
-    await t.step("to a nick, with the store's copy shared by both sides", async () => {
+    await t.step("to a nick, starting with a blank line", async () => {
       alice.send(
         "BATCH +p1 draft/multiline bob",
+        "@batch=p1 PRIVMSG bob :",
         "@batch=p1 PRIVMSG bob :first",
         "@batch=p1 PRIVMSG bob :second",
         "BATCH -p1",
       );
       const id = opened(await bob.expect(/ BATCH \+\S+ draft\/multiline bob$/));
       assertEquals(await bob.collectUntil(/ BATCH -/), [
+        `@batch=${id} :${ALICE} PRIVMSG bob :`,
         `@batch=${id} :${ALICE} PRIVMSG bob :first`,
         `@batch=${id} :${ALICE} PRIVMSG bob :second`,
         `:${ALICE} BATCH -${id}`,

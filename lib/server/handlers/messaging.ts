@@ -28,7 +28,13 @@ import { SERVICE_NICKS } from "../accounts.ts";
 import { handleServiceMessage } from "../services.ts";
 import { privateHistoryKey } from "../history_keys.ts";
 import { charge } from "../fakelag.ts";
-import { failBatch, MultilineBatch, MultilineOutgoing, type MultilinePart } from "../multiline.ts";
+import {
+  failBatch,
+  joinParts,
+  MultilineBatch,
+  MultilineOutgoing,
+  type MultilinePart,
+} from "../multiline.ts";
 
 type RelayCommand = "PRIVMSG" | "NOTICE" | "TAGMSG";
 
@@ -149,11 +155,8 @@ export async function handleBatch(ctx: Context): Promise<void> {
   // the message answers the opening BATCH's label, in a command context of its own
   const command = open.command!;
   const parts = open.parts.length > 1 ? open.parts : undefined;
-  const msg = {
-    tags: open.tags,
-    command,
-    params: [open.target, open.parts[0].text],
-  };
+  const text = parts !== undefined ? joinParts(parts).text : open.parts[0].text;
+  const msg = { tags: open.tags, command, params: [open.target, text] };
   const mctx = new Context(ctx.server, session, msg, open.label);
   try {
     await relay(mctx, command, parts);
