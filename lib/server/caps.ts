@@ -72,10 +72,11 @@ export function stsValue(
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { capValue } from "./caps.ts";
  * import { DEFAULT_LIMITS } from "./limits.ts";
- * capValue("draft/multiline", DEFAULT_LIMITS); // "max-bytes=4096,max-lines=100"
- * capValue("sasl", DEFAULT_LIMITS); // "PLAIN"
+ * strictEqual(capValue("draft/multiline", DEFAULT_LIMITS), "max-bytes=4096,max-lines=100");
+ * strictEqual(capValue("sasl", DEFAULT_LIMITS), "PLAIN");
  * ```
  */
 export function capValue(

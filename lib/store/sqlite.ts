@@ -61,8 +61,10 @@ function toMessage(r: HistoryRow): HistoryMessage {
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { storedCommand } from "./sqlite.ts";
- * storedCommand("TAGMSG"); // "TAGMSG"
+ * strictEqual(storedCommand("TAGMSG"), "TAGMSG");
+ * strictEqual(storedCommand("privmsg"), "PRIVMSG");
  * ```
  */
 export function storedCommand(command: string): HistoryMessage["command"] {

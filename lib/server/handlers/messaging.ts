@@ -74,9 +74,11 @@ export function accountRequired(ctx: Context, command: string): boolean {
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { isReaction } from "./messaging.ts";
- * isReaction({ "+draft/reply": "abc", "+draft/react": "👍" }); // true
- * isReaction({ "+typing": "active" }); // false
+ * strictEqual(isReaction({ "+draft/reply": "abc", "+draft/react": "👍" }), true);
+ * strictEqual(isReaction({ "+draft/react": "👍" }), false); // reacting to nothing
+ * strictEqual(isReaction({ "+typing": "active" }), false);
  * ```
  */
 export function isReaction(tags: Readonly<Record<string, string>>): boolean {
