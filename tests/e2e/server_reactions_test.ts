@@ -141,3 +141,34 @@ Deno.test("a stored reaction is a reaction: a reply tag without +draft/react is 
     await server.stop();
   }
 });
+
+Deno.test("reactions do not crowd messages out of the join replay of a client without message-tags", async () => {
+  const server = await startServer([], ["floodBurst=0", "historyPlayback=2"]);
+  const { clients, user } = new ClientPool(server.port);
+  try {
+    const a = await user("a", ["message-tags", "echo-message"]);
+    await join(a, "#j");
+    a.send("PRIVMSG #j :first", "PRIVMSG #j :second");
+    const second = (await a.expectMessage(/PRIVMSG #j :second$/)).tags.msgid;
+    for (const emoji of ["👍", "🎉", "🙂"]) {
+      a.send(`@+draft/reply=${second};+draft/react=${emoji} TAGMSG #j`);
+      await a.expect(new RegExp(`react=${emoji};`));
+    }
+    const plain = await user("plain");
+    plain.send("JOIN #j");
+    await plain.expect(/ 366 /);
+    match(await plain.expect(/PRIVMSG #j/), /^:a!~a@127\.0\.0\.1 PRIVMSG #j :\[.*\] first$/);
+    match(await plain.expect(/PRIVMSG #j/), /^:a!~a@127\.0\.0\.1 PRIVMSG #j :\[.*\] second$/);
+    await plain.expectNone(/TAGMSG|PRIVMSG/);
+    // a client with message-tags gets the newest two entries, the reactions
+    const tagged = await user("tagged", ["message-tags"]);
+    tagged.send("JOIN #j");
+    assertEquals(
+      (await tagged.collectUntil(/react=🙂;/)).filter((l) => / TAGMSG /.test(l)).length,
+      2,
+    );
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});

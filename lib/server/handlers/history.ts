@@ -213,11 +213,7 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  // only this channel's own history (see Channel.historyFloor)
-  const messages = forSession(
-    ctx,
-    await ctx.store.latest(channel.folded, n, { time: channel.historyFloor - 1 }),
-  );
+  const messages = await replayable(ctx, channel, n);
   if (messages.length === 0) return;
   const stamped = ctx.session.caps.has("server-time");
   const nextId = ctx.server.nextBatchId;
@@ -230,6 +226,29 @@ export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise
     return historyLine({ ...m, text: stamp + m.text, multiline }, nextId);
   });
   sendBatch(ctx, "chathistory", [channel.name], lines);
+}
+
+/** Reads of older history the join replay makes at most to make up for skipped reactions. */
+const REPLAY_READS = 4;
+
+/**
+ * The channel's last `n` messages this session can take, from this channel's own history
+ * (see Channel.historyFloor). For a client without message-tags, reactions are skipped and
+ * older messages read in their place (a few reads at most), so that a lively round of
+ * reactions does not leave it with only a handful of lines.
+ */
+async function replayable(ctx: Context, channel: Channel, n: number): Promise<HistoryMessage[]> {
+  const floor = channel.historyFloor;
+  let page = await ctx.store.latest(channel.folded, n, { time: floor - 1 });
+  if (ctx.session.caps.has("message-tags")) return page;
+  let kept = forSession(ctx, page);
+  for (let i = 0; i < REPLAY_READS && kept.length < n && page.length > 0; i++) {
+    const oldest = page[0];
+    page = (await ctx.store.before(channel.folded, oldest, n - kept.length))
+      .filter((m) => m.time >= floor);
+    kept = [...forSession(ctx, page), ...kept];
+  }
+  return kept;
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */
