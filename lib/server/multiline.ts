@@ -18,6 +18,7 @@ import { casefold } from "../protocol/casemap.ts";
 import type { FramedLine } from "../protocol/framer.ts";
 import { type IrcMessage, parseMessage } from "../protocol/message.ts";
 import { TAG_FORMS, TAG_MULTILINE } from "./caps.ts";
+import { charge } from "./fakelag.ts";
 import type { Limits } from "./limits.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { Session } from "./session.ts";
@@ -258,6 +259,8 @@ export class MultilineBatch {
   readonly parts: MultilinePart[] = [];
   /** Bytes of the combined value so far (line feeds included), for max-bytes. */
   bytes = 0;
+  /** Whether the lines taken so far have been charged to flood control. */
+  #billed = false;
 
   constructor(
     ref: string,
@@ -333,6 +336,31 @@ export class MultilineBatch {
   cost(): number {
     return Math.max(Math.ceil(this.bytes / 512), Math.ceil(this.parts.length / 8));
   }
+
+  /**
+   * Charges the session's flood bucket for the lines the batch took, once: when it is
+   * delivered, and as well when it fails or is dropped (else opening batch after batch would
+   * make any number of lines free).
+   */
+  settle(session: Session, limits: Limits): void {
+    if (this.#billed) return;
+    this.#billed = true;
+    charge(session, limits, this.cost(), Date.now());
+  }
+
+  /** Marks the batch refused (its later lines are dropped quietly), and bills it. */
+  fail(session: Session, limits: Limits): void {
+    this.failed = true;
+    this.settle(session, limits);
+  }
+}
+
+/** Ends the session's batch (billing what it took), whatever became of it. */
+export function closeBatch(session: Session, limits: Limits): MultilineBatch | undefined {
+  const batch = session.multiline;
+  session.multiline = undefined;
+  batch?.settle(session, limits);
+  return batch;
 }
 
 /** Tells the session its batch was refused (with the batch's label, which it answers). */
@@ -375,7 +403,7 @@ export function batchIntake(
   const ref = msg.tags["batch"];
   if (ref === undefined) {
     if (msg.command === "PING" || msg.command === "PONG") return false;
-    session.multiline = undefined;
+    closeBatch(session, limits);
     if (!batch.failed) {
       failBatch(session, serverName, batch, [
         "MULTILINE_INVALID",
@@ -385,7 +413,7 @@ export function batchIntake(
     return false;
   }
   if (ref !== batch.ref) {
-    session.multiline = undefined;
+    closeBatch(session, limits);
     failBatch(session, serverName, batch, [
       "MULTILINE_INVALID",
       "A line came for another batch than the open one; both are dropped",
@@ -395,7 +423,7 @@ export function batchIntake(
   if (batch.failed) return true;
   const failure = batch.add(msg, limits);
   if (failure) {
-    batch.failed = true;
+    batch.fail(session, limits);
     failBatch(session, serverName, batch, failure);
   }
   return true;
@@ -414,10 +442,10 @@ export function expireBatch(
   const batch = session.multiline;
   if (batch === undefined || now < batch.deadline) return;
   if (batch.failed) {
-    session.multiline = undefined;
+    closeBatch(session, limits);
     return;
   }
-  batch.failed = true;
+  batch.fail(session, limits);
   batch.deadline = now + limits.multilineTimeout * 1000;
   failBatch(session, serverName, batch, [
     "TIMEOUT",

@@ -1,7 +1,9 @@
 import { deepStrictEqual as assertEquals, strictEqual } from "node:assert/strict";
 import { parseMessage } from "../../lib/protocol/message.ts";
 import { DEFAULT_LIMITS } from "../../lib/server/limits.ts";
+import type { Session } from "../../lib/server/session.ts";
 import {
+  closeBatch,
   joinParts,
   MultilineBatch,
   MultilineOutgoing,
@@ -75,4 +77,19 @@ Deno.test("MultilineOutgoing puts an enclosing batch on its BATCH lines or on ea
   strictEqual(out.single(batched), true);
   strictEqual(out.single(TAG_BATCH), false);
   strictEqual(out.params[1], "one\n\ntwo");
+});
+
+Deno.test("closeBatch() bills a dropped batch's lines to flood control, once", () => {
+  const limits = { ...DEFAULT_LIMITS, floodBurst: 5, floodRate: 1 };
+  const batch = new MultilineBatch("r", "#c", {}, undefined, 0);
+  for (let i = 0; i < 60; i++) {
+    strictEqual(batch.add(parseMessage(`@batch=r PRIVMSG #c :${i}`)!, limits), undefined);
+  }
+  const session = { floodTokens: 5, floodStamp: Date.now(), multiline: batch };
+  strictEqual(closeBatch(session as unknown as Session, limits), batch);
+  strictEqual(session.multiline, undefined);
+  // 60 lines: 8 tokens (one per 8 lines), whatever became of the batch
+  strictEqual(Math.round(session.floodTokens), -3);
+  batch.settle(session as unknown as Session, limits);
+  strictEqual(Math.round(session.floodTokens), -3);
 });

@@ -27,8 +27,8 @@ import { casefold } from "../../protocol/casemap.ts";
 import { SERVICE_NICKS } from "../accounts.ts";
 import { handleServiceMessage } from "../services.ts";
 import { privateHistoryKey } from "../history_keys.ts";
-import { charge } from "../fakelag.ts";
 import {
+  closeBatch,
   failBatch,
   joinParts,
   MultilineBatch,
@@ -107,7 +107,7 @@ export async function handleBatch(ctx: Context): Promise<void> {
   }
   if (param[0] === "+") {
     if (open !== undefined) {
-      session.multiline = undefined;
+      closeBatch(session, ctx.limits);
       if (!open.failed) {
         failBatch(session, name, open, [
           "MULTILINE_INVALID",
@@ -146,14 +146,13 @@ export async function handleBatch(ctx: Context): Promise<void> {
     ctx.fail("BATCH", "MULTILINE_INVALID", [], `No multiline batch ${ref} is open`);
     return;
   }
-  session.multiline = undefined;
+  closeBatch(session, ctx.limits);
   if (open.failed) return; // refused already; its end needs no second word
   const failure = open.check();
   if (failure) {
     failBatch(session, name, open, failure);
     return;
   }
-  charge(session, ctx.limits, open.cost(), Date.now());
   // the message answers the opening BATCH's label, in a command context of its own
   const command = open.command!;
   const parts = open.parts.length > 1 ? open.parts : undefined;
