@@ -329,7 +329,7 @@ export class MultilineBatch {
   }
 
   /**
-   * Flood-control tokens the batch costs once delivered (its lines skipped the bucket): as
+   * Flood-control tokens the batch costs, however it ends (its lines skipped the bucket): as
    * many as the text would take in full lines, and at least one per 8 lines, each of which
    * a client without the cap receives as a message of its own.
    */
