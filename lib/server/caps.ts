@@ -16,7 +16,9 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["cap-notify", ""],
   ["draft/account-registration", "before-connect"],
   ["draft/chathistory", ""],
+  ["draft/message-redaction", ""],
   ["draft/multiline", ""], // its value follows the limits: see capValue
+  ["draft/read-marker", ""],
   ["echo-message", ""],
   ["extended-join", ""],
   ["invite-notify", ""],

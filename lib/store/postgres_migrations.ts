@@ -77,6 +77,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 3,
+    description: "read markers per account and conversation",
+    sql: `
+      CREATE TABLE read_markers (
+        account text NOT NULL,
+        target text NOT NULL,
+        time bigint NOT NULL,
+        PRIMARY KEY (account, target)
+      );
+    `,
+  },
+  {
     version: 4,
     description: "multiline messages keep their line composition",
     // the offsets of draft/multiline-concat lines in the combined text; NULL for one line

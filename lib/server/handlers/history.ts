@@ -252,7 +252,7 @@ async function replayable(ctx: Context, channel: Channel, n: number): Promise<Hi
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */
-function partyLookup(ctx: Context): PartyLookup {
+export function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
     findUser: (nick) => ctx.users.find(nick),

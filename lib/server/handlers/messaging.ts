@@ -248,6 +248,7 @@ async function relay(
     }
     const tags: Record<string, string> = { ...clientTags, time, msgid: server.nextMsgid() };
     if (user.account) tags["account"] = user.account;
+    if (user.bot) tags["bot"] = "";
     const out = parts !== undefined
       ? new MultilineOutgoing(user.hostmask, command, written, parts, tags, server.nextBatchId)
       : new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
@@ -298,7 +299,11 @@ async function relay(
         ctx.numeric(RPL_AWAY, recipient.nick, recipient.away);
       }
     }
-    if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
+    if (historyKey) {
+      commits.push(store(ctx, historyKey, out, now, clientTags));
+      // a guest's message has no account to be recognised by when it wants to redact it
+      if (user.account === undefined) user.rememberSent(tags["msgid"], ctx.limits.guestRedactable);
+    }
     server.stats.messagesRelayed++;
     deliveries.push(() => {
       server.events.message(user, written, out);
