@@ -270,3 +270,20 @@ const OP_SYMBOLS = "~&@%";
 export function mayRedact(own: boolean, myPrefix: string): boolean {
   return own || [...myPrefix].some((s) => OP_SYMBOLS.includes(s));
 }
+
+/**
+ * The capabilities of these extensions a client asks for when the server offers them (on
+ * top of its usual list): read markers, redaction, multiline messages and search.
+ *
+ * @example
+ * ```ts
+ * import { MODERN_CAPS } from "./modern_chat.ts";
+ * MODERN_CAPS.includes("draft/read-marker"); // true
+ * ```
+ */
+export const MODERN_CAPS: readonly string[] = [
+  "draft/read-marker",
+  "draft/message-redaction",
+  "draft/multiline",
+  "soju.im/search",
+];
