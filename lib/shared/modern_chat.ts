@@ -238,6 +238,7 @@ export function uploadHeaders(
  * ```ts
  * import { isInlineImage } from "./modern_chat.ts";
  * isInlineImage("https://c.org/uploads/a.png", "https://c.org/upload", "https://c.org"); // true
+ * isInlineImage("https://c.org/upload/7f3a", "https://c.org/upload", "https://c.org"); // true
  * isInlineImage("https://evil.org/a.png", "https://c.org/upload", "https://c.org"); // false
  * ```
  */
@@ -245,8 +246,11 @@ export function isInlineImage(href: string, uploadUrl: string, pageOrigin: strin
   try {
     const u = new URL(href);
     const up = new URL(uploadUrl);
-    return u.origin === pageOrigin && u.origin === up.origin &&
-      /\.(png|jpe?g|gif|webp)$/i.test(u.pathname);
+    if (u.origin !== pageOrigin || u.origin !== up.origin) return false;
+    // an image by its name, or anything the file host serves below its own path (names
+    // there may carry no extension; what does not load as an image is not shown)
+    return /\.(png|jpe?g|gif|webp|avif)$/i.test(u.pathname) ||
+      u.pathname.startsWith(up.pathname.replace(/\/?$/, "/"));
   } catch {
     return false;
   }

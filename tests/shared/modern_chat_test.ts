@@ -56,6 +56,7 @@ Deno.test("monitorNicks(), filehostUrl(), uploadHeaders(), isInlineImage(), mayR
   const up = "http://h:1/upload";
   assertEquals(isInlineImage("http://h:1/uploads/x.PNG", up, "http://h:1"), true);
   assertEquals(isInlineImage("http://h:1/uploads/x.html", up, "http://h:1"), false);
+  assertEquals(isInlineImage("http://h:1/upload/abc", up, "http://h:1"), true);
   assertEquals(isInlineImage("http://other/x.png", up, "http://h:1"), false);
   assertEquals(isInlineImage("not a url", up, "http://h:1"), false);
   assertEquals([mayRedact(true, ""), mayRedact(false, "~"), mayRedact(false, "+v")], [
