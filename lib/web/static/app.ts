@@ -155,7 +155,8 @@ class App implements InputHost {
       this.chat.visible = !document.hidden;
       if (!document.hidden) {
         this.chat.activate(this.chat.active);
-        this.view.renderBuffers();
+        // render() also sends the read marker of what is now in view
+        if (this.shown) this.render();
       }
     });
     setInterval(() => this.view.renderTyping(), 1000);
