@@ -750,6 +750,8 @@ class App implements InputHost {
 
   switchTo(key: string): void {
     if (!this.chat.buffers.has(key)) return;
+    // a reply belongs to the conversation it was started in
+    if (key !== this.chat.active) this.composer.replyTo(undefined);
     this.chat.activate(key);
     this.save();
     this.closeOverlays();
@@ -787,7 +789,10 @@ class App implements InputHost {
     } else if (ev.ctrlKey && !ev.altKey && (ev.key === "k" || ev.key === "K")) {
       ev.preventDefault();
       this.openSwitcher();
-    } else if (ev.key === "Escape") this.closeOverlays();
+    } else if (ev.key === "Escape") {
+      this.closeOverlays();
+      this.composer.replyTo(undefined);
+    }
   }
 
   // ---------------------------------------------------------------- page furniture
