@@ -59,6 +59,18 @@ Deno.test("read marker: what to send when a conversation is looked at", () => {
   assertEquals(a.readAt, Date.parse("2026-01-01T10:00:00.000Z"));
 });
 
+Deno.test("read marker: none for a channel we left; a refused MARKREAD is not shown", () => {
+  const chat = joined();
+  feed(chat, "@msgid=m1;time=2026-01-01T10:00:00.000Z :bob!u@h PRIVMSG #a :one");
+  feed(chat, ":ann!u@h PART #a");
+  assertEquals(chat.readMarkerToSend(chat.buffer("#a")!), undefined);
+  const before = chat.buffer("#b")!.lines.length;
+  feed(chat, ":s FAIL MARKREAD INVALID_PARAMS #a :You are not on that channel");
+  assertEquals(chat.buffer("#b")!.lines.length, before);
+  feed(chat, ":s FAIL REDACT REDACT_FORBIDDEN #b m1 :You may not delete that message");
+  assertEquals(chat.buffer("#b")!.lines.at(-1)!.text, "You may not delete that message");
+});
+
 Deno.test("read marker: history after the marker counts as unread", () => {
   const chat = joined();
   feed(

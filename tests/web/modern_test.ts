@@ -215,6 +215,37 @@ Deno.test({
         new RegExp(`^PRIVMSG #a :?http://127\\.0\\.0\\.1:${irc.port}/uploads/u2\\.png$`),
       );
       assertEquals(irc.uploads[1].headers.get("content-type"), "text/plain");
+      // a pasted screenshot
+      await page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([1, 2])], "image.png", { type: "image/png" }));
+        document.getElementById("input")!.dispatchEvent(
+          new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }),
+        );
+      });
+      await irc.expect(
+        new RegExp(`^PRIVMSG #a :?http://127\\.0\\.0\\.1:${irc.port}/uploads/u3\\.png$`),
+      );
+      assertEquals(
+        irc.uploads[2].headers.get("content-disposition"),
+        "attachment; filename*=UTF-8''image.png",
+      );
+
+      // one line too long for a message: one batch, continued with draft/multiline-concat
+      const long = "word ".repeat(100).trim();
+      await send(page, long);
+      const lopen = await irc.expect(/^BATCH \+\S+ draft\/multiline #a$/);
+      const lref = lopen.split(" ")[1].slice(1);
+      const first = await irc.expect(new RegExp(`^@batch=${lref} PRIVMSG #a :word`));
+      const rest = await irc.expect(
+        new RegExp(`^@batch=${lref};draft/multiline-concat PRIVMSG #a :`),
+      );
+      await irc.expect(new RegExp(`^BATCH -${lref}$`));
+      assertEquals(
+        first.slice(first.indexOf(" :", first.indexOf("PRIVMSG")) + 2) +
+          rest.slice(rest.indexOf(" :", rest.indexOf("PRIVMSG")) + 2),
+        long,
+      );
       assertEquals(errors, []);
     }),
 });

@@ -150,7 +150,9 @@ export class Composer {
     const value = this.#box.value;
     const lines = value.split(/\r?\n/).filter((l) => l.trim() !== "");
     if (lines.length === 0) return;
-    if (lines.length > 1 && this.#multiline(value)) {
+    // several lines, or one too long for a single message: one multiline message if it can
+    const long = lines.length === 1 && new TextEncoder().encode(lines[0]).length > TEXT_BYTES;
+    if ((lines.length > 1 || long) && this.#multiline(value)) {
       this.#typingSent = { target: "", at: 0 };
       this.#remember(lines[0]);
       this.text = "";

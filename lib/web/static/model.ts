@@ -284,7 +284,8 @@ export class Chat {
    * there is nothing new to mark. The marker is moved here at once.
    */
   readMarkerToSend(b: Buffer): string | undefined {
-    if (b.kind === "server") return undefined;
+    // a channel we are not in has no marker to keep (the server would refuse it)
+    if (b.kind === "server" || (b.kind === "channel" && !b.joined)) return undefined;
     const last = b.lines.findLast((l) => !l.id.startsWith("local-"));
     if (!last || (b.readAt !== undefined && last.time <= b.readAt)) return undefined;
     b.readAt = last.time;
@@ -654,6 +655,9 @@ export class Chat {
         }
         return;
       case "FAIL":
+        // a read marker is kept in the background: its refusal is nothing the user did
+        if (p[0] === "MARKREAD") return;
+      // falls through
       case "WARN":
       case "NOTE":
         // standard replies: the last parameter is the human description
