@@ -18,7 +18,8 @@ import { isChannelName } from "../protocol/validate.ts";
  * ```
  */
 export type Action =
-  | { kind: "say"; target: string; text: string }
+  /** Text to say; `replyTo` is the msgid of the message it answers (+draft/reply). */
+  | { kind: "say"; target: string; text: string; replyTo?: string }
   | { kind: "action"; target: string; text: string }
   | { kind: "notice"; target: string; text: string }
   | { kind: "query"; nick: string; text?: string }
@@ -36,7 +37,23 @@ export type Action =
   | { kind: "window"; which: number | "next" | "prev" }
   | { kind: "quit"; reason?: string }
   | { kind: "none" }
-  | { kind: "error"; text: string };
+  | { kind: "error"; text: string }
+  /** `/notify add|del|list nick…`: the watch list (MONITOR, or ISON polling). */
+  | { kind: "notify"; op: "add" | "del" | "list"; nicks: string[] }
+  /** `/delete [N]`: the Nth last own message of the window (the UI finds its msgid). */
+  | { kind: "delete"; n: number }
+  /** `/reply N text`: answer the Nth last message of the window. */
+  | { kind: "reply"; n: number; text: string }
+  /** `/react N reaction`: react to the Nth last message of the window. */
+  | { kind: "reactTo"; n: number; reaction: string }
+  /** `/upload FILE`: send a file to the server's file host and post its link. */
+  | { kind: "upload"; path: string }
+  /** `/search [#channel] words`: search the history (soju.im/search). */
+  | { kind: "search"; text: string; in?: string }
+  /** A reaction to a message by msgid (TAGMSG +draft/react), built by the UI. */
+  | { kind: "react"; target: string; msgid: string; reaction: string }
+  /** Delete a message by msgid (REDACT), built by the UI. */
+  | { kind: "redact"; target: string; msgid: string };
 
 /**
  * One command: its usage line and a one-line description.
@@ -90,6 +107,21 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: "/login [account]",
     text: "log in to your account (default: your nick); asks for the password",
   },
+  reply: {
+    usage: "/reply N text",
+    text: "answer the Nth last message of this window (1 = the last one)",
+  },
+  react: { usage: "/react N emoji", text: "react to the Nth last message (e.g. /react 1 👍)" },
+  delete: { usage: "/delete [N]", text: "delete your last message here (or your Nth last)" },
+  notify: {
+    usage: "/notify add|del|list [nick…]",
+    text: "be told when someone comes online or goes offline",
+  },
+  search: {
+    usage: "/search [#channel] words",
+    text: "search old messages (results in the search window)",
+  },
+  upload: { usage: "/upload FILE", text: "upload a file to the server and post its link here" },
   clear: { usage: "/clear", text: "clear this window" },
   members: {
     usage: "/members",
@@ -111,6 +143,8 @@ const ALIASES: Record<string, string> = {
   window: "win",
   exit: "quit",
   wc: "close",
+  redact: "delete",
+  watch: "notify",
 };
 
 /**
@@ -298,6 +332,47 @@ export function parseInput(line: string, ctx: CommandContext): Action {
     case "quote": {
       if (rest.trim() === "") return usage();
       return { kind: "raw", line: rest.trim() };
+    }
+    case "reply": {
+      const [n, text] = word(rest);
+      if (!/^[1-9]\d*$/.test(n) || text === "") return usage();
+      if (here === undefined) return needChannel;
+      return { kind: "reply", n: Number(n), text };
+    }
+    case "react": {
+      const [n, reaction] = word(rest);
+      if (!/^[1-9]\d*$/.test(n) || reaction.trim() === "") return usage();
+      if (here === undefined) return needChannel;
+      return { kind: "reactTo", n: Number(n), reaction: reaction.trim() };
+    }
+    case "delete": {
+      const [n] = word(rest);
+      if (n !== "" && !/^[1-9]\d*$/.test(n)) return usage();
+      if (here === undefined) return needChannel;
+      return { kind: "delete", n: n === "" ? 1 : Number(n) };
+    }
+    case "notify": {
+      const [op, after] = word(rest);
+      const nicks = after.split(/[ ,]+/).filter((x) => x !== "");
+      const o = op.toLowerCase();
+      if (o === "list" || (o === "" && nicks.length === 0)) {
+        return { kind: "notify", op: "list", nicks: [] };
+      }
+      if ((o !== "add" && o !== "del") || nicks.length === 0) return usage();
+      return { kind: "notify", op: o, nicks };
+    }
+    case "search": {
+      const [first, after] = word(rest);
+      if (first !== "" && isChannelName(first) && after.trim() !== "") {
+        return { kind: "search", text: after.trim(), in: first };
+      }
+      if (rest.trim() === "") return usage();
+      return { kind: "search", text: rest.trim() };
+    }
+    case "upload": {
+      const path = rest.trim().replace(/^"(.*)"$/, "$1");
+      if (path === "") return usage();
+      return { kind: "upload", path };
     }
     case "clear":
       return { kind: "clear" };

@@ -34,8 +34,14 @@ export const WANTED_CAPS = [
   // batch tells them apart from live ones. draft/chathistory is not asked for: with it the
   // server expects CHATHISTORY requests and replays nothing by itself.
   "batch",
-  // msgid, which tells a replayed line we already show from a new one
+  // msgid, which tells a replayed line we already show from a new one; also carries the
+  // +draft/reply and +draft/react client tags
   "message-tags",
+  // issue 15's modern features, each used only when the server offers it
+  "draft/read-marker",
+  "draft/message-redaction",
+  "draft/multiline",
+  "soju.im/search",
 ];
 
 /**
@@ -192,6 +198,13 @@ export class Registration {
   /** The account we are logged in to, if any. */
   get account(): string | undefined {
     return this.#account;
+  }
+  /**
+   * The credentials of the account we are logged in to with them (SASL at connect, or a
+   * successful /login), for HTTP uploads to the server's file host; undefined otherwise.
+   */
+  get credentials(): Credentials | undefined {
+    return this.#account !== undefined ? this.#sasl : undefined;
   }
 
   /** A new connection: forget its state and return the opening lines. */
