@@ -30,7 +30,7 @@ import {
   planMultiline,
 } from "../shared/multiline_batch.ts";
 import { markreadParam } from "../shared/markread.ts";
-import { type SearchQuery, searchAttributes } from "../shared/search_query.ts";
+import { searchAttributes, type SearchQuery } from "../shared/search_query.ts";
 import { uploadUrl } from "../shared/filehost_upload.ts";
 
 /**

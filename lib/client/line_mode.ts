@@ -12,6 +12,7 @@ import { helpLines, parseInput } from "./commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
 import { formatPlain } from "./format.ts";
 import type { IrcClient } from "./irc_client.ts";
+import { uploadFile } from "./upload.ts";
 
 /**
  * Options of {@link runLineMode}.
@@ -99,7 +100,13 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
 
   client.onEvent = (e) => {
     if (e.type === "line") show(e.line);
-    else if (e.type === "open") {
+    else if (e.type === "search") {
+      note(
+        "info",
+        `${e.lines.length} message${e.lines.length === 1 ? "" : "s"} found for “${e.query}”.`,
+      );
+      for (const l of e.lines) show({ ...l, window: ACTIVE_WINDOW });
+    } else if (e.type === "open") {
       addWindow(e.window);
       if (e.focus) current = e.window;
     } else if (
@@ -155,6 +162,46 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         else {
           current = w;
           note("info", `Now talking in ${w}.`);
+        }
+        continue;
+      }
+      case "delete":
+      case "reply":
+      case "reactTo":
+        // they point at lines on screen, which line mode does not keep
+        note("error", "/delete, /reply and /react work in the full-screen client only.");
+        continue;
+      case "notify":
+        client.perform(action);
+        if (action.op === "list") {
+          const list = client.notifyList;
+          note("info", `Notify list: ${list.map((e) => e.nick).join(", ") || "(empty)"}`);
+        }
+        continue;
+      case "search": {
+        const why = client.unsupported(action);
+        if (why) {
+          note("error", why);
+          continue;
+        }
+        if (!await performWhenReady(action)) return 1;
+        continue;
+      }
+      case "upload": {
+        const url = client.uploadUrl();
+        const credentials = client.credentials;
+        if (typeof url !== "string") note("error", url.error);
+        else if (!credentials) {
+          note("error", "Uploads need an account: use --user and --password-file.");
+        } else if (current === undefined) {
+          note("error", "Join a channel first: the link is posted there.");
+        } else {
+          try {
+            const link = await uploadFile({ url, path: action.path, credentials });
+            if (!await performWhenReady({ kind: "say", target: current, text: link })) return 1;
+          } catch (e) {
+            note("error", (e as Error).message);
+          }
         }
         continue;
       }

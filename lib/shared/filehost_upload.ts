@@ -67,8 +67,10 @@ export function uploadUrl(
  * ```
  */
 export function basicAuth(account: string, password: string): string {
-  const bin = Array.from(new TextEncoder().encode(`${account}:${password}`), (b) =>
-    String.fromCharCode(b)).join("");
+  const bin = Array.from(
+    new TextEncoder().encode(`${account}:${password}`),
+    (b) => String.fromCharCode(b),
+  ).join("");
   return `Basic ${btoa(bin)}`;
 }
 
@@ -86,7 +88,6 @@ export function basicAuth(account: string, password: string): string {
  * ```
  */
 export function contentDisposition(name: string): string {
-  // deno-lint-ignore no-control-regex
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
   const base = `attachment; filename="${ascii}"`;
   return ascii === name ? base : `${base}; filename*=UTF-8''${encodeURIComponent(name)}`;

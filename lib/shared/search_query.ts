@@ -28,8 +28,10 @@ export interface SearchQuery {
 
 /** Tag-value escaping (IRCv3 message-tags), which SEARCH attributes use. */
 function escapeValue(v: string): string {
-  return v.replace(/[\\; \r\n]/g, (c) =>
-    c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n");
+  return v.replace(
+    /[\\; \r\n]/g,
+    (c) => c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n",
+  );
 }
 
 /**
