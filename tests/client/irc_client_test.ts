@@ -208,7 +208,7 @@ Deno.test("IrcClient.sendRaw() cannot smuggle a second command through CR/LF", a
     // said text with a line break goes as two messages (no multiline here), never a command
     client.perform({ kind: "say", target: "#lobby", text: "a\r\nQUIT :x" });
     await srv.waitForLine(/^PRIVMSG #lobby :QUIT :x$/);
-    assert.ok(srv.conns[0].received.includes("PRIVMSG #lobby :a"));
+    assert.ok(srv.conns[0].received.some((l) => /^PRIVMSG #lobby :?a$/.test(l)));
     assert.equal(srv.conns[0].received.filter((l) => l.startsWith("QUIT")).length, 0);
   } finally {
     await teardown(srv, client);
