@@ -412,7 +412,9 @@ export class TuiApp {
     const prompt = this.#prompt();
     const input = this.editor.view(this.#screen.inputWidth(prompt));
     if (w === this.windows.current && w.scroll === 0) {
-      if (this.#paneFor(w)) {
+      // the first unread line: the marker goes above it, which appending cannot draw
+      const first = w.markerShown && this.windows.markerIndex(w) === w.lines.length - 1;
+      if (this.#paneFor(w) || first) {
         // the member pane must not scroll with the messages (and may have changed)
         this.redraw();
         if (bell) this.#term.write("\x07");
@@ -657,7 +659,7 @@ export class TuiApp {
 
   #target(): string | undefined {
     const w = this.windows.current;
-    return w.kind === "status" ? undefined : w.name;
+    return w.kind === "channel" || w.kind === "query" ? w.name : undefined;
   }
 
   /** Runs the input line; returns false when it had to stay in the editor. */

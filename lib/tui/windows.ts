@@ -202,6 +202,13 @@ export class WindowList {
    */
   add(w: Window, line: ChatLine): boolean {
     if (this.isCopy(w, line)) return false;
+    // a live line coming in while the user looks, with nothing unread before it, is not new
+    // (replayed history still may be: it is what they missed)
+    if (
+      w === this.current && !line.history && w.markerShown && this.markerIndex(w) === -1
+    ) {
+      w.markerShown = false;
+    }
     this.#remember(w, line);
     w.lines.push(line);
     if (w.lines.length > this.#maxLines) this.#trim(w);
@@ -269,10 +276,8 @@ export class WindowList {
   setReadMarker(w: Window, time: Date | null): void {
     if (time === null) return;
     const t = time.getTime();
-    if (w === this.current && w.readUpTo !== undefined) {
-      w.readUpTo = Math.max(w.readUpTo, t);
-      return;
-    }
+    // looked at now: the marker stays where it was when the user came
+    if (w === this.current && w.readUpTo !== undefined) return;
     w.readUpTo = t;
     w.markerShown = true;
     if (w === this.current) return;

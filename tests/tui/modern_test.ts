@@ -370,3 +370,30 @@ Deno.test("TuiApp /upload posts the file with the account's credentials, shows p
     await guest.dispose();
   }
 });
+
+Deno.test("TuiApp marks replayed lines after the server's marker as new in the window shown, never live ones", async () => {
+  const h = await harness();
+  try {
+    h.send(`:srv MARKREAD #lobby timestamp=${at(0)}`);
+    h.send("BATCH +h chathistory #lobby");
+    h.send(`@batch=h;time=${at(1)};msgid=h1 :bob!b@h PRIVMSG #lobby :missed while offline`);
+    h.send("BATCH -h");
+    h.send(`@time=${at(5)};msgid=l1 :bob!b@h PRIVMSG #lobby :live`);
+    const s = await h.waitScreen(/<bob> live/);
+    const marker = s.findIndex((l) => l.includes("── new ──"));
+    assert.match(s[marker + 1], /missed while offline/);
+    assert.equal(s.filter((l) => l.includes("── new ──")).length, 1);
+  } finally {
+    await h.dispose();
+  }
+  const h2 = await harness();
+  try {
+    h2.send(`:srv MARKREAD #lobby timestamp=${at(9)}`);
+    assert.ok(await h2.client.sync());
+    h2.send(`@time=${at(10)};msgid=l2 :bob!b@h PRIVMSG #lobby :said while looking`);
+    const s = await h2.waitScreen(/said while looking/);
+    assert.ok(!s.join("\n").includes("── new ──"), s.join("\n"));
+  } finally {
+    await h2.dispose();
+  }
+});
