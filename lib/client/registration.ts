@@ -12,6 +12,7 @@ import * as N from "../protocol/numerics.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { encodePlain } from "../auth/sasl.ts";
 import { SOFTWARE } from "../version.ts";
+import { MODERN_CAPS } from "../shared/modern_caps.ts";
 import { ACTIVE_WINDOW, type LineKind, STATUS_WINDOW } from "./events.ts";
 import { parseStsValue } from "./sts.ts";
 
@@ -37,11 +38,7 @@ export const WANTED_CAPS = [
   // msgid, which tells a replayed line we already show from a new one; also carries the
   // +draft/reply and +draft/react client tags
   "message-tags",
-  // issue 15's modern features, each used only when the server offers it
-  "draft/read-marker",
-  "draft/message-redaction",
-  "draft/multiline",
-  "soju.im/search",
+  ...MODERN_CAPS,
 ];
 
 /**
