@@ -168,7 +168,8 @@ export class WindowList {
     const left = this.windows[this.#current];
     if (left && idx !== this.#current) {
       // what was on screen when leaving is read; what comes later is new
-      const last = left.lines[left.lines.length - 1];
+      // by the server's clock when it gives one: the lines to compare with carry it too
+      const last = this.newestStamped(left) ?? left.lines[left.lines.length - 1];
       if (last) left.readUpTo = Math.max(left.readUpTo ?? -Infinity, last.time.getTime());
       left.markerShown = true;
     }
@@ -263,8 +264,6 @@ export class WindowList {
     if (w.readUpTo === undefined || w.lines.length === 0) return -1;
     const t = w.readUpTo;
     const i = w.lines.findIndex((l) => isNews(l) && l.time.getTime() > t);
-    if (i === -1) return -1;
-    // the line before, when it is in the past, is where the user stopped
     return i;
   }
 
@@ -278,6 +277,7 @@ export class WindowList {
     const t = time.getTime();
     // looked at now: the marker stays where it was when the user came
     if (w === this.current && w.readUpTo !== undefined) return;
+    // the server's marker is the account's, by the server's clock: it wins over ours
     w.readUpTo = t;
     w.markerShown = true;
     if (w === this.current) return;
