@@ -908,6 +908,7 @@ export class IrcClient {
    */
   #register(password: string, email: string | undefined): boolean {
     if (!this.connected) return false;
+    this.#reg.registering({ account: this.nick, password });
     if (this.#reg.offered.has("draft/account-registration")) {
       this.send(message("REGISTER", ["*", email ?? "*", password]));
     } else {

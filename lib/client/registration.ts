@@ -266,7 +266,15 @@ export class Registration {
     };
   }
 
-  /** Handles a message if it is registration's business; undefined otherwise. */
+  /**
+   * An account is being registered with these credentials: kept (as after /login) once the
+   * server says we are logged in to it, for uploads and SASL after a reconnect.
+   */
+  registering(creds: Credentials): void {
+    this.#identifyPending = creds;
+  }
+
+    /** Handles a message if it is registration's business; undefined otherwise. */
   handle(msg: IrcMessage): RegStep | undefined {
     const p = msg.params;
     const step: RegStep = { send: [], notes: [], consumed: true };

@@ -13,6 +13,8 @@ import {
   uploadedLocation,
 } from "../shared/filehost_upload.ts";
 import type { Credentials } from "./registration.ts";
+import http from "node:http";
+import https from "node:https";
 
 /**
  * Options of {@link uploadFile}.
@@ -37,12 +39,16 @@ export interface UploadOptions {
   timeoutMs?: number;
 }
 
-/** Bytes read from the file per chunk (and the step of the progress reports). */
-const CHUNK = 64 * 1024;
-
 /** The file name of a path (either separator, so Windows paths work too). */
 function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || "file";
+}
+
+/** What the server answered. */
+interface Answer {
+  status: number;
+  location: string | null;
+  body: string;
 }
 
 /**
@@ -61,41 +67,45 @@ export async function uploadFile(opts: UploadOptions): Promise<string> {
   let size: number;
   try {
     file = await Deno.open(opts.path, { read: true });
-    const info = await file.stat();
-    if (!info.isFile) {
-      file.close();
-      throw new Error("not a file");
-    }
-    size = info.size;
   } catch (e) {
     throw new Error(`Cannot read ${opts.path}: ${(e as Error).message}`);
   }
-  let sent = 0;
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    file.close();
-  };
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const buf = new Uint8Array(CHUNK);
-      const n = await file.read(buf);
-      if (n === null) {
-        close();
-        controller.close();
-        return;
-      }
-      sent += n;
-      opts.onProgress?.(sent, size);
-      controller.enqueue(buf.subarray(0, n));
-    },
-    cancel: close,
-  });
-  const signal = AbortSignal.timeout(opts.timeoutMs ?? 300_000);
-  let res: Response;
   try {
-    res = await fetch(opts.url, {
+    const info = await file.stat();
+    if (!info.isFile) throw new Error(`Cannot read ${opts.path}: it is not a file`);
+    size = info.size;
+    const answer = await post(opts, file, size, name);
+    if (answer.status !== 201 && answer.status !== 200) {
+      const why = answer.status === 401 || answer.status === 403
+        ? "the server refused your account"
+        : answer.status === 413
+        ? "the file is too large for this server"
+        : `the server answered ${answer.status}`;
+      const said = answer.body.trim().slice(0, 200);
+      throw new Error(`The upload of ${name} failed: ${why}${said ? ` (${said})` : ""}.`);
+    }
+    const link = uploadedLocation(answer.location, opts.url);
+    if (!link) throw new Error(`The server accepted ${name} but did not say where it is.`);
+    return link;
+  } finally {
+    try {
+      file.close();
+    } catch {
+      // closed by its stream
+    }
+  }
+}
+
+/**
+ * POSTs the file with node:http(s): unlike fetch, it sends a stream with its
+ * Content-Length (servers refuse chunked uploads) and says how far the writes got.
+ */
+function post(opts: UploadOptions, file: Deno.FsFile, size: number, name: string): Promise<Answer> {
+  const url = new URL(opts.url);
+  const request = url.protocol === "https:" ? https.request : http.request;
+  return new Promise<Answer>((resolve, reject) => {
+    const fail = (why: string) => reject(new Error(`The upload of ${name} failed: ${why}`));
+    const req = request(url, {
       method: "POST",
       headers: {
         "Authorization": basicAuth(opts.credentials.account, opts.credentials.password),
@@ -103,25 +113,45 @@ export async function uploadFile(opts: UploadOptions): Promise<string> {
         "Content-Disposition": contentDisposition(name),
         "Content-Length": String(size),
       },
-      body,
-      signal,
+    }, (res) => {
+      const chunks: Uint8Array[] = [];
+      let kept = 0;
+      res.on("data", (c: Uint8Array) => {
+        // an error page is shown in part at most
+        if (kept < 4096) chunks.push(c);
+        kept += c.length;
+      });
+      res.on("end", () => {
+        const loc = res.headers["location"];
+        resolve({
+          status: res.statusCode ?? 0,
+          location: typeof loc === "string" ? loc : null,
+          body: new TextDecoder().decode(concat(chunks)),
+        });
+      });
+      res.on("error", (e: Error) => fail(e.message));
     });
-  } catch (e) {
-    close();
-    const why = signal.aborted ? "it took too long" : (e as Error).message;
-    throw new Error(`The upload of ${name} failed: ${why}`);
+    req.setTimeout(opts.timeoutMs ?? 300_000, () => req.destroy(new Error("it took too long")));
+    req.on("error", (e: Error) => fail(e.message));
+    (async () => {
+      let sent = 0;
+      opts.onProgress?.(0, size);
+      for await (const chunk of file.readable) {
+        sent += chunk.length;
+        if (!req.write(chunk)) await new Promise((r) => req.once("drain", r));
+        opts.onProgress?.(Math.min(sent, size), size);
+      }
+      req.end();
+    })().catch((e) => req.destroy(e as Error));
+  });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
-  close();
-  const answer = (await res.text().catch(() => "")).trim().slice(0, 200);
-  if (res.status !== 201 && res.status !== 200) {
-    const why = res.status === 401 || res.status === 403
-      ? "the server refused your account"
-      : res.status === 413
-      ? "the file is too large for this server"
-      : `the server answered ${res.status}`;
-    throw new Error(`The upload of ${name} failed: ${why}${answer ? ` (${answer})` : ""}.`);
-  }
-  const link = uploadedLocation(res.headers.get("Location"), opts.url);
-  if (!link) throw new Error(`The server accepted ${name} but did not say where it is.`);
-  return link;
+  return out;
 }

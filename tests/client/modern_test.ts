@@ -280,3 +280,18 @@ Deno.test("parseInput() reads the modern commands", () => {
   assert.equal(parseInput("/delete 0", here).kind, "error");
   assert.equal(parseInput("/notify frob bob", here).kind, "error");
 });
+
+Deno.test("Registration keeps the credentials of an account registered with /register (for /upload)", async () => {
+  const { Registration } = await import("../../lib/client/registration.ts");
+  const { parseMessage } = await import("../../lib/protocol/message.ts");
+  const reg = new Registration({ nick: "ann" });
+  reg.begin(false);
+  reg.handle(parseMessage(":srv 001 ann :Welcome")!);
+  assert.equal(reg.credentials, undefined);
+  reg.registering({ account: "ann", password: "pw" });
+  reg.handle(parseMessage(":srv 900 ann ann!u@h ann :You are now logged in as ann")!);
+  assert.deepEqual(reg.credentials, { account: "ann", password: "pw" });
+  // a new connection is not logged in until the server says so
+  reg.begin(false);
+  assert.equal(reg.credentials, undefined);
+});

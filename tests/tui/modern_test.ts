@@ -316,6 +316,7 @@ Deno.test("TuiApp /upload posts the file with the account's credentials, shows p
     auth: string | null;
     type: string | null;
     disposition: string | null;
+    length: string | null;
     body: string;
   }[] = [];
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
@@ -324,6 +325,8 @@ Deno.test("TuiApp /upload posts the file with the account's credentials, shows p
       auth: req.headers.get("authorization"),
       type: req.headers.get("content-type"),
       disposition: req.headers.get("content-disposition"),
+      // servers refuse a chunked upload: the size is said first
+      length: req.headers.get("content-length"),
       body,
     });
     await held;
@@ -347,6 +350,7 @@ Deno.test("TuiApp /upload posts the file with the account's credentials, shows p
       auth: "Basic " + btoa("ann:s3cret"),
       type: "text/plain; charset=utf-8",
       disposition: 'attachment; filename="notes.txt"',
+      length: "14",
       body: "meeting notes\n",
     }]);
     const s = await h.waitScreen(/\[lag/);
