@@ -533,6 +533,11 @@ export class TuiApp {
     if (!w) return;
     w.loadingOlder = 0;
     let fresh = this.windows.prepend(w, lines);
+    // replies shown before their original was fetched can quote it now
+    const ids = new Set(fresh.map((l) => l.msgid).filter((id) => id !== undefined));
+    for (const l of w.lines) {
+      if (l.replyTo !== undefined && ids.has(l.replyTo)) this.#cache.delete(l);
+    }
     if (fresh.length === 0) {
       // said at the top, where the user is looking
       w.historyExhausted = true;
