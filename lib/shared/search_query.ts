@@ -6,6 +6,8 @@
  * @module
  */
 
+import { escapeTagValue } from "../protocol/message.ts";
+
 /**
  * What to search for.
  *
@@ -26,14 +28,6 @@ export interface SearchQuery {
   limit?: number;
 }
 
-/** Tag-value escaping (IRCv3 message-tags), which SEARCH attributes use. */
-function escapeValue(v: string): string {
-  return v.replace(
-    /[\\; \r\n]/g,
-    (c) => c === "\\" ? "\\\\" : c === ";" ? "\\:" : c === " " ? "\\s" : c === "\r" ? "\\r" : "\\n",
-  );
-}
-
 /**
  * The single SEARCH parameter for a query.
  *
@@ -46,9 +40,9 @@ function escapeValue(v: string): string {
  * ```
  */
 export function searchAttributes(q: SearchQuery): string {
-  const parts = [`text=${escapeValue(q.text)}`];
-  if (q.in !== undefined) parts.push(`in=${escapeValue(q.in)}`);
-  if (q.from !== undefined) parts.push(`from=${escapeValue(q.from)}`);
+  const parts = [`text=${escapeTagValue(q.text)}`];
+  if (q.in !== undefined) parts.push(`in=${escapeTagValue(q.in)}`);
+  if (q.from !== undefined) parts.push(`from=${escapeTagValue(q.from)}`);
   if (q.limit !== undefined) parts.push(`limit=${Math.max(1, Math.floor(q.limit))}`);
   return parts.join(";");
 }
