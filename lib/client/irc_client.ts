@@ -842,6 +842,14 @@ export class IrcClient {
       if (step.consumed) return;
     }
     handleInbound(this.#inbound, msg, nickOf(msg.source), this.#timeOf(msg));
+    // the end of the MOTD follows every ISUPPORT line: without MONITOR by then, the notify
+    // list is asked for at once rather than at the first poll
+    if (
+      (msg.command === "376" || msg.command === "422") && !this.hasMonitor &&
+      this.#notify.size > 0
+    ) {
+      this.#pollIson();
+    }
   }
 
   /** Carries out what registration decided. */

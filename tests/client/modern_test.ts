@@ -295,3 +295,18 @@ Deno.test("Registration keeps the credentials of an account registered with /reg
   reg.begin(false);
   assert.equal(reg.credentials, undefined);
 });
+
+Deno.test("IrcClient asks ISON about the notify list right after a reconnect", async () => {
+  const s = await setup({ caps: ["server-time"] });
+  try {
+    s.client.perform({ kind: "notify", op: "add", nicks: ["bob"] });
+    await s.srv.waitForLine(/^ISON :?bob$/);
+    s.conn.send(":fake.srv 303 ann :bob");
+    await waitFor("bob", () => s.lines.some((l) => l.text === "bob is online."));
+    s.srv.dropAll();
+    const again = await s.srv.waitForConn(2);
+    await waitFor("the second ISON", () => again.received.some((l) => /^ISON :?bob$/.test(l)));
+  } finally {
+    await s.dispose();
+  }
+});
