@@ -11,7 +11,7 @@
 import { type IrcMessage, message } from "../protocol/message.ts";
 import { casefold } from "../protocol/casemap.ts";
 import * as N from "../protocol/numerics.ts";
-import { describeNumeric } from "./describe.ts";
+import { describeNumeric } from "../shared/numeric_text.ts";
 import {
   ACTIVE_WINDOW,
   type ChatLine,
@@ -21,7 +21,11 @@ import {
 } from "./events.ts";
 import type { ChannelTable } from "./channel_state.ts";
 import { ctcpReply, parseCtcp } from "./ctcp.ts";
-import { mentions, nickOf, userhostOf } from "./text.ts";
+import {
+  mentions,
+  sourceNick as nickOf,
+  sourceUserhost as userhostOf,
+} from "../shared/message_text.ts";
 import { joinMultiline, type MultilinePart } from "../shared/multiline_batch.ts";
 import { parseMarkreadParam } from "../shared/markread.ts";
 

@@ -11,7 +11,8 @@
 import { type IrcMessage, message, parseMessage, serializeMessage } from "../protocol/message.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { type Connection, dial, type Dialer, type ServerTarget } from "./dial.ts";
-import type { Action } from "./commands.ts";
+import type { Action } from "../shared/input_commands.ts";
+import type { ModernAction } from "../shared/modern_commands.ts";
 import {
   ACTIVE_WINDOW,
   type ChatLine,
@@ -23,7 +24,7 @@ import { backoffDelay, CancellableSleep } from "./backoff.ts";
 import { type ChannelState, ChannelTable, type Member } from "./channel_state.ts";
 import { handleInbound, type InboundContext, type OpenBatch } from "./inbound.ts";
 import { type Credentials, Registration, type RegNote, type RegStep } from "./registration.ts";
-import { nickOf, splitText } from "./text.ts";
+import { sourceNick as nickOf, splitText } from "../shared/message_text.ts";
 import {
   type MultilineLimits,
   parseMultilineCap,
@@ -270,7 +271,7 @@ export class IrcClient {
    * Why the server cannot carry out an action (a sentence), or undefined when it can or
    * when that is not known because we are not connected.
    */
-  unsupported(action: Action): string | undefined {
+  unsupported(action: Action | ModernAction): string | undefined {
     if (!this.connected) return undefined;
     const tags = this.caps.has("message-tags");
     switch (action.kind) {
@@ -284,10 +285,8 @@ export class IrcClient {
         return tags ? undefined : "This server does not carry reactions (message-tags).";
       case "reply":
         return tags ? undefined : "This server does not carry replies (message-tags).";
-      case "say":
-        return action.replyTo === undefined || tags
-          ? undefined
-          : "This server does not carry replies (message-tags).";
+      case "sayReply":
+        return tags ? undefined : "This server does not carry replies (message-tags).";
       case "search":
         return this.caps.has("soju.im/search")
           ? undefined
@@ -446,9 +445,11 @@ export class IrcClient {
    * join. Returns false if it needs a connection and there is none (the caller should keep
    * the user's text). Other actions are the UI's and return true untouched.
    */
-  perform(action: Action): boolean {
+  perform(action: Action | ModernAction): boolean {
     switch (action.kind) {
       case "say":
+        return this.#sendText("say", action.target, action.text);
+      case "sayReply":
         return this.#sendText("say", action.target, action.text, action.replyTo);
       case "action":
       case "notice":

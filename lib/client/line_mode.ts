@@ -8,7 +8,8 @@
  */
 
 import { casefold } from "../protocol/casemap.ts";
-import { helpLines, parseInput } from "./commands.ts";
+import { helpLines, parseInput } from "../shared/input_commands.ts";
+import { modernHelpLines, parseModernCommand } from "../shared/modern_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
 import { formatPlain } from "./format.ts";
 import type { IrcClient } from "./irc_client.ts";
@@ -130,7 +131,8 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
   }
 
   for await (const raw of readLines(opts.input)) {
-    const action = parseInput(raw, { target: current });
+    const action = parseModernCommand(raw, { target: current }) ??
+      parseInput(raw, { target: current });
     switch (action.kind) {
       case "none":
         continue;
@@ -138,10 +140,15 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         note("error", action.text);
         continue;
       case "help":
-        for (const l of helpLines(action.topic)) note("info", l);
+        for (const l of modernHelpLines(action.topic) ?? helpLines(action.topic)) note("info", l);
+        if (action.topic === undefined) { for (const l of modernHelpLines()!) note("info", l); }
         continue;
       case "clear":
       case "members":
+        continue;
+      case "ignore":
+      case "unignore":
+        note("error", `/${action.kind} is not available in the terminal client yet.`);
         continue;
       case "loginPrompt":
         // stdin is the message stream here: there is no way to ask for a hidden password

@@ -10,7 +10,8 @@
 import { type IrcMessage, message, serializeMessage } from "../protocol/message.ts";
 import * as N from "../protocol/numerics.ts";
 import { casefold } from "../protocol/casemap.ts";
-import { encodePlain } from "../auth/sasl.ts";
+import { encodePlain } from "../shared/sasl_plain.ts";
+import { TERMINAL_CAPS } from "../shared/client_defaults.ts";
 import { SOFTWARE } from "../version.ts";
 import { MODERN_CAPS } from "../shared/modern_caps.ts";
 import { ACTIVE_WINDOW, type LineKind, STATUS_WINDOW } from "./events.ts";
@@ -26,20 +27,7 @@ import { parseStsValue } from "./sts.ts";
  * assert.ok(WANTED_CAPS.includes("server-time"));
  * ```
  */
-export const WANTED_CAPS = [
-  "server-time",
-  "echo-message",
-  "multi-prefix",
-  "away-notify",
-  // the server replays a channel's last lines on join inside a chathistory batch; the
-  // batch tells them apart from live ones. draft/chathistory is not asked for: with it the
-  // server expects CHATHISTORY requests and replays nothing by itself.
-  "batch",
-  // msgid, which tells a replayed line we already show from a new one; also carries the
-  // +draft/reply and +draft/react client tags
-  "message-tags",
-  ...MODERN_CAPS,
-];
+export const WANTED_CAPS: readonly string[] = [...TERMINAL_CAPS, ...MODERN_CAPS];
 
 /**
  * Account credentials for SASL PLAIN.
@@ -274,7 +262,7 @@ export class Registration {
     this.#identifyPending = creds;
   }
 
-    /** Handles a message if it is registration's business; undefined otherwise. */
+  /** Handles a message if it is registration's business; undefined otherwise. */
   handle(msg: IrcMessage): RegStep | undefined {
     const p = msg.params;
     const step: RegStep = { send: [], notes: [], consumed: true };

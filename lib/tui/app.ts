@@ -8,7 +8,8 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
-import { commandNames, isSecretLine, parseInput } from "../client/commands.ts";
+import { commandNames, isSecretLine, parseInput } from "../shared/input_commands.ts";
+import { modernCommandNames, parseModernCommand } from "../shared/modern_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, type ClientEvent, STATUS_WINDOW } from "../client/events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
@@ -571,7 +572,7 @@ export class TuiApp {
   }
 
   #candidates(word: string, atStart: boolean): string[] {
-    if (atStart && word.startsWith("/")) return commandNames();
+    if (atStart && word.startsWith("/")) return [...commandNames(), ...modernCommandNames()];
     const w = this.windows.current;
     const nicks = w.kind === "channel" ? this.#client.nicksIn(w.name) : [];
     if (w.kind === "query") nicks.push(w.name);
@@ -671,7 +672,8 @@ export class TuiApp {
   #submit(): boolean {
     if (this.#secretFor !== undefined) return this.#submitSecret();
     const text = this.editor.text;
-    const action = parseInput(text, { target: this.#target() });
+    const ctx = { target: this.#target() };
+    const action = parseModernCommand(text, ctx) ?? parseInput(text, ctx);
     // a line with a password never goes into the input history
     const remember = !isSecretLine(text);
     if (action.kind === "none") {

@@ -8,7 +8,8 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
-import { type Action, helpLines } from "../client/commands.ts";
+import { type Action, helpLines } from "../shared/input_commands.ts";
+import { type ModernAction, modernHelpLines } from "../shared/modern_commands.ts";
 import type { LineEditor } from "./line_editor.ts";
 import type { WindowList } from "./windows.ts";
 import { uploadFile } from "../client/upload.ts";
@@ -50,8 +51,11 @@ export interface LocalHost {
   quit(reason?: string): void;
 }
 
+/** Every action a line can ask for: the common ones and the modern features'. */
+type AnyAction = Action | ModernAction;
+
 type Handlers = {
-  [K in Action["kind"]]?: (host: LocalHost, action: Extract<Action, { kind: K }>) => void;
+  [K in AnyAction["kind"]]?: (host: LocalHost, action: Extract<AnyAction, { kind: K }>) => void;
 };
 
 /** Keys shown after /help, one line. */
@@ -72,7 +76,15 @@ export const LOCAL_COMMANDS: Readonly<Handlers> = {
   loginPrompt: (h, a) => h.askSecret(a.account ?? h.client.nick),
   error: (h, a) => h.note("error", a.text),
   help: (h, a) => {
-    for (const l of helpLines(a.topic)) h.note("info", l);
+    const modern = modernHelpLines(a.topic);
+    if (a.topic !== undefined && modern !== undefined) {
+      for (const l of modern) h.note("info", l);
+      return;
+    }
+    const lines = helpLines(a.topic);
+    // the modern commands go in the list, before its closing sentence
+    if (a.topic === undefined && modern) lines.splice(lines.length - 1, 0, ...modern);
+    for (const l of lines) h.note("info", l);
     if (a.topic === undefined) h.note("info", KEYS_HELP);
   },
   members: (h) => {
@@ -183,7 +195,9 @@ export const LOCAL_COMMANDS: Readonly<Handlers> = {
           : `There is no message number ${a.n} here (1 is the last).`,
       );
     }
-    if (!h.client.perform({ kind: "say", target: w.name, text: a.text, replyTo: line.msgid })) {
+    if (
+      !h.client.perform({ kind: "sayReply", target: w.name, text: a.text, replyTo: line.msgid })
+    ) {
       h.editor.setText(`/reply ${a.n} ${a.text}`);
       h.note("error", "Not connected right now: your reply was kept.");
     }
@@ -247,6 +261,10 @@ export const LOCAL_COMMANDS: Readonly<Handlers> = {
       h.note("error", (e as Error).message);
     });
   },
+  // parsed by the shared parser for the web chat; the terminal does not filter lines yet,
+  // so it says so rather than seem to obey
+  ignore: (h) => h.note("error", "/ignore is not available in the terminal client yet."),
+  unignore: (h) => h.note("error", "/unignore is not available in the terminal client yet."),
 };
 
 /**
@@ -260,9 +278,9 @@ export const LOCAL_COMMANDS: Readonly<Handlers> = {
  * runLocal(host, { kind: "error", text: "no" }); // true, notes is ["no"]
  * ```
  */
-export function runLocal(host: LocalHost, action: Action): boolean {
+export function runLocal(host: LocalHost, action: Action | ModernAction): boolean {
   const handler = LOCAL_COMMANDS[action.kind] as
-    | ((h: LocalHost, a: Action) => void)
+    | ((h: LocalHost, a: Action | ModernAction) => void)
     | undefined;
   if (!handler) return false;
   handler(host, action);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { IrcClient } from "../../lib/client/irc_client.ts";
 import type { ChatLine, ClientEvent } from "../../lib/client/events.ts";
-import { parseInput } from "../../lib/client/commands.ts";
+import { parseModernCommand as parseInput } from "../../lib/shared/modern_commands.ts";
 import { FakeConn, FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -123,7 +123,7 @@ Deno.test("IrcClient shows a received multiline batch as one message with its ms
 Deno.test("IrcClient replies and reacts with client tags, and hears REDACT, TAGMSG and MARKREAD", async () => {
   const s = await setup({ caps: MODERN });
   try {
-    s.client.perform({ kind: "say", target: "#lobby", text: "sure", replyTo: "m1" });
+    s.client.perform({ kind: "sayReply", target: "#lobby", text: "sure", replyTo: "m1" });
     await s.srv.waitForLine(/^@\+draft\/reply=m1 PRIVMSG #lobby sure$/);
     s.client.perform({ kind: "react", target: "#lobby", msgid: "m1", reaction: "👍" });
     await s.srv.waitForLine(/^@\+draft\/reply=m1;\+draft\/react=👍 TAGMSG #lobby$/);
@@ -225,8 +225,8 @@ Deno.test("IrcClient searches with SEARCH and gives the batch as results", async
   try {
     const a = parseInput("/search #dev fast car", { target: "#lobby" });
     assert.deepEqual(a, { kind: "search", text: "fast car", in: "#dev" });
-    assert.equal(s.client.unsupported(a), undefined);
-    s.client.perform(a);
+    assert.equal(s.client.unsupported(a!), undefined);
+    s.client.perform(a!);
     await s.srv.waitForLine(/^SEARCH text=fast\\scar;in=#dev;limit=100$/);
     s.conn.send(":srv BATCH +s soju.im/search");
     s.conn.send(
@@ -256,7 +256,7 @@ Deno.test("IrcClient searches with SEARCH and gives the batch as results", async
   }
 });
 
-Deno.test("parseInput() reads the modern commands", () => {
+Deno.test("parseModernCommand() reads the modern commands, and leaves others alone", () => {
   const here = { target: "#lobby" };
   assert.deepEqual(parseInput("/notify add bob,cy", here), {
     kind: "notify",
@@ -276,9 +276,11 @@ Deno.test("parseInput() reads the modern commands", () => {
     kind: "upload",
     path: "my file.png",
   });
-  assert.equal(parseInput("/reply x hi", here).kind, "error");
-  assert.equal(parseInput("/delete 0", here).kind, "error");
-  assert.equal(parseInput("/notify frob bob", here).kind, "error");
+  assert.equal(parseInput("/reply x hi", here)!.kind, "error");
+  assert.equal(parseInput("/delete 0", here)!.kind, "error");
+  assert.equal(parseInput("/notify frob bob", here)!.kind, "error");
+  assert.equal(parseInput("/join #a", here), undefined);
+  assert.equal(parseInput("hello", here), undefined);
 });
 
 Deno.test("Registration keeps the credentials of an account registered with /register (for /upload)", async () => {

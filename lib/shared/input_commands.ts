@@ -1,6 +1,8 @@
 /**
  * The user's input line as an action: text to say, IRC messages to send, or a local
- * action (clear, help, switch window, quit). Pure: the caller executes the result.
+ * action (clear, help, switch window, quit). Pure: the caller executes the result. One
+ * parser for both clients, so `/join`, `/msg`, `/me`... mean the same in the terminal and
+ * in the browser.
  *
  * @module
  */
@@ -13,13 +15,12 @@ import { isChannelName } from "../protocol/validate.ts";
  *
  * @example
  * ```ts
- * import type { Action } from "./commands.ts";
+ * import type { Action } from "./input_commands.ts";
  * const a: Action = { kind: "say", target: "#lobby", text: "hello" };
  * ```
  */
 export type Action =
-  /** Text to say; `replyTo` is the msgid of the message it answers (+draft/reply). */
-  | { kind: "say"; target: string; text: string; replyTo?: string }
+  | { kind: "say"; target: string; text: string }
   | { kind: "action"; target: string; text: string }
   | { kind: "notice"; target: string; text: string }
   | { kind: "query"; nick: string; text?: string }
@@ -30,6 +31,8 @@ export type Action =
   | { kind: "register"; password: string; email?: string }
   | { kind: "login"; account?: string; password: string }
   | { kind: "loginPrompt"; account?: string }
+  | { kind: "ignore"; nick?: string }
+  | { kind: "unignore"; nick: string }
   | { kind: "clear" }
   | { kind: "members" }
   | { kind: "close"; window?: string }
@@ -37,30 +40,14 @@ export type Action =
   | { kind: "window"; which: number | "next" | "prev" }
   | { kind: "quit"; reason?: string }
   | { kind: "none" }
-  | { kind: "error"; text: string }
-  /** `/notify add|del|list nick…`: the watch list (MONITOR, or ISON polling). */
-  | { kind: "notify"; op: "add" | "del" | "list"; nicks: string[] }
-  /** `/delete [N]`: the Nth last own message of the window (the UI finds its msgid). */
-  | { kind: "delete"; n: number }
-  /** `/reply N text`: answer the Nth last message of the window. */
-  | { kind: "reply"; n: number; text: string }
-  /** `/react N reaction`: react to the Nth last message of the window. */
-  | { kind: "reactTo"; n: number; reaction: string }
-  /** `/upload FILE`: send a file to the server's file host and post its link. */
-  | { kind: "upload"; path: string }
-  /** `/search [#channel] words`: search the history (soju.im/search). */
-  | { kind: "search"; text: string; in?: string }
-  /** A reaction to a message by msgid (TAGMSG +draft/react), built by the UI. */
-  | { kind: "react"; target: string; msgid: string; reaction: string }
-  /** Delete a message by msgid (REDACT), built by the UI. */
-  | { kind: "redact"; target: string; msgid: string };
+  | { kind: "error"; text: string };
 
 /**
  * One command: its usage line and a one-line description.
  *
  * @example
  * ```ts
- * import type { CommandHelp } from "./commands.ts";
+ * import type { CommandHelp } from "./input_commands.ts";
  * const h: CommandHelp = { usage: "/clear", text: "clear this window" };
  * ```
  */
@@ -76,7 +63,7 @@ export interface CommandHelp {
  *
  * @example
  * ```ts
- * import { COMMANDS } from "./commands.ts";
+ * import { COMMANDS } from "./input_commands.ts";
  * COMMANDS.join.usage; // "/join #channel[,#other] [key]"
  * ```
  */
@@ -97,7 +84,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
   back: { usage: "/back", text: "mark yourself back" },
   kick: { usage: "/kick [#channel] nick [reason]", text: "remove someone from a channel" },
   mode: { usage: "/mode [target] modes [args]", text: "show or change modes" },
+  ban: { usage: "/ban [#channel] nick|mask", text: "ban someone from a channel (nick!*@*)" },
   invite: { usage: "/invite nick [#channel]", text: "invite someone to a channel" },
+  ignore: { usage: "/ignore [nick]", text: "hide someone's messages (no nick: list)" },
+  unignore: { usage: "/unignore nick", text: "show someone's messages again" },
   quote: { usage: "/quote RAW LINE", text: "send a raw IRC line" },
   register: {
     usage: "/register password [email]",
@@ -107,21 +97,6 @@ export const COMMANDS: Record<string, CommandHelp> = {
     usage: "/login [account]",
     text: "log in to your account (default: your nick); asks for the password",
   },
-  reply: {
-    usage: "/reply N text",
-    text: "answer the Nth last message of this window (1 = the last one)",
-  },
-  react: { usage: "/react N emoji", text: "react to the Nth last message (e.g. /react 1 👍)" },
-  delete: { usage: "/delete [N]", text: "delete your last message here (or your Nth last)" },
-  notify: {
-    usage: "/notify add|del|list [nick…]",
-    text: "be told when someone comes online or goes offline",
-  },
-  search: {
-    usage: "/search [#channel] words",
-    text: "search old messages (results in the search window)",
-  },
-  upload: { usage: "/upload FILE", text: "upload a file to the server and post its link here" },
   clear: { usage: "/clear", text: "clear this window" },
   members: {
     usage: "/members",
@@ -143,8 +118,6 @@ const ALIASES: Record<string, string> = {
   window: "win",
   exit: "quit",
   wc: "close",
-  redact: "delete",
-  watch: "notify",
 };
 
 /**
@@ -152,7 +125,7 @@ const ALIASES: Record<string, string> = {
  *
  * @example
  * ```ts
- * import { type CommandContext, parseInput } from "./commands.ts";
+ * import { type CommandContext, parseInput } from "./input_commands.ts";
  * const ctx: CommandContext = { target: "#lobby" };
  * parseInput("/me waves", ctx);
  * ```
@@ -177,7 +150,7 @@ function word(s: string): [string, string] {
  *
  * @example
  * ```ts
- * import { parseInput } from "./commands.ts";
+ * import { parseInput } from "./input_commands.ts";
  * parseInput("hello", { target: "#lobby" }); // { kind: "say", target: "#lobby", text: "hello" }
  * parseInput("/join #a,#b", {}); // { kind: "join", channels: ["#a", "#b"], keys: undefined }
  * parseInput("/frob", {}); // { kind: "error", text: "Unknown command /frob. Type /help for a list." }
@@ -305,6 +278,28 @@ export function parseInput(line: string, ctx: CommandContext): Action {
       }
       return { kind: "send", messages: [message("MODE", args)] };
     }
+    case "ban": {
+      let [first, after] = word(rest);
+      let chan = hereChannel;
+      if (first !== "" && isChannelName(first)) {
+        chan = first;
+        [first, after] = word(after);
+      }
+      if (chan === undefined) return needChannel;
+      if (first === "") return usage();
+      // a bare nick bans that nick from any address, as irssi's /ban does by default
+      const mask = /[!@*]/.test(first) ? first : `${first}!*@*`;
+      return { kind: "send", messages: [message("MODE", [chan, "+b", mask])] };
+    }
+    case "ignore": {
+      const [nick] = word(rest);
+      return { kind: "ignore", nick: nick === "" ? undefined : nick };
+    }
+    case "unignore": {
+      const [nick] = word(rest);
+      if (nick === "") return usage();
+      return { kind: "unignore", nick };
+    }
     case "invite": {
       const [nick, chanArg] = word(rest);
       const chan = chanArg !== "" ? word(chanArg)[0] : hereChannel;
@@ -332,47 +327,6 @@ export function parseInput(line: string, ctx: CommandContext): Action {
     case "quote": {
       if (rest.trim() === "") return usage();
       return { kind: "raw", line: rest.trim() };
-    }
-    case "reply": {
-      const [n, text] = word(rest);
-      if (!/^[1-9]\d*$/.test(n) || text === "") return usage();
-      if (here === undefined) return needChannel;
-      return { kind: "reply", n: Number(n), text };
-    }
-    case "react": {
-      const [n, reaction] = word(rest);
-      if (!/^[1-9]\d*$/.test(n) || reaction.trim() === "") return usage();
-      if (here === undefined) return needChannel;
-      return { kind: "reactTo", n: Number(n), reaction: reaction.trim() };
-    }
-    case "delete": {
-      const [n] = word(rest);
-      if (n !== "" && !/^[1-9]\d*$/.test(n)) return usage();
-      if (here === undefined) return needChannel;
-      return { kind: "delete", n: n === "" ? 1 : Number(n) };
-    }
-    case "notify": {
-      const [op, after] = word(rest);
-      const nicks = after.split(/[ ,]+/).filter((x) => x !== "");
-      const o = op.toLowerCase();
-      if (o === "list" || (o === "" && nicks.length === 0)) {
-        return { kind: "notify", op: "list", nicks: [] };
-      }
-      if ((o !== "add" && o !== "del") || nicks.length === 0) return usage();
-      return { kind: "notify", op: o, nicks };
-    }
-    case "search": {
-      const [first, after] = word(rest);
-      if (first !== "" && isChannelName(first) && after.trim() !== "") {
-        return { kind: "search", text: after.trim(), in: first };
-      }
-      if (rest.trim() === "") return usage();
-      return { kind: "search", text: rest.trim() };
-    }
-    case "upload": {
-      const path = rest.trim().replace(/^"(.*)"$/, "$1");
-      if (path === "") return usage();
-      return { kind: "upload", path };
     }
     case "clear":
       return { kind: "clear" };
@@ -405,7 +359,7 @@ function partMsg(chan: string, reason: string): IrcMessage {
  *
  * @example
  * ```ts
- * import { helpLines } from "./commands.ts";
+ * import { helpLines } from "./input_commands.ts";
  * helpLines("join"); // ["/join #channel[,#other] [key]  join channels"]
  * ```
  */
@@ -429,7 +383,7 @@ export function helpLines(topic?: string): string[] {
  *
  * @example
  * ```ts
- * import { isSecretLine } from "./commands.ts";
+ * import { isSecretLine } from "./input_commands.ts";
  * isSecretLine("/register hunter22"); // true
  * isSecretLine("/msg NickServ IDENTIFY ann pw"); // true
  * isSecretLine("hello"); // false
@@ -446,7 +400,7 @@ export function isSecretLine(line: string): boolean {
  *
  * @example
  * ```ts
- * import { commandNames } from "./commands.ts";
+ * import { commandNames } from "./input_commands.ts";
  * commandNames().includes("/join"); // true
  * ```
  */
