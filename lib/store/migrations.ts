@@ -126,6 +126,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: "history floors of public channels, handed on across restarts",
+    up(db) {
+      db.exec(`
+        CREATE TABLE history_floors (
+          folded TEXT PRIMARY KEY,
+          floor INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /**

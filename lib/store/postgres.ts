@@ -18,6 +18,7 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
@@ -455,6 +456,35 @@ export class PostgresStore implements ChatStore {
     await this.#sql`
       DELETE FROM conversation_parties p
       WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
+    await this.#sql`
+      DELETE FROM history_floors f
+      WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = f.folded)`;
+  }
+
+  async getHistoryFloor(folded: string): Promise<number | undefined> {
+    const [r] = await this.#sql<{ floor: string }[]>`
+      SELECT floor FROM history_floors WHERE folded = ${folded}`;
+    return r ? Number(r.floor) : undefined;
+  }
+
+  async setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    // the last value of a name counts; one INSERT cannot touch a row twice
+    const last = new Map<string, number | undefined>(floors);
+    const set = [...last].filter(([, t]) => t !== undefined)
+      .map(([folded, floor]) => ({ folded, floor: floor! }));
+    const unset = [...last].filter(([, t]) => t === undefined).map(([folded]) => folded);
+    if (set.length === 0 && unset.length === 0) return;
+    await this.#sql.begin(async (tx) => {
+      for (let i = 0; i < unset.length; i += MAX_BATCH_ROWS) {
+        const names = unset.slice(i, i + MAX_BATCH_ROWS);
+        await tx`DELETE FROM history_floors WHERE folded IN ${tx(names)}`;
+      }
+      for (let i = 0; i < set.length; i += MAX_BATCH_ROWS) {
+        await tx`
+          INSERT INTO history_floors ${tx(set.slice(i, i + MAX_BATCH_ROWS), "folded", "floor")}
+          ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`;
+      }
+    });
   }
 
   async close(): Promise<void> {

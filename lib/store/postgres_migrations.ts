@@ -88,4 +88,14 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: "history floors of public channels, handed on across restarts",
+    sql: `
+      CREATE TABLE history_floors (
+        folded text PRIMARY KEY,
+        floor bigint NOT NULL
+      );
+    `,
+  },
 ];

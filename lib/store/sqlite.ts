@@ -14,6 +14,7 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
@@ -580,6 +581,59 @@ export class SqliteStore implements ChatStore {
         if (this.#closed) return;
       }
     }
+    await this.#pruneFloors();
+  }
+
+  /**
+   * Drops the history floors of channels with no history left, in steps by name (each a
+   * seek on the primary key and one on history_target_time per floor), like the rest.
+   */
+  async #pruneFloors(): Promise<void> {
+    let after = "";
+    for (;;) {
+      if (this.#closed) return;
+      const names = this.#stmt(
+        "SELECT folded FROM history_floors WHERE folded > ? ORDER BY folded LIMIT ?",
+      ).all(after, PRUNE_STEP) as { folded: string }[];
+      if (names.length === 0) return;
+      after = names[names.length - 1].folded;
+      for (const { folded } of names) {
+        if (this.#stmt("SELECT 1 FROM history WHERE target = ? LIMIT 1").get(folded)) continue;
+        this.#stmt("DELETE FROM history_floors WHERE folded = ?").run(folded);
+      }
+      await nextTurn();
+    }
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT floor FROM history_floors WHERE folded = ?").get(folded) as
+        | { floor: number }
+        | undefined;
+      return r?.floor;
+    });
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      if (floors.length === 0) return;
+      const set = this.#stmt(
+        `INSERT INTO history_floors (folded, floor) VALUES (?, ?)
+         ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`,
+      );
+      const unset = this.#stmt("DELETE FROM history_floors WHERE folded = ?");
+      this.#db.exec("BEGIN");
+      try {
+        for (const [folded, time] of floors) {
+          if (time === undefined) unset.run(folded);
+          else set.run(folded, time);
+        }
+        this.#db.exec("COMMIT");
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        throw err;
+      }
+    });
   }
 
   /** Deletes history rows; a private conversation left empty loses its two sides too. */

@@ -92,6 +92,9 @@ export interface HistoryTarget {
   latest: number;
 }
 
+/** A history floor to record: a casefolded channel name and its time (ms), or undefined to forget it. */
+export type HistoryFloor = readonly [folded: string, time: number | undefined];
+
 /**
  * The persistent state behind the server. Every method returns a promise so that a store
  * over the network (PostgreSQL) fits the same interface; SQLite and memory resolve at once.
@@ -177,8 +180,23 @@ export interface ChatStore {
    * step (two devices racing leave the later time). Resolves to the marker stored after it.
    */
   setReadMarker(account: string, target: string, time: number): Promise<number>;
-  /** Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation. */
+  /**
+   * Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation, and the
+   * history floors of channels with no history left (they would show nothing anyway).
+   */
   prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
+
+  /**
+   * Where the history of an unregistered channel starts (ms) when it is made again: handed on
+   * from the last channel of the name, which emptied (or was open at shutdown) while public.
+   * Undefined: none was handed on, the channel starts afresh.
+   */
+  getHistoryFloor(folded: string): Promise<number | undefined>;
+  /**
+   * Records history floors by casefolded channel name (a time in ms) or takes them back
+   * (undefined), all in one transaction; a name given twice keeps its last value.
+   */
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void>;
 
   /** Commits what is pending and closes. */
   close(): Promise<void>;

@@ -224,6 +224,28 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: history floors are set, replaced, taken back and pruned with their history`, async () => {
+    const { store, done } = await make();
+    try {
+      assertEquals(await store.getHistoryFloor("#lobby"), undefined);
+      await store.setHistoryFloors([["#lobby", 1000], ["#quiet", 2000], ["#gone", 3000]]);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1000);
+      // one call: the last value of a name counts; undefined takes a floor back
+      await store.setHistoryFloors([["#lobby", 1500], ["#quiet", undefined], ["#lobby", 1700]]);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1700);
+      assertEquals(await store.getHistoryFloor("#quiet"), undefined);
+      await store.setHistoryFloors([["#quiet", undefined]]); // nothing to take back: fine
+      await store.setHistoryFloors([]);
+      // a floor whose channel has no history left goes with the pruning; the others stay
+      await store.appendMessage(msg(1, "#lobby", Date.now()));
+      await store.prune(86400_000, 100);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1700);
+      assertEquals(await store.getHistoryFloor("#gone"), undefined);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
     assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
     ok(dmKey("a", "b").startsWith("dm:"));
@@ -334,6 +356,7 @@ function indexed(step: string, timeRange = false): boolean {
   if (/^(LIST SUBQUERY|CORRELATED|SCAN json_each)/.test(step)) return true;
   if (/TEMP B-TREE|^SCAN /.test(step)) return false;
   if (/^SEARCH conversation_parties USING PRIMARY KEY \(party=/.test(step)) return true;
+  if (/^SEARCH history_floors USING PRIMARY KEY \(folded[=>]/.test(step)) return true;
   if (/INDEX history_target_time \(target[=>]/.test(step)) return true;
   if (/\((msgid|rowid)=\?\)/.test(step)) return true;
   return timeRange && /INDEX history_time \(time<\?\)/.test(step);
@@ -457,7 +480,9 @@ Deno.test("migration 4 gives a schema-2 database its read markers, keeping its h
       await store.close();
     }
     const check = new DatabaseSync(path);
-    assertEquals({ ...check.prepare("PRAGMA user_version").get() }, { user_version: 4 });
+    assertEquals({ ...check.prepare("PRAGMA user_version").get() }, {
+      user_version: MIGRATIONS[MIGRATIONS.length - 1].version,
+    });
     check.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

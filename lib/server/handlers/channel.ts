@@ -98,12 +98,14 @@ export async function handleJoin(ctx: Context): Promise<void> {
     }
     ctx.channels.join(channel, user, bits);
 
-    const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
+    // both forms carry the one event's tags (so the same time and msgid)
+    const tags = ctx.server.eventTags();
+    const plain = new Outgoing(user.hostmask, "JOIN", [channel.name], tags);
     const extended = new Outgoing(user.hostmask, "JOIN", [
       channel.name,
       user.account ?? "*",
       user.realname,
-    ]);
+    ], tags);
     const pick = (s: Session) => (s.caps.has("extended-join") ? extended : plain);
     toChannelPicked(channel, pick, user);
     toUserPicked(user, pick, ctx.rb);
@@ -156,7 +158,7 @@ export function sendNames(ctx: Context, channel: Channel): void {
 function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
   const user = ctx.user;
   const params = reason ? [channel.name, reason] : [channel.name];
-  const part = new Outgoing(user.hostmask, "PART", params);
+  const part = new Outgoing(user.hostmask, "PART", params, ctx.server.eventTags());
   toChannel(channel, part, user);
   ctx.toSelf(part);
   ctx.channels.part(channel, user, reason);
@@ -206,7 +208,12 @@ export function handleTopic(ctx: Context): void {
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
   ctx.channels.setTopic(channel, topic, user);
-  const change = new Outgoing(user.hostmask, "TOPIC", [channel.name, text]);
+  const change = new Outgoing(
+    user.hostmask,
+    "TOPIC",
+    [channel.name, text],
+    ctx.server.eventTags(),
+  );
   toChannel(channel, change, user);
   ctx.toSelf(change);
 }
@@ -343,7 +350,12 @@ export function handleKick(ctx: Context): void {
       ctx.numeric(ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel");
       continue;
     }
-    const kick = new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]);
+    const kick = new Outgoing(
+      user.hostmask,
+      "KICK",
+      [channel.name, target.nick, reason],
+      ctx.server.eventTags(),
+    );
     toChannel(channel, kick, user);
     ctx.toSelf(kick);
     ctx.channels.kick(channel, target, user, reason);
