@@ -116,14 +116,6 @@ export interface InboundContext {
  * ```ts
  * import type { InboundHandler } from "./inbound.ts";
  * const ignore: InboundHandler = () => {};
-
-// MONITOR's numerics (ircv3 monitor); the server side adds them to lib/protocol/numerics.ts
-// on its own branch, and these go there once both are merged
-const RPL_MONONLINE = "730";
-const RPL_MONOFFLINE = "731";
-const RPL_MONLIST = "732";
-const RPL_ENDOFMONLIST = "733";
-const ERR_MONLISTFULL = "734";
  * ```
  */
 export type InboundHandler = (
@@ -162,14 +154,6 @@ const STATUS_NUMERICS = new Set([
 ]);
 
 const ignore: InboundHandler = () => {};
-
-// MONITOR's numerics (ircv3 monitor); the server side adds them to lib/protocol/numerics.ts
-// on its own branch, and these go there once both are merged
-const RPL_MONONLINE = "730";
-const RPL_MONOFFLINE = "731";
-const RPL_MONLIST = "732";
-const RPL_ENDOFMONLIST = "733";
-const ERR_MONLISTFULL = "734";
 
 /** The lines of a batch, found by its tag. */
 function batchOf(ctx: InboundContext, msg: IrcMessage): OpenBatch | undefined {
@@ -552,11 +536,11 @@ export const INBOUND_HANDLERS: Readonly<Record<string, InboundHandler>> = {
   TAGMSG: onTagmsg,
   REDACT: onRedact,
   MARKREAD: onMarkread,
-  [RPL_MONONLINE]: (ctx, msg) => ctx.presence(monitorNicks(msg.params[1] ?? ""), true),
-  [RPL_MONOFFLINE]: (ctx, msg) => ctx.presence(monitorNicks(msg.params[1] ?? ""), false),
-  [RPL_MONLIST]: ignore,
-  [RPL_ENDOFMONLIST]: ignore,
-  [ERR_MONLISTFULL]: (ctx, msg, _from, time) =>
+  [N.RPL_MONONLINE]: (ctx, msg) => ctx.presence(monitorNicks(msg.params[1] ?? ""), true),
+  [N.RPL_MONOFFLINE]: (ctx, msg) => ctx.presence(monitorNicks(msg.params[1] ?? ""), false),
+  [N.RPL_MONLIST]: ignore,
+  [N.RPL_ENDOFMONLIST]: ignore,
+  [N.ERR_MONLISTFULL]: (ctx, msg, _from, time) =>
     ctx.emit({
       time,
       window: ACTIVE_WINDOW,
