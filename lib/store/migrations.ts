@@ -85,7 +85,61 @@ export const MIGRATIONS: readonly Migration[] = [
       }
     },
   },
+  {
+    version: 6,
+    description: "full-text search of history (FTS5), kept in step by triggers",
+    up(db) {
+      // Contentless: the text is already in `history`; the index holds only tokens. `meta`
+      // holds one token per thing a search narrows by, so the index applies those too and
+      // the work of a search is the matches the caller may see, not the whole history:
+      // t<hex of the conversation key>, p<hex of each side> for a private one, n<hex of the
+      // sender's casefolded nick> (hex, because the tokenizer would split the raw forms).
+      // Triggers rather than writes beside the batched appends, so that every path that
+      // adds, changes or deletes a history row (appends, prune, migrations, redaction) keeps
+      // the index in step without knowing about it.
+      db.exec(`
+        CREATE VIRTUAL TABLE history_fts USING fts5(
+          text, meta, content = '', contentless_delete = 1,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER history_fts_insert AFTER INSERT ON history BEGIN
+          INSERT INTO history_fts (rowid, text, meta) VALUES (new.id, new.text, ${
+        searchMeta("new")
+      });
+        END;
+        CREATE TRIGGER history_fts_delete AFTER DELETE ON history BEGIN
+          DELETE FROM history_fts WHERE rowid = old.id;
+        END;
+        CREATE TRIGGER history_fts_update AFTER UPDATE OF text, target, source ON history BEGIN
+          DELETE FROM history_fts WHERE rowid = old.id;
+          INSERT INTO history_fts (rowid, text, meta) VALUES (new.id, new.text, ${
+        searchMeta("new")
+      });
+        END;
+        INSERT INTO history_fts (rowid, text, meta)
+          SELECT id, text, ${searchMeta("history")} FROM history;
+      `);
+    },
+  },
 ];
+
+/**
+ * The SQL for the `meta` tokens of a history row (see migration 6); `row` is `new` in a
+ * trigger. The nick is casefolded as lib/protocol/casemap.ts does (ASCII and `[]\^`).
+ */
+function searchMeta(row: string): string {
+  const nick = `CASE WHEN instr(${row}.source, '!') > 0
+    THEN substr(${row}.source, 1, instr(${row}.source, '!') - 1) ELSE ${row}.source END`;
+  const folded =
+    `replace(replace(replace(replace(lower(${nick}), '[', '{'), ']', '}'), '\\', '|'), '^', '~')`;
+  const t = `${row}.target`;
+  return `'t' || hex(${t}) ||
+    CASE WHEN substr(${t}, 1, 3) = 'dm:' AND instr(${t}, ' ') > 0
+      THEN ' p' || hex(substr(${t}, 4, instr(${t}, ' ') - 4)) ||
+        ' p' || hex(substr(${t}, instr(${t}, ' ') + 1))
+      ELSE '' END ||
+    ' n' || hex(${folded})`;
+}
 
 /**
  * Applies the migrations the database has not seen yet. Refuses a database from a newer

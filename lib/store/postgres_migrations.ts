@@ -57,4 +57,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX history_time ON history (time);
     `,
   },
+  {
+    version: 5,
+    description: "full-text search of history (tsvector and a GIN index)",
+    // an index on the expression, not a stored column: every insert, update and delete
+    // keeps it in step, and the history reads (SELECT *) carry no tsvector. The 'simple'
+    // configuration (no stemming, no stop words) matches whole words as the SQLite store's
+    // FTS5 index does
+    sql: `
+      CREATE INDEX history_search ON history USING gin (to_tsvector('simple', text));
+    `,
+  },
 ];

@@ -8,14 +8,18 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrate } from "./migrations.ts";
-import type {
-  AccountRecord,
-  ChannelRecord,
-  ChatStore,
-  HistoryBound,
-  HistoryMessage,
-  HistoryTarget,
-  KlineRecord,
+import {
+  type AccountRecord,
+  type ChannelRecord,
+  type ChatStore,
+  type HistoryBound,
+  type HistoryMessage,
+  type HistoryTarget,
+  type KlineRecord,
+  SEARCH_SCAN,
+  type SearchQuery,
+  searchVisible,
+  searchWords,
 } from "./store.ts";
 
 /** A store that cannot be opened: the message says why, in one sentence. */
@@ -52,6 +56,34 @@ function toMessage(r: HistoryRow): HistoryMessage {
     text: r.text,
     tags: r.tags ? JSON.parse(r.tags) : undefined,
   };
+}
+
+const hexEncoder = new TextEncoder();
+
+/** A `meta` token of the search index (see migration 6): a kind letter and the hex bytes. */
+function metaToken(kind: "t" | "p" | "n", value: string): string {
+  let hex = "";
+  for (const b of hexEncoder.encode(value)) hex += b.toString(16).padStart(2, "0");
+  return kind + hex;
+}
+
+/**
+ * The FTS5 query of a search, or undefined when it can match nothing. The user's words go
+ * in only as quoted strings, so no FTS5 syntax of theirs (a column filter, NEAR, `*`)
+ * reaches the query: a word is only ever a word to look for in the text.
+ */
+function ftsQuery(q: SearchQuery): string | undefined {
+  const scope = [...q.keys.keys()].map((k) => metaToken("t", k));
+  if (q.party !== undefined) scope.push(metaToken("p", q.party));
+  if (scope.length === 0) return undefined;
+  let query = `meta : (${scope.join(" OR ")})`;
+  if (q.from !== undefined) query += ` AND meta : ${metaToken("n", q.from)}`;
+  if (q.text !== undefined) {
+    const words = searchWords(q.text);
+    if (words.length === 0) return undefined;
+    query += ` AND text : (${words.map((w) => `"${w.replaceAll('"', '""')}"`).join(" ")})`;
+  }
+  return query;
 }
 
 /**
@@ -426,6 +458,42 @@ export class SqliteStore implements ChatStore {
         | { time: number }
         | undefined;
       return r ? { time: r.time, msgid } : undefined;
+    });
+  }
+
+  search(q: SearchQuery): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const match = ftsQuery(q);
+      if (match === undefined || q.limit <= 0) return [];
+      // the time range as a range of ids (ids grow with time), so the index seeks straight
+      // to it instead of walking newer matches; the exact times are checked on each row
+      let lowId = 0, highId = Number.MAX_SAFE_INTEGER;
+      if (q.before !== undefined) {
+        const r = this.#stmt(
+          "SELECT id FROM history WHERE time <= ? ORDER BY time DESC, id DESC LIMIT 1",
+        ).get(q.before) as { id: number } | undefined;
+        if (!r) return [];
+        highId = r.id;
+      }
+      if (q.after !== undefined) {
+        const r = this.#stmt(
+          "SELECT id FROM history WHERE time >= ? ORDER BY time ASC, id ASC LIMIT 1",
+        ).get(q.after) as { id: number } | undefined;
+        if (!r) return [];
+        lowId = r.id;
+      }
+      const rows = this.#stmt(
+        `SELECT h.* FROM history_fts f JOIN history h ON h.id = f.rowid
+         WHERE history_fts MATCH ? AND f.rowid >= ? AND f.rowid <= ?
+         ORDER BY f.rowid DESC LIMIT ?`,
+      ).iterate(match, lowId, highId, SEARCH_SCAN) as Iterable<HistoryRow>;
+      const out: HistoryMessage[] = [];
+      for (const r of rows) {
+        if (!searchVisible(q, r.target, r.time)) continue;
+        out.push(toMessage(r));
+        if (out.length >= q.limit) break;
+      }
+      return out.reverse();
     });
   }
 
