@@ -465,8 +465,8 @@ export class SqliteStore implements ChatStore {
     return Promise.try(() => {
       const match = ftsQuery(q);
       if (match === undefined || q.limit <= 0) return [];
-      // the time range as a range of ids (ids grow with time), so the index seeks straight
-      // to it instead of walking newer matches; the exact times are checked on each row
+      // the time range as a range of ids (ids grow with time); the exact times are checked
+      // on each row
       let lowId = 0, highId = Number.MAX_SAFE_INTEGER;
       if (q.before !== undefined) {
         const r = this.#stmt(
@@ -482,8 +482,11 @@ export class SqliteStore implements ChatStore {
         if (!r) return [];
         lowId = r.id;
       }
+      // newest first off the index, stopping at `limit` visible rows. (FTS5 reads a rowid
+      // bound downwards by walking the newer matches: a `before` deep in a million rows
+      // costs tens of ms, see bench/search_queries.ts; without one, a couple of ms.)
       const rows = this.#stmt(
-        `SELECT h.* FROM history_fts f JOIN history h ON h.id = f.rowid
+        `SELECT h.* FROM history_fts f CROSS JOIN history h ON h.id = f.rowid
          WHERE history_fts MATCH ? AND f.rowid >= ? AND f.rowid <= ?
          ORDER BY f.rowid DESC LIMIT ?`,
       ).iterate(match, lowId, highId, SEARCH_SCAN) as Iterable<HistoryRow>;

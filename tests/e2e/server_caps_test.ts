@@ -5,6 +5,7 @@ import { startServer } from "../helpers/server_process.ts";
 const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
   "draft/account-registration=before-connect draft/chathistory echo-message extended-join " +
   "invite-notify labeled-response message-tags multi-prefix sasl=PLAIN server-time setname " +
+  "soju.im/search " +
   "userhost-in-names";
 
 Deno.test("IRCv3 capabilities", async (t) => {

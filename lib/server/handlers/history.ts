@@ -32,7 +32,8 @@ export function parseReference(
   return Promise.resolve(undefined);
 }
 
-function historyLine(m: HistoryMessage): Outgoing {
+/** A stored message as the line replayed to a client, with its time, msgid and account. */
+export function historyLine(m: HistoryMessage): Outgoing {
   const tags: Record<string, string> = {
     ...(m.tags ?? {}),
     time: new Date(m.time).toISOString(),
@@ -211,7 +212,7 @@ export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */
-function partyLookup(ctx: Context): PartyLookup {
+export function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
     findUser: (nick) => ctx.users.find(nick),
