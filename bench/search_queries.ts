@@ -47,8 +47,10 @@ export function searchRows(
       () => store.search(mine({ text: "message ordinary", before: now - 3 * DAY })),
     ],
     ["search two words", () => store.search(mine({ text: "message ordinary" }))],
-    ["search a word, 3 days back", () =>
-      store.search(mine({ text: "ordinary", before: now - 3 * DAY }))],
+    [
+      "search a word, 3 days back",
+      () => store.search(mine({ text: "ordinary", before: now - 3 * DAY })),
+    ],
     ["search a sender, no words", () => store.search(mine({ from: "nick" }))],
     // a channel the caller is in, a word in none of its rows: the index says so at once
     ["search, no match in scope", () => store.search(mine({ text: "nowhere" }))],

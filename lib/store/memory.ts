@@ -19,6 +19,7 @@ import {
   type SearchQuery,
   searchVisible,
   searchWords,
+  type UploadRecord,
 } from "./store.ts";
 
 interface Stored {
@@ -44,6 +45,7 @@ export class MemoryStore implements ChatStore {
   #history = new Map<string, Stored[]>();
   #byMsgid = new Map<string, Stored>();
   #seq = 0;
+  #uploads = new Map<string, UploadRecord>();
   readonly #maxPerTarget: number;
 
   constructor(maxPerTarget = 1000) {
@@ -245,6 +247,28 @@ export class MemoryStore implements ChatStore {
       }
       found.sort((a, b) => b.seq - a.seq);
       return found.slice(0, q.limit).reverse().map((s) => s.msg);
+    });
+  }
+
+  addUpload(upload: UploadRecord): Promise<void> {
+    return Promise.try(() => {
+      if (this.#uploads.has(upload.id)) throw new Error(`upload ${upload.id} exists`);
+      this.#uploads.set(upload.id, { ...upload });
+    });
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    return Promise.try(() => {
+      const u = this.#uploads.get(id);
+      return u ? { ...u } : undefined;
+    });
+  }
+
+  uploadBytes(account: string): Promise<number> {
+    return Promise.try(() => {
+      let n = 0;
+      for (const u of this.#uploads.values()) if (u.account === account) n += u.size;
+      return n;
     });
   }
 

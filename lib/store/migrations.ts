@@ -87,7 +87,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: "full-text search of history (FTS5), kept in step by triggers",
+    description: "full-text search of history (FTS5), kept in step by triggers; uploads",
     up(db) {
       // Contentless: the text is already in `history`; the index holds only tokens. `meta`
       // holds one token per thing a search narrows by, so the index applies those too and
@@ -119,6 +119,15 @@ export const MIGRATIONS: readonly Migration[] = [
         END;
         INSERT INTO history_fts (rowid, text, meta)
           SELECT id, text, ${searchMeta("history")} FROM history;
+        CREATE TABLE uploads (
+          id TEXT PRIMARY KEY,
+          account TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          content_type TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX uploads_account ON uploads (account);
       `);
     },
   },

@@ -23,6 +23,7 @@ import {
   type KlineRecord,
   SEARCH_SCAN,
   type SearchQuery,
+  type UploadRecord,
 } from "./store.ts";
 import { StoreOpenError } from "./sqlite.ts";
 
@@ -419,6 +420,41 @@ export class PostgresStore implements ChatStore {
       WHERE NOT EXISTS (SELECT 1 FROM scope WHERE scope.key = c.target AND c.time < scope.floor)
       ORDER BY c.id DESC LIMIT ${q.limit}`;
     return rows.map(toMessage).reverse();
+  }
+
+  async addUpload(u: UploadRecord): Promise<void> {
+    await this.#sql`
+      INSERT INTO uploads (id, account, size, name, content_type, created_at)
+      VALUES (${u.id}, ${u.account}, ${u.size}, ${u.name}, ${u.contentType}, ${u.createdAt})`;
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const [r] = await this.#sql<
+      {
+        id: string;
+        account: string;
+        size: string;
+        name: string;
+        content_type: string;
+        created_at: string;
+      }[]
+    >`SELECT * FROM uploads WHERE id = ${id}`;
+    return r
+      ? {
+        id: r.id,
+        account: r.account,
+        size: Number(r.size),
+        name: r.name,
+        contentType: r.content_type,
+        createdAt: Number(r.created_at),
+      }
+      : undefined;
+  }
+
+  async uploadBytes(account: string): Promise<number> {
+    const [r] = await this.#sql<{ n: string }[]>`
+      SELECT coalesce(sum(size), 0) AS n FROM uploads WHERE account = ${account}`;
+    return Number(r.n);
   }
 
   async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {

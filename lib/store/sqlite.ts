@@ -20,6 +20,7 @@ import {
   type SearchQuery,
   searchVisible,
   searchWords,
+  type UploadRecord,
 } from "./store.ts";
 
 /** A store that cannot be opened: the message says why, in one sentence. */
@@ -498,6 +499,41 @@ export class SqliteStore implements ChatStore {
       }
       return out.reverse();
     });
+  }
+
+  addUpload(u: UploadRecord): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt(
+        `INSERT INTO uploads (id, account, size, name, content_type, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(u.id, u.account, u.size, u.name, u.contentType, u.createdAt);
+    });
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT * FROM uploads WHERE id = ?").get(id) as
+        | Record<string, string | number>
+        | undefined;
+      return r
+        ? {
+          id: r.id as string,
+          account: r.account as string,
+          size: r.size as number,
+          name: r.name as string,
+          contentType: r.content_type as string,
+          createdAt: r.created_at as number,
+        }
+        : undefined;
+    });
+  }
+
+  uploadBytes(account: string): Promise<number> {
+    return Promise.try(() =>
+      (this.#stmt("SELECT coalesce(sum(size), 0) AS n FROM uploads WHERE account = ?").get(
+        account,
+      ) as { n: number }).n
+    );
   }
 
   prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {

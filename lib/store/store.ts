@@ -65,6 +65,21 @@ export interface HistoryMessage {
   tags: Record<string, string> | undefined;
 }
 
+/** A file uploaded through the web port (soju.im/FILEHOST): its metadata; the bytes are a file. */
+export interface UploadRecord {
+  /** Random, URL-safe: the file's name in the uploads folder and its URL. */
+  id: string;
+  /** The casefolded account that uploaded it. */
+  account: string;
+  size: number;
+  /** The file name the client gave (cleaned), for Content-Disposition. */
+  name: string;
+  /** The Content-Type it is served with (sniffed from an allow-list at upload). */
+  contentType: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
 /** A point in a conversation's history: a time (ms) and, for exactness, a msgid. */
 export interface HistoryBound {
   time: number;
@@ -215,6 +230,12 @@ export interface ChatStore {
   search(query: SearchQuery): Promise<HistoryMessage[]>;
   /** Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation. */
   prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
+
+  /** Records an uploaded file (already in place in the uploads folder). */
+  addUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** Bytes of uploads an account (casefolded) keeps, for its quota. */
+  uploadBytes(account: string): Promise<number>;
 
   /** Commits what is pending and closes. */
   close(): Promise<void>;

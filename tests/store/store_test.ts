@@ -213,6 +213,29 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: uploads are recorded and summed per account`, async () => {
+    const { store, done } = await make();
+    try {
+      const up = {
+        id: "abc",
+        account: "ann",
+        size: 1000,
+        name: "cat.png",
+        contentType: "image/png",
+        createdAt: 1_700_000_000_000,
+      };
+      await store.addUpload(up);
+      await store.addUpload({ ...up, id: "def", size: 234 });
+      await store.addUpload({ ...up, id: "ghi", account: "bob", size: 5 });
+      assertEquals(await store.getUpload("abc"), up);
+      assertEquals(await store.getUpload("nope"), undefined);
+      assertEquals(await store.uploadBytes("ann"), 1234);
+      assertEquals(await store.uploadBytes("cat"), 0);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
     assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
     ok(dmKey("a", "b").startsWith("dm:"));
