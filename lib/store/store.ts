@@ -155,6 +155,16 @@ export function searchVisible(q: SearchQuery, target: string, time: number): boo
   return floor === undefined || time >= floor;
 }
 
+/**
+ * The conversations one caller may see, for {@link ChatStore.targets}: `keys` are listed
+ * as they are (the caller's channels), and every private conversation `party` is a side of.
+ */
+export interface TargetScope {
+  keys: readonly string[];
+  /** The caller's history identity (see {@link dmKey}). */
+  party: string;
+}
+
 /** A conversation with its latest message time, for CHATHISTORY TARGETS. */
 export interface HistoryTarget {
   target: string;
@@ -214,12 +224,17 @@ export interface ChatStore {
     limit: number,
     fromHigh: boolean,
   ): Promise<HistoryMessage[]>;
-  /** Conversations with messages between two times, newest first, for the given keys. */
+  /**
+   * Up to `limit` conversations in `scope` with messages between two times (inclusive, in
+   * either order), newest first, each with its latest time in that range. The work is bounded
+   * by the caller's own conversations, never by the whole history: at most
+   * {@link TARGETS_SCAN} of each kind, one index seek each.
+   */
   targets(
     from: number,
     to: number,
     limit: number,
-    keys: (key: string) => boolean,
+    scope: TargetScope,
   ): Promise<HistoryTarget[]>;
   /** The time of a message by msgid, if stored. */
   findMessage(msgid: string): Promise<HistoryBound | undefined>;
@@ -240,6 +255,9 @@ export interface ChatStore {
   /** Commits what is pending and closes. */
   close(): Promise<void>;
 }
+
+/** How many channels and how many private conversations one TARGETS request reads, at most. */
+export const TARGETS_SCAN = 2000;
 
 /**
  * The conversation key of a private conversation between two parties, whichever speaks.
