@@ -591,6 +591,22 @@ async function writeResponse(
   headOnly: boolean,
   keepAlive: boolean,
 ): Promise<void> {
+  const declared = res.headers.get("content-length");
+  // an uploaded file (the one kind of answer with a Content-Disposition) goes out as it is
+  // read, never whole in memory; the app's own assets go in one write with their head
+  if (
+    declared !== null && res.body !== null && !headOnly && res.status === 200 &&
+    res.headers.has("content-disposition")
+  ) {
+    const fields: [string, string][] = [];
+    for (const [name, value] of res.headers) {
+      if (name !== "connection") fields.push([name, value]);
+    }
+    fields.push(["connection", keepAlive ? "keep-alive" : "close"]);
+    await writeAll(conn, responseHead(res.status, fields));
+    for await (const chunk of res.body) await writeAll(conn, chunk);
+    return;
+  }
   const body = res.body === null ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
   const fields: [string, string][] = [];
   for (const [name, value] of res.headers) {
@@ -604,6 +620,11 @@ async function writeResponse(
   const send = headOnly || noBody ? headBytes : join(headBytes, body);
   let off = 0;
   while (off < send.length) off += await conn.write(send.subarray(off));
+}
+
+async function writeAll(conn: { write(d: Uint8Array): Promise<number> }, bytes: Uint8Array) {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {

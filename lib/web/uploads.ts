@@ -297,17 +297,18 @@ export class Uploads {
         }\n`,
       ));
     }
-    const store = this.#host.store;
-    const used = (await store.uploadBytes(account)) + (this.#reserved.get(account) ?? 0);
-    if (used + length > limits.uploadQuotaBytes) {
-      return refuse(text(
-        413,
-        `over your upload quota: you keep ${size(used)} of ${size(limits.uploadQuotaBytes)}, ` +
-          `and this file is ${size(length)}\n`,
-      ));
-    }
-    this.#reserved.set(account, (this.#reserved.get(account) ?? 0) + length);
+    // reserved before the store is asked, so two uploads at once cannot both fit one quota
+    const others = this.#reserved.get(account) ?? 0;
+    this.#reserved.set(account, others + length);
     try {
+      const used = (await this.#host.store.uploadBytes(account)) + others;
+      if (used + length > limits.uploadQuotaBytes) {
+        return refuse(text(
+          413,
+          `over your upload quota: you keep ${size(used)} of ${size(limits.uploadQuotaBytes)}, ` +
+            `and this file is ${size(length)}\n`,
+        ));
+      }
       return await this.#write(head, conn, pending, length, account, origin, alive);
     } finally {
       const left = (this.#reserved.get(account) ?? length) - length;
@@ -390,22 +391,21 @@ export class Uploads {
     }
   }
 
-  /** Answers GET or HEAD of `/uploads/<id>[/<name>]`. */
+  /** Answers GET or HEAD of `/uploads/<id>[/<name>]`; the file is streamed, not read whole. */
   async serve(path: string, headOnly: boolean): Promise<Response> {
     const id = path.slice(FILES_PATH.length).split("/")[0];
     const record = ID.test(id) ? await this.#host.store.getUpload(id) : undefined;
-    let body: Uint8Array | undefined;
-    if (record && !headOnly) {
-      try {
-        body = await Deno.readFile(join(this.#host.dir, id));
-      } catch {
-        body = undefined;
-      }
-      if (!body) return text(404, "that file is gone\n");
-    }
     if (!record) return text(404, "no such file\n");
+    let body: ReadableStream<Uint8Array> | null = null;
+    if (!headOnly) {
+      try {
+        body = (await Deno.open(join(this.#host.dir, id), { read: true })).readable;
+      } catch {
+        return text(404, "that file is gone\n");
+      }
+    }
     const image = isImage(record.contentType);
-    return new Response(headOnly ? null : body as Uint8Array<ArrayBuffer>, {
+    return new Response(body, {
       status: 200,
       headers: {
         "content-type": record.contentType,

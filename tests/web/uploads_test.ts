@@ -169,6 +169,12 @@ Deno.test("uploads (soju.im/FILEHOST): accounts only, safe types, size limit and
       assertEquals(again.status, 413);
       const fits = await upload(server, pngOf(500), "fits.png");
       assertEquals(fits.status, 201);
+      // 1,413 of 1,500 kept: of two 60-byte uploads at once, only one fits
+      const both = await Promise.all([
+        upload(server, pngOf(60), "one.png"),
+        upload(server, pngOf(60), "two.png"),
+      ]);
+      assertEquals(both.map((r) => r.status).sort(), [201, 413]);
       // and what was uploaded before the restart is still served
       const old = new URL(pngUrl).pathname;
       const res = await fetch(`http://127.0.0.1:${server.httpPort}${old}`);
