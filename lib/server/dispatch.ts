@@ -115,6 +115,12 @@ export class Dispatcher {
 }
 
 function internalError(ctx: Context, err: unknown): void {
-  console.error(`error in ${ctx.msg.command}:`, err);
+  // one line (the stack quoted in it), so a JSON log stays one object per line
+  const e = err as Error;
+  ctx.server.log.error("command-failed", {
+    command: ctx.msg.command,
+    error: e?.message ?? String(err),
+    stack: e?.stack,
+  });
   ctx.numeric(ERR_UNKNOWNERROR, ctx.msg.command, "Internal error; the command was not done");
 }

@@ -26,7 +26,7 @@ export interface Limits {
   channelsPerUser: number;
   /** Targets in one PRIVMSG/NOTICE (ISUPPORT TARGMAX). */
   targetsPerMessage: number;
-  /** Entries in a channel's ban list (ISUPPORT MAXLIST). */
+  /** Entries in each of a channel's mask lists: bans, exceptions, invite exceptions (MAXLIST). */
   banListSize: number;
   /** Parameterised mode changes in one MODE command (ISUPPORT MODES). */
   modesPerCommand: number;
@@ -101,6 +101,12 @@ export interface Limits {
   uploadMaxBytes: number;
   /** Bytes of uploads one account may keep in all. */
   uploadQuotaBytes: number;
+  /** Nicks one connection may watch with MONITOR (ISUPPORT MONITOR). */
+  monitorSize: number;
+  /** Read markers kept in memory per user (guests, and conversations with guests). */
+  readMarkersInMemory: number;
+  /** A guest's own messages it can still redact: the last this many it sent. */
+  guestRedactable: number;
 }
 
 /** The defaults. */
@@ -150,6 +156,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   portDescriptorShare: 70,
   uploadMaxBytes: 10 * 1024 * 1024,
   uploadQuotaBytes: 100 * 1024 * 1024,
+  monitorSize: 100,
+  readMarkersInMemory: 500,
+  guestRedactable: 200,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -163,7 +172,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   realnameLen: "longest real name",
   channelsPerUser: "channels one user may join",
   targetsPerMessage: "targets of one PRIVMSG/NOTICE",
-  banListSize: "bans per channel",
+  banListSize: "bans (and as many exceptions, invite exceptions) per channel",
   modesPerCommand: "mode changes with a parameter per MODE",
   whowasSize: "WHOWAS entries remembered",
   sendQ: "bytes queued to one client before it is dropped",
@@ -201,6 +210,9 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   portDescriptorShare: "percent of connection descriptors one port may hold",
   uploadMaxBytes: "bytes one uploaded file may have (0 = no uploads)",
   uploadQuotaBytes: "bytes of uploaded files one account may keep",
+  monitorSize: "nicks one connection may watch with MONITOR",
+  readMarkersInMemory: "read markers kept in memory per guest (not in the store)",
+  guestRedactable: "a guest's last messages it may still delete (REDACT)",
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   type ChannelRecord,
   type ChatStore,
   type HistoryBound,
+  type HistoryFloor,
   type HistoryMessage,
   type HistoryTarget,
   type KlineRecord,
@@ -22,6 +23,9 @@ import {
   type UploadRecord,
 } from "./store.ts";
 import { dmParties } from "./store.ts";
+
+/** History floors kept at most; the oldest goes first (its name then starts afresh). */
+const MAX_FLOORS = 10_000;
 
 interface Stored {
   seq: number;
@@ -47,6 +51,9 @@ export class MemoryStore implements ChatStore {
   /** The private conversations each party is a side of, so TARGETS never walks them all. */
   #byParty = new Map<string, Set<string>>();
   #byMsgid = new Map<string, Stored>();
+  /** "account target" → time (ms). */
+  #readMarkers = new Map<string, number>();
+  #floors = new Map<string, number>();
   #seq = 0;
   #uploads = new Map<string, UploadRecord>();
   readonly #maxPerTarget: number;
@@ -284,6 +291,42 @@ export class MemoryStore implements ChatStore {
     });
   }
 
+  getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      return s ? { ...s.msg } : undefined;
+    });
+  }
+
+  deleteMessage(msgid: string): Promise<boolean> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      if (!s) return false;
+      this.#byMsgid.delete(msgid);
+      const target = s.msg.target;
+      const list = this.#history.get(target)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) {
+        this.#history.delete(target);
+        for (const party of dmParties(target) ?? []) this.#byParty.get(party)?.delete(target);
+      }
+      return true;
+    });
+  }
+
+  getReadMarker(account: string, target: string): Promise<number | undefined> {
+    return Promise.try(() => this.#readMarkers.get(`${account} ${target}`));
+  }
+
+  setReadMarker(account: string, target: string, time: number): Promise<number> {
+    return Promise.try(() => {
+      const key = `${account} ${target}`;
+      const now = Math.max(this.#readMarkers.get(key) ?? -Infinity, time);
+      this.#readMarkers.set(key, now);
+      return now;
+    });
+  }
+
   prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
     return Promise.try(() => {
       const oldest = Date.now() - maxAgeMs;
@@ -297,6 +340,23 @@ export class MemoryStore implements ChatStore {
           for (const party of dmParties(target) ?? []) this.#byParty.get(party)?.delete(target);
         }
       }
+      for (const folded of this.#floors.keys()) {
+        if (!this.#history.has(folded)) this.#floors.delete(folded);
+      }
+    });
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => this.#floors.get(folded));
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      for (const [folded, time] of floors) {
+        this.#floors.delete(folded); // a newly set one counts as the newest
+        if (time !== undefined) this.#floors.set(folded, time);
+      }
+      while (this.#floors.size > MAX_FLOORS) this.#floors.delete(this.#floors.keys().next().value!);
     });
   }
 

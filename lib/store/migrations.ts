@@ -113,6 +113,20 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 4,
+    description: "read markers per account and conversation",
+    up(db) {
+      db.exec(`
+        CREATE TABLE read_markers (
+          account TEXT NOT NULL,
+          target TEXT NOT NULL,
+          time INTEGER NOT NULL,
+          PRIMARY KEY (account, target)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
     version: 6,
     description: "full-text search of history (FTS5), kept in step by triggers; uploads",
     up(db) {
@@ -155,6 +169,18 @@ export const MIGRATIONS: readonly Migration[] = [
           created_at INTEGER NOT NULL
         );
         CREATE INDEX uploads_account ON uploads (account);
+      `);
+    },
+  },
+  {
+    version: 7,
+    description: "history floors of public channels, handed on across restarts",
+    up(db) {
+      db.exec(`
+        CREATE TABLE history_floors (
+          folded TEXT PRIMARY KEY,
+          floor INTEGER NOT NULL
+        ) WITHOUT ROWID;
       `);
     },
   },

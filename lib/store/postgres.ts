@@ -18,6 +18,7 @@ import {
   type ChannelRecord,
   type ChatStore,
   type HistoryBound,
+  type HistoryFloor,
   type HistoryMessage,
   type HistoryTarget,
   type KlineRecord,
@@ -482,6 +483,46 @@ export class PostgresStore implements ChatStore {
     return Number(r.n);
   }
 
+  async getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    const pending = this.#pending.find((p) => p.message.msgid === msgid);
+    if (pending) return { ...pending.message };
+    // an INSERT under way may hold it: wait for the flush (it settles, whatever happened)
+    await this.#flushing;
+    const [r] = await this.#sql<HistoryRow[]>`SELECT * FROM history WHERE msgid = ${msgid}`;
+    return r ? toMessage(r) : undefined;
+  }
+
+  async deleteMessage(msgid: string): Promise<boolean> {
+    // an append not yet written goes in first, so it cannot land after its deletion
+    if (this.#pending.some((p) => p.message.msgid === msgid)) {
+      await new Promise<void>((r) => queueMicrotask(r));
+    }
+    await this.#flushing;
+    const [r] = await this.#sql<{ target: string }[]>`
+      DELETE FROM history WHERE msgid = ${msgid} RETURNING target`;
+    if (!r) return false;
+    // as prune does: the sides of a conversation that is gone
+    await this.#sql`
+      DELETE FROM conversation_parties p WHERE p.target = ${r.target}
+        AND NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
+    return true;
+  }
+
+  async getReadMarker(account: string, target: string): Promise<number | undefined> {
+    const [r] = await this.#sql<{ time: string }[]>`
+      SELECT time FROM read_markers WHERE account = ${account} AND target = ${target}`;
+    return r ? Number(r.time) : undefined;
+  }
+
+  async setReadMarker(account: string, target: string, time: number): Promise<number> {
+    const [r] = await this.#sql<{ time: string }[]>`
+      INSERT INTO read_markers (account, target, time) VALUES (${account}, ${target}, ${time})
+      ON CONFLICT (account, target)
+        DO UPDATE SET time = GREATEST(read_markers.time, excluded.time)
+      RETURNING time`;
+    return Number(r.time);
+  }
+
   async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
     await this.#sql`DELETE FROM history WHERE time < ${Date.now() - maxAgeMs}`;
     await this.#sql`
@@ -493,6 +534,35 @@ export class PostgresStore implements ChatStore {
     await this.#sql`
       DELETE FROM conversation_parties p
       WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
+    await this.#sql`
+      DELETE FROM history_floors f
+      WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = f.folded)`;
+  }
+
+  async getHistoryFloor(folded: string): Promise<number | undefined> {
+    const [r] = await this.#sql<{ floor: string }[]>`
+      SELECT floor FROM history_floors WHERE folded = ${folded}`;
+    return r ? Number(r.floor) : undefined;
+  }
+
+  async setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    // the last value of a name counts; one INSERT cannot touch a row twice
+    const last = new Map<string, number | undefined>(floors);
+    const set = [...last].filter(([, t]) => t !== undefined)
+      .map(([folded, floor]) => ({ folded, floor: floor! }));
+    const unset = [...last].filter(([, t]) => t === undefined).map(([folded]) => folded);
+    if (set.length === 0 && unset.length === 0) return;
+    await this.#sql.begin(async (tx) => {
+      for (let i = 0; i < unset.length; i += MAX_BATCH_ROWS) {
+        const names = unset.slice(i, i + MAX_BATCH_ROWS);
+        await tx`DELETE FROM history_floors WHERE folded IN ${tx(names)}`;
+      }
+      for (let i = 0; i < set.length; i += MAX_BATCH_ROWS) {
+        await tx`
+          INSERT INTO history_floors ${tx(set.slice(i, i + MAX_BATCH_ROWS), "folded", "floor")}
+          ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`;
+      }
+    });
   }
 
   async close(): Promise<void> {

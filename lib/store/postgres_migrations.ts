@@ -77,6 +77,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 3,
+    description: "read markers per account and conversation",
+    sql: `
+      CREATE TABLE read_markers (
+        account text NOT NULL,
+        target text NOT NULL,
+        time bigint NOT NULL,
+        PRIMARY KEY (account, target)
+      );
+    `,
+  },
+  {
     version: 5,
     description: "full-text search of history (tsvector and a GIN index); uploads",
     // an index on the expression, not a stored column: every insert, update and delete
@@ -94,6 +106,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         created_at bigint NOT NULL
       );
       CREATE INDEX uploads_account ON uploads (account);
+    `,
+  },
+  {
+    version: 6,
+    description: "history floors of public channels, handed on across restarts",
+    sql: `
+      CREATE TABLE history_floors (
+        folded text PRIMARY KEY,
+        floor bigint NOT NULL
+      );
     `,
   },
 ];

@@ -14,6 +14,7 @@ import {
   type ChannelRecord,
   type ChatStore,
   type HistoryBound,
+  type HistoryFloor,
   type HistoryMessage,
   type HistoryTarget,
   type KlineRecord,
@@ -580,6 +581,51 @@ export class SqliteStore implements ChatStore {
     );
   }
 
+  getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    return Promise.try(() => {
+      // a message still waiting for its batch's commit counts as stored
+      const pending = this.#pending.find((p) => p.message.msgid === msgid);
+      if (pending) return { ...pending.message };
+      const r = this.#stmt("SELECT * FROM history WHERE msgid = ?").get(msgid) as
+        | HistoryRow
+        | undefined;
+      return r ? toMessage(r) : undefined;
+    });
+  }
+
+  deleteMessage(msgid: string): Promise<boolean> {
+    return Promise.try(() => {
+      // an append of this turn goes in first, so it cannot come back after its deletion
+      if (this.#pending.some((p) => p.message.msgid === msgid)) this.#flush();
+      const row = this.#stmt("SELECT id, target FROM history WHERE msgid = ?").get(msgid) as
+        | { id: number; target: string }
+        | undefined;
+      if (!row) return false;
+      // as prune does: a private conversation left empty loses its two sides too
+      this.#drop([row]);
+      return true;
+    });
+  }
+
+  getReadMarker(account: string, target: string): Promise<number | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT time FROM read_markers WHERE account = ? AND target = ?")
+        .get(account, target) as { time: number } | undefined;
+      return r?.time;
+    });
+  }
+
+  setReadMarker(account: string, target: string, time: number): Promise<number> {
+    return Promise.try(() => {
+      const r = this.#stmt(
+        `INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?)
+         ON CONFLICT (account, target) DO UPDATE SET time = max(time, excluded.time)
+         RETURNING time`,
+      ).get(account, target, time) as { time: number };
+      return r.time;
+    });
+  }
+
   /**
    * Prunes in steps of at most {@link PRUNE_STEP} rows, each its own transaction, with a
    * turn of the event loop between them: a million expired rows must not stop the chat.
@@ -642,6 +688,59 @@ export class SqliteStore implements ChatStore {
         if (this.#closed) return;
       }
     }
+    await this.#pruneFloors();
+  }
+
+  /**
+   * Drops the history floors of channels with no history left, in steps by name (each a
+   * seek on the primary key and one on history_target_time per floor), like the rest.
+   */
+  async #pruneFloors(): Promise<void> {
+    let after = "";
+    for (;;) {
+      if (this.#closed) return;
+      const names = this.#stmt(
+        "SELECT folded FROM history_floors WHERE folded > ? ORDER BY folded LIMIT ?",
+      ).all(after, PRUNE_STEP) as { folded: string }[];
+      if (names.length === 0) return;
+      after = names[names.length - 1].folded;
+      for (const { folded } of names) {
+        if (this.#stmt("SELECT 1 FROM history WHERE target = ? LIMIT 1").get(folded)) continue;
+        this.#stmt("DELETE FROM history_floors WHERE folded = ?").run(folded);
+      }
+      await nextTurn();
+    }
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT floor FROM history_floors WHERE folded = ?").get(folded) as
+        | { floor: number }
+        | undefined;
+      return r?.floor;
+    });
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      if (floors.length === 0) return;
+      const set = this.#stmt(
+        `INSERT INTO history_floors (folded, floor) VALUES (?, ?)
+         ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`,
+      );
+      const unset = this.#stmt("DELETE FROM history_floors WHERE folded = ?");
+      this.#db.exec("BEGIN");
+      try {
+        for (const [folded, time] of floors) {
+          if (time === undefined) unset.run(folded);
+          else set.run(folded, time);
+        }
+        this.#db.exec("COMMIT");
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        throw err;
+      }
+    });
   }
 
   /** Deletes history rows; a private conversation left empty loses its two sides too. */

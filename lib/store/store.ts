@@ -35,6 +35,10 @@ export interface ChannelRecord {
   /** Casefolded account names that get +o on join. */
   ops: string[];
   bans: { mask: string; setBy: string; setAt: number }[];
+  /** Ban exceptions (+e); absent in records saved before they existed. */
+  exceptions?: { mask: string; setBy: string; setAt: number }[];
+  /** Invite exceptions (+I); absent in records saved before they existed. */
+  inviteExceptions?: { mask: string; setBy: string; setAt: number }[];
 }
 
 /** A server-wide ban on `user@host` masks (a K-line). */
@@ -172,6 +176,9 @@ export interface HistoryTarget {
   latest: number;
 }
 
+/** A history floor to record: a casefolded channel name and its time (ms), or undefined to forget it. */
+export type HistoryFloor = readonly [folded: string, time: number | undefined];
+
 /**
  * The persistent state behind the server. Every method returns a promise so that a store
  * over the network (PostgreSQL) fits the same interface; SQLite and memory resolve at once.
@@ -243,14 +250,49 @@ export interface ChatStore {
    * conversations the query names, and at no more than {@link SEARCH_SCAN} candidates.
    */
   search(query: SearchQuery): Promise<HistoryMessage[]>;
-  /** Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation. */
-  prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
 
   /** Records an uploaded file (already in place in the uploads folder). */
   addUpload(upload: UploadRecord): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   /** Bytes of uploads an account (casefolded) keeps, for its quota. */
   uploadBytes(account: string): Promise<number>;
+
+  /** A stored message by msgid, whole (to check who may redact it), if stored. */
+  getMessage(msgid: string): Promise<HistoryMessage | undefined>;
+  /**
+   * Removes a message from history for good (a redaction, IRCv3 `draft/message-redaction`:
+   * it is left out of every later replay); false when there was none by that msgid.
+   */
+  deleteMessage(msgid: string): Promise<boolean>;
+
+  /**
+   * Where an account stopped reading a conversation (IRCv3 `draft/read-marker`): the time
+   * (ms) of the last message read, or undefined when it never said. `account` is casefolded;
+   * `target` a casefolded channel name or the other side's history identity (`@account`).
+   */
+  getReadMarker(account: string, target: string): Promise<number | undefined>;
+  /**
+   * Moves an account's read marker for a conversation forward to `time`, never back, in one
+   * step (two devices racing leave the later time). Resolves to the marker stored after it.
+   */
+  setReadMarker(account: string, target: string, time: number): Promise<number>;
+  /**
+   * Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation, and the
+   * history floors of channels with no history left (they would show nothing anyway).
+   */
+  prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
+
+  /**
+   * Where the history of an unregistered channel starts (ms) when it is made again: handed on
+   * from the last channel of the name, which emptied (or was open at shutdown) while public.
+   * Undefined: none was handed on, the channel starts afresh.
+   */
+  getHistoryFloor(folded: string): Promise<number | undefined>;
+  /**
+   * Records history floors by casefolded channel name (a time in ms) or takes them back
+   * (undefined), all in one transaction; a name given twice keeps its last value.
+   */
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void>;
 
   /** Commits what is pending and closes. */
   close(): Promise<void>;
