@@ -127,6 +127,15 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 5,
+    description: "multiline messages keep their line composition",
+    up(db) {
+      // JSON: the offsets of draft/multiline-concat lines in the combined text; NULL for a
+      // one-line message (see HistoryMessage.multiline)
+      db.exec("ALTER TABLE history ADD COLUMN multiline TEXT");
+    },
+  },
+  {
     version: 6,
     description: "full-text search of history (FTS5), kept in step by triggers; uploads",
     up(db) {

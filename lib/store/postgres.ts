@@ -28,7 +28,7 @@ import {
   type UploadRecord,
 } from "./store.ts";
 import { dmParties, TARGETS_SCAN } from "./store.ts";
-import { StoreOpenError } from "./sqlite.ts";
+import { storedCommand, StoreOpenError } from "./sqlite.ts";
 
 type Sql = postgres.Sql<Record<string, never>>;
 
@@ -43,6 +43,7 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: Record<string, string> | null;
+  multiline: number[] | null;
 }
 
 interface Pending {
@@ -51,7 +52,7 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 9. */
+/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 10. */
 const MAX_BATCH_ROWS = 5000;
 
 function toMessage(r: HistoryRow): HistoryMessage {
@@ -62,9 +63,10 @@ function toMessage(r: HistoryRow): HistoryMessage {
     rawTarget: r.raw_target,
     source: r.source,
     account: r.account ?? undefined,
-    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    command: storedCommand(r.command),
     text: r.text,
     tags: r.tags ?? undefined,
+    ...(r.multiline ? { multiline: r.multiline } : {}),
   };
 }
 
@@ -246,6 +248,7 @@ export class PostgresStore implements ChatStore {
         command: m.command,
         text: m.text,
         tags: m.tags ? this.#sql.json(m.tags) : null,
+        multiline: m.multiline ? this.#sql.json(m.multiline) : null,
       }));
       const sides = new Map<string, [string, string]>();
       for (const { message: m } of part) {
@@ -275,6 +278,7 @@ export class PostgresStore implements ChatStore {
             "command",
             "text",
             "tags",
+            "multiline",
           )
         }
           ON CONFLICT (msgid) DO NOTHING`;

@@ -89,6 +89,12 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 4,
+    description: "multiline messages keep their line composition",
+    // the offsets of draft/multiline-concat lines in the combined text; NULL for one line
+    sql: `ALTER TABLE history ADD COLUMN multiline jsonb;`,
+  },
+  {
     version: 5,
     description: "full-text search of history (tsvector and a GIN index); uploads",
     // an index on the expression, not a stored column: every insert, update and delete

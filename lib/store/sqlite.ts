@@ -41,6 +41,7 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: string | null;
+  multiline: string | null;
 }
 
 /** An id above every real one, for a time-only bound that must sort after its millisecond. */
@@ -76,9 +77,10 @@ function toMessage(r: HistoryRow): HistoryMessage {
     rawTarget: r.raw_target,
     source: r.source,
     account: r.account ?? undefined,
-    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    command: storedCommand(r.command),
     text: r.text,
     tags: r.tags ? JSON.parse(r.tags) : undefined,
+    ...(r.multiline ? { multiline: JSON.parse(r.multiline) } : {}),
   };
 }
 
@@ -111,6 +113,21 @@ function ftsQuery(q: SearchQuery): string | undefined {
 }
 
 /**
+ * A stored command as {@link HistoryMessage} has it (shared with the PostgreSQL store).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { storedCommand } from "./sqlite.ts";
+ * strictEqual(storedCommand("TAGMSG"), "TAGMSG");
+ * strictEqual(storedCommand("privmsg"), "PRIVMSG");
+ * ```
+ */
+export function storedCommand(command: string): HistoryMessage["command"] {
+  return command === "NOTICE" || command === "TAGMSG" ? command : "PRIVMSG";
+}
+
+/**
  * Opens (creating if needed) the database at `path`. A damaged file, a file that is not a
  * database, or one held by another running server is a {@link StoreOpenError}; never is a
  * new empty database made silently in its place.
@@ -136,8 +153,9 @@ export class SqliteStore implements ChatStore {
   private constructor(db: DatabaseSync) {
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO history
+         (msgid, time, target, raw_target, source, account, command, text, tags, multiline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // a probe that writes nothing when the conversation is known: the hot path stays as it was
     this.#side = db.prepare(
@@ -349,6 +367,7 @@ export class SqliteStore implements ChatStore {
           m.command,
           m.text,
           m.tags ? JSON.stringify(m.tags) : null,
+          m.multiline ? JSON.stringify(m.multiline) : null,
         );
         if (m.target.startsWith("dm:")) sides.add(m.target);
       }

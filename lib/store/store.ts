@@ -51,7 +51,7 @@ export interface KlineRecord {
   expiresAt: number | undefined;
 }
 
-/** One stored PRIVMSG or NOTICE. */
+/** One stored PRIVMSG or NOTICE, or a TAGMSG that reacts to a message (`+draft/react`). */
 export interface HistoryMessage {
   msgid: string;
   /** Milliseconds since the epoch (the server-time of the message). */
@@ -63,10 +63,18 @@ export interface HistoryMessage {
   /** The sender's `nick!user@host`. */
   source: string;
   account: string | undefined;
-  command: "PRIVMSG" | "NOTICE";
+  command: "PRIVMSG" | "NOTICE" | "TAGMSG";
+  /** The text; a multiline message's combined value (its lines joined, see `multiline`). */
   text: string;
   /** Client-only tags (+foo) that came with it, or undefined. */
   tags: Record<string, string> | undefined;
+  /**
+   * Set for a `draft/multiline` message: the offsets in `text` where a line starts that was
+   * joined to the one before without a line feed (`draft/multiline-concat`); `[]` when every
+   * line was joined by "\n". Absent for a one-line message. lib/server/multiline.ts turns it
+   * back into the lines.
+   */
+  multiline?: number[];
 }
 
 /** A file uploaded through the web port (soju.im/FILEHOST): its metadata; the bytes are a file. */

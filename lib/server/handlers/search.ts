@@ -93,6 +93,8 @@ export async function handleSearch(ctx: Context): Promise<void> {
     return fail("INTERNAL_ERROR", [], "The search could not be run");
   }
   const id = ctx.rb.startBatch(SEARCH_CAP, []);
-  for (const m of found) ctx.send(historyLine(m));
+  const nextId = ctx.server.nextBatchId;
+  // the specification answers with PRIVMSG and NOTICE only: reactions (TAGMSG) stay out
+  for (const m of found) if (m.command !== "TAGMSG") ctx.send(historyLine(m, nextId));
   ctx.rb.endBatch(id);
 }
