@@ -9,13 +9,14 @@ import { lanAddresses, parseServerArgs } from "./lib/server/cli.ts";
 import { ChatServer } from "./lib/server/server.ts";
 import { Logger } from "./lib/server/log.ts";
 import { installCrashGuard } from "./lib/server/crash_guard.ts";
-import { ensureAdmin } from "./lib/server/accounts.ts";
+import { authenticate as authenticateAccount, ensureAdmin } from "./lib/server/accounts.ts";
 import { parseCredentials } from "./lib/server/cli.ts";
 import { openStore } from "./lib/store/open.ts";
 import { StoreOpenError } from "./lib/store/sqlite.ts";
 import type { ChatStore } from "./lib/store/store.ts";
 import { join } from "node:path";
 import { startWeb, type WebServer } from "./lib/web/server.ts";
+import { UPLOAD_PATH, Uploads } from "./lib/web/uploads.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
@@ -207,7 +208,26 @@ async function main(): Promise<void> {
       const webTls = config.webTls !== false && config.tls && server.tlsPort !== 0
         ? { cert: config.tls.certPem, key: config.tls.keyPem }
         : undefined;
-      web = await startWeb(server, { hostname: config.host, port: config.httpPort, tls: webTls });
+      const uploads = new Uploads({
+        store: server.store,
+        limits: server.limits,
+        dir: join(config.dataDir, "uploads"),
+        authenticate: (name, password, ip) => authenticateAccount(server, name, password, ip),
+      });
+      web = await startWeb(server, {
+        hostname: config.host,
+        port: config.httpPort,
+        tls: webTls,
+        uploads,
+      });
+      if (uploads.enabled) {
+        // an address others can reach: the one listened on, or this machine's first on the LAN
+        const host = lanAddresses(config.host)[0] ?? "localhost";
+        const scheme = web.secure ? "https" : "http";
+        server.fileHost = `${scheme}://${
+          host.includes(":") ? `[${host}]` : host
+        }:${web.port}${UPLOAD_PATH}`;
+      }
     } catch (err) {
       const why = err instanceof Deno.errors.AddrInUse
         ? `port ${config.httpPort} is already in use`

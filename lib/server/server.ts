@@ -131,6 +131,11 @@ export class ChatServer implements SessionHost {
   readonly createdAt: Date = new Date();
   /** Counts, queues and verifies every password attempt and hash. */
   readonly loginGate: LoginGate;
+  /**
+   * The upload URL advertised as ISUPPORT `soju.im/FILEHOST` (lib/web/uploads.ts), once the
+   * web port is up with uploads on; undefined otherwise.
+   */
+  fileHost: string | undefined;
   readonly #listeners: Listeners;
   readonly #admission: Admission;
   readonly #dispatcher: Dispatcher;
