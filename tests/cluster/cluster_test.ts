@@ -1,0 +1,212 @@
+/**
+ * Three real server processes on one Redis and one PostgreSQL form one chat.
+ */
+
+import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
+import { TestClient } from "../helpers/irc_client.ts";
+import { postgresBinDir, startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { haveRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { type RunningServer, startServer } from "../helpers/server_process.ts";
+
+const ignore = !haveRedis() || postgresBinDir() === undefined;
+
+interface Cluster {
+  redis: TestRedis;
+  pg: TestPostgres;
+  nodes: RunningServer[];
+  clients: TestClient[];
+}
+
+async function startCluster(): Promise<Cluster> {
+  const redis = await startRedis({ aof: true });
+  const pg = await startPostgres();
+  const url = await pg.newDatabase();
+  const nodes: RunningServer[] = [];
+  // one after another: each new node asks the running ones for their state
+  for (const id of ["a", "b", "c"]) {
+    const node = await startServer(["--cluster", redis.url, "--node-id", id, "--store", url]);
+    await node.waitForOutput(/^cluster mode: node /);
+    nodes.push(node);
+  }
+  return { redis, pg, nodes, clients: [] };
+}
+
+async function stopCluster(c: Cluster): Promise<void> {
+  for (const cl of c.clients) await cl.close();
+  for (const n of c.nodes) await n.stop().catch(() => {});
+  await c.redis.stop();
+  await c.pg.stop();
+}
+
+async function client(c: Cluster, node: number, nick: string): Promise<TestClient> {
+  const cl = await TestClient.connect(c.nodes[node].port);
+  c.clients.push(cl);
+  await cl.register(nick, ["echo-message"]);
+  return cl;
+}
+
+/** The text of every PRIVMSG to `#room` a client received so far. */
+function said(cl: TestClient): string[] {
+  return cl.lines.filter((l) => / PRIVMSG #room :/.test(l)).map((l) => l.split(" :").pop()!);
+}
+
+Deno.test({
+  name: "cluster: three nodes share one channel, private messages, queries and nicks",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bea");
+      const d = await client(c, 2, "cid");
+      a.send("JOIN #room");
+      await a.expect(/ 366 ann #room /);
+      b.send("JOIN #room");
+      await b.expect(/ 366 bea #room /);
+      await a.expect(/^:bea!~?bea@127\.0\.0\.1 JOIN #room$/);
+      d.send("JOIN #room");
+      await d.expect(/ 366 cid #room /);
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      await b.expect(/^:cid!\S+ JOIN #room$/);
+
+      // NAMES, WHO and WHOIS on one node show users of the others
+      d.send("NAMES #room");
+      equal((await d.expect(/ 353 cid = #room :/)).split(" :")[1], "@ann bea cid");
+      a.send("WHO #room");
+      const who = await a.collectUntil(/ 315 ann #room /);
+      assertEquals(
+        who.filter((l) => / 352 /.test(l)).map((l) => l.split(" ")[7]).sort(),
+        ["ann", "bea", "cid"],
+      );
+      a.send("WHOIS cid");
+      ok((await a.expect(/ 311 ann cid /)).endsWith(":cid Tester"));
+      await a.expect(/ 318 ann cid /);
+
+      // messages sent one after another (each after its echo) arrive in one order everywhere
+      const clients = [a, b, d];
+      const sent: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const text = `m${i}`;
+        clients[i % 3].send(`PRIVMSG #room :${text}`);
+        await clients[i % 3].expect(new RegExp(`PRIVMSG #room :${text}$`));
+        sent.push(text);
+      }
+      // m11 came from the third client, which already has its echo
+      for (const cl of [a, b]) await cl.expect(/PRIVMSG #room :m11$/);
+      for (const cl of clients) assertEquals(said(cl), sent);
+
+      // a private message across nodes
+      a.send("PRIVMSG cid :psst");
+      await d.expect(/^@\S+ :ann!\S+ PRIVMSG cid :psst$|^:ann!\S+ PRIVMSG cid :psst$/);
+
+      // nick, topic, mode and kick reach everyone
+      b.send("NICK bob");
+      await b.expect(/^:bea!\S+ NICK :?bob$/);
+      await a.expect(/^:bea!\S+ NICK :?bob$/);
+      await d.expect(/^:bea!\S+ NICK :?bob$/);
+      a.send("TOPIC #room :shared topic");
+      for (const cl of [a, b, d]) await cl.expect(/^:ann!\S+ TOPIC #room :shared topic$/);
+      a.send("MODE #room +v bob");
+      for (const cl of [a, b, d]) await cl.expect(/^:ann!\S+ MODE #room \+v :?bob$/);
+      d.send("NAMES #room");
+      equal((await d.expect(/ 353 cid = #room :/)).split(" :")[1], "@ann +bob cid");
+      a.send("KICK #room cid :out");
+      for (const cl of [a, b, d]) await cl.expect(/^:ann!\S+ KICK #room cid :out$/);
+      b.send("PART #room :later");
+      for (const cl of [a, b]) await cl.expect(/^:bob!\S+ PART #room :later$/);
+      a.send("NAMES #room");
+      equal((await a.expect(/ 353 ann = #room :/)).split(" :")[1], "@ann");
+
+      // a nick held on one node is refused on the others
+      const dup = await TestClient.connect(c.nodes[1].port);
+      c.clients.push(dup);
+      dup.send("NICK ann", "USER x 0 * :x");
+      await dup.expect(/ 433 \* ann :Nickname is already in use$/);
+      dup.send("NICK cid");
+      await dup.expect(/ 433 \* cid /);
+      dup.send("NICK ann2");
+      await dup.expect(/ 001 ann2 /);
+
+      // history: stored once, by the node the message came from
+      const h = await TestClient.connect(c.nodes[2].port);
+      c.clients.push(h);
+      await h.register("hist", ["batch", "draft/chathistory", "server-time", "message-tags"]);
+      h.send("JOIN #room");
+      await h.expect(/ 366 hist #room /);
+      h.send("CHATHISTORY LATEST #room * 100");
+      const lines = await h.collectUntil(/^:\S+ BATCH -/);
+      assertEquals(
+        lines.filter((l) => / PRIVMSG #room :m\d+$/.test(l)).map((l) => l.split(" :").pop()),
+        sent,
+      );
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: two nodes racing for one nick never both grant it",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const rounds = 15;
+      for (let r = 0; r < rounds; r++) {
+        const [x, y] = await Promise.all([0, 1].map((n) => TestClient.connect(c.nodes[n].port)));
+        c.clients.push(x, y);
+        const nick = `racer${r}`;
+        x.send(`NICK ${nick}`, "USER x 0 * :x");
+        y.send(`NICK ${nick}`, "USER y 0 * :y");
+        const outcome = (cl: TestClient) =>
+          cl.expect(new RegExp(` (001 ${nick}|433 \\* ${nick}) `)).then((l) =>
+            l.includes(" 001 ") ? "won" : "refused"
+          );
+        const got = (await Promise.all([outcome(x), outcome(y)])).sort();
+        assertEquals(got, ["refused", "won"], `round ${r}`);
+        await x.close();
+        await y.close();
+        c.clients.splice(-2);
+      }
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: kill -9 of a node: the others show its users' QUITs and free their nicks",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      const d = await client(c, 2, "cid");
+      for (const [cl, nick] of [[a, "ann"], [b, "bob"], [d, "cid"]] as const) {
+        cl.send("JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      await d.expect(/^:cid!\S+ JOIN #room$|^:bob!\S+ JOIN #room$/);
+      c.nodes[1].process.kill("SIGKILL");
+      await c.nodes[1].process.status;
+      const started = Date.now();
+      await a.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 15_000);
+      await d.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 15_000 - (Date.now() - started));
+      a.send("NAMES #room");
+      equal((await a.expect(/ 353 ann = #room :/)).split(" :")[1], "@ann cid");
+      // bob's nick is free again, on any node
+      const again = await TestClient.connect(c.nodes[2].port);
+      c.clients.push(again);
+      await again.register("bob");
+      again.send("JOIN #room");
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      a.send("WHOIS bob");
+      await a.expect(/ 311 ann bob /);
+    } finally {
+      c.nodes.splice(1, 1);
+      await stopCluster(c);
+    }
+  },
+});
