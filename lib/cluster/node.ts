@@ -30,6 +30,9 @@ export interface NodeOptions {
   renewMs?: number;
 }
 
+/** How long a starting node waits for its peers' state before it lets clients in. */
+const STATE_WAIT_MS = 3000;
+
 /** What a fenced node's clients are told. */
 export const FENCED_REASON = "this server lost contact with the cluster";
 
@@ -51,6 +54,8 @@ export class ClusterNode implements ClusterStatus {
   readonly #bus: RedisBus;
   readonly #opts: NodeOptions;
   #fenced = false;
+  /** The peers that answered this node's hello. */
+  readonly #answered: Set<string> = new Set();
 
   constructor(server: ChatServer, events: ClusterEvents, opts: NodeOptions) {
     this.#server = server;
@@ -90,6 +95,12 @@ export class ClusterNode implements ClusterStatus {
     users.nickClaim = (user, nick) => this.#events.claim(user, nick);
     users.nickDrop = (user) => this.#events.drop(user);
     await this.#bus.publish(0, { t: "node.hello" });
+    // clients come in once the peers' state is here (bounded: a peer that died meanwhile
+    // is declared dead later and answers nothing)
+    const deadline = Date.now() + STATE_WAIT_MS;
+    while (this.#answered.size < this.#bus.stats().peers && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** Leaves the cluster (peers show this node's users' QUITs at once). */
@@ -109,6 +120,7 @@ export class ClusterNode implements ClusterStatus {
       return;
     }
     if (e.n === bus.nodeId && e.i === bus.incarnation) return;
+    if (e.t === "state" && e.to === `${bus.nodeId}/${bus.incarnation}`) this.#answered.add(e.n);
     if (e.t === "node.hello") {
       const snap = this.#applier.snapshot();
       bus.publish(0, { t: "state", to: `${e.n}/${e.i}`, ...snap }).catch((err) =>

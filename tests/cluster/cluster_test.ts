@@ -17,18 +17,25 @@ interface Cluster {
   clients: TestClient[];
 }
 
-async function startCluster(): Promise<Cluster> {
+async function startCluster(count = 3): Promise<Cluster & { url: string }> {
   const redis = await startRedis({ aof: true });
   const pg = await startPostgres();
   const url = await pg.newDatabase();
-  const nodes: RunningServer[] = [];
+  const c = { redis, pg, url, nodes: [] as RunningServer[], clients: [] };
   // one after another: each new node asks the running ones for their state
-  for (const id of ["a", "b", "c"]) {
-    const node = await startServer(["--cluster", redis.url, "--node-id", id, "--store", url]);
-    await node.waitForOutput(/^cluster mode: node /);
-    nodes.push(node);
-  }
-  return { redis, pg, nodes, clients: [] };
+  for (const id of ["a", "b", "c"].slice(0, count)) await addNode(c, id);
+  return c;
+}
+
+async function addNode(c: Cluster & { url: string }, id: string, web = false) {
+  const node = await startServer(
+    ["--cluster", c.redis.url, "--node-id", id, "--store", c.url],
+    undefined,
+    { web },
+  );
+  await node.waitForOutput(/^cluster mode: node /);
+  c.nodes.push(node);
+  return node;
 }
 
 async function stopCluster(c: Cluster): Promise<void> {
@@ -206,6 +213,87 @@ Deno.test({
       await a.expect(/ 311 ann bob /);
     } finally {
       c.nodes.splice(1, 1);
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a node joining a running cluster learns its users, channels, modes and topics",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      a.send("JOIN #room", "TOPIC #room :before c", "MODE #room +m", "AWAY :lunch");
+      await a.expect(/ MODE #room \+m$/);
+      await a.expect(/ 306 ann /);
+      b.send("JOIN #room");
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      a.send("MODE #room +v bob");
+      await b.expect(/ MODE #room \+v :?bob$/);
+
+      const node = await addNode(c, "c", true);
+      const line = await node.waitForOutput(/^cluster mode: node c /);
+      ok(line.endsWith(", 2 peers"), line);
+      const d = await client(c, 2, "cid");
+      d.send("NAMES #room");
+      // in the order the peers' answers came
+      const names = (await d.expect(/ 353 cid = #room :/)).split(" :")[1].split(" ");
+      assertEquals(names.sort(), ["+bob", "@ann"]);
+      d.send("JOIN #room");
+      await d.expect(/ 332 cid #room :before c$/);
+      d.send("MODE #room");
+      await d.expect(/ 324 cid #room \+mnt$/);
+      d.send("WHOIS ann");
+      await d.expect(/ 301 cid ann :lunch$/);
+      // and the others see the newcomer's user
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      await b.expect(/^:cid!\S+ JOIN #room$/);
+
+      const health = await fetch(`http://127.0.0.1:${node.httpPort}/healthz`);
+      equal(health.status, 200);
+      ok((await health.text()).startsWith("ok\nnode c\nbus connected\npeers 2\n"));
+      const metrics = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+      ok(/^chat_cluster_peers 2$/m.test(metrics), metrics);
+      ok(/^chat_cluster_connected\{node="c"\} 1$/m.test(metrics));
+      ok(/^chat_cluster_events_in_total [1-9]\d*$/m.test(metrics));
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: Redis killed with SIGKILL and restarted (AOF): the nodes carry on, clients stay",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      const d = await client(c, 2, "cid");
+      for (const [cl, nick] of [[a, "ann"], [b, "bob"], [d, "cid"]] as const) {
+        cl.send("JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      a.send("PRIVMSG #room :before");
+      await a.expect(/PRIVMSG #room :before$/);
+      await c.redis.kill();
+      await c.redis.start();
+      // sent once Redis is back: the echo waits until the bus has it
+      a.send("PRIVMSG #room :after");
+      await a.expect(/PRIVMSG #room :after$/, 10_000);
+      for (const cl of [b, d]) await cl.expect(/PRIVMSG #room :after$/, 10_000);
+      d.send("PRIVMSG #room :reply");
+      for (const cl of [a, b]) await cl.expect(/PRIVMSG #room :reply$/, 10_000);
+      for (const cl of [a, b, d]) equal(cl.closed, false);
+      // nobody was lost on the way
+      a.send("NAMES #room");
+      equal((await a.expect(/ 353 ann = #room :/)).split(" :")[1], "@ann bob cid");
+    } finally {
       await stopCluster(c);
     }
   },
