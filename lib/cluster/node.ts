@@ -145,6 +145,11 @@ export class ClusterNode implements ClusterStatus {
     for (const session of [...this.#server.sessions]) {
       this.#server.endSession(session, FENCED_REASON);
     }
+    // the sessions are ended: this waits (bounded) for their goodbyes to be written
+    void this.#server.shutdown(FENCED_REASON).finally(() => this.#fatal(reason));
+  }
+
+  #fatal(reason: string): void {
     this.#opts.onFatal(
       `node ${this.nodeId} lost its place in the cluster (${reason}); ` +
         "its clients were disconnected. Start it again (systemd: Restart=always) to rejoin " +

@@ -184,7 +184,10 @@ export class RedisBus {
     if (previous && previous !== this.incarnation) await this.#declareDead(this.nodeId, previous);
     await this.#refreshPeers();
     this.#timer = setInterval(() => {
-      this.#tick = this.#tick.then(() => this.#housekeeping()).catch(() => {});
+      // bounded: a command waiting for Redis to come back must not hold up the next
+      // renewal attempt, whose failures are what fence a node cut off for too long
+      this.#tick = this.#tick.then(() => bounded(this.#housekeeping(), this.#opts.renewMs))
+        .catch(() => {});
     }, Math.min(this.#opts.renewMs, 1000));
   }
 
@@ -394,11 +397,20 @@ export class RedisBus {
   async #renew(): Promise<void> {
     const lease = this.#key(`lease:${this.nodeId}`);
     const dead = this.#key(`dead:${this.nodeId}:${this.incarnation}`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const r = await this.#cmd.eval(RENEW_LEASE, {
-        keys: [lease, dead],
-        arguments: [this.incarnation, String(this.#opts.leaseMs)],
-      });
+      // commands wait in the client's queue while Redis is away (a short blip loses
+      // nothing); the renewal must not: its failure is what fences a node cut off for long
+      const r = await Promise.race([
+        this.#cmd.eval(RENEW_LEASE, {
+          keys: [lease, dead],
+          arguments: [this.incarnation, String(this.#opts.leaseMs)],
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer")), this.#opts.renewMs);
+        }),
+      ]);
+      clearTimeout(timer);
       if (Number(r) === 0) return this.#fence("another node took this node's lease");
       this.#leaseRenewedAt = Date.now();
       if (Number(r) === 2) {
@@ -406,6 +418,7 @@ export class RedisBus {
         await this.#cmd.hSet(this.#key("nodes"), this.nodeId, this.incarnation);
       }
     } catch {
+      clearTimeout(timer);
       if (Date.now() - this.#leaseRenewedAt > this.#opts.leaseMs - this.#opts.renewMs) {
         this.#fence("the cluster's Redis has not answered for too long");
       }
@@ -517,6 +530,13 @@ export class RedisBus {
     }
     await this.#cmd.del(owned);
   }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first (`p` runs on). */
+function bounded(p: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))])
+    .finally(() => clearTimeout(timer));
 }
 
 /**

@@ -298,3 +298,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: a node that cannot reach Redis for longer than its lease closes its clients",
+  ignore,
+  async fn() {
+    const c = await startCluster(1);
+    try {
+      const a = await client(c, 0, "ann");
+      await c.redis.kill();
+      await a.expect(
+        "ERROR :Closing Link: 127.0.0.1 (this server lost contact with the cluster)",
+        15_000,
+      );
+      await a.expectClosed();
+      const status = await c.nodes[0].process.status;
+      equal(status.code, 3);
+      ok(c.nodes[0].output.length > 0);
+      await c.redis.start();
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
