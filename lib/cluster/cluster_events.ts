@@ -207,7 +207,7 @@ export class ClusterEvents implements ServerEvents {
 
   nickChanged(user: User, oldNick: string): void {
     const bus = this.#live();
-    if (bus === undefined) return;
+    if (bus === undefined || !this.isLocal(user)) return;
     const gid = this.gid(user);
     // claimed again with the event: a rename the handler did not claim first (a guest nick
     // given by the server) is claimed here; one it claimed is the same owner's, a no-op

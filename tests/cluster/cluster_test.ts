@@ -321,3 +321,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: a node stopped gracefully tells the others at once",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      for (const [cl, nick] of [[a, "ann"], [b, "bob"]] as const) {
+        cl.send("JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      equal(await c.nodes[1].stop(), 0);
+      c.nodes.splice(1, 1);
+      // well before a lease could run out
+      await a.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 3000);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});

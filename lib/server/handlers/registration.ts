@@ -54,7 +54,8 @@ export function handleNick(ctx: Context): void | Promise<void> {
   const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
     // the logged-in owner of a registered nick takes it at once (as ergo does)
-    if (!ownsNick(user, nick) || ownsNick(holder, nick)) {
+    // (not a user of another node of a cluster: only that node can rename it)
+    if (!ownsNick(user, nick) || ownsNick(holder, nick) || holder.sessions.length === 0) {
       ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
       return;
     }
