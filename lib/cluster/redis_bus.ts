@@ -184,10 +184,7 @@ export class RedisBus {
     if (previous && previous !== this.incarnation) await this.#declareDead(this.nodeId, previous);
     await this.#refreshPeers();
     this.#timer = setInterval(() => {
-      // bounded: a command waiting for Redis to come back must not hold up the next
-      // renewal attempt, whose failures are what fence a node cut off for too long
-      this.#tick = this.#tick.then(() => bounded(this.#housekeeping(), this.#opts.renewMs))
-        .catch(() => {});
+      this.#tick = this.#tick.then(() => this.#housekeeping()).catch(() => {});
     }, Math.min(this.#opts.renewMs, 1000));
   }
 
@@ -388,6 +385,9 @@ export class RedisBus {
     const now = Date.now();
     if (now - this.#leaseRenewedAt >= this.#opts.renewMs) await this.#renew();
     if (this.#fenced) return;
+    // commands sent while Redis is away wait for it and would hold up the next renewal
+    // attempt, whose failures are what fence a node cut off for too long
+    if (!this.#cmd.isReady) return;
     // a node whose own lease is stale cannot tell dead peers from its own trouble
     if (now - this.#leaseRenewedAt > this.#opts.renewMs * 2) return;
     await this.#refreshPeers();
@@ -530,13 +530,6 @@ export class RedisBus {
     }
     await this.#cmd.del(owned);
   }
-}
-
-/** Resolves when `p` settles or after `ms`, whichever is first (`p` runs on). */
-function bounded(p: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))])
-    .finally(() => clearTimeout(timer));
 }
 
 /**

@@ -3,6 +3,8 @@
  */
 
 import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
+import { parseServerArgs } from "../../lib/server/cli.ts";
+import { loadNodeId } from "../../lib/cluster/node.ts";
 import { TestClient } from "../helpers/irc_client.ts";
 import { postgresBinDir, startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { haveRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
@@ -56,6 +58,47 @@ async function client(c: Cluster, node: number, nick: string): Promise<TestClien
 function said(cl: TestClient): string[] {
   return cl.lines.filter((l) => / PRIVMSG #room :/.test(l)).map((l) => l.split(" :").pop()!);
 }
+
+Deno.test("--cluster and --node-id: parsed, and every mistake said in one sentence", () => {
+  const pg = ["--store", "postgres://chat@127.0.0.1:5432/chat"];
+  const ok1 = parseServerArgs(["--cluster", "redis://127.0.0.1:6379", "--node-id", "a", ...pg]);
+  equal(ok1.kind, "run");
+  assertEquals(ok1.kind === "run" && ok1.config.cluster, {
+    url: "redis://127.0.0.1:6379",
+    nodeId: "a",
+  });
+  const message = (args: string[]) => {
+    const r = parseServerArgs(args);
+    return r.kind === "error" ? r.message : "";
+  };
+  equal(
+    message(["--cluster", "redis://127.0.0.1:6379"]),
+    "--cluster needs --store postgres://…: every node must share one store",
+  );
+  equal(
+    message(["--cluster", "127.0.0.1:6379", ...pg]),
+    "--cluster needs redis://HOST:PORT, got '127.0.0.1:6379'",
+  );
+  equal(message(["--node-id", "a"]), "--node-id goes with --cluster redis://…");
+  equal(
+    message(["--cluster", "redis://r:1", "--node-id", "a b", ...pg]),
+    "--node-id takes 1 to 32 letters, digits, '.', '_' or '-', got 'a b'",
+  );
+  const plain = parseServerArgs([]);
+  equal(plain.kind === "run" && plain.config.cluster, undefined);
+});
+
+Deno.test("the node id is made once and kept in the data folder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-node-id-" });
+  try {
+    const first = await loadNodeId(dir);
+    ok(/^[A-Za-z0-9._-]{1,32}$/.test(first), first);
+    equal(await loadNodeId(dir), first);
+    equal((await Deno.readTextFile(`${dir}/node-id`)).trim(), first);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test({
   name: "cluster: three nodes share one channel, private messages, queries and nicks",
