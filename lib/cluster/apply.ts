@@ -27,6 +27,9 @@ import {
 } from "./cluster_events.ts";
 import type { BusEvent } from "./redis_bus.ts";
 
+/** Who is shown REDACT lines (as in handlers/redact.ts). */
+const REDACTION_CAP = "draft/message-redaction";
+
 /** The reason shown for the users of a node that died. */
 export const SPLIT_REASON = "*.net *.split";
 
@@ -94,6 +97,8 @@ export class Applier {
         return this.#topic(e);
       case "msg":
         return this.#message(e);
+      case "redact":
+        return this.#redact(e);
       case "state":
         return this.#state(e);
     }
@@ -334,6 +339,27 @@ export class Applier {
     const topic = e.topic as ChannelState["topic"];
     this.#server.channels.setTopic(channel, topic, by);
     toChannel(channel, new Outgoing(by.hostmask, "TOPIC", [channel.name, topic?.text ?? ""]));
+  }
+
+  /** The store is shared: the origin deleted the message; members here are told. */
+  #redact(e: BusEvent): void {
+    const by = this.#user(e.u);
+    if (!by) return;
+    const out = new Outgoing(
+      by.hostmask,
+      "REDACT",
+      e.p as string[],
+      e.tags as Record<string, string>,
+    );
+    const pick = (s: Session) => (s.caps.has(REDACTION_CAP) ? out : undefined);
+    const target = e.to as string;
+    if (isChannelName(target)) {
+      const channel = this.#server.channels.find(target);
+      if (channel) toChannelPicked(channel, pick, by);
+      return;
+    }
+    const recipient = this.#server.users.find(target);
+    if (recipient) { for (const s of recipient.sessions) if (pick(s)) s.send(out); }
   }
 
   #message(e: BusEvent): void {

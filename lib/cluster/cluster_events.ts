@@ -296,6 +296,19 @@ export class ClusterEvents implements ServerEvents {
     );
   }
 
+  redacted(by: User, target: string, _msgid: string, out: Outgoing): void {
+    this.#background(
+      "a redaction",
+      this.#send(casefold(target), {
+        t: "redact",
+        u: this.gid(by),
+        to: target,
+        p: out.params,
+        tags: out.tags,
+      }),
+    );
+  }
+
   message(from: User, target: string, out: Outgoing): void | Promise<void> {
     const gid = this.gid(from);
     const bare = target[0] === "@" || target[0] === "+" ? target.slice(1) : target;

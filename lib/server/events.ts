@@ -46,6 +46,11 @@ export interface ServerEvents {
    * is returned and nothing waits.
    */
   message(from: User, target: string, out: Outgoing): void | Promise<void>;
+  /**
+   * A stored message was redacted (removed from history) in a channel or a private
+   * conversation; `out` is the REDACT for members with `draft/message-redaction`.
+   */
+  redacted(by: User, target: string, msgid: string, out: Outgoing): void;
 }
 
 /** A cluster node's bus state, for /healthz and /metrics (lib/cluster/node.ts has one). */
@@ -87,4 +92,5 @@ export const LOCAL_EVENTS: ServerEvents = Object.freeze({
   modeChanged: nothing,
   topicChanged: nothing,
   message: nothing,
+  redacted: nothing,
 });

@@ -14,6 +14,7 @@ import { NICKSERV, serviceMask } from "./accounts.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import type { ServerEvents } from "./events.ts";
 import type { Limits } from "./limits.ts";
+import type { MonitorTable } from "./monitor.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ResponseBuffer } from "./response_buffer.ts";
 import type { User } from "./user.ts";
@@ -64,11 +65,21 @@ export class UserTable {
   nickClaim: ((user: User, nick: string) => Promise<boolean>) | undefined = undefined;
   /** Set by a cluster node: a user that never completed registration gave its nick back. */
   nickDrop: ((user: User) => void) | undefined = undefined;
+  /** Who watches which nick (MONITOR), told when a nick comes and goes. */
+  readonly #monitors: MonitorTable | undefined;
+  /** Users by casefolded account, registered or not (their other devices, read markers). */
+  readonly #byAccount: Map<string, Set<User>> = new Map();
 
-  constructor(limits: Limits, store: ChatStore, events: ServerEvents) {
+  constructor(
+    limits: Limits,
+    store: ChatStore,
+    events: ServerEvents,
+    monitors?: MonitorTable,
+  ) {
     this.#limits = limits;
     this.#store = store;
     this.#events = events;
+    this.#monitors = monitors;
   }
 
   /** The LUSERS counts. */
@@ -85,6 +96,12 @@ export class UserTable {
   /** Whoever holds a nick, registered or still registering. */
   holder(nick: string): User | undefined {
     return this.#byNick.get(casefold(nick));
+  }
+
+  /** The registered users logged in to an account (casefolded name), any nick. */
+  withAccount(folded: string): User[] {
+    const set = this.#byAccount.get(folded);
+    return set === undefined ? [] : [...set].filter((u) => u.registered);
   }
 
   /** Every user in the table (registering ones too: check `registered`). */
@@ -110,12 +127,18 @@ export class UserTable {
       toPeers(user, () => change, true, origin);
     }
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
+    const oldFolded = user.folded;
     user.setNick(nick);
     this.#byNick.set(user.folded, user);
     // a nick kept for its owner is released once someone may have it (the owner, or a guest
     // nick that happened to be free)
     if (this.#held.size > 0) this.#held.delete(user.folded);
-    if (user.registered) this.#events.nickChanged(user, old);
+    if (user.registered) {
+      this.#events.nickChanged(user, old);
+      // a change of case only keeps the same nick online
+      if (oldFolded !== user.folded) this.#monitors?.offline(old, user);
+      this.#monitors?.online(user);
+    }
   }
 
   /** Marks a user registered and counts it. */
@@ -127,6 +150,7 @@ export class UserTable {
     if (user.oper) c.opers++;
     c.peak = Math.max(c.peak, c.users);
     this.#events.registered(user);
+    this.#monitors?.online(user);
   }
 
   /** Sets or clears a user's +i. */
@@ -156,6 +180,13 @@ export class UserTable {
     if (user.registered) this.#events.userChanged(user, "modes");
   }
 
+  /** Sets or clears a user's +B (marks it a bot). */
+  setBot(user: User, on: boolean): void {
+    if (user.bot === on) return;
+    user.bot = on;
+    if (user.registered) this.#events.userChanged(user, "modes");
+  }
+
   /** Sets (or, undefined, clears) a user's away message. */
   setAway(user: User, text: string | undefined): void {
     user.away = text;
@@ -170,7 +201,14 @@ export class UserTable {
 
   /** Logs a user in to an account (or, undefined, out). */
   setAccount(user: User, account: string | undefined): void {
+    if (user.account !== undefined) this.#unindexAccount(user);
     user.account = account;
+    if (account !== undefined) {
+      const folded = casefold(account);
+      let set = this.#byAccount.get(folded);
+      if (set === undefined) this.#byAccount.set(folded, set = new Set());
+      set.add(user);
+    }
     if (user.registered) this.#events.userChanged(user, "account");
   }
 
@@ -179,10 +217,12 @@ export class UserTable {
    * has taken it out of its channels' member lists only after this (peers are found there).
    */
   remove(user: User, quitMessage: string): void {
+    if (user.account !== undefined) this.#unindexAccount(user);
     if (user.registered) {
       const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage]);
       toPeers(user, () => quit, false);
       this.#remember(user);
+      this.#monitors?.offline(user.nick, user);
     }
     this.#deadlines.delete(user);
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
@@ -194,6 +234,14 @@ export class UserTable {
       this.#events.quit(user, quitMessage);
     } else if (this.nickDrop !== undefined) this.nickDrop(user);
     user.registered = false;
+  }
+
+  #unindexAccount(user: User): void {
+    const folded = casefold(user.account!);
+    const set = this.#byAccount.get(folded);
+    if (set === undefined) return;
+    set.delete(user);
+    if (set.size === 0) this.#byAccount.delete(folded);
   }
 
   #remember(user: User): void {

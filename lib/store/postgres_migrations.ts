@@ -76,4 +76,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
           WHERE target LIKE 'dm:% %' GROUP BY target;
     `,
   },
+  {
+    version: 3,
+    description: "read markers per account and conversation",
+    sql: `
+      CREATE TABLE read_markers (
+        account text NOT NULL,
+        target text NOT NULL,
+        time bigint NOT NULL,
+        PRIMARY KEY (account, target)
+      );
+    `,
+  },
 ];

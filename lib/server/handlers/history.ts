@@ -209,7 +209,7 @@ export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */
-function partyLookup(ctx: Context): PartyLookup {
+export function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
     findUser: (nick) => ctx.users.find(nick),
