@@ -94,6 +94,7 @@ export class ClusterNode implements ClusterStatus {
     const users = this.#server.users;
     users.nickClaim = (user, nick) => this.#events.claim(user, nick);
     users.nickDrop = (user) => this.#events.drop(user);
+    this.#server.channels.beforeMake = () => this.#bus.caughtUp().catch(() => {});
     await this.#bus.publish(0, { t: "node.hello" });
     // clients come in once the peers' state is here (bounded: a peer that died meanwhile
     // is declared dead later and answers nothing)

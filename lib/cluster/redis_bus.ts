@@ -287,6 +287,19 @@ export class RedisBus {
     }
   }
 
+  /**
+   * Resolves once this node has read every entry the streams held when it was called
+   * (bounded: at most `ms`), so what another node published before is applied here.
+   */
+  async caughtUp(ms = 2000): Promise<void> {
+    const ends = await Promise.all(this.#streams.map((_, s) => this.#streamEnd(s)));
+    const deadline = Date.now() + ms;
+    while (
+      this.#running && Date.now() < deadline &&
+      ends.some((end, s) => compareIds(this.#lastIds[s], end) < 0)
+    ) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /** Who holds a nick network-wide (`NODE/INC/UID`), if anyone. */
   async nickOwner(folded: string): Promise<string | undefined> {
     return (await this.#cmd.hGet(this.#key("nicks"), folded)) ?? undefined;
