@@ -170,8 +170,15 @@ export class ClusterEvents implements ServerEvents {
     const gid = this.gid(user);
     const old = user.nick === "*" ? "" : user.folded;
     try {
-      await bus.claimNick(casefold(nick), this.#local(gid), bus.shardOf(gid), { t: "claim" }, old);
-      return true;
+      const folded = casefold(nick);
+      await bus.claimNick(folded, this.#local(gid), bus.shardOf(gid), { t: "claim" }, old);
+      if (user.sessions.length > 0) return true;
+      // the user left while the claim was on its way: the nick goes back at once
+      this.#background(
+        "a nick release",
+        bus.releaseNick(folded, this.#local(gid), bus.shardOf(gid), { t: "claim" }),
+      );
+      return false;
     } catch (err) {
       if (err instanceof ClaimError) return false;
       console.error(`cluster: claiming a nick failed: ${(err as Error).message}`);
