@@ -238,7 +238,9 @@ Deno.test({
         await cl.expect(new RegExp(` 366 ${nick} #room `));
       }
       await a.expect(/^:cid!\S+ JOIN #room$/);
-      await d.expect(/^:cid!\S+ JOIN #room$|^:bob!\S+ JOIN #room$/);
+      await b.expect(/^:cid!\S+ JOIN #room$/);
+      d.send("NAMES #room");
+      equal((await d.expect(/ 353 cid = #room :/)).split(" :")[1], "@ann bob cid");
       c.nodes[1].process.kill("SIGKILL");
       await c.nodes[1].process.status;
       const started = Date.now();
