@@ -245,7 +245,7 @@ export class Applier {
       }
     }
     channels.join(channel, user, bits);
-    announceJoin(channel, user);
+    announceJoin(channel, user, this.#server.eventTags());
   }
 
   #part(e: BusEvent): void {
@@ -254,7 +254,7 @@ export class Applier {
     if (!user || !channel?.members.has(user)) return;
     const reason = e.r as string | undefined;
     const params = reason ? [channel.name, reason] : [channel.name];
-    toChannel(channel, new Outgoing(user.hostmask, "PART", params), user);
+    toChannel(channel, new Outgoing(user.hostmask, "PART", params, this.#server.eventTags()), user);
     this.#server.channels.part(channel, user, reason);
   }
 
@@ -264,7 +264,15 @@ export class Applier {
     const channel = this.#server.channels.find(e.c as string);
     if (!target || !by || !channel?.members.has(target)) return;
     const reason = e.r as string;
-    toChannel(channel, new Outgoing(by.hostmask, "KICK", [channel.name, target.nick, reason]));
+    toChannel(
+      channel,
+      new Outgoing(
+        by.hostmask,
+        "KICK",
+        [channel.name, target.nick, reason],
+        this.#server.eventTags(),
+      ),
+    );
     this.#server.channels.kick(channel, target, by, reason);
   }
 
@@ -328,7 +336,12 @@ export class Applier {
     this.#server.channels.modesChanged(channel, applied, by);
     toChannel(
       channel,
-      new Outgoing(by.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]),
+      new Outgoing(
+        by.hostmask,
+        "MODE",
+        [channel.name, ...formatModeChanges(applied)],
+        this.#server.eventTags(),
+      ),
     );
   }
 
@@ -338,7 +351,15 @@ export class Applier {
     if (!by || !channel) return;
     const topic = e.topic as ChannelState["topic"];
     this.#server.channels.setTopic(channel, topic, by);
-    toChannel(channel, new Outgoing(by.hostmask, "TOPIC", [channel.name, topic?.text ?? ""]));
+    toChannel(
+      channel,
+      new Outgoing(
+        by.hostmask,
+        "TOPIC",
+        [channel.name, topic?.text ?? ""],
+        this.#server.eventTags(),
+      ),
+    );
   }
 
   /** The store is shared: the origin deleted the message; members here are told. */

@@ -59,8 +59,14 @@ export async function authenticate(
     password,
     account?.passwordHash,
   );
-  if (!result.ok) return result;
-  return account ? { ok: true, account } : { ok: false, reason: "invalid" };
+  const outcome: AuthResult = !result.ok
+    ? result
+    : account
+    ? { ok: true, account }
+    : { ok: false, reason: "invalid" };
+  if (outcome.ok) server.log.info("login", { account: outcome.account.name, ip });
+  else server.log.info("login-failed", { account: accountName, ip, reason: outcome.reason });
+  return outcome;
 }
 
 /** The server's login gate, built from its limits (loopback exempt unless limitLoopback). */

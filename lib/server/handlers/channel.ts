@@ -99,7 +99,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
       }
     }
     ctx.channels.join(channel, user, bits);
-    announceJoin(channel, user, ctx.rb);
+    // both forms carry the one event's tags (so the same time and msgid)
+    announceJoin(channel, user, ctx.server.eventTags(), ctx.rb);
     if (channel.topic) sendTopic(ctx, channel);
     // draft/read-marker: before the end of NAMES
     await sendMarkerOnJoin(ctx, channel);
@@ -109,16 +110,22 @@ export async function handleJoin(ctx: Context): Promise<void> {
 }
 
 /**
- * Shows a user's JOIN to the channel's members (extended-join where asked for) and its away
- * state to away-notify members; the user's own copy is a reply of the `origin` command.
+ * Shows a user's JOIN to the channel's members (extended-join where asked for; both forms
+ * with the one event's `tags`) and its away state to away-notify members; the user's own copy
+ * is a reply of the `origin` command.
  */
-export function announceJoin(channel: Channel, user: User, origin?: ResponseBuffer): void {
-  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
+export function announceJoin(
+  channel: Channel,
+  user: User,
+  tags: Record<string, string>,
+  origin?: ResponseBuffer,
+): void {
+  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name], tags);
   const extended = new Outgoing(user.hostmask, "JOIN", [
     channel.name,
     user.account ?? "*",
     user.realname,
-  ]);
+  ], tags);
   const pick = (s: Session) => (s.caps.has("extended-join") ? extended : plain);
   toChannelPicked(channel, pick, user);
   toUserPicked(user, pick, origin);
@@ -165,7 +172,7 @@ export function sendNames(ctx: Context, channel: Channel): void {
 function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
   const user = ctx.user;
   const params = reason ? [channel.name, reason] : [channel.name];
-  const part = new Outgoing(user.hostmask, "PART", params);
+  const part = new Outgoing(user.hostmask, "PART", params, ctx.server.eventTags());
   toChannel(channel, part, user);
   ctx.toSelf(part);
   ctx.channels.part(channel, user, reason);
@@ -215,7 +222,12 @@ export function handleTopic(ctx: Context): void {
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
   ctx.channels.setTopic(channel, topic, user);
-  const change = new Outgoing(user.hostmask, "TOPIC", [channel.name, text]);
+  const change = new Outgoing(
+    user.hostmask,
+    "TOPIC",
+    [channel.name, text],
+    ctx.server.eventTags(),
+  );
   toChannel(channel, change, user);
   ctx.toSelf(change);
 }
@@ -352,7 +364,12 @@ export function handleKick(ctx: Context): void {
       ctx.numeric(ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel");
       continue;
     }
-    const kick = new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]);
+    const kick = new Outgoing(
+      user.hostmask,
+      "KICK",
+      [channel.name, target.nick, reason],
+      ctx.server.eventTags(),
+    );
     toChannel(channel, kick, user);
     ctx.toSelf(kick);
     ctx.channels.kick(channel, target, user, reason);

@@ -93,7 +93,9 @@ function userMode(ctx: Context): void {
     }
   }
   if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
-  if (applied !== "") ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
+  if (applied !== "") {
+    ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied], ctx.server.eventTags()));
+  }
 }
 
 /** Per mask list: its entry numeric, its end numeric and the end's wording. */
@@ -257,7 +259,12 @@ function channelMode(ctx: Context): void {
   }
   if (applied.length === 0) return;
   ctx.channels.modesChanged(channel, applied, user);
-  const change = new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]);
+  const change = new Outgoing(
+    user.hostmask,
+    "MODE",
+    [channel.name, ...formatModeChanges(applied)],
+    ctx.server.eventTags(),
+  );
   toChannel(channel, change, user);
   ctx.toSelf(change);
 }
