@@ -22,6 +22,8 @@ import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
 import { keepPrivate, makePrivateDir } from "./lib/platform/private_files.ts";
 import { writePath } from "./lib/transport/socket_send.ts";
+import { ClusterEvents } from "./lib/cluster/cluster_events.ts";
+import { ClusterNode, loadNodeId } from "./lib/cluster/node.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -121,7 +123,32 @@ async function main(): Promise<void> {
     config.tls = cert;
   }
 
-  const server = new ChatServer(config, store);
+  // several nodes: the bus is up (and the peers asked for their state) before anyone connects
+  let node: ClusterNode | undefined;
+  const clusterEvents = config.cluster ? new ClusterEvents() : undefined;
+  const server = new ChatServer(config, store, clusterEvents);
+  if (config.cluster && clusterEvents) {
+    let nodeId = config.cluster.nodeId;
+    try {
+      nodeId ??= await loadNodeId(config.dataDir);
+    } catch (err) {
+      fail(`cannot keep the node id in '${config.dataDir}': ${(err as Error).message}`);
+    }
+    node = new ClusterNode(server, clusterEvents, {
+      url: config.cluster.url,
+      nodeId,
+      onFatal: (message) => {
+        console.error(`chat-server: ${message}`);
+        Deno.exit(3);
+      },
+    });
+    try {
+      await node.start();
+    } catch (err) {
+      fail(`cannot join the cluster at ${config.cluster.url}: ${(err as Error).message}`);
+    }
+    server.cluster = node;
+  }
   const tryStart = async (): Promise<unknown> => {
     try {
       await server.start();
@@ -183,6 +210,14 @@ async function main(): Promise<void> {
       : "data: kept in memory only (--store memory)",
   );
   if (adminNote) log.notice(adminNote);
+  if (node) {
+    const st = node.clusterStatus();
+    log.notice(
+      `cluster mode: node ${st.nodeId} (incarnation ${node.incarnation}) on ${
+        config.cluster!.url
+      }, ${st.peers} peer${st.peers === 1 ? "" : "s"}`,
+    );
+  }
   for (const ip of lanAddresses(config.host)) {
     if (config.plaintext !== false) {
       log.notice(`connect with: chat-client --server ${ip}:${server.port}`);
@@ -253,6 +288,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.notice("shutting down...");
     await server.shutdown("Server shutting down");
+    await node?.stop();
     await web?.shutdown();
     Deno.exit(0);
   };

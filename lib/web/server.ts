@@ -27,7 +27,7 @@ import {
 } from "../transport/websocket.ts";
 import { DEFAULT_LIMITS, type Limits } from "../server/limits.ts";
 import { type Asset, loadAssets, STATIC_DIR } from "./assets.ts";
-import { type MetricsSource, renderMetrics } from "./metrics.ts";
+import { health, type MetricsSource, renderMetrics } from "./metrics.ts";
 import { FILES_PATH, UPLOAD_PATH, type Uploads } from "./uploads.ts";
 
 /** What the web server needs from the chat server (`ChatServer` provides it). */
@@ -232,7 +232,8 @@ export function createHandler(
     const path = url.pathname;
     if (path === WS_PATH) return upgrade(req);
     if (path === "/healthz") {
-      return respond("ok\n", 200, {
+      const h = health(host.cluster);
+      return respond(h.text, h.status, {
         "content-type": "text/plain; charset=utf-8",
         "cache-control": "no-store",
       });
