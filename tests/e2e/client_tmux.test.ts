@@ -189,7 +189,8 @@ Deno.test({
       assert.equal(conn.nick, "erin");
       await tmux.type("e", "draft");
       await tmux.run("resize-window", "-t", "e", "-x", "60", "-y", "16");
-      const screen = await tmux.waitScreen("e", /^\[#lobby\] draft$/m);
+      // the whole redraw, top row to input row (a loaded machine can show it half done)
+      const screen = await tmux.waitScreen("e", /^#lobby[\s\S]*^\[#lobby\] draft$/m);
       assert.equal(screen.length, 16);
       assert.equal(screen[15], "[#lobby] draft");
       assert.match(screen[14], /^\[\d\d:\d\d\] \[erin\] \[2:#lobby\]/);
@@ -303,16 +304,16 @@ Deno.test({
       peer.send("AWAY :lunch");
       await waitFor("pat dimmed in the pane", async () => await dimPat() ? true : undefined);
 
-      // a 30-line paste with a blank line asks first, then sends every line
+      // a 30-line paste goes as one multi-line message, without a question, since the server
+      // offers draft/multiline (the question for servers without it is tested in tests/tui);
+      // the raw peer, without the capability, gets its lines one by one, the blank one left out
       const lines = Array.from({ length: 30 }, (_, i) => i === 2 ? "" : `paste ${i + 1}`);
       await tmux.run("set-buffer", "-b", "p", lines.join("\n"));
       await tmux.run("paste-buffer", "-p", "-b", "p", "-t", "h");
-      await tmux.waitScreen("h", /^\[send 30 lines\? y\/n\]/m);
-      await tmux.type("h", "y");
       await peer.waitFor(/PRIVMSG #lobby :paste 30$/, 20000);
       const got = peer.lines.filter((l) => /:hana!\S+ PRIVMSG #lobby :/.test(l))
         .map((l) => l.replace(/^.*PRIVMSG #lobby :/, ""));
-      assert.deepEqual(got, lines.map((l) => l === "" ? " " : l));
+      assert.deepEqual(got, lines.filter((l) => l !== ""));
     } finally {
       await peer?.close();
       await tmux.kill();

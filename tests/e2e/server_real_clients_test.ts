@@ -22,14 +22,15 @@ Deno.test({
       );
       await tmux.waitFor(/Welcome to the deno-chat IRC Network/);
       await tmux.keys("/join #real", "Enter");
-      const join = await raw.expectMessage(/ JOIN /);
+      // irssi may take a while to act on its first command on a loaded machine (as WeeChat)
+      const join = await raw.expectMessage(/ JOIN /, 20000);
       assertEquals(join.source?.split("!")[0], "irssiuser");
       assertEquals(join.params, ["#real"]);
       raw.send("PRIVMSG #real :hello from the raw side");
       await tmux.waitFor(/<.?rawbob> hello from the raw side/);
       await tmux.type("hi back from irssi");
       await tmux.keys("Enter");
-      const msg = await raw.expectMessage(/ PRIVMSG /);
+      const msg = await raw.expectMessage(/ PRIVMSG /, 20000);
       assertEquals(msg.source?.split("!")[0], "irssiuser");
       assertEquals(msg.params, ["#real", "hi back from irssi"]);
     } finally {
@@ -63,7 +64,7 @@ Deno.test({
       await tmux.waitFor(/rawann.*hello weechat/);
       await tmux.type("hi from weechat");
       await tmux.keys("Enter");
-      const msg = await raw.expectMessage(/ PRIVMSG /);
+      const msg = await raw.expectMessage(/ PRIVMSG /, 20000);
       assertEquals(msg.source?.split("!")[0], "weeuser");
       assertEquals(msg.params, ["#wee", "hi from weechat"]);
     } finally {

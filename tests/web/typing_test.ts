@@ -43,7 +43,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "web typing: N pasted lines are N messages, more than 3 ask first; Shift+Enter is a new line",
+    "web typing: pasted lines over the server's multi-line limit are N messages, more than 3 ask first; Shift+Enter is a new line",
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async ({ server, browser, tcp }) => {
@@ -72,7 +72,8 @@ Deno.test({
         await carl.expect(new RegExp(`^:ada!\\S+ PRIVMSG #lobby :${w}$`));
       }
 
-      // five lines: asked first; saying no keeps them all in the box
+      // five lines, more than this server's draft/multiline takes in one message (4 lines):
+      // asked first; saying no keeps them all in the box
       const five = ["l1", "l2", "l3", "l4", "l5"].join("\n");
       await pasteText(page, five);
       let asked = "";
@@ -89,7 +90,7 @@ Deno.test({
       for (let i = 1; i <= 5; i++) await carl.expect(new RegExp(`PRIVMSG #lobby :l${i}$`));
       assertEquals(await page.inputValue("#input"), "");
       await line(page, "l5").waitFor();
-    }),
+    }, ["--limit", "multilineMaxLines=4"]),
 });
 
 /** Pastes text into the composer as a real clipboard paste does (a paste event, then input). */
