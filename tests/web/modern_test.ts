@@ -165,7 +165,7 @@ Deno.test({
       await page.fill("#search-input", "deploy");
       await page.check("#search-all");
       await page.press("#search-input", "Enter");
-      await irc.expect(/^SEARCH limit=50;text=deploy$/);
+      await irc.expect(/^SEARCH text=deploy;limit=50$/);
       irc.send(":fake BATCH +s soju.im/search");
       irc.send(`@batch=s;msgid=r1;time=${T(0)} :bob!u@h PRIVMSG #a :the deploy is done`);
       irc.send(":fake BATCH -s");
