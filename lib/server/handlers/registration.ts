@@ -54,7 +54,8 @@ export function handleNick(ctx: Context): void | Promise<void> {
   const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
     // the logged-in owner of a registered nick takes it at once (as ergo does)
-    if (!ownsNick(user, nick) || ownsNick(holder, nick)) {
+    // (not a user of another node of a cluster: only that node can rename it)
+    if (!ownsNick(user, nick) || ownsNick(holder, nick) || holder.sessions.length === 0) {
       ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
       return;
     }
@@ -63,9 +64,34 @@ export function handleNick(ctx: Context): void | Promise<void> {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is reserved for its owner");
     return;
   }
+  const claim = ctx.users.nickClaim;
+  if (claim !== undefined) return claimThenRename(ctx, nick, claim);
+  return renamed(ctx, nick);
+}
+
+function renamed(ctx: Context, nick: string): void | Promise<void> {
+  const user = ctx.user;
   ctx.users.rename(user, nick, ctx.rb);
   if (!user.registered) return checkThenRegister(ctx);
   return ctx.users.checkReservation(user, ctx.rb);
+}
+
+/** Several nodes: the nick is granted once the cluster gave it to this user. */
+async function claimThenRename(
+  ctx: Context,
+  nick: string,
+  claim: (user: User, nick: string) => Promise<boolean>,
+): Promise<void> {
+  const ok = await claim(ctx.user, nick);
+  if (ctx.session.dead) return;
+  const holder = ctx.users.holder(nick);
+  // a holder still in the table after a successful claim is a user of a dead node whose
+  // QUIT has not been applied yet: the cluster has freed its nick
+  if (!ok || (holder !== undefined && holder !== ctx.user && holder.sessions.length > 0)) {
+    ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
+    return;
+  }
+  await renamed(ctx, nick);
 }
 
 /** Whether a user is logged in to the account of a nick's name. */
