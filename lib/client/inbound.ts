@@ -28,6 +28,7 @@ import {
 } from "../shared/message_text.ts";
 import { joinMultiline, type MultilinePart } from "../shared/multiline_batch.ts";
 import { parseMarkreadParam } from "../shared/markread.ts";
+import { monitorNicks } from "../shared/monitor.ts";
 
 /**
  * An open batch (IRCv3 `batch`): its type and, for chathistory, where its lines go.
@@ -401,11 +402,6 @@ function onMarkread(ctx: InboundContext, msg: IrcMessage): void {
   if (target === "" || time === undefined) return;
   const window = ctx.table.isChannel(target) ? ctx.table.windowOf(target) : target;
   ctx.event({ type: "markread", window, time });
-}
-
-/** The nicks of a 730/731 list (`a!u@h,b`). */
-function monitorNicks(list: string): string[] {
-  return list.split(",").filter((x) => x !== "").map((x) => nickOf(x));
 }
 
 function onPong(ctx: InboundContext, msg: IrcMessage): void {

@@ -6,12 +6,7 @@
  * @module
  */
 
-import {
-  basicAuth,
-  contentDisposition,
-  guessContentType,
-  uploadedLocation,
-} from "../shared/filehost_upload.ts";
+import { guessContentType, uploadedLocation, uploadHeaders } from "../shared/filehost_upload.ts";
 import type { Credentials } from "./registration.ts";
 import http from "node:http";
 import https from "node:https";
@@ -108,9 +103,7 @@ function post(opts: UploadOptions, file: Deno.FsFile, size: number, name: string
     const req = request(url, {
       method: "POST",
       headers: {
-        "Authorization": basicAuth(opts.credentials.account, opts.credentials.password),
-        "Content-Type": guessContentType(name),
-        "Content-Disposition": contentDisposition(name),
+        ...uploadHeaders(name, guessContentType(name), opts.credentials),
         "Content-Length": String(size),
       },
     }, (res) => {

@@ -19,9 +19,50 @@
 export const FILEHOST_TOKENS = ["soju.im/FILEHOST", "draft/FILEHOST"];
 
 /**
- * The upload address from ISUPPORT tokens, or a sentence saying why there is none usable:
- * none offered, not http(s), or plain http while the chat connection is encrypted (which
- * the specification forbids: the password would travel in the clear).
+ * The upload address from an ISUPPORT token's value (space-separated URLs: the first
+ * usable one), or a sentence saying why there is none usable: none offered, not http(s), or
+ * plain http while the chat connection is encrypted (which the specification forbids: the
+ * password would travel in the clear). A relative URL is resolved against `base` (the web
+ * page: its own server); without one it is not valid.
+ *
+ * @example
+ * ```ts
+ * import { filehostUrl } from "./filehost_upload.ts";
+ * import assert from "node:assert/strict";
+ * assert.equal(filehostUrl("/upload", true, "https://chat.example.org/"), "https://chat.example.org/upload");
+ * assert.match((filehostUrl("javascript:alert(1)", false) as { error: string }).error, /not http/);
+ * ```
+ */
+export function filehostUrl(
+  value: string,
+  encrypted: boolean,
+  base?: string,
+): string | { error: string } {
+  let refusal: string | undefined;
+  for (const raw of value.split(" ")) {
+    if (raw === "") continue;
+    let url: URL;
+    try {
+      url = new URL(raw, base);
+    } catch {
+      refusal ??= `The server's upload address (${raw}) is not a valid URL.`;
+      continue;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      refusal ??= `The server's upload address (${raw}) is not http or https.`;
+    } else if (encrypted && url.protocol === "http:") {
+      refusal ??=
+        `The server's upload address (${raw}) is unencrypted while the chat is encrypted; not uploading.`;
+    } else {
+      return url.href;
+    }
+  }
+  return { error: refusal ?? "This server does not offer file uploads." };
+}
+
+/**
+ * The upload address from ISUPPORT tokens (the most specific one offered), as
+ * filehostUrl() reads it.
  *
  * @example
  * ```ts
@@ -35,25 +76,10 @@ export const FILEHOST_TOKENS = ["soju.im/FILEHOST", "draft/FILEHOST"];
 export function uploadUrl(
   isupport: ReadonlyMap<string, string>,
   encrypted: boolean,
+  base?: string,
 ): string | { error: string } {
   const raw = FILEHOST_TOKENS.map((t) => isupport.get(t)).find((v) => v !== undefined && v !== "");
-  if (raw === undefined) return { error: "This server does not offer file uploads." };
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return { error: `The server's upload address (${raw}) is not a valid URL.` };
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return { error: `The server's upload address (${raw}) is not http or https.` };
-  }
-  if (encrypted && url.protocol === "http:") {
-    return {
-      error:
-        `The server's upload address (${raw}) is unencrypted while the chat is encrypted; not uploading.`,
-    };
-  }
-  return url.href;
+  return filehostUrl(raw ?? "", encrypted, base);
 }
 
 /**
@@ -91,6 +117,35 @@ export function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
   const base = `attachment; filename="${ascii}"`;
   return ascii === name ? base : `${base}; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+/**
+ * The headers of an upload: the file's type (application/octet-stream when unknown), its
+ * name (contentDisposition(), so any name is safe), and Basic authentication for a
+ * logged-in user.
+ *
+ * @example
+ * ```ts
+ * import { uploadHeaders } from "./filehost_upload.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(uploadHeaders("é.png", "image/png", { account: "ann", password: "pw" }), {
+ *   "Content-Type": "image/png",
+ *   "Content-Disposition": "attachment; filename=\"_.png\"; filename*=UTF-8''%C3%A9.png",
+ *   Authorization: "Basic YW5uOnB3",
+ * });
+ * ```
+ */
+export function uploadHeaders(
+  name: string,
+  type: string,
+  credential?: { account: string; password: string },
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    "Content-Type": type === "" ? "application/octet-stream" : type,
+    "Content-Disposition": contentDisposition(name),
+  };
+  if (credential) headers.Authorization = basicAuth(credential.account, credential.password);
+  return headers;
 }
 
 const TYPES: Record<string, string> = {

@@ -135,8 +135,18 @@ export interface CommandContext {
   target?: string;
 }
 
-/** Splits off the first word: ["word", "rest of line"]. */
-function word(s: string): [string, string] {
+/**
+ * Splits off the first word of a command line: the word and the rest, spaces around them
+ * dropped (the modern commands read their arguments the same way).
+ *
+ * @example
+ * ```ts
+ * import { word } from "./input_commands.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(word("  kick  ann  bye now"), ["kick", "ann  bye now"]);
+ * ```
+ */
+export function word(s: string): [string, string] {
   const t = s.replace(/^ +/, "");
   const sp = t.indexOf(" ");
   if (sp === -1) return [t, ""];

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type CommandContext, type CommandHelp } from "./input_commands.ts";
+import { type CommandContext, type CommandHelp, word } from "./input_commands.ts";
 import { isChannelName } from "../protocol/validate.ts";
 
 /**
@@ -72,14 +72,6 @@ export const MODERN_COMMANDS: Record<string, CommandHelp> = {
 };
 
 const ALIASES: Record<string, string> = { redact: "delete", watch: "notify" };
-
-/** Splits off the first word: ["word", "rest of line"]. */
-function word(s: string): [string, string] {
-  const t = s.replace(/^ +/, "");
-  const sp = t.indexOf(" ");
-  if (sp === -1) return [t, ""];
-  return [t.slice(0, sp), t.slice(sp + 1).replace(/^ +/, "")];
-}
 
 /** The command name of a line (`/Delete 2` → "delete"), aliases resolved. */
 function nameOf(line: string): string | undefined {

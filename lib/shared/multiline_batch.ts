@@ -1,8 +1,9 @@
 /**
  * IRCv3 `draft/multiline` as both clients need it: the limits a server offers in its cap
- * value, cutting a multi-line text into batches that respect them (long lines continue with
- * `draft/multiline-concat`), and joining the parts of a received batch back into one text.
- * Pure and browser-safe.
+ * value, cutting a multi-line text into one batch (the web app, which falls back to single
+ * lines when it does not fit) or into as many batches as the limits need (the terminal
+ * client), long lines continued with `draft/multiline-concat`, and joining the parts of a
+ * received batch back into one text. Pure and browser-safe.
  *
  * @module
  */
@@ -68,7 +69,10 @@ export interface MultilinePart {
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s).length;
 
-/** Cuts one line into pieces of at most `max` bytes, after a space where possible. */
+/**
+ * Cuts one line into pieces of at most `max` bytes, after a space where possible, never
+ * inside a character (a character bigger than `max` goes alone rather than being lost).
+ */
 function cutLine(line: string, max: number): string[] {
   if (bytes(line) <= max) return [line];
   const out: string[] = [];
@@ -76,7 +80,7 @@ function cutLine(line: string, max: number): string[] {
   let curBytes = 0;
   for (const ch of line) {
     const b = bytes(ch);
-    if (curBytes + b > max) {
+    if (cur !== "" && curBytes + b > max) {
       // the space stays at the end of the piece, as the specification recommends
       const sp = cur.lastIndexOf(" ");
       if (sp > 0 && sp < cur.length - 1) {
@@ -93,6 +97,53 @@ function cutLine(line: string, max: number): string[] {
   }
   if (cur !== "") out.push(cur);
   return out;
+}
+
+/**
+ * Cuts a text into the messages of one multiline batch: one per line (blank lines kept), a
+ * line longer than `lineBytes` continued in `concat` parts, so joinMultiline() gives the
+ * text back exactly. Whether they fit the server's limits is fitsMultiline()'s question.
+ *
+ * @example
+ * ```ts
+ * import { multilineParts } from "./multiline_batch.ts";
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(multilineParts("one\ntwo three", 6), [
+ *   { text: "one", concat: false },
+ *   { text: "two ", concat: false },
+ *   { text: "three", concat: true },
+ * ]);
+ * ```
+ */
+export function multilineParts(text: string, lineBytes: number): MultilinePart[] {
+  return text.split(/\r\n|\r|\n/).flatMap((line) =>
+    cutLine(line, Math.max(1, lineBytes)).map((t, i) => ({ text: t, concat: i > 0 }))
+  );
+}
+
+/**
+ * Whether parts fit in one batch: at most `maxLines` messages and `maxBytes` bytes of
+ * text, counting one LF between parts that are not concatenated.
+ *
+ * @example
+ * ```ts
+ * import { fitsMultiline } from "./multiline_batch.ts";
+ * import assert from "node:assert/strict";
+ * const parts = [{ text: "ab", concat: false }, { text: "cd", concat: false }];
+ * assert.equal(fitsMultiline(parts, { maxBytes: 5, maxLines: 2 }), true);
+ * assert.equal(fitsMultiline(parts, { maxBytes: 4, maxLines: 2 }), false);
+ * ```
+ */
+export function fitsMultiline(
+  parts: readonly MultilinePart[],
+  limits: MultilineLimits,
+): boolean {
+  if (parts.length > limits.maxLines) return false;
+  let total = 0;
+  parts.forEach((p, i) => {
+    total += bytes(p.text) + (i > 0 && !p.concat ? 1 : 0);
+  });
+  return total <= limits.maxBytes;
 }
 
 /**

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
-import { joinMultiline, planMultiline } from "../../lib/shared/multiline_batch.ts";
-import { uploadedLocation, uploadUrl } from "../../lib/shared/filehost_upload.ts";
-import { parseMarkreadParam } from "../../lib/shared/markread.ts";
+import {
+  fitsMultiline,
+  joinMultiline,
+  multilineParts,
+  parseMultilineCap,
+  planMultiline,
+} from "../../lib/shared/multiline_batch.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 
@@ -37,20 +41,34 @@ Deno.test("planMultiline() drops blank lines at the edges and never splits insid
   assert.deepEqual(planMultiline("\n \n", { maxBytes: 100, maxLines: 10 }, 50), []);
 });
 
-Deno.test("uploadUrl() refuses an unknown scheme and a relative Location is resolved", () => {
-  assert.match(
-    (uploadUrl(new Map([["soju.im/FILEHOST", "ftp://h/up"]]), false) as { error: string }).error,
-    /not http/,
-  );
-  assert.equal(
-    uploadUrl(new Map([["draft/FILEHOST", "https://h/up"]]), true),
-    "https://h/up",
-  );
-  assert.equal(uploadedLocation("javascript:alert(1)", "https://h/up"), undefined);
-  assert.equal(uploadedLocation(null, "https://h/up"), undefined);
+Deno.test("multilineParts() keeps every character and joinMultiline() gives the text back", () => {
+  const text = "short\n\nthis line is long enough to be cut ééé\nend";
+  const parts = multilineParts(text, 10);
+  for (const p of parts) assert.ok(bytes(p.text) <= 10, p.text);
+  assert.equal(joinMultiline(parts), text);
+  assert.deepEqual(parts[0], { text: "short", concat: false });
+  assert.deepEqual(parts[1], { text: "", concat: false });
+  assert.deepEqual(parts[2], { text: "this line ", concat: false });
+  assert.equal(parts[3].concat, true);
 });
 
-Deno.test("parseMarkreadParam() ignores a bad time", () => {
-  assert.equal(parseMarkreadParam("timestamp=nonsense"), undefined);
-  assert.equal(parseMarkreadParam(undefined), undefined);
+Deno.test("multilineParts() never cuts inside a character, even one over the budget", () => {
+  assert.deepEqual(multilineParts("é😀a", 3), [
+    { text: "é", concat: false },
+    { text: "😀", concat: true },
+    { text: "a", concat: true },
+  ]);
+});
+
+Deno.test("parseMultilineCap() and fitsMultiline() count one LF between lines", () => {
+  assert.deepEqual(parseMultilineCap("max-bytes=40,max-lines=2"), { maxBytes: 40, maxLines: 2 });
+  assert.deepEqual(parseMultilineCap("max-bytes=40"), { maxBytes: 40, maxLines: Infinity });
+  assert.equal(parseMultilineCap(""), undefined);
+  assert.equal(parseMultilineCap("max-bytes=0,max-lines=2"), undefined);
+  const parts = multilineParts("a\nb\nc", 100);
+  assert.equal(fitsMultiline(parts, { maxBytes: 5, maxLines: 3 }), true);
+  assert.equal(fitsMultiline(parts, { maxBytes: 5, maxLines: 2 }), false);
+  assert.equal(fitsMultiline(parts, { maxBytes: 4, maxLines: 3 }), false);
+  // a concat part adds no LF
+  assert.equal(fitsMultiline(multilineParts("ab cd", 3), { maxBytes: 5, maxLines: 2 }), true);
 });

@@ -165,7 +165,7 @@ Deno.test({
       await page.fill("#search-input", "deploy");
       await page.check("#search-all");
       await page.press("#search-input", "Enter");
-      await irc.expect(/^SEARCH limit=50;text=deploy$/);
+      await irc.expect(/^SEARCH text=deploy;limit=50$/);
       irc.send(":fake BATCH +s soju.im/search");
       irc.send(`@batch=s;msgid=r1;time=${T(0)} :bob!u@h PRIVMSG #a :the deploy is done`);
       irc.send(":fake BATCH -s");
@@ -194,7 +194,7 @@ Deno.test({
       assertEquals(irc.uploads[0].headers.get("content-type"), "image/png");
       assertEquals(
         irc.uploads[0].headers.get("content-disposition"),
-        "attachment; filename*=UTF-8''shot.png",
+        'attachment; filename="shot.png"',
       );
       assertEquals(irc.uploads[0].headers.get("authorization"), null); // a guest
       assertEquals([...irc.uploads[0].body], [137, 80, 78, 71]);
@@ -228,7 +228,7 @@ Deno.test({
       );
       assertEquals(
         irc.uploads[2].headers.get("content-disposition"),
-        "attachment; filename*=UTF-8''image.png",
+        'attachment; filename="image.png"',
       );
 
       // one line too long for a message: one batch, continued with draft/multiline-concat

@@ -12,15 +12,13 @@
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { isValidNick } from "../../protocol/validate.ts";
 import { DEFAULT_CHANNEL } from "../../shared/client_defaults.ts";
-import {
-  filehostUrl,
-  mayRedact,
-  searchAttributes,
-  uploadHeaders,
-} from "../../shared/modern_chat.ts";
+import { filehostUrl, uploadHeaders } from "../../shared/filehost_upload.ts";
+import { markreadParam } from "../../shared/markread.ts";
+import { searchAttributes } from "../../shared/search_query.ts";
 import { $ } from "./dom.ts";
 import { Composer, type InputHost } from "./input.ts";
 import { IrcConnection } from "./irc_socket.ts";
+import { mayRedact } from "./modern_ui.ts";
 import {
   type Buffer,
   Chat,
@@ -689,8 +687,10 @@ class App implements InputHost {
     this.conn.send("CHATHISTORY", ["AROUND", b.name, `msgid=${r.line.id}`, String(HISTORY_PAGE)]);
   }
 
+  /** The upload address, "" for none usable (plain http is refused on an https page). */
   uploadUrl(): string {
-    return this.chat.filehost === "" ? "" : filehostUrl(this.chat.filehost, location.href) ?? "";
+    const url = filehostUrl(this.chat.filehost, location.protocol === "https:", location.href);
+    return typeof url === "string" ? url : "";
   }
 
   /**
@@ -876,7 +876,7 @@ class App implements InputHost {
     // what is on screen is read, on every device of the account
     if (conn?.registered && conn.has("draft/read-marker") && !document.hidden) {
       const ts = this.chat.readMarkerToSend(b);
-      if (ts !== undefined) conn.send("MARKREAD", [b.name, `timestamp=${ts}`]);
+      if (ts !== undefined) conn.send("MARKREAD", [b.name, markreadParam(new Date(ts))]);
     }
     $("search-button").hidden = !conn?.has("soju.im/search");
     $("attach-button").hidden = this.uploadUrl() === "";

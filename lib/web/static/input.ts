@@ -19,7 +19,7 @@ import {
   parseInput,
 } from "../../shared/input_commands.ts";
 import { splitText } from "../../shared/message_text.ts";
-import { fitsMultiline, multilineParts } from "../../shared/modern_chat.ts";
+import { fitsMultiline, multilineParts } from "../../shared/multiline_batch.ts";
 import { $ } from "./dom.ts";
 import type { IrcConnection } from "./irc_socket.ts";
 import { type Buffer, type Chat, isChannel, type LineType } from "./model.ts";

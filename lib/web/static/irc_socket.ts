@@ -10,7 +10,8 @@
 import { type IrcMessage, parseMessage, serializeMessage } from "../../protocol/message.ts";
 import { BROWSER_CAPS } from "../../shared/client_defaults.ts";
 import { encodePlain } from "../../shared/sasl_plain.ts";
-import { MODERN_CAPS, type MultilineLimits, parseMultilineCap } from "../../shared/modern_chat.ts";
+import { MODERN_CAPS } from "../../shared/modern_caps.ts";
+import { type MultilineLimits, parseMultilineCap } from "../../shared/multiline_batch.ts";
 
 /** Every capability the page asks for when offered. */
 const WANTED_CAPS: readonly string[] = [...BROWSER_CAPS, ...MODERN_CAPS];

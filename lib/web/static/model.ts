@@ -12,7 +12,9 @@ import { actionText, mentions, sourceNick } from "../../shared/message_text.ts";
 import { stripFormatting } from "../../shared/formatting.ts";
 import { describeNumeric } from "../../shared/numeric_text.ts";
 import * as N from "../../protocol/numerics.ts";
-import { joinMultiline, monitorNicks } from "../../shared/modern_chat.ts";
+import { parseMarkreadParam } from "../../shared/markread.ts";
+import { monitorNicks } from "../../shared/monitor.ts";
+import { joinMultiline } from "../../shared/multiline_batch.ts";
 
 /** Whether a target is a channel name, given the server's CHANTYPES. */
 export function isChannel(name: string, types = "#&"): boolean {
@@ -425,8 +427,8 @@ export class Chat {
         return;
       case "MARKREAD": {
         const b = this.buffer(p[0] ?? "");
-        const ts = (p[1] ?? "").startsWith("timestamp=") ? Date.parse(p[1].slice(10)) : NaN;
-        if (!b || Number.isNaN(ts)) return;
+        const ts = parseMarkreadParam(p[1])?.getTime();
+        if (!b || ts === undefined) return;
         if (b.readAt !== undefined && ts <= b.readAt) return;
         b.readAt = ts;
         this.#recount(b);

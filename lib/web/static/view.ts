@@ -11,7 +11,7 @@
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { formatRuns, nearestBaseColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
-import { isInlineImage, QUICK_REACTIONS } from "../../shared/modern_chat.ts";
+import { isInlineImage, QUICK_REACTIONS } from "./modern_ui.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
 

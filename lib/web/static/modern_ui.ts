@@ -1,0 +1,65 @@
+/**
+ * What only the web app shows of the modern chat extensions, as pure functions: the quick
+ * reactions of its picker (+draft/react), which links it shows inline as images, and whether
+ * it offers to delete a message (draft/message-redaction). What both clients need is in
+ * lib/shared (multiline_batch, search_query, filehost_upload, markread, monitor, modern_caps).
+ *
+ * @module
+ */
+
+/**
+ * The reactions offered in the picker (any emoji received is shown, these are the quick
+ * ones).
+ *
+ * @example
+ * ```ts
+ * import { QUICK_REACTIONS } from "./modern_ui.ts";
+ * QUICK_REACTIONS.includes("👍"); // true
+ * ```
+ */
+export const QUICK_REACTIONS: readonly string[] = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
+
+/**
+ * Whether a link is an image from the server's own upload place, which the page may show
+ * inline (the page's Content-Security-Policy allows images from its own origin only).
+ *
+ * @example
+ * ```ts
+ * import { isInlineImage } from "./modern_ui.ts";
+ * isInlineImage("https://c.org/uploads/a.png", "https://c.org/upload", "https://c.org"); // true
+ * isInlineImage("https://c.org/upload/7f3a", "https://c.org/upload", "https://c.org"); // true
+ * isInlineImage("https://evil.org/a.png", "https://c.org/upload", "https://c.org"); // false
+ * ```
+ */
+export function isInlineImage(href: string, uploadUrl: string, pageOrigin: string): boolean {
+  try {
+    const u = new URL(href);
+    const up = new URL(uploadUrl);
+    if (u.origin !== pageOrigin || u.origin !== up.origin) return false;
+    // an image by its name, or anything the file host serves below its own path (names
+    // there may carry no extension; what does not load as an image is not shown)
+    return /\.(png|jpe?g|gif|webp|avif)$/i.test(u.pathname) ||
+      u.pathname.startsWith(up.pathname.replace(/\/?$/, "/"));
+  } catch {
+    return false;
+  }
+}
+
+/** Status prefixes of channel operators and above, who may delete anyone's message there. */
+const OP_SYMBOLS = "~&@%";
+
+/**
+ * Whether we may delete a message: our own, or anyone's in a channel where we are an
+ * operator (the server has the last word).
+ *
+ * @example
+ * ```ts
+ * import { mayRedact } from "./modern_ui.ts";
+ * mayRedact(true, ""); // true
+ * mayRedact(false, "@"); // true
+ * mayRedact(false, "+"); // false
+ * ```
+ */
+export function mayRedact(own: boolean, myPrefix: string): boolean {
+  return own || [...myPrefix].some((s) => OP_SYMBOLS.includes(s));
+}
