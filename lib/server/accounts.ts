@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LoginGate, type LoginOutcome } from "../auth/login_gate.ts";
+import { LoginGate, type LoginOutcome, refusalText } from "../auth/login_gate.ts";
 import { hashPassword, randomPassword } from "../auth/password.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
@@ -21,7 +21,24 @@ import type { ChatServer } from "./server.ts";
 /** The outcome of a password check. */
 export type AuthResult =
   | { ok: true; account: AccountRecord }
-  | Exclude<LoginOutcome, { ok: true }>;
+  | Exclude<LoginOutcome, { ok: true }>
+  | { ok: false; reason: "sessions"; limit: number };
+
+/**
+ * Why a login was refused, for the user: {@link refusalText}, or the account's device limit.
+ *
+ * @example
+ * ```ts
+ * import { authRefusalText } from "./accounts.ts";
+ * authRefusalText({ ok: false, reason: "sessions", limit: 3 });
+ * // "the account already has 3 connections"
+ * ```
+ */
+export function authRefusalText(result: Exclude<AuthResult, { ok: true }>): string {
+  return result.reason === "sessions"
+    ? `the account already has ${result.limit} connections`
+    : refusalText(result);
+}
 
 /** The source of messages from the account service. */
 export const NICKSERV = "NickServ";
@@ -60,7 +77,14 @@ export async function authenticate(
     account?.passwordHash,
   );
   if (!result.ok) return result;
-  return account ? { ok: true, account } : { ok: false, reason: "invalid" };
+  if (!account) return { ok: false, reason: "invalid" };
+  // one more device of an account online: within its limit (sessionsPerAccount)
+  const limit = server.limits.sessionsPerAccount;
+  const online = server.users.findAccount(folded);
+  if (online !== undefined && online.sessions.length >= limit) {
+    return { ok: false, reason: "sessions", limit };
+  }
+  return { ok: true, account };
 }
 
 /** The server's login gate, built from its limits (loopback exempt unless limitLoopback). */

@@ -283,9 +283,18 @@ export class ChatServer implements SessionHost {
     const user = session.user;
     user.sessions.splice(user.sessions.indexOf(session), 1);
     if (user.sessions.length === 0) {
-      // peers are found through the channels: the QUIT goes out before the user leaves them
-      this.users.remove(user, quitMessage);
-      this.channels.quit(user);
+      if (user.alwaysOn && user.registered && !this.#stopping) {
+        // always-on: the user stays in its channels, away, until a device returns
+        user.detachedAt = Date.now();
+        this.users.refreshAway(user);
+      } else {
+        // peers are found through the channels: the QUIT goes out before the user leaves them
+        this.users.remove(user, quitMessage);
+        this.channels.quit(user);
+      }
+    } else if (user.registered) {
+      // one device fewer: the user may now count as away (all the rest are)
+      this.users.refreshAway(user);
     }
 
     if (reason === "SendQ exceeded") {

@@ -5,12 +5,19 @@
  * @module
  */
 
-import { BUSY_TEXT, refusalText } from "../auth/login_gate.ts";
+import { BUSY_TEXT } from "../auth/login_gate.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { isChannelName } from "../protocol/validate.ts";
-import { authenticate, CHANSERV, logIn, logOut, NICKSERV, serviceMask } from "./accounts.ts";
+import {
+  authenticate,
+  authRefusalText,
+  CHANSERV,
+  logOut,
+  NICKSERV,
+  serviceMask,
+} from "./accounts.ts";
 import type { Context } from "./context.ts";
-import { registerAccount } from "./handlers/account.ts";
+import { logInOrAttach, registerAccount } from "./handlers/account.ts";
 import { Outgoing } from "./outgoing.ts";
 
 const NICKSERV_HELP = [
@@ -80,10 +87,10 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       );
       if (ctx.session.dead) return;
       if (result.ok) {
-        logIn(ctx, result.account);
+        await logInOrAttach(ctx, result.account);
         say(`You are now logged in as ${result.account.name}.`);
       } else if (result.reason === "invalid") say("Invalid account or password.");
-      else say(`Not checked: ${refusalText(result)}.`);
+      else say(`Not logged in: ${authRefusalText(result)}.`);
       return;
     }
     case "LOGOUT":

@@ -16,7 +16,11 @@ import type { ServerEvents } from "./events.ts";
 import type { Limits } from "./limits.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ResponseBuffer } from "./response_buffer.ts";
+import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
+
+/** The away message of an always-on user while none of its devices is connected. */
+export const NO_DEVICE_AWAY = "Not connected (always-on)";
 
 /** A remembered nick for WHOWAS. */
 export interface WhowasEntry {
@@ -48,6 +52,8 @@ export interface UserCounts {
  */
 export class UserTable {
   readonly #byNick: Map<string, User> = new Map();
+  /** Registered users by casefolded account: one user per account, however many devices. */
+  readonly #byAccount: Map<string, User> = new Map();
   readonly #whowas: WhowasEntry[] = [];
   readonly #counts: UserCounts = { users: 0, invisible: 0, opers: 0, peak: 0 };
   /** Users holding a registered nick without being logged in to it. */
@@ -78,6 +84,91 @@ export class UserTable {
   /** Whoever holds a nick, registered or still registering. */
   holder(nick: string): User | undefined {
     return this.#byNick.get(casefold(nick));
+  }
+
+  /**
+   * The registered user logged in to an account, or undefined. Every connection logged in to
+   * the account is one of its sessions (`user.sessions`): there is never a second user.
+   */
+  findAccount(account: string): User | undefined {
+    return this.#byAccount.get(casefold(account));
+  }
+
+  /**
+   * Every connection (device) logged in to an account, for what goes to all of them (a read
+   * marker, say); empty when the account is not online or is always-on without a device.
+   *
+   * @example
+   * ```ts ignore
+   * for (const s of users.sessionsOf("alice")) if (s !== ctx.session) s.send(marker);
+   * ```
+   */
+  sessionsOf(account: string): readonly Session[] {
+    return this.#byAccount.get(casefold(account))?.sessions ?? [];
+  }
+
+  /**
+   * Moves a connection that logged in to an account already online onto that account's user
+   * (multiclient): it leaves the placeholder user it registered with (which must have no
+   * channels and no other session: unregistered, or already removed) and becomes one more
+   * session of `target`. Nobody else sees anything; the caller sends the new session its
+   * burst. Fails (false) at the `sessionsPerAccount` limit.
+   */
+  attach(session: Session, target: User): boolean {
+    if (target.sessions.length >= this.#limits.sessionsPerAccount) return false;
+    const old = session.user;
+    if (old === target) return true;
+    const i = old.sessions.indexOf(session);
+    if (i !== -1) old.sessions.splice(i, 1);
+    this.#deadlines.delete(old);
+    if (this.#byNick.get(old.folded) === old) this.#byNick.delete(old.folded);
+    session.user = target;
+    target.sessions.push(session);
+    target.detachedAt = 0;
+    this.refreshAway(target);
+    return true;
+  }
+
+  /**
+   * Sets (or, undefined, clears) one device's away message. The user is away only while
+   * every device is (the newest message shows); away-notify peers hear of a change of that.
+   * Returns whether the user's away state changed.
+   */
+  setSessionAway(session: Session, text: string | undefined): boolean {
+    session.away = text;
+    session.awayAt = Date.now();
+    return this.refreshAway(session.user);
+  }
+
+  /**
+   * Recomputes a user's away state from its devices (after one set AWAY, attached or
+   * left) and tells away-notify peers when it changed. Always-on without a device is away.
+   */
+  refreshAway(user: User): boolean {
+    const sessions = user.sessions;
+    let away: string | undefined;
+    if (sessions.length === 0) away = user.alwaysOn ? NO_DEVICE_AWAY : user.away;
+    else if (sessions.length === 1) away = sessions[0].away;
+    else {
+      let at = -1;
+      for (const s of sessions) {
+        if (s.away === undefined) {
+          away = undefined;
+          break;
+        }
+        if (s.awayAt > at) {
+          at = s.awayAt;
+          away = s.away;
+        }
+      }
+    }
+    if (away === user.away) return false;
+    this.setAway(user, away);
+    if (user.registered) {
+      const notice = new Outgoing(user.hostmask, "AWAY", away === undefined ? [] : [away]);
+      toPeers(user, (s) => (s.caps.has("away-notify") ? notice : undefined), false);
+    }
+    return true;
   }
 
   /** Every user in the table (registering ones too: check `registered`). */
@@ -119,6 +210,7 @@ export class UserTable {
     if (user.invisible) c.invisible++;
     if (user.oper) c.opers++;
     c.peak = Math.max(c.peak, c.users);
+    if (user.account !== undefined) this.#byAccount.set(casefold(user.account), user);
     this.#events.registered(user);
   }
 
@@ -163,6 +255,13 @@ export class UserTable {
 
   /** Logs a user in to an account (or, undefined, out). */
   setAccount(user: User, account: string | undefined): void {
+    if (user.registered) {
+      if (user.account !== undefined) {
+        const folded = casefold(user.account);
+        if (this.#byAccount.get(folded) === user) this.#byAccount.delete(folded);
+      }
+      if (account !== undefined) this.#byAccount.set(casefold(account), user);
+    }
     user.account = account;
     if (user.registered) this.#events.userChanged(user, "account");
   }
@@ -179,6 +278,10 @@ export class UserTable {
     }
     this.#deadlines.delete(user);
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
+    if (user.account !== undefined) {
+      const folded = casefold(user.account);
+      if (this.#byAccount.get(folded) === user) this.#byAccount.delete(folded);
+    }
     if (user.registered) {
       const c = this.#counts;
       c.users--;

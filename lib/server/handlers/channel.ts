@@ -29,10 +29,11 @@ import {
 } from "../../protocol/numerics.ts";
 import { cleanText, isValidChannel } from "../../protocol/validate.ts";
 import { type Channel, PREFIX_OP } from "../channel.ts";
-import type { Context } from "../context.ts";
+import { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser, toUserPicked } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
+import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { playHistoryOnJoin } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
@@ -95,13 +96,7 @@ export async function handleJoin(ctx: Context): Promise<void> {
     }
     ctx.channels.join(channel, user, bits);
 
-    const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
-    const extended = new Outgoing(user.hostmask, "JOIN", [
-      channel.name,
-      user.account ?? "*",
-      user.realname,
-    ]);
-    const pick = (s: Session) => (s.caps.has("extended-join") ? extended : plain);
+    const pick = joinPicker(channel, user);
     toChannelPicked(channel, pick, user);
     toUserPicked(user, pick, ctx.rb);
     if (user.away !== undefined) {
@@ -110,7 +105,45 @@ export async function handleJoin(ctx: Context): Promise<void> {
     }
     if (channel.topic) sendTopic(ctx, channel);
     sendNames(ctx, channel);
+    // the user's other devices joined too: they need the channel's topic and members as well
+    if (user.sessions.length > 1) {
+      for (const s of user.sessions) {
+        if (s === ctx.session) continue;
+        const side = new Context(ctx.server, s, ctx.msg);
+        if (channel.topic) sendTopic(side, channel);
+        sendNames(side, channel);
+      }
+    }
     await playHistoryOnJoin(ctx, channel);
+  }
+}
+
+/** The JOIN of `user` to `channel`, in the form each receiving session asked for. */
+function joinPicker(channel: Channel, user: User): (s: Session) => Outgoing {
+  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
+  const extended = new Outgoing(user.hostmask, "JOIN", [
+    channel.name,
+    user.account ?? "*",
+    user.realname,
+  ]);
+  return (s: Session) => (s.caps.has("extended-join") ? extended : plain);
+}
+
+/**
+ * Gives a device that just attached to an online user (multiclient) the user's channels as
+ * if it had joined them: JOIN, topic, NAMES, and the history replay of a join; with `since`
+ * (an always-on user's devices had all left then) only the lines it missed. Only this
+ * session hears of it: for everyone else the user never left.
+ */
+export async function sendChannelsOnAttach(ctx: Context, since?: number): Promise<void> {
+  const user = ctx.user;
+  for (const channel of [...user.channels]) {
+    if (ctx.session.dead) return;
+    if (!channel.members.has(user)) continue;
+    ctx.send(joinPicker(channel, user)(ctx.session));
+    if (channel.topic) sendTopic(ctx, channel);
+    sendNames(ctx, channel);
+    await playHistoryOnJoin(ctx, channel, since);
   }
 }
 

@@ -194,12 +194,19 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 /**
  * On join, replays a channel's last lines to clients without chathistory (those with it
  * ask for exactly what they want). Clients without server-time see the time in the text.
+ * With `since` (ms), only the lines after it: what a returning device missed.
  */
-export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise<void> {
+export async function playHistoryOnJoin(
+  ctx: Context,
+  channel: Channel,
+  since = -Infinity,
+): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  // only this channel's own history (see Channel.historyFloor)
-  const messages = await ctx.store.latest(channel.folded, n, { time: channel.historyFloor - 1 });
+  // only this channel's own history (see Channel.historyFloor), and with `since` (a device
+  // returning to an always-on user) only what came after
+  const from = Math.max(channel.historyFloor - 1, since);
+  const messages = await ctx.store.latest(channel.folded, n, { time: from });
   if (messages.length === 0) return;
   const stamped = ctx.session.caps.has("server-time");
   const lines = messages.map((m) => {

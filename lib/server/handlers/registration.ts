@@ -5,7 +5,6 @@
  * @module
  */
 
-import { refusalText } from "../../auth/login_gate.ts";
 import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import {
@@ -25,8 +24,9 @@ import { cleanText, isValidNick, sanitizeUsername } from "../../protocol/validat
 import { SOFTWARE, VERSION } from "../../version.ts";
 import type { Context } from "../context.ts";
 import type { User } from "../user.ts";
-import { authenticate, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { authenticate, authRefusalText, logIn, SERVICE_NICKS } from "../accounts.ts";
 import { fillBucket } from "../fakelag.ts";
+import { sendChannelsOnAttach } from "./channel.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
 
 /** PASS: remembers the connection password for the check at registration. */
@@ -50,22 +50,43 @@ export function handleNick(ctx: Context): void | Promise<void> {
     ctx.numeric(ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname");
     return;
   }
+  ctx.session.pendingNick = undefined;
   if (nick === user.nick) return;
+  if (!user.registered && !user.account) {
+    // the nick of a logged-in user while this connection may still log in to that account
+    // (SASL or PASS before CAP END): decided at the end of registration, as ergo does, so a
+    // second device asking for the shared nick attaches instead of getting "in use"
+    const holder = ctx.users.holder(nick);
+    if (
+      holder?.registered && holder.account !== undefined &&
+      (ctx.session.capNegotiating || ctx.session.password !== undefined)
+    ) {
+      ctx.session.pendingNick = nick;
+      return;
+    }
+  }
+  if (!claimNick(ctx, nick)) return;
+  if (!user.registered) return checkThenRegister(ctx);
+  return ctx.users.checkReservation(user, ctx.rb);
+}
+
+/** Gives the command's user `nick` if it is free (or theirs to take back); else says why. */
+function claimNick(ctx: Context, nick: string): boolean {
+  const user = ctx.user;
   const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
     // the logged-in owner of a registered nick takes it at once (as ergo does)
     if (!ownsNick(user, nick) || ownsNick(holder, nick)) {
       ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
-      return;
+      return false;
     }
     ctx.users.reclaim(holder, user.nick);
   } else if (ctx.users.isHeldFrom(nick, user)) {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is reserved for its owner");
-    return;
+    return false;
   }
   ctx.users.rename(user, nick, ctx.rb);
-  if (!user.registered) return checkThenRegister(ctx);
-  return ctx.users.checkReservation(user, ctx.rb);
+  return true;
 }
 
 /** Whether a user is logged in to the account of a nick's name. */
@@ -123,7 +144,8 @@ export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   const session = ctx.session;
   const user = ctx.user;
   const server = ctx.server;
-  if (user.registered || user.nick === "*" || !session.gotUser || session.capNegotiating) return;
+  if (user.registered || !session.gotUser || session.capNegotiating) return;
+  if (user.nick === "*" && session.pendingNick === undefined) return;
   const kline = ctx.klines.find(`${user.username}@${user.host}`);
   if (kline) {
     ctx.numeric(ERR_YOUREBANNEDCREEP, `You are banned from this server: ${kline.reason}`);
@@ -163,19 +185,45 @@ async function passLogin(ctx: Context): Promise<void> {
       ctx.user.nick,
       result.reason === "invalid"
         ? "Login with PASS failed: wrong account or password; you are connected without an account"
-        : `Login with PASS refused: ${refusalText(result)}`,
+        : `Login with PASS refused: ${authRefusalText(result)}`,
     ]);
   }
   await welcome(ctx);
 }
 
-function welcome(ctx: Context): Promise<void> {
+async function welcome(ctx: Context): Promise<void> {
   const session = ctx.session;
-  const user = ctx.user;
   const server = ctx.server;
   session.password = undefined;
+  // a device of an account already online becomes one more session of that user (ergo's
+  // multiclient): it takes the user's nick; guests (no account) never attach
+  const placeholder = ctx.user;
+  const online = placeholder.account === undefined
+    ? undefined
+    : ctx.users.findAccount(placeholder.account);
+  let since: number | undefined;
+  if (online !== undefined && online !== placeholder) {
+    since = online.detachedAt > 0 ? online.detachedAt : undefined;
+    if (!ctx.users.attach(session, online)) {
+      // the account filled up between the login and now: connect without it
+      ctx.users.setAccount(placeholder, undefined);
+      ctx.reply("NOTICE", [
+        placeholder.nick,
+        `You are connected without your account: it already has ${ctx.limits.sessionsPerAccount} ` +
+        "connections",
+      ]);
+    } else session.pendingNick = undefined;
+  }
+  const user = ctx.user;
+  const attached = user !== placeholder;
+  if (!attached && session.pendingNick !== undefined) {
+    const nick = session.pendingNick;
+    session.pendingNick = undefined;
+    // taken after all (it was not our account's): wait for another NICK
+    if (!claimNick(ctx, nick) && user.nick === "*") return;
+  }
   fillBucket(session, server.limits, Date.now());
-  ctx.users.markRegistered(user);
+  if (!attached) ctx.users.markRegistered(user);
   const name = server.name;
   ctx.numeric(
     RPL_WELCOME,
@@ -194,5 +242,6 @@ function welcome(ctx: Context): Promise<void> {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
-  return ctx.users.checkReservation(user, ctx.rb);
+  if (attached) return sendChannelsOnAttach(ctx, since);
+  await ctx.users.checkReservation(user, ctx.rb);
 }

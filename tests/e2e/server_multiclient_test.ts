@@ -1,0 +1,166 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { encodePlain } from "../../lib/auth/sasl.ts";
+import type { TestClient } from "../helpers/irc_client.ts";
+import { ClientPool, join } from "../helpers/client_pool.ts";
+import { startServer } from "../helpers/server_process.ts";
+
+const ALICE = "alice!~alice@127.0.0.1";
+
+/** Connects a device of `account` that logs in with SASL before registration ends. */
+async function device(
+  connect: () => Promise<TestClient>,
+  nick: string,
+  account: string,
+  password: string,
+  caps: string[] = [],
+): Promise<TestClient> {
+  const c = await connect();
+  c.send("CAP LS 302", `NICK ${nick}`, `USER ${nick} 0 * :${nick} Tester`);
+  c.send(`CAP REQ :${["sasl", ...caps].join(" ")}`);
+  await c.expect(/ CAP \S+ ACK /);
+  c.send("AUTHENTICATE PLAIN");
+  await c.expect("AUTHENTICATE +");
+  c.send(...encodePlain(account, password).map((chunk) => `AUTHENTICATE ${chunk}`));
+  await c.expect(/ (903|904) /);
+  c.send("CAP END");
+  return c;
+}
+
+/** The line of a client's received ones that matches, however long ago it came. */
+function received(c: TestClient, pattern: RegExp): string | undefined {
+  return c.lines.find((l) => pattern.test(l));
+}
+
+Deno.test("multiclient: several devices share one account's nick, channels and presence", async (t) => {
+  const server = await startServer([], ["floodBurst=0", "sessionsPerAccount=2"]);
+  const { clients, connect, user } = new ClientPool(server.port);
+  try {
+    const a = await user("alice", ["draft/account-registration"]);
+    a.send("REGISTER * * correct-horse");
+    await a.expect(/REGISTER SUCCESS/);
+    await join(a, "#room");
+    const bob = await user("bob", ["away-notify"]);
+    await join(bob, "#room");
+    await a.expect(/ JOIN :?#room/);
+    let b: TestClient;
+
+    await t.step("a second device takes the account's nick and gets its channels", async () => {
+      bob.skip();
+      // it asks for the nick in use: it is its own account's, so it attaches
+      b = await device(connect, "alice", "alice", "correct-horse");
+      assertEquals(
+        await b.expect(/ 001 /),
+        `:deno-chat.local 001 alice :Welcome to the deno-chat IRC Network ${ALICE}`,
+      );
+      await b.expect(/ (376|422) /);
+      assertEquals(await b.collectUntil(/ 366 /), [
+        `:${ALICE} JOIN #room`,
+        ":deno-chat.local 353 alice = #room :@alice bob",
+        ":deno-chat.local 366 alice #room :End of /NAMES list",
+      ]);
+      await bob.expectNone(/ (JOIN|QUIT|NICK|AWAY) /);
+    });
+
+    await t.step("a peer sees one user", async () => {
+      bob.send("NAMES #room");
+      assertEquals(await bob.expect(/ 353 /), ":deno-chat.local 353 bob = #room :@alice bob");
+    });
+
+    await t.step("a message from device A reaches device B and the channel", async () => {
+      a.send("PRIVMSG #room :from the laptop");
+      assertEquals(await bob.expect(/ PRIVMSG /), `:${ALICE} PRIVMSG #room :from the laptop`);
+      assertEquals(await b.expect(/ PRIVMSG /), `:${ALICE} PRIVMSG #room :from the laptop`);
+      a.send("PRIVMSG bob :psst");
+      assertEquals(await bob.expect(/ PRIVMSG /), `:${ALICE} PRIVMSG bob :psst`);
+      assertEquals(await b.expect(/ PRIVMSG /), `:${ALICE} PRIVMSG bob :psst`);
+      bob.send("PRIVMSG alice :hello both");
+      assertEquals(await a.expect(/ PRIVMSG /), ":bob!~bob@127.0.0.1 PRIVMSG alice :hello both");
+      assertEquals(await b.expect(/ PRIVMSG /), ":bob!~bob@127.0.0.1 PRIVMSG alice :hello both");
+      await a.expectNone(/ PRIVMSG #room :from the laptop/); // no echo-message: no echo
+    });
+
+    await t.step("JOIN, PART and a nick change from one device reach the other", async () => {
+      a.send("JOIN #side");
+      assertEquals(await b.collectUntil(/ 366 /), [
+        `:${ALICE} JOIN #side`,
+        ":deno-chat.local 353 alice = #side :@alice",
+        ":deno-chat.local 366 alice #side :End of /NAMES list",
+      ]);
+      a.send("PART #side");
+      assertEquals(await b.expect(/ PART /), `:${ALICE} PART #side`);
+      a.send("NICK alicia");
+      assertEquals(await a.expect(/ NICK /), `:${ALICE} NICK alicia`);
+      assertEquals(await b.expect(/ NICK /), `:${ALICE} NICK alicia`);
+      assertEquals(await bob.expect(/ NICK /), `:${ALICE} NICK alicia`);
+      b.send("NICK alice");
+      assertEquals(await a.expect(/ NICK /), ":alicia!~alice@127.0.0.1 NICK alice");
+      await b.expect(/ NICK alice$/);
+    });
+
+    await t.step("away only when every device is away", async () => {
+      a.send("AWAY :lunch");
+      await a.expect(/ 306 /);
+      await bob.expectNone(/ AWAY /);
+      b.send("AWAY :commuting");
+      await b.expect(/ 306 /);
+      assertEquals(await bob.expect(/ AWAY /), `:${ALICE} AWAY :commuting`);
+      a.send("AWAY");
+      await a.expect(/ 305 /);
+      assertEquals(await bob.expect(/ AWAY/), `:${ALICE} AWAY`);
+      b.send("AWAY");
+      await b.expect(/ 305 /);
+      await bob.expectNone(/ AWAY/);
+    });
+
+    await t.step("the limit: a third device is refused", async () => {
+      const c = await device(connect, "alice3", "alice", "correct-horse");
+      assertEquals(
+        received(c, / 904 /),
+        ":deno-chat.local 904 alice3 :SASL authentication failed: the account already has 2 connections",
+      );
+      assertEquals(
+        await c.expect(/ 001 /),
+        ":deno-chat.local 001 alice3 :Welcome to the deno-chat IRC Network alice3!~alice3@127.0.0.1",
+      );
+      await c.close();
+    });
+
+    await t.step("device A quits: no QUIT for peers, device B still receives", async () => {
+      a.send("QUIT :laptop closed");
+      await a.expectClosed();
+      await bob.expectNone(/ QUIT /);
+      bob.send("PRIVMSG #room :still there?");
+      assertEquals(await b.expect(/ PRIVMSG /), ":bob!~bob@127.0.0.1 PRIVMSG #room :still there?");
+    });
+
+    await t.step("logging in after connecting attaches too", async () => {
+      const c = await user("phone");
+      await join(c, "#phone");
+      await join(bob, "#phone");
+      c.skip();
+      c.send("PRIVMSG NickServ :IDENTIFY alice correct-horse");
+      assertEquals(
+        await bob.expect(/ QUIT /),
+        ":phone!~phone@127.0.0.1 QUIT :Logged in on another device as alice",
+      );
+      assertEquals(await c.collectUntil(/ 366 /), [
+        ":phone!~phone@127.0.0.1 PART #phone :Attached to another device",
+        ":phone!~phone@127.0.0.1 NICK alice",
+        `:deno-chat.local 900 alice ${ALICE} alice :You are now logged in as alice`,
+        `:${ALICE} JOIN #room`,
+        ":deno-chat.local 353 alice = #room :@alice bob",
+        ":deno-chat.local 366 alice #room :End of /NAMES list",
+      ]);
+      c.send("QUIT");
+      await c.expectClosed();
+    });
+
+    await t.step("the last device quits: peers see QUIT", async () => {
+      b.send("QUIT :phone off");
+      assertEquals(await bob.expect(/ QUIT /), `:${ALICE} QUIT :Quit: phone off`);
+    });
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.stop();
+  }
+});
