@@ -57,4 +57,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX history_time ON history (time);
     `,
   },
+  {
+    version: 7,
+    description: "always-on accounts and what restores them",
+    // NULL: always-on is off; else an AlwaysOnState
+    sql: `ALTER TABLE accounts ADD COLUMN always_on jsonb;`,
+  },
 ];

@@ -10,6 +10,8 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrate } from "./migrations.ts";
 import type {
   AccountRecord,
+  AlwaysOnEntry,
+  AlwaysOnState,
   ChannelRecord,
   ChatStore,
   HistoryBound,
@@ -185,6 +187,37 @@ export class SqliteStore implements ChatStore {
     return Promise.try(() =>
       (this.#stmt("SELECT count(*) AS n FROM accounts").get() as { n: number }).n
     );
+  }
+
+  getAlwaysOn(folded: string): Promise<AlwaysOnState | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT always_on FROM accounts WHERE folded = ?").get(folded) as
+        | { always_on: string | null }
+        | undefined;
+      return r?.always_on ? JSON.parse(r.always_on) as AlwaysOnState : undefined;
+    });
+  }
+
+  setAlwaysOn(folded: string, state: AlwaysOnState | undefined): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("UPDATE accounts SET always_on = ? WHERE folded = ?").run(
+        state === undefined ? null : JSON.stringify(state),
+        folded,
+      );
+    });
+  }
+
+  listAlwaysOn(): Promise<AlwaysOnEntry[]> {
+    return Promise.try(() => {
+      const rows = this.#stmt(
+        "SELECT folded, name, always_on FROM accounts WHERE always_on IS NOT NULL ORDER BY folded",
+      ).all() as { folded: string; name: string; always_on: string }[];
+      return rows.map((r) => ({
+        folded: r.folded,
+        name: r.name,
+        state: JSON.parse(r.always_on) as AlwaysOnState,
+      }));
+    });
   }
 
   getChannel(folded: string): Promise<ChannelRecord | undefined> {
