@@ -20,7 +20,7 @@ import type { ChatServer } from "./server.ts";
 
 /** The outcome of a password check. */
 export type AuthResult =
-  | { ok: true; account: AccountRecord }
+  | { ok: true; account: AccountRecord; alwaysOn: boolean }
   | Exclude<LoginOutcome, { ok: true }>
   | { ok: false; reason: "sessions"; limit: number };
 
@@ -84,7 +84,8 @@ export async function authenticate(
   if (online !== undefined && online.sessions.length >= limit) {
     return { ok: false, reason: "sessions", limit };
   }
-  return { ok: true, account };
+  const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;
+  return { ok: true, account, alwaysOn };
 }
 
 /** The server's login gate, built from its limits (loopback exempt unless limitLoopback). */
@@ -106,11 +107,15 @@ export function createLoginGate(limits: Limits): LoginGate {
   });
 }
 
-/** Logs the command's user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
-export function logIn(ctx: Context, account: AccountRecord): void {
+/**
+ * Logs the command's user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. With
+ * `alwaysOn` (the account's setting) the user stays online when its last device leaves.
+ */
+export function logIn(ctx: Context, account: AccountRecord, alwaysOn = false): void {
   const server = ctx.server;
   const user = ctx.user;
   server.users.setAccount(user, account.name);
+  user.alwaysOn = alwaysOn;
   if (user.nickDeadline !== 0 && user.folded === account.folded) {
     server.users.clearReservation(user);
   }
@@ -136,6 +141,7 @@ export async function logOut(ctx: Context): Promise<void> {
   const user = ctx.user;
   if (!user.account) return;
   server.users.setAccount(user, undefined);
+  user.alwaysOn = false;
   toUser(
     user,
     new Outgoing(server.name, RPL_LOGGEDOUT, [

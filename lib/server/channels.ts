@@ -13,6 +13,7 @@ import type { ChannelRecord, ChatStore } from "../store/store.ts";
 import { Channel, type Topic } from "./channel.ts";
 import type { ServerEvents } from "./events.ts";
 import type { User } from "./user.ts";
+import { saveAlwaysOn } from "./users.ts";
 
 /** Emptied public channels whose history start is remembered. */
 const MAX_PUBLIC_FLOORS = 10_000;
@@ -89,6 +90,7 @@ export class ChannelTable {
     channel.setMember(user, bits);
     user.channels.add(channel);
     this.#events.joined(channel, user, bits);
+    saveAlwaysOn(this.#store, user);
   }
 
   /** A member leaves (PART, JOIN 0). */
@@ -116,6 +118,7 @@ export class ChannelTable {
     channel.deleteMember(user);
     user.channels.delete(channel);
     if (channel.members.size === 0) this.#drop(channel);
+    saveAlwaysOn(this.#store, user);
   }
 
   #drop(channel: Channel): void {

@@ -70,7 +70,7 @@ export class Session {
   floodStamp: number = Date.now();
   /** This device's own away message (the user is away only when every device is). */
   away: string | undefined = undefined;
-  /** When `away` was set (ms), to pick the newest message of several away devices. */
+  /** When `away` was set (a sequence number), to pick the newest of several away devices. */
   awayAt = 0;
   /** A nick asked for while registering that a logged-in user holds: decided at the end. */
   pendingNick: string | undefined = undefined;

@@ -9,7 +9,7 @@
  */
 
 import { casefold } from "../protocol/casemap.ts";
-import type { ChatStore } from "../store/store.ts";
+import type { AlwaysOnState, ChatStore } from "../store/store.ts";
 import { NICKSERV, serviceMask } from "./accounts.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import type { ServerEvents } from "./events.ts";
@@ -21,6 +21,33 @@ import type { User } from "./user.ts";
 
 /** The away message of an always-on user while none of its devices is connected. */
 export const NO_DEVICE_AWAY = "Not connected (always-on)";
+
+/** What the store keeps of an always-on user to bring it back after a restart. */
+export function alwaysOnState(user: User): AlwaysOnState {
+  return {
+    nick: user.nick,
+    username: user.username,
+    host: user.host,
+    realname: user.realname,
+    channels: [...user.channels].map((c) => c.name),
+  };
+}
+
+/**
+ * Saves an always-on user's state after its nick or channels changed (in the background: the
+ * state in memory is what counts now). Users without always-on are skipped.
+ *
+ * @example
+ * ```ts ignore
+ * channels.join(channel, user, 0); // calls saveAlwaysOn(store, user)
+ * ```
+ */
+export function saveAlwaysOn(store: ChatStore, user: User): void {
+  if (!user.alwaysOn || user.account === undefined || !user.registered) return;
+  store.setAlwaysOn(casefold(user.account), alwaysOnState(user)).catch((err) =>
+    console.error(`saving always-on ${user.account} failed: ${(err as Error).message}`)
+  );
+}
 
 /** A remembered nick for WHOWAS. */
 export interface WhowasEntry {
@@ -56,6 +83,10 @@ export class UserTable {
   readonly #byAccount: Map<string, User> = new Map();
   readonly #whowas: WhowasEntry[] = [];
   readonly #counts: UserCounts = { users: 0, invisible: 0, opers: 0, peak: 0 };
+  /** Connections carrying registered users (one user may have several, or none). */
+  #devices = 0;
+  /** Orders away messages set by a user's devices (a clock may tick too coarsely). */
+  #awaySeq = 0;
   /** Users holding a registered nick without being logged in to it. */
   readonly #deadlines: Set<User> = new Set();
   /** Registered nicks taken back from someone, kept for their owners until a time (ms). */
@@ -68,6 +99,11 @@ export class UserTable {
     this.#limits = limits;
     this.#store = store;
     this.#events = events;
+  }
+
+  /** How many connections carry registered users (the rest are still registering). */
+  get devices(): number {
+    return this.#devices;
   }
 
   /** The LUSERS counts. */
@@ -124,9 +160,27 @@ export class UserTable {
     if (this.#byNick.get(old.folded) === old) this.#byNick.delete(old.folded);
     session.user = target;
     target.sessions.push(session);
+    if (target.registered) this.#devices++;
     target.detachedAt = 0;
     this.refreshAway(target);
     return true;
+  }
+
+  /**
+   * A connection has ended: it no longer carries its user. Returns how many devices the user
+   * has left (the caller removes a user left with none, unless it is always-on).
+   */
+  detach(session: Session): number {
+    const user = session.user;
+    const i = user.sessions.indexOf(session);
+    if (i === -1) return user.sessions.length;
+    user.sessions.splice(i, 1);
+    if (user.registered) {
+      this.#devices--;
+      if (user.sessions.length === 0) user.detachedAt = Date.now();
+      else this.refreshAway(user);
+    }
+    return user.sessions.length;
   }
 
   /**
@@ -136,7 +190,7 @@ export class UserTable {
    */
   setSessionAway(session: Session, text: string | undefined): boolean {
     session.away = text;
-    session.awayAt = Date.now();
+    session.awayAt = ++this.#awaySeq;
     return this.refreshAway(session.user);
   }
 
@@ -199,7 +253,10 @@ export class UserTable {
     // a nick kept for its owner is released once someone may have it (the owner, or a guest
     // nick that happened to be free)
     if (this.#held.size > 0) this.#held.delete(user.folded);
-    if (user.registered) this.#events.nickChanged(user, old);
+    if (user.registered) {
+      this.#events.nickChanged(user, old);
+      saveAlwaysOn(this.#store, user);
+    }
   }
 
   /** Marks a user registered and counts it. */
@@ -210,6 +267,7 @@ export class UserTable {
     if (user.invisible) c.invisible++;
     if (user.oper) c.opers++;
     c.peak = Math.max(c.peak, c.users);
+    this.#devices += user.sessions.length;
     if (user.account !== undefined) this.#byAccount.set(casefold(user.account), user);
     this.#events.registered(user);
   }
@@ -283,6 +341,7 @@ export class UserTable {
       if (this.#byAccount.get(folded) === user) this.#byAccount.delete(folded);
     }
     if (user.registered) {
+      this.#devices -= user.sessions.length;
       const c = this.#counts;
       c.users--;
       if (user.invisible) c.invisible--;

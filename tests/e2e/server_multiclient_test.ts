@@ -164,3 +164,86 @@ Deno.test("multiclient: several devices share one account's nick, channels and p
     await server.stop();
   }
 });
+
+Deno.test("always-on: the user stays in its channels with no device, catches up, survives a restart", async (t) => {
+  const dataDir = await Deno.makeTempDir({ prefix: "deno-chat-always-on-" });
+  let server = await startServer([], undefined, { dataDir });
+  let pool = new ClientPool(server.port);
+  const all: TestClient[] = [];
+  try {
+    const a = await pool.user("alice", ["draft/account-registration"]);
+    all.push(a);
+    a.send("REGISTER * * correct-horse");
+    await a.expect(/REGISTER SUCCESS/);
+    a.send("PRIVMSG NickServ :SET always-on on");
+    assertEquals(
+      await a.expect(/NOTICE/),
+      ":NickServ!NickServ@services. NOTICE alice :Always-on is on: alice stays online in its channels while you are disconnected.",
+    );
+    await join(a, "#room");
+    const bob = await pool.user("bob", ["away-notify"]);
+    all.push(bob);
+    await join(bob, "#room");
+
+    await t.step("its last device leaves: no QUIT, it is away and still a member", async () => {
+      a.send("QUIT :bye");
+      await a.expectClosed();
+      assertEquals(await bob.expect(/ AWAY /), `:${ALICE} AWAY :Not connected (always-on)`);
+      await bob.expectNone(/ QUIT /);
+      bob.send("NAMES #room");
+      assertEquals(await bob.expect(/ 353 /), ":deno-chat.local 353 bob = #room :@alice bob");
+      bob.send("PRIVMSG #room :while you were away");
+      await bob.expectNone(/ 401 /);
+    });
+
+    await t.step("a device that returns gets what it missed", async () => {
+      const back = await device(pool.connect, "alice", "alice", "correct-horse");
+      all.push(back);
+      await back.expect(/ (376|422) /);
+      assertEquals(await back.collectUntil(/ 366 /), [
+        `:${ALICE} JOIN #room`,
+        ":deno-chat.local 353 alice = #room :@alice bob",
+        ":deno-chat.local 366 alice #room :End of /NAMES list",
+      ]);
+      const missed = await back.expect(/ PRIVMSG #room /);
+      assertEquals(
+        missed.replace(/\[[^\]]+\] /, "[time] "),
+        ":bob!~bob@127.0.0.1 PRIVMSG #room :[time] while you were away",
+      );
+      assertEquals(await bob.expect(/ AWAY/), `:${ALICE} AWAY`);
+      back.send("QUIT");
+      await back.expectClosed();
+      await bob.expect(/ AWAY :Not connected/);
+    });
+
+    await t.step("after a restart it is back in its channels", async () => {
+      await Promise.all(all.map((c) => c.close()));
+      all.length = 0;
+      await server.stop();
+      server = await startServer([], undefined, { dataDir });
+      pool = new ClientPool(server.port);
+      const bob2 = await pool.user("bob");
+      all.push(bob2);
+      bob2.send("JOIN #room");
+      assertEquals(
+        await bob2.expect(/ 353 /),
+        ":deno-chat.local 353 bob = #room :@alice bob",
+      );
+      const back = await device(pool.connect, "ali", "alice", "correct-horse");
+      all.push(back);
+      assertEquals(
+        await back.expect(/ 001 /),
+        `:deno-chat.local 001 alice :Welcome to the deno-chat IRC Network ${ALICE}`,
+      );
+      await back.expect(/ 366 alice #room /);
+      back.send("PRIVMSG NickServ :SET always-on off");
+      await back.expect(/Always-on is off/);
+      back.send("QUIT :gone");
+      assertEquals(await bob2.expect(/ QUIT /), `:${ALICE} QUIT :Quit: gone`);
+    });
+  } finally {
+    await Promise.all(all.map((c) => c.close()));
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+});

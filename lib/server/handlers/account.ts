@@ -161,7 +161,7 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
     );
     return;
   }
-  await logInOrAttach(ctx, result.account);
+  await logInOrAttach(ctx, result.account, result.alwaysOn);
   ctx.numeric(RPL_SASLSUCCESS, "SASL authentication successful");
 }
 
@@ -172,17 +172,22 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
  * took the account's nick and is in the account's channels. Before registration, logging in
  * is enough: registration attaches (see the welcome in registration.ts).
  */
-export async function logInOrAttach(ctx: Context, account: AccountRecord): Promise<void> {
+export async function logInOrAttach(
+  ctx: Context,
+  account: AccountRecord,
+  alwaysOn: boolean,
+): Promise<void> {
   const session = ctx.session;
   const old = ctx.user;
   const online = ctx.users.findAccount(account.folded);
   if (online === undefined || online === old || !old.registered) {
-    logIn(ctx, account);
+    logIn(ctx, account, alwaysOn);
     return;
   }
   const server = ctx.server;
   const oldMask = old.hostmask;
   const channels = [...old.channels];
+  const since = online.detachedAt > 0 ? online.detachedAt : undefined;
   // the connection's own identity ends for everyone else, as if it had quit
   server.users.remove(old, `Logged in on another device as ${online.nick}`);
   server.channels.quit(old);
@@ -201,5 +206,5 @@ export async function logInOrAttach(ctx: Context, account: AccountRecord): Promi
     account.name,
     `You are now logged in as ${account.name}`,
   );
-  await sendChannelsOnAttach(ctx, online.detachedAt > 0 ? online.detachedAt : undefined);
+  await sendChannelsOnAttach(ctx, since);
 }

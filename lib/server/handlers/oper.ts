@@ -73,6 +73,8 @@ export function handleKill(ctx: Context): void {
   const reason = cleanText(ctx.params[1] || "no reason", ctx.limits.kickLen);
   const text = `Killed (${ctx.user.nick} (${reason}))`;
   for (const s of [...target.sessions]) ctx.server.endSession(s, text);
+  // an always-on user outlives its connections, not a KILL
+  if (target.registered) ctx.server.removeUser(target, text);
 }
 
 /** WALLOPS <text>: to every user with +w and every operator. */

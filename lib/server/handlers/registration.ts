@@ -175,7 +175,7 @@ async function passLogin(ctx: Context): Promise<void> {
     : [ctx.user.nick, given];
   const result = await authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress);
   if (ctx.session.dead || ctx.user.registered) return;
-  if (result.ok) logIn(ctx, result.account);
+  if (result.ok) logIn(ctx, result.account, result.alwaysOn);
   else if (ctx.server.config.requireAccount) {
     ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
     ctx.server.endSession(ctx.session, "Bad password");
@@ -207,6 +207,7 @@ async function welcome(ctx: Context): Promise<void> {
     if (!ctx.users.attach(session, online)) {
       // the account filled up between the login and now: connect without it
       ctx.users.setAccount(placeholder, undefined);
+      placeholder.alwaysOn = false;
       ctx.reply("NOTICE", [
         placeholder.nick,
         `You are connected without your account: it already has ${ctx.limits.sessionsPerAccount} ` +
