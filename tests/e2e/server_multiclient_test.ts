@@ -112,6 +112,27 @@ Deno.test("multiclient: several devices share one account's nick, channels and p
       await bob.expectNone(/ AWAY/);
     });
 
+    await t.step("to oneself, and user modes, every device hears once", async () => {
+      a.send("PRIVMSG alice :note to self");
+      assertEquals(await a.expect(/ PRIVMSG /), `:${ALICE} PRIVMSG alice :note to self`);
+      assertEquals(await b.expect(/ PRIVMSG /), `:${ALICE} PRIVMSG alice :note to self`);
+      a.send("MODE alice +i");
+      assertEquals(await b.expect(/ MODE /), `:${ALICE} MODE alice +i`);
+      await b.expectNone(/ PRIVMSG /);
+    });
+
+    await t.step("the nick of an account online goes to nobody else at registration", async () => {
+      const c = await connect();
+      c.send("CAP LS 302", "NICK alice", "USER x 0 * :X", "CAP REQ :sasl", "CAP END");
+      assertEquals(
+        await c.expect(/ 433 /),
+        ":deno-chat.local 433 * alice :Nickname is already in use",
+      );
+      c.send("NICK carol");
+      await c.expect(/ 001 carol /);
+      await c.close();
+    });
+
     await t.step("the limit: a third device is refused", async () => {
       const c = await device(connect, "alice3", "alice", "correct-horse");
       assertEquals(

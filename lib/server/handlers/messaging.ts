@@ -120,6 +120,8 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     if (user.account) tags["account"] = user.account;
     const out = new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
     let historyKey: string | undefined;
+    // to oneself, every device already gets it as the recipient: no second copy as an echo
+    let toOneself = false;
 
     if (isChannelName(target)) {
       const channel = ctx.channels.find(target);
@@ -154,6 +156,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         continue;
       }
       if (!tagmsg) historyKey = privateHistoryKey(user, recipient);
+      toOneself = recipient === user;
       // to oneself, the delivery is a side effect, not a reply: never labeled
       // (labeled-response), and with echo-message the echo comes too, as for anyone else
       deliveries.push(() => {
@@ -174,8 +177,9 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         const s = sessions[i];
         if (tagmsg && !s.caps.has("message-tags")) continue;
         // the sender's other sessions see what it said; this one only as its echo, a reply
-        if (s !== ctx.session) s.send(out);
-        else if (s.caps.has("echo-message")) ctx.send(out);
+        if (s !== ctx.session) {
+          if (!toOneself) s.send(out);
+        } else if (s.caps.has("echo-message")) ctx.send(out);
       }
     });
   }

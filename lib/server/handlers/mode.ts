@@ -86,7 +86,8 @@ function userMode(ctx: Context): void {
     }
   }
   if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
-  if (applied !== "") ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
+  // every device of the user learns its new modes
+  if (applied !== "") ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
 }
 
 function sendBanList(ctx: Context, channel: Channel): void {

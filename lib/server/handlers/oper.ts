@@ -57,7 +57,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   }
   if (!user.oper) {
     ctx.users.setOper(user, true);
-    ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
+    ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
   }
   ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
 }
