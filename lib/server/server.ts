@@ -199,7 +199,12 @@ export class ChatServer implements SessionHost {
   async start(): Promise<void> {
     // before anything listens: no connection may come in ahead of the bans
     await this.klines.load();
-    await this.restoreAlwaysOn();
+    try {
+      await this.restoreAlwaysOn();
+    } catch (err) {
+      // the server is still useful without them: say so and go on
+      console.error(`restoring always-on users failed: ${(err as Error).message}`);
+    }
     this.#listeners.start();
     this.#liveness.start();
     await this.pruneHistory();

@@ -94,3 +94,29 @@ Deno.test("ChatServer.restoreAlwaysOn: always-on users come back in their channe
     await t.close();
   }
 });
+
+Deno.test("registration: logged in first, then asking for the account's nick in use, attaches", async () => {
+  const t = startInProcess();
+  try {
+    await makeAccount(t, "ann");
+    const a = await device(t, "ann", "ann");
+    a.send("JOIN #x");
+    await a.expect(/ 366 /);
+    const b = t.connect();
+    b.send("CAP LS 302", "CAP REQ :sasl");
+    await b.expect(/ ACK /);
+    b.send("AUTHENTICATE PLAIN");
+    await b.expect("AUTHENTICATE +");
+    b.send(...encodePlain("ann", PASSWORD).map((chunk) => `AUTHENTICATE ${chunk}`));
+    await b.expect(/ 903 /);
+    b.send("NICK ann", "USER ann 0 * :Ann", "CAP END");
+    assertEquals(
+      await b.expect(/ 001 /),
+      ":test.server 001 ann :Welcome to the TestNet IRC Network ann!~ann@127.0.0.1",
+    );
+    assertEquals(await b.expect(/ JOIN /), ":ann!~ann@127.0.0.1 JOIN #x");
+    strictEqual(t.server.users.sessionsOf("ann").length, 2);
+  } finally {
+    await t.close();
+  }
+});

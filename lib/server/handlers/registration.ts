@@ -52,16 +52,18 @@ export function handleNick(ctx: Context): void | Promise<void> {
   }
   ctx.session.pendingNick = undefined;
   if (nick === user.nick) return;
-  if (!user.registered && !user.account) {
-    // the nick of a logged-in user while this connection may still log in to that account
-    // (SASL or PASS before CAP END): decided at the end of registration, as ergo does, so a
-    // second device asking for the shared nick attaches instead of getting "in use"
+  if (!user.registered) {
+    // the nick of a logged-in user while this connection is logged in to that account, or may
+    // still log in (SASL or PASS before CAP END): decided at the end of registration, as ergo
+    // does, so a second device asking for the shared nick attaches instead of getting "in use"
     const holder = ctx.users.holder(nick);
-    if (
-      holder?.registered && holder.account !== undefined &&
-      (ctx.session.capNegotiating || ctx.session.password !== undefined)
-    ) {
+    const mayLogIn = user.account === undefined &&
+      (ctx.session.capNegotiating || ctx.session.password !== undefined);
+    const sameAccount = user.account !== undefined && holder?.account !== undefined &&
+      casefold(user.account) === casefold(holder.account);
+    if (holder?.registered && holder.account !== undefined && (mayLogIn || sameAccount)) {
       ctx.session.pendingNick = nick;
+      if (sameAccount) return tryCompleteRegistration(ctx);
       return;
     }
   }
