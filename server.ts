@@ -18,6 +18,7 @@ import { startWeb, type WebServer } from "./lib/web/server.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
+import { keepPrivate, makePrivateDir } from "./lib/platform/private_files.ts";
 import { writePath } from "./lib/transport/socket_send.ts";
 
 function fail(message: string): never {
@@ -35,12 +36,8 @@ async function main(): Promise<void> {
   }
   if (parsed.kind === "error") fail(parsed.message);
   const { config, motdPath } = parsed;
-  if (!parsed.dataDirGiven) {
-    const choice = defaultDataDir();
-    config.dataDir = choice.path;
-    console.log(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
-  }
-
+  // every check of the command line first: a mistyped flag must leave nothing behind, and
+  // choosing the default data folder creates it
   if (motdPath !== undefined) {
     try {
       config.motd = (await Deno.readTextFile(motdPath)).replace(/\r/g, "").split("\n");
@@ -51,8 +48,13 @@ async function main(): Promise<void> {
       fail(`cannot read the MOTD file '${motdPath}': ${(err as Error).message}`);
     }
   }
+  if (!parsed.dataDirGiven) {
+    const choice = defaultDataDir();
+    config.dataDir = choice.path;
+    console.log(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
+  }
   try {
-    await Deno.mkdir(config.dataDir, { recursive: true });
+    await makePrivateDir(config.dataDir);
   } catch (err) {
     fail(`cannot create the data folder '${config.dataDir}': ${(err as Error).message}`);
   }
@@ -61,6 +63,18 @@ async function main(): Promise<void> {
   const opersFile = join(config.dataDir, "opers.txt");
   try {
     const text = await Deno.readTextFile(opersFile);
+    // it holds passwords in the clear
+    try {
+      if (keepPrivate(opersFile)) {
+        console.log(`${opersFile} held passwords others could read: now 0600`);
+      }
+    } catch (err) {
+      console.error(
+        `chat-server: ${opersFile} is readable by others and cannot be made private: ${
+          (err as Error).message
+        }`,
+      );
+    }
     for (const [i, raw] of text.split(/\r?\n/).entries()) {
       const line = raw.trim();
       if (line === "" || line.startsWith("#")) continue;
@@ -103,7 +117,6 @@ async function main(): Promise<void> {
   }
 
   const server = new ChatServer(config, store);
-  const adminNote = await ensureAdmin(server);
   const tryStart = async (): Promise<unknown> => {
     try {
       await server.start();
@@ -138,6 +151,9 @@ async function main(): Promise<void> {
     fail(`cannot listen on ${config.host}:${port}: ${(err as Error).message}`);
   }
 
+  // only now: a start that failed (a port in use) must not leave behind an admin account
+  // whose generated password nobody saw
+  const adminNote = await ensureAdmin(server);
   console.log(
     `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
       (config.plaintext === false ? " (TLS only)" : ""),

@@ -16,6 +16,7 @@
  */
 
 import path from "node:path";
+import { makePrivateDirSync } from "./private_files.ts";
 
 /** The folder name used in the current folder. */
 export const DATA_DIR_NAME = "chat-data";
@@ -204,7 +205,7 @@ export function defaultDataDir(): DataDirChoice {
     },
     canCreate: (dir) => {
       try {
-        Deno.mkdirSync(dir, { recursive: true });
+        makePrivateDirSync(dir);
         return true;
       } catch {
         return false;

@@ -194,7 +194,10 @@ export async function ensureAdmin(server: ChatServer): Promise<string | undefine
   }
   if ((await server.store.countAccounts()) > 0) return undefined;
   const password = randomPassword();
-  await createAccount(server, "admin", hashPassword(password), undefined, true);
+  // a client may have registered the name while the password was hashed
+  if (!(await createAccount(server, "admin", hashPassword(password), undefined, true))) {
+    return undefined;
+  }
   return `created operator account 'admin' with password ${password} ` +
     `(shown only now; log in with /msg NickServ IDENTIFY admin ${password}, then OPER admin ...)`;
 }

@@ -15,7 +15,9 @@ import type {
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
+  TargetScope,
 } from "./store.ts";
+import { dmParties } from "./store.ts";
 
 interface Stored {
   seq: number;
@@ -39,6 +41,8 @@ export class MemoryStore implements ChatStore {
   #channels = new Map<string, ChannelRecord>();
   #klines = new Map<string, KlineRecord>();
   #history = new Map<string, Stored[]>();
+  /** The private conversations each party is a side of, so TARGETS never walks them all. */
+  #byParty = new Map<string, Set<string>>();
   #byMsgid = new Map<string, Stored>();
   #seq = 0;
   readonly #maxPerTarget: number;
@@ -137,7 +141,14 @@ export class MemoryStore implements ChatStore {
 
   appendMessage(message: HistoryMessage): Promise<void> {
     const list = this.#history.get(message.target) ?? [];
-    if (list.length === 0) this.#history.set(message.target, list);
+    if (list.length === 0) {
+      this.#history.set(message.target, list);
+      for (const party of dmParties(message.target) ?? []) {
+        let set = this.#byParty.get(party);
+        if (!set) this.#byParty.set(party, set = new Set());
+        set.add(message.target);
+      }
+    }
     const stored = { seq: ++this.#seq, msg: message };
     list.push(stored);
     this.#byMsgid.set(message.msgid, stored);
@@ -209,13 +220,15 @@ export class MemoryStore implements ChatStore {
     from: number,
     to: number,
     limit: number,
-    keys: (key: string) => boolean,
+    scope: TargetScope,
   ): Promise<HistoryTarget[]> {
     return Promise.try(() => {
       const [lo, hi] = from <= to ? [from, to] : [to, from];
       const out: HistoryTarget[] = [];
-      for (const [target, list] of this.#history) {
-        if (!keys(target)) continue;
+      const keys = new Set([...scope.keys, ...this.#byParty.get(scope.party) ?? []]);
+      for (const target of keys) {
+        const list = this.#history.get(target);
+        if (!list) continue;
         const inRange = list.filter((s) => s.msg.time >= lo && s.msg.time <= hi);
         if (inRange.length === 0) continue;
         const last = inRange[inRange.length - 1].msg;
@@ -240,7 +253,10 @@ export class MemoryStore implements ChatStore {
         while (drop < list.length && list[drop].msg.time < oldest) drop++;
         drop = Math.max(drop, list.length - maxPerTarget);
         for (const old of list.splice(0, drop)) this.#byMsgid.delete(old.msg.msgid);
-        if (list.length === 0) this.#history.delete(target);
+        if (list.length === 0) {
+          this.#history.delete(target);
+          for (const party of dmParties(target) ?? []) this.#byParty.get(party)?.delete(target);
+        }
       }
     });
   }

@@ -7,6 +7,7 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
+import { dmParties } from "./store.ts";
 
 /** One schema step. */
 export interface Migration {
@@ -82,6 +83,32 @@ export const MIGRATIONS: readonly Migration[] = [
         if (b === undefined || !accounts.has(a) || !accounts.has(b)) continue;
         const [x, y] = [`@${a}`, `@${b}`].sort();
         move.run(`dm:${x} ${y}`, target);
+      }
+    },
+  },
+  {
+    version: 3,
+    description: "the private conversations each party is a side of",
+    up(db) {
+      // CHATHISTORY TARGETS grouped every message in the range and filtered afterwards:
+      // seconds at a million rows, on the event loop. Now it takes the caller's channels by
+      // key and its private conversations from this table, and seeks history_target_time
+      // once for each. Written once per new conversation; a known one costs a read.
+      db.exec(`
+        CREATE TABLE conversation_parties (
+          party TEXT NOT NULL,
+          target TEXT NOT NULL,
+          PRIMARY KEY (party, target)
+        ) WITHOUT ROWID;
+      `);
+      const targets = db.prepare(
+        "SELECT DISTINCT target FROM history WHERE target >= 'dm:' AND target < 'dm;'",
+      ).all() as { target: string }[];
+      const side = db.prepare(
+        "INSERT OR IGNORE INTO conversation_parties (party, target) VALUES (?, ?)",
+      );
+      for (const { target } of targets) {
+        for (const party of dmParties(target) ?? []) side.run(party, target);
       }
     },
   },

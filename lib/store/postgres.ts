@@ -23,7 +23,9 @@ import type {
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
+  TargetScope,
 } from "./store.ts";
+import { dmParties, TARGETS_SCAN } from "./store.ts";
 import { StoreOpenError } from "./sqlite.ts";
 
 type Sql = postgres.Sql<Record<string, never>>;
@@ -261,7 +263,21 @@ export class PostgresStore implements ChatStore {
         text: m.text,
         tags: m.tags ? this.#sql.json(m.tags) : null,
       }));
+      const sides = new Map<string, [string, string]>();
+      for (const { message: m } of part) {
+        const parties = dmParties(m.target);
+        if (parties) sides.set(m.target, parties);
+      }
       try {
+        if (sides.size > 0) {
+          const pairs = [...sides].flatMap(([target, [a, b]]) => [
+            { party: a, target },
+            { party: b, target },
+          ]);
+          await this.#sql`
+            INSERT INTO conversation_parties ${this.#sql(pairs, "party", "target")}
+            ON CONFLICT DO NOTHING`;
+        }
         await this.#sql`
           INSERT INTO history ${
           this.#sql(
@@ -376,21 +392,30 @@ export class PostgresStore implements ChatStore {
     from: number,
     to: number,
     limit: number,
-    keys: (key: string) => boolean,
+    scope: TargetScope,
   ): Promise<HistoryTarget[]> {
     const [lo, hi] = from <= to ? [from, to] : [to, from];
+    const keys = scope.keys.slice(0, TARGETS_SCAN);
+    // the caller's channels and private conversations, each with one index seek for its
+    // latest message in the range
     const rows = await this.#sql<{ target: string; latest: string; raw_target: string }[]>`
-      SELECT DISTINCT ON (target) target, time AS latest, raw_target
-      FROM history WHERE time >= ${lo} AND time <= ${hi}
-      ORDER BY target, time DESC, id DESC`;
-    rows.sort((a, b) => Number(b.latest) - Number(a.latest));
-    const out: HistoryTarget[] = [];
-    for (const r of rows) {
-      if (!keys(r.target)) continue;
-      out.push({ target: r.target, rawTarget: r.raw_target, latest: Number(r.latest) });
-      if (out.length >= limit) break;
-    }
-    return out;
+      SELECT k.target, h.time AS latest, h.raw_target
+      FROM (
+        SELECT unnest(${keys}::text[]) AS target
+        UNION
+        (SELECT target FROM conversation_parties WHERE party = ${scope.party} LIMIT ${TARGETS_SCAN})
+      ) k
+      CROSS JOIN LATERAL (
+        SELECT time, raw_target FROM history
+        WHERE target = k.target AND time >= ${lo} AND time <= ${hi}
+        ORDER BY time DESC, id DESC LIMIT 1
+      ) h
+      ORDER BY h.time DESC LIMIT ${limit}`;
+    return rows.map((r) => ({
+      target: r.target,
+      rawTarget: r.raw_target,
+      latest: Number(r.latest),
+    }));
   }
 
   async findMessage(msgid: string): Promise<HistoryBound | undefined> {
@@ -406,6 +431,10 @@ export class PostgresStore implements ChatStore {
         SELECT id FROM (
           SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
         ) ranked WHERE n > ${maxPerTarget})`;
+    // the sides of conversations that are gone, so TARGETS never seeks them
+    await this.#sql`
+      DELETE FROM conversation_parties p
+      WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
   }
 
   async close(): Promise<void> {

@@ -58,6 +58,25 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 2,
+    description: "the private conversations each party is a side of",
+    // CHATHISTORY TARGETS reads the caller's conversations only: its channels by key, its
+    // private ones through this table, each with one seek on history_target_time
+    sql: `
+      CREATE TABLE conversation_parties (
+        party TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (party, target)
+      );
+      INSERT INTO conversation_parties (party, target)
+        SELECT split_part(substr(target, 4), ' ', 1), target FROM history
+          WHERE target LIKE 'dm:% %' GROUP BY target
+        UNION
+        SELECT split_part(substr(target, 4), ' ', 2), target FROM history
+          WHERE target LIKE 'dm:% %' GROUP BY target;
+    `,
+  },
+  {
     version: 7,
     description: "always-on accounts and what restores them",
     // NULL: always-on is off; else an AlwaysOnState

@@ -8,6 +8,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { migrate } from "./migrations.ts";
+import { createPrivateFile, keepPrivate } from "../platform/private_files.ts";
 import type {
   AccountRecord,
   AlwaysOnEntry,
@@ -18,7 +19,9 @@ import type {
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
+  TargetScope,
 } from "./store.ts";
+import { dmParties, TARGETS_SCAN } from "./store.ts";
 
 /** A store that cannot be opened: the message says why, in one sentence. */
 export class StoreOpenError extends Error {}
@@ -34,6 +37,25 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: string | null;
+}
+
+/** An id above every real one, for a time-only bound that must sort after its millisecond. */
+const MAX_ID = Number.MAX_SAFE_INTEGER;
+/**
+ * Rows deleted per transaction by prune, between turns of the event loop. Each row deleted
+ * dirties pages of four indexes, and the WAL checkpoint that follows a large commit runs on
+ * the event loop: small steps keep every turn short (bench/README.md, store queries).
+ */
+const PRUNE_STEP = 250;
+/** Index entries prune counts in one statement while it looks for a conversation's cap. */
+const PRUNE_WALK = 10_000;
+/** How long prune works before it gives the event loop a turn, in milliseconds. */
+const PRUNE_SLICE_MS = 2;
+/** A time after every message, for the newest end of a conversation. */
+const MAX_TIME = Number.MAX_SAFE_INTEGER;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 interface Pending {
@@ -75,7 +97,9 @@ export class SqliteStore implements ChatStore {
   #flushScheduled = false;
   #closed = false;
   readonly #insert: StatementSync;
+  readonly #side: StatementSync;
   readonly #statements = new Map<string, StatementSync>();
+  #seen: Set<string> | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -83,10 +107,15 @@ export class SqliteStore implements ChatStore {
       `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // a probe that writes nothing when the conversation is known: the hot path stays as it was
+    this.#side = db.prepare(
+      "INSERT OR IGNORE INTO conversation_parties (party, target) VALUES (?, ?)",
+    );
   }
 
   /** A prepared statement per SQL text, prepared once: parsing SQL on every call costs. */
   #stmt(sql: string): StatementSync {
+    this.#seen?.add(sql);
     let st = this.#statements.get(sql);
     if (!st) {
       st = this.#db.prepare(sql);
@@ -99,6 +128,16 @@ export class SqliteStore implements ChatStore {
   static open(path: string): SqliteStore {
     let db: DatabaseSync;
     try {
+      // password hashes and every private message: readable by the owner only. SQLite gives
+      // the -wal and -shm files the mode of the database file.
+      createPrivateFile(path);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        try {
+          keepPrivate(file);
+        } catch {
+          // someone else's file: theirs to protect; the database still opens
+        }
+      }
       db = new DatabaseSync(path);
     } catch (err) {
       throw new StoreOpenError(`cannot open the database ${path}: ${(err as Error).message}`);
@@ -294,6 +333,8 @@ export class SqliteStore implements ChatStore {
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
+    // the two sides of each private conversation in the batch, once per conversation
+    const sides = new Set<string>();
     try {
       this.#db.exec("BEGIN");
       for (const { message: m } of batch) {
@@ -308,6 +349,10 @@ export class SqliteStore implements ChatStore {
           m.text,
           m.tags ? JSON.stringify(m.tags) : null,
         );
+        if (m.target.startsWith("dm:")) sides.add(m.target);
+      }
+      for (const target of sides) {
+        for (const party of dmParties(target) ?? []) this.#side.run(party, target);
       }
       this.#db.exec("COMMIT");
     } catch (err) {
@@ -322,12 +367,19 @@ export class SqliteStore implements ChatStore {
     for (const p of batch) p.resolve();
   }
 
-  #idOf(bound: HistoryBound): number | undefined {
-    if (!bound.msgid) return undefined;
-    const r = this.#stmt("SELECT id FROM history WHERE msgid = ?").get(bound.msgid) as
-      | { id: number }
-      | undefined;
-    return r?.id;
+  /**
+   * A bound as a point in a conversation's (time, id) order, the order of the
+   * history_target_time index: its message's own point when the msgid is stored, else
+   * `idIfTime` at that time (0 sorts before every message of that millisecond, MAX_ID after).
+   */
+  #point(bound: HistoryBound, idIfTime: number): [number, number] {
+    if (bound.msgid) {
+      const r = this.#stmt("SELECT time, id FROM history WHERE msgid = ?").get(bound.msgid) as
+        | { time: number; id: number }
+        | undefined;
+      if (r) return [r.time, r.id];
+    }
+    return [bound.time, idIfTime];
   }
 
   #rows(sql: string, ...args: (string | number)[]): HistoryMessage[] {
@@ -343,39 +395,29 @@ export class SqliteStore implements ChatStore {
           limit,
         ).reverse();
       }
-      const id = this.#idOf(after);
-      return (id !== undefined
-        ? this.#rows(
-          "SELECT * FROM history WHERE target = ? AND id > ? ORDER BY id DESC LIMIT ?",
-          target,
-          id,
-          limit,
-        )
-        : this.#rows(
-          "SELECT * FROM history WHERE target = ? AND time > ? ORDER BY time DESC, id DESC LIMIT ?",
-          target,
-          after.time,
-          limit,
-        )).reverse();
+      const [time, id] = this.#point(after, MAX_ID);
+      return this.#rows(
+        `SELECT * FROM history WHERE target = ? AND (time, id) > (?, ?)
+         ORDER BY time DESC, id DESC LIMIT ?`,
+        target,
+        time,
+        id,
+        limit,
+      ).reverse();
     });
   }
 
   before(target: string, bound: HistoryBound, limit: number): Promise<HistoryMessage[]> {
     return Promise.try(() => {
-      const id = this.#idOf(bound);
-      return (id !== undefined
-        ? this.#rows(
-          "SELECT * FROM history WHERE target = ? AND id < ? ORDER BY id DESC LIMIT ?",
-          target,
-          id,
-          limit,
-        )
-        : this.#rows(
-          "SELECT * FROM history WHERE target = ? AND time < ? ORDER BY time DESC, id DESC LIMIT ?",
-          target,
-          bound.time,
-          limit,
-        )).reverse();
+      const [time, id] = this.#point(bound, 0);
+      return this.#rows(
+        `SELECT * FROM history WHERE target = ? AND (time, id) < (?, ?)
+         ORDER BY time DESC, id DESC LIMIT ?`,
+        target,
+        time,
+        id,
+        limit,
+      ).reverse();
     });
   }
 
@@ -386,22 +428,15 @@ export class SqliteStore implements ChatStore {
     inclusive = false,
   ): Promise<HistoryMessage[]> {
     return Promise.try(() => {
-      const id = this.#idOf(bound);
-      const op = inclusive ? ">=" : ">";
-      return id !== undefined
-        ? this.#rows(
-          `SELECT * FROM history WHERE target = ? AND id ${op} ? ORDER BY id ASC LIMIT ?`,
-          target,
-          id,
-          limit,
-        )
-        : this.#rows(
-          `SELECT * FROM history WHERE target = ? AND time ${op} ?
-           ORDER BY time ASC, id ASC LIMIT ?`,
-          target,
-          bound.time,
-          limit,
-        );
+      const [time, id] = this.#point(bound, inclusive ? 0 : MAX_ID);
+      return this.#rows(
+        `SELECT * FROM history WHERE target = ? AND (time, id) ${inclusive ? ">=" : ">"} (?, ?)
+         ORDER BY time ASC, id ASC LIMIT ?`,
+        target,
+        time,
+        id,
+        limit,
+      );
     });
   }
 
@@ -413,16 +448,17 @@ export class SqliteStore implements ChatStore {
     fromHigh: boolean,
   ): Promise<HistoryMessage[]> {
     return Promise.try(() => {
-      const lowId = this.#idOf(low), highId = this.#idOf(high);
-      const lowSql = lowId !== undefined ? "id > ?" : "time > ?";
-      const highSql = highId !== undefined ? "id < ?" : "time < ?";
+      const [lowTime, lowId] = this.#point(low, MAX_ID);
+      const [highTime, highId] = this.#point(high, 0);
       const order = fromHigh ? "DESC" : "ASC";
       const rows = this.#rows(
-        `SELECT * FROM history WHERE target = ? AND ${lowSql} AND ${highSql}
+        `SELECT * FROM history WHERE target = ? AND (time, id) > (?, ?) AND (time, id) < (?, ?)
          ORDER BY time ${order}, id ${order} LIMIT ?`,
         target,
-        lowId ?? low.time,
-        highId ?? high.time,
+        lowTime,
+        lowId,
+        highTime,
+        highId,
         limit,
       );
       return fromHigh ? rows.reverse() : rows;
@@ -433,23 +469,31 @@ export class SqliteStore implements ChatStore {
     from: number,
     to: number,
     limit: number,
-    keys: (key: string) => boolean,
+    scope: TargetScope,
   ): Promise<HistoryTarget[]> {
     return Promise.try(() => {
       const [lo, hi] = from <= to ? [from, to] : [to, from];
-      const rows = this.#stmt(
-        `SELECT target, max(time) AS latest,
-           (SELECT raw_target FROM history h2 WHERE h2.target = h.target ORDER BY id DESC LIMIT 1)
-             AS raw_target
-         FROM history h WHERE time >= ? AND time <= ? GROUP BY target ORDER BY latest DESC`,
-      ).all(lo, hi) as { target: string; latest: number; raw_target: string }[];
-      const out: HistoryTarget[] = [];
-      for (const r of rows) {
-        if (!keys(r.target)) continue;
-        out.push({ target: r.target, rawTarget: r.raw_target, latest: r.latest });
-        if (out.length >= limit) break;
+      const parties = this.#stmt(
+        "SELECT target FROM conversation_parties WHERE party = ? LIMIT ?",
+      ).all(scope.party, TARGETS_SCAN) as { target: string }[];
+      const keys = new Set(scope.keys.slice(0, TARGETS_SCAN));
+      for (const { target } of parties) keys.add(target);
+      const found: { target: string; latest: number }[] = [];
+      for (const target of keys) {
+        // one seek on history_target_time, answered from the index alone: the
+        // conversation's latest message time in the range
+        const r = this.#stmt(
+          "SELECT max(time) AS t FROM history WHERE target = ? AND time >= ? AND time <= ?",
+        ).get(target, lo, hi) as { t: number | null };
+        if (r.t !== null) found.push({ target, latest: r.t });
       }
-      return out;
+      // the rows themselves only for the conversations listed
+      return found.sort((a, b) => b.latest - a.latest).slice(0, limit).map(({ target, latest }) => {
+        const r = this.#stmt(
+          "SELECT raw_target FROM history WHERE target = ? AND time = ? ORDER BY id DESC LIMIT 1",
+        ).get(target, latest) as { raw_target: string };
+        return { target, rawTarget: r.raw_target, latest };
+      });
     });
   }
 
@@ -462,16 +506,113 @@ export class SqliteStore implements ChatStore {
     });
   }
 
-  prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
-    return Promise.try(() => {
-      this.#stmt("DELETE FROM history WHERE time < ?").run(Date.now() - maxAgeMs);
-      this.#stmt(
-        `DELETE FROM history WHERE id IN (
-           SELECT id FROM (
-             SELECT id, row_number() OVER (PARTITION BY target ORDER BY id DESC) AS n FROM history
-           ) WHERE n > ?)`,
-      ).run(maxPerTarget);
-    });
+  /**
+   * Prunes in steps of at most {@link PRUNE_STEP} rows, each its own transaction, with a
+   * turn of the event loop between them: a million expired rows must not stop the chat.
+   */
+  async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
+    const cutoff = Date.now() - maxAgeMs;
+    for (;;) {
+      if (this.#closed) return;
+      const old = this.#stmt("SELECT id, target FROM history WHERE time < ? LIMIT ?").all(
+        cutoff,
+        PRUNE_STEP,
+      ) as { id: number; target: string }[];
+      if (old.length === 0) break;
+      this.#drop(old);
+      await nextTurn();
+    }
+    // each conversation in key order (one seek to the next on history_target_time); its
+    // newest `maxPerTarget` counted in walks of PRUNE_WALK entries, the older ones dropped
+    let target = "";
+    let slice = performance.now();
+    const breathe = async () => {
+      if (performance.now() - slice < PRUNE_SLICE_MS) return;
+      await nextTurn();
+      slice = performance.now();
+    };
+    for (;;) {
+      if (this.#closed) return;
+      const next = this.#stmt(
+        "SELECT target FROM history WHERE target > ? ORDER BY target LIMIT 1",
+      ).get(target) as { target: string } | undefined;
+      if (!next) break;
+      target = next.target;
+      let bound: [number, number] = [MAX_TIME, MAX_ID];
+      let kept = 0;
+      while (kept < maxPerTarget) {
+        const step = Math.min(PRUNE_WALK, maxPerTarget - kept);
+        const r = this.#stmt(
+          `SELECT time, id FROM history WHERE target = ? AND (time, id) < (?, ?)
+           ORDER BY time DESC, id DESC LIMIT 1 OFFSET ?`,
+        ).get(target, bound[0], bound[1], step - 1) as { time: number; id: number } | undefined;
+        if (!r) break;
+        bound = [r.time, r.id];
+        kept += step;
+        await breathe();
+        if (this.#closed) return;
+      }
+      if (kept < maxPerTarget) {
+        await breathe();
+        continue;
+      }
+      for (;;) {
+        const old = this.#stmt(
+          `SELECT id, target FROM history WHERE target = ? AND (time, id) < (?, ?)
+           ORDER BY time ASC, id ASC LIMIT ?`,
+        ).all(target, bound[0], bound[1], PRUNE_STEP) as { id: number; target: string }[];
+        if (old.length === 0) break;
+        this.#drop(old);
+        await nextTurn();
+        slice = performance.now();
+        if (this.#closed) return;
+      }
+    }
+  }
+
+  /** Deletes history rows; a private conversation left empty loses its two sides too. */
+  #drop(rows: { id: number; target: string }[]): void {
+    const targets = new Set(rows.map((r) => r.target));
+    this.#db.exec("BEGIN");
+    try {
+      this.#stmt("DELETE FROM history WHERE id IN (SELECT value FROM json_each(?))").run(
+        JSON.stringify(rows.map((r) => r.id)),
+      );
+      for (const target of targets) {
+        const parties = dmParties(target);
+        if (!parties) continue;
+        if (this.#stmt("SELECT 1 FROM history WHERE target = ? LIMIT 1").get(target)) continue;
+        for (const party of parties) {
+          this.#stmt("DELETE FROM conversation_parties WHERE party = ? AND target = ?").run(
+            party,
+            target,
+          );
+        }
+      }
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  /**
+   * SQLite's query plan of every statement `run` made through this store, one line per step
+   * (e.g. `SEARCH history USING INDEX history_target_time (target=? AND time<?)`). For tests
+   * that hold each query to an index.
+   */
+  async explain(run: () => Promise<unknown>): Promise<{ sql: string; plan: string[] }[]> {
+    this.#seen = new Set();
+    try {
+      await run();
+      return [...this.#seen].map((sql) => ({
+        sql,
+        plan: (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[])
+          .map((r) => r.detail),
+      }));
+    } finally {
+      this.#seen = undefined;
+    }
   }
 
   close(): Promise<void> {

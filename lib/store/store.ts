@@ -93,6 +93,16 @@ export interface HistoryBound {
   msgid?: string;
 }
 
+/**
+ * The conversations one caller may see, for {@link ChatStore.targets}: `keys` are listed
+ * as they are (the caller's channels), and every private conversation `party` is a side of.
+ */
+export interface TargetScope {
+  keys: readonly string[];
+  /** The caller's history identity (see {@link dmKey}). */
+  party: string;
+}
+
 /** A conversation with its latest message time, for CHATHISTORY TARGETS. */
 export interface HistoryTarget {
   target: string;
@@ -158,12 +168,17 @@ export interface ChatStore {
     limit: number,
     fromHigh: boolean,
   ): Promise<HistoryMessage[]>;
-  /** Conversations with messages between two times, newest first, for the given keys. */
+  /**
+   * Up to `limit` conversations in `scope` with messages between two times (inclusive, in
+   * either order), newest first, each with its latest time in that range. The work is bounded
+   * by the caller's own conversations, never by the whole history: at most
+   * {@link TARGETS_SCAN} of each kind, one index seek each.
+   */
   targets(
     from: number,
     to: number,
     limit: number,
-    keys: (key: string) => boolean,
+    scope: TargetScope,
   ): Promise<HistoryTarget[]>;
   /** The time of a message by msgid, if stored. */
   findMessage(msgid: string): Promise<HistoryBound | undefined>;
@@ -173,6 +188,9 @@ export interface ChatStore {
   /** Commits what is pending and closes. */
   close(): Promise<void>;
 }
+
+/** How many channels and how many private conversations one TARGETS request reads, at most. */
+export const TARGETS_SCAN = 2000;
 
 /**
  * The conversation key of a private conversation between two parties, whichever speaks.
@@ -187,4 +205,20 @@ export interface ChatStore {
  */
 export function dmKey(a: string, b: string): string {
   return a < b ? `dm:${a} ${b}` : `dm:${b} ${a}`;
+}
+
+/**
+ * The two parties of a private conversation key, or undefined for a channel's key.
+ *
+ * @example
+ * ```ts
+ * import { dmKey, dmParties } from "./store.ts";
+ * dmParties(dmKey("@bob", "@ann")); // ["@ann", "@bob"]
+ * dmParties("#lobby"); // undefined
+ * ```
+ */
+export function dmParties(key: string): [string, string] | undefined {
+  if (!key.startsWith("dm:")) return undefined;
+  const space = key.indexOf(" ");
+  return space < 0 ? undefined : [key.slice(3, space), key.slice(space + 1)];
 }

@@ -17,6 +17,7 @@ import type * as X509 from "@peculiar/x509";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { fingerprintOfDer } from "./fingerprint.ts";
+import { makePrivateDir } from "../platform/private_files.ts";
 
 export { fingerprintOfDer, formatFingerprint, normalizeFingerprint } from "./fingerprint.ts";
 
@@ -340,7 +341,7 @@ export async function loadOrCreateCertificate(
   }
   const made = await createSelfSigned(opts.names ?? localNames());
   try {
-    await Deno.mkdir(dir, { recursive: true });
+    await makePrivateDir(dir);
     // the key first and private, so a crash between the two writes leaves no usable half
     await Deno.writeTextFile(keyPath + ".tmp", made.keyPem, { mode: 0o600 });
     await Deno.writeTextFile(certPath + ".tmp", made.certPem);

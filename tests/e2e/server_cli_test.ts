@@ -6,9 +6,11 @@ const SERVER = new URL("../../server.ts", import.meta.url).pathname;
 
 async function runServer(
   args: string[],
+  cwd?: string,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", SERVER, ...args],
+    cwd,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -113,5 +115,83 @@ Deno.test({
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+Deno.test({
+  name: "the data folder is 0700; chat.db, its WAL, the TLS key and opers.txt are 0600",
+  // Windows has no modes: a user's folders are private by their ACLs
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const root = await Deno.makeTempDir({ prefix: "deno-chat-modes-" });
+  const dataDir = `${root}/new/data`;
+  const mode = async (p: string) => ((await Deno.stat(p)).mode ?? 0) & 0o777;
+  try {
+    const first = await startServer([], undefined, { dataDir, tls: true });
+    try {
+      assertEquals((await mode(dataDir)).toString(8), "700");
+      for (const file of ["chat.db", "chat.db-wal", "tls/key.pem"]) {
+        assertEquals((await mode(`${dataDir}/${file}`)).toString(8), "600", file);
+      }
+    } finally {
+      await first.stop();
+    }
+    // an operator file written by hand with the usual 0644 is made private at start
+    await Deno.writeTextFile(`${dataDir}/opers.txt`, "boss:secret-password\n", { mode: 0o644 });
+    await Deno.chmod(`${dataDir}/opers.txt`, 0o644);
+    const second = await startServer([], undefined, { dataDir });
+    try {
+      assertEquals((await mode(`${dataDir}/opers.txt`)).toString(8), "600");
+      ok(second.output.some((l) => l.includes("opers.txt held passwords others could read")));
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a MOTD file that cannot be read stops the start before the data folder is made", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "deno-chat-motd-" });
+  try {
+    // no --data: the default is chat-data in the current folder
+    const r = await runServer(["--motd", `${cwd}/missing.txt`, "--port", "0"], cwd);
+    assertEquals(r.code, 2);
+    match(r.stderr, /^chat-server: cannot read the MOTD file/);
+    assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assertEquals([...Deno.readDirSync(cwd)].map((e) => e.name), []);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
+Deno.test("a first start that fails leaves no admin account: the next start makes it and shows its password", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-admin-" });
+  try {
+    const failed = await runServer([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--http-port",
+      "0",
+      "--tls-port",
+      "0",
+      "--data",
+      dir,
+    ]);
+    assertEquals(failed.code, 2, failed.stderr);
+    ok(!failed.stdout.includes("created operator account"), failed.stdout);
+    const server = await startServer([], undefined, { dataDir: dir });
+    try {
+      await server.waitForOutput(/created operator account 'admin' with password \S+/);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

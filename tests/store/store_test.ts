@@ -152,9 +152,38 @@ function conformance(
       assertEquals((await store.latest("#room", 6))[0].account, "alice");
       assertEquals(await store.findMessage("m2"), { time: 1_002_000, msgid: "m2" });
       assertEquals(await store.findMessage("nope"), undefined);
-      const targets = await store.targets(0, 2_000_000, 10, () => true);
+      const both = { keys: ["#room", "#other"], party: "@nobody" };
+      const targets = await store.targets(0, 2_000_000, 10, both);
       assertEquals(targets.map((t) => t.target), ["#other", "#room"]);
-      assertEquals((await store.targets(0, 2_000_000, 10, (k) => k === "#room")).length, 1);
+      assertEquals(targets[1].latest, 1_006_000);
+      const room = { keys: ["#room"], party: "@nobody" };
+      assertEquals((await store.targets(0, 2_000_000, 10, room)).map((t) => t.target), ["#room"]);
+      // the latest time in the range, not the latest overall; either order of the two times
+      assertEquals(await store.targets(1_003_500, 1_001_500, 10, room), [
+        { target: "#room", rawTarget: "#room", latest: 1_003_000 },
+      ]);
+      assertEquals(await store.targets(0, 999_999, 10, both), []);
+      assertEquals((await store.targets(0, 2_000_000, 1, both)).map((t) => t.target), ["#other"]);
+    } finally {
+      await done();
+    }
+  });
+
+  Deno.test(`${name}: TARGETS finds a party's private conversations, and only its own`, async () => {
+    const { store, done } = await make();
+    try {
+      const annBob = dmKey("@ann", "@bob"), annCat = dmKey("@cat", "@ann");
+      await store.appendMessage(msg(1, annBob));
+      await store.appendMessage(msg(2, annCat));
+      await store.appendMessage(msg(3, dmKey("@bob", "@cat")));
+      await store.appendMessage(msg(4, "#room"));
+      const of = async (party: string, keys: string[] = []) =>
+        (await store.targets(0, 2_000_000, 10, { keys, party })).map((t) => t.target);
+      assertEquals(await of("@ann"), [annCat, annBob]);
+      assertEquals(await of("@bob", ["#room"]), ["#room", dmKey("@bob", "@cat"), annBob]);
+      assertEquals(await of("@dan"), []);
+      await store.prune(1000 * 365 * 86_400_000, 0);
+      assertEquals(await of("@ann"), []);
     } finally {
       await done();
     }
@@ -269,6 +298,117 @@ Deno.test("migration 2 moves nick-keyed private history of two accounts to the a
     } finally {
       await store.close();
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * Whether one step of a query plan reads through an index by conversation, msgid or rowid:
+ * never a scan of a table, never a sort of an unbounded set. `timeRange` also allows the
+ * range on history's time index that prune takes in bounded steps.
+ */
+function indexed(step: string, timeRange = false): boolean {
+  if (/^(LIST SUBQUERY|CORRELATED|SCAN json_each)/.test(step)) return true;
+  if (/TEMP B-TREE|^SCAN /.test(step)) return false;
+  if (/^SEARCH conversation_parties USING PRIMARY KEY \(party=/.test(step)) return true;
+  if (/INDEX history_target_time \(target[=>]/.test(step)) return true;
+  if (/\((msgid|rowid)=\?\)/.test(step)) return true;
+  return timeRange && /INDEX history_time \(time<\?\)/.test(step);
+}
+
+Deno.test("SqliteStore: every history query reads through an index, TARGETS and prune too", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = SqliteStore.open(`${dir}/chat.db`);
+  try {
+    for (let n = 1; n <= 40; n++) {
+      await store.appendMessage(msg(n, n % 2 ? "#room" : dmKey("@ann", `@u${n % 5}`)));
+    }
+    const m5 = { time: 0, msgid: "m5" }, later = { time: 2_000_000 };
+    const calls: Record<string, () => Promise<unknown>> = {
+      "targets": () => store.targets(0, 1_020_000, 10, { keys: ["#room"], party: "@ann" }),
+      "latest": () => store.latest("#room", 10),
+      "latest after": () => store.latest("#room", 10, m5),
+      "before": () => store.before("#room", m5, 10),
+      "after": () => store.after("#room", m5, 10, true),
+      "between": () => store.between("#room", m5, later, 10, true),
+      "findMessage": () => store.findMessage("m3"),
+    };
+    for (const [name, call] of Object.entries(calls)) {
+      const plans = await store.explain(call);
+      ok(plans.length > 0, name);
+      for (const { sql, plan } of plans) {
+        for (const step of plan) ok(indexed(step), `${name}: ${step}\n  in ${sql}`);
+      }
+    }
+    // prune: the age step and the per-conversation cap
+    for (const [age, cap] of [[1000 * 365 * 86_400_000, 3], [0, 3]]) {
+      const plans = await store.explain(() => store.prune(age, cap));
+      for (const { sql, plan } of plans) {
+        for (const step of plan) ok(indexed(step, true), `prune: ${step}\n  in ${sql}`);
+      }
+    }
+  } finally {
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migration 3 records the sides of the private conversations already stored", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-migrate-" });
+  const path = `${dir}/chat.db`;
+  try {
+    const old = new DatabaseSync(path);
+    MIGRATIONS[0].up(old);
+    MIGRATIONS[1].up(old);
+    old.exec("PRAGMA user_version = 2");
+    const row = old.prepare(
+      `INSERT INTO history (msgid, time, target, raw_target, source, command, text)
+       VALUES (?, ?, ?, ?, 'x!~x@h', 'PRIVMSG', 'hi')`,
+    );
+    row.run("a", 1000, "#room", "#Room");
+    row.run("b", 2000, "#room", "#ROOM");
+    row.run("c", 1500, "dm:@ann @bob", "bob");
+    row.run("d", 1700, "dm:@bob @cat", "cat");
+    old.close();
+
+    const store = SqliteStore.open(path);
+    try {
+      assertEquals(await store.targets(0, 5000, 10, { keys: ["#room"], party: "@ann" }), [
+        { target: "#room", rawTarget: "#ROOM", latest: 2000 },
+        { target: "dm:@ann @bob", rawTarget: "bob", latest: 1500 },
+      ]);
+      assertEquals(await store.targets(0, 5000, 10, { keys: [], party: "@cat" }), [
+        { target: "dm:@bob @cat", rawTarget: "cat", latest: 1700 },
+      ]);
+      // the cap drops exactly the oldest of #room
+      await store.prune(1000 * 365 * 86_400_000, 1);
+      assertEquals((await store.latest("#room", 10)).map((m) => m.msgid), ["b"]);
+      assertEquals((await store.latest("dm:@bob @cat", 10)).map((m) => m.msgid), ["d"]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "SqliteStore: chat.db and its WAL are readable by the owner only, old ones made so",
+  ignore: Deno.build.os === "windows",
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const mode = (p: string) => ((Deno.statSync(p).mode ?? 0) & 0o777).toString(8);
+  try {
+    const store = SqliteStore.open(`${dir}/chat.db`);
+    await store.appendMessage(msg(1));
+    assertEquals([mode(`${dir}/chat.db`), mode(`${dir}/chat.db-wal`)], ["600", "600"]);
+    await store.close();
+    // a database made by an older version with the default mode
+    Deno.chmodSync(`${dir}/chat.db`, 0o644);
+    const again = SqliteStore.open(`${dir}/chat.db`);
+    assertEquals(mode(`${dir}/chat.db`), "600");
+    await again.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

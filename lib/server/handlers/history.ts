@@ -106,18 +106,16 @@ export async function handleChathistory(ctx: Context): Promise<void> {
       }
       return names.get(key);
     };
-    const mine = (key: string) => {
-      const parties = partiesOf(key);
-      if (parties) return parties.includes(me) && nameOf(key) !== undefined;
-      const chan = ctx.channels.get(key);
-      return chan !== undefined && chan.members.has(ctx.user);
-    };
-    // a channel's conversation is listed only when it has lines of this channel's own
-    const found = (await store.targets(a.time, b.time, limit, mine)).filter((t) => {
+    const keys = [...ctx.user.channels].map((c) => c.folded);
+    const found = await store.targets(a.time, b.time, limit, { keys, party: me });
+    // a conversation with a guest who has left cannot be asked for; a channel's is listed
+    // only when it has lines of this channel's own
+    const listed = found.filter((t) => {
+      if (partiesOf(t.target)) return nameOf(t.target) !== undefined;
       const chan = ctx.channels.get(t.target);
       return chan === undefined || t.latest >= chan.historyFloor;
     });
-    const lines = found.map((t) =>
+    const lines = listed.map((t) =>
       new Outgoing(ctx.server.name, "CHATHISTORY", [
         "TARGETS",
         nameOf(t.target) ?? t.rawTarget,
