@@ -214,6 +214,7 @@ Deno.test("always-on: the user stays in its channels with no device, catches up,
       bob.send("NAMES #room");
       assertEquals(await bob.expect(/ 353 /), ":deno-chat.local 353 bob = #room :@alice bob");
       bob.send("PRIVMSG #room :while you were away");
+      bob.send("PRIVMSG alice :call me");
       await bob.expectNone(/ 401 /);
     });
 
@@ -230,6 +231,11 @@ Deno.test("always-on: the user stays in its channels with no device, catches up,
       assertEquals(
         missed.replace(/\[[^\]]+\] /, "[time] "),
         ":bob!~bob@127.0.0.1 PRIVMSG #room :[time] while you were away",
+      );
+      const privately = await back.expect(/ PRIVMSG alice /);
+      assertEquals(
+        privately.replace(/\[[^\]]+\] /, "[time] "),
+        ":bob!~bob@127.0.0.1 PRIVMSG alice :[time] call me",
       );
       assertEquals(await bob.expect(/ AWAY/), `:${ALICE} AWAY`);
       back.send("QUIT");

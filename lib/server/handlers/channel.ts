@@ -35,7 +35,7 @@ import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
-import { playHistoryOnJoin } from "./history.ts";
+import { playHistoryOnJoin, playMissedPrivate } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
@@ -132,8 +132,8 @@ function joinPicker(channel: Channel, user: User): (s: Session) => Outgoing {
 /**
  * Gives a device that just attached to an online user (multiclient) the user's channels as
  * if it had joined them: JOIN, topic, NAMES, and the history replay of a join; with `since`
- * (an always-on user's devices had all left then) only the lines it missed. Only this
- * session hears of it: for everyone else the user never left.
+ * (an always-on user's devices had all left then) only the lines it missed, private ones
+ * too. Only this session hears of it: for everyone else the user never left.
  */
 export async function sendChannelsOnAttach(ctx: Context, since?: number): Promise<void> {
   const user = ctx.user;
@@ -145,6 +145,7 @@ export async function sendChannelsOnAttach(ctx: Context, since?: number): Promis
     sendNames(ctx, channel);
     await playHistoryOnJoin(ctx, channel, since);
   }
+  if (since !== undefined && !ctx.session.dead) await playMissedPrivate(ctx, since);
 }
 
 /** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */

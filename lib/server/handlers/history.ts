@@ -206,13 +206,43 @@ export async function playHistoryOnJoin(
   const from = Math.max(channel.historyFloor - 1, since);
   const messages = await ctx.store.latest(channel.folded, n, { time: from });
   if (messages.length === 0) return;
+  sendBatch(ctx, "chathistory", [channel.name], replayLines(ctx, messages));
+}
+
+/** Stored lines as replayed: with their time as a tag, or in the text without server-time. */
+function replayLines(ctx: Context, messages: HistoryMessage[]): Outgoing[] {
   const stamped = ctx.session.caps.has("server-time");
-  const lines = messages.map((m) => {
+  return messages.map((m) => {
     if (stamped) return historyLine(m);
     const when = new Date(m.time).toISOString().replace("T", " ").slice(0, 16);
     return historyLine({ ...m, text: `[${when}] ${m.text}` });
   });
-  sendBatch(ctx, "chathistory", [channel.name], lines);
+}
+
+/**
+ * For a device returning to an always-on user: replays the private messages that came while
+ * no device was connected (after `since`, ms), one batch per conversation, up to
+ * `historyPlayback` lines each, to clients without chathistory (those with it ask).
+ */
+export async function playMissedPrivate(ctx: Context, since: number): Promise<void> {
+  const n = ctx.limits.historyPlayback;
+  if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
+  const me = historyParty(ctx.user);
+  const found = await ctx.store.targets(since, Date.now() + 1, ctx.limits.chathistoryMax, {
+    keys: [],
+    party: me,
+  });
+  const lookup = partyLookup(ctx);
+  // oldest conversation first, as they happened
+  for (const t of found.reverse()) {
+    const parties = partiesOf(t.target);
+    if (!parties || ctx.session.dead) continue;
+    const other = parties[0] === me ? parties[1] : parties[0];
+    const messages = await ctx.store.latest(t.target, n, { time: since });
+    if (messages.length === 0) continue;
+    const name = other === me ? ctx.user.nick : partyNick(lookup, other) ?? t.rawTarget;
+    sendBatch(ctx, "chathistory", [name], replayLines(ctx, messages));
+  }
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */
