@@ -22,6 +22,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { STORE_ENV } from "../lib/store/open.ts";
+import { SERVED_FOLDERS } from "../lib/web/assets.ts";
 
 /**
  * A `deno compile` target and the name its files get in `dist/`.
@@ -144,7 +145,8 @@ export const PROGRAMS: readonly Program[] = [
       "--allow-sys=networkInterfaces,hostname",
     ],
     linuxPermissions: ["--allow-ffi"],
-    include: ["lib/web/static"],
+    // the web app's folders, as lib/web/assets.ts serves them (SERVED_FOLDERS)
+    include: [...SERVED_FOLDERS],
   },
   {
     name: "chat-client",

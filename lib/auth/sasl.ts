@@ -1,6 +1,6 @@
 /**
- * SASL PLAIN (RFC 4616) as carried by IRC's AUTHENTICATE: base64 in chunks of 400 bytes,
- * `+` for an empty chunk.
+ * SASL PLAIN (RFC 4616) as carried by IRC's AUTHENTICATE, the server's side: decoding what a
+ * client sent (the client side, encoding, is lib/shared/sasl_plain.ts).
  *
  * @module
  */
@@ -43,23 +43,4 @@ export function decodePlain(base64: string): PlainCredentials | undefined {
   const parts = text.split("\0");
   if (parts.length !== 3 || parts[1] === "" || parts[2] === "") return undefined;
   return { authzid: parts[0], authcid: parts[1], password: parts[2] };
-}
-
-/**
- * Encodes PLAIN credentials as AUTHENTICATE lines (400-byte chunks, `+` to end on a full
- * chunk). For clients and tests.
- *
- * @example
- * ```ts
- * import { encodePlain } from "./sasl.ts";
- * encodePlain("alice", "secret"); // ["AGFsaWNlAHNlY3JldA=="]
- * ```
- */
-export function encodePlain(account: string, password: string): string[] {
-  const bytes = new TextEncoder().encode(`\0${account}\0${password}`);
-  const b64 = btoa(String.fromCharCode(...bytes));
-  const chunks: string[] = [];
-  for (let i = 0; i < b64.length; i += 400) chunks.push(b64.slice(i, i + 400));
-  if (b64.length % 400 === 0) chunks.push("+");
-  return chunks;
 }

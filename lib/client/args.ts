@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import type { ServerTarget } from "./dial.ts";
 import { isValidNick } from "../protocol/validate.ts";
+import { DEFAULT_CHANNEL } from "../shared/client_defaults.ts";
 import { normalizeFingerprint } from "../tls/fingerprint.ts";
 
 /**
@@ -28,7 +29,7 @@ export const DEFAULT_SERVER = "localhost:6667";
  * DEFAULT_CHANNELS; // ["#lobby"]
  * ```
  */
-export const DEFAULT_CHANNELS = ["#lobby"];
+export const DEFAULT_CHANNELS = [DEFAULT_CHANNEL];
 
 /**
  * What the command line asked for.

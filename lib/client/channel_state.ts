@@ -9,7 +9,7 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import { message, serializeMessage } from "../protocol/message.ts";
-import { nickOf } from "./text.ts";
+import { sourceNick as nickOf } from "../shared/message_text.ts";
 
 /**
  * A member of a channel.

@@ -11,7 +11,7 @@
 import { type IrcMessage, message } from "../protocol/message.ts";
 import { casefold } from "../protocol/casemap.ts";
 import * as N from "../protocol/numerics.ts";
-import { describeNumeric } from "./describe.ts";
+import { describeNumeric } from "../shared/numeric_text.ts";
 import {
   ACTIVE_WINDOW,
   type ChatLine,
@@ -21,7 +21,7 @@ import {
 } from "./events.ts";
 import type { ChannelTable } from "./channel_state.ts";
 import { ctcpReply, parseCtcp } from "./ctcp.ts";
-import { mentions, userhostOf } from "./text.ts";
+import { mentions, sourceUserhost as userhostOf } from "../shared/message_text.ts";
 
 /**
  * An open batch (IRCv3 `batch`): its type and, for chathistory, where its lines go.

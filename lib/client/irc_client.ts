@@ -11,7 +11,7 @@
 import { type IrcMessage, message, parseMessage, serializeMessage } from "../protocol/message.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { type Connection, dial, type Dialer, type ServerTarget } from "./dial.ts";
-import type { Action } from "./commands.ts";
+import type { Action } from "../shared/input_commands.ts";
 import {
   ACTIVE_WINDOW,
   type ChatLine,
@@ -23,7 +23,7 @@ import { backoffDelay, CancellableSleep } from "./backoff.ts";
 import { type ChannelState, ChannelTable, type Member } from "./channel_state.ts";
 import { handleInbound, type InboundContext, type OpenBatch } from "./inbound.ts";
 import { type Credentials, Registration, type RegNote, type RegStep } from "./registration.ts";
-import { nickOf, splitText } from "./text.ts";
+import { sourceNick as nickOf, splitText } from "../shared/message_text.ts";
 
 /**
  * Options of {@link IrcClient}.

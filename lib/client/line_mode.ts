@@ -8,7 +8,7 @@
  */
 
 import { casefold } from "../protocol/casemap.ts";
-import { helpLines, parseInput } from "./commands.ts";
+import { helpLines, parseInput } from "../shared/input_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
 import { formatPlain } from "./format.ts";
 import type { IrcClient } from "./irc_client.ts";
@@ -135,6 +135,10 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         continue;
       case "clear":
       case "members":
+        continue;
+      case "ignore":
+      case "unignore":
+        note("error", `/${action.kind} is not available in the terminal client yet.`);
         continue;
       case "loginPrompt":
         // stdin is the message stream here: there is no way to ask for a hidden password

@@ -10,7 +10,8 @@
 import { type IrcMessage, message, serializeMessage } from "../protocol/message.ts";
 import * as N from "../protocol/numerics.ts";
 import { casefold } from "../protocol/casemap.ts";
-import { encodePlain } from "../auth/sasl.ts";
+import { encodePlain } from "../shared/sasl_plain.ts";
+import { TERMINAL_CAPS } from "../shared/client_defaults.ts";
 import { SOFTWARE } from "../version.ts";
 import { ACTIVE_WINDOW, type LineKind, STATUS_WINDOW } from "./events.ts";
 import { parseStsValue } from "./sts.ts";
@@ -25,18 +26,7 @@ import { parseStsValue } from "./sts.ts";
  * assert.ok(WANTED_CAPS.includes("server-time"));
  * ```
  */
-export const WANTED_CAPS = [
-  "server-time",
-  "echo-message",
-  "multi-prefix",
-  "away-notify",
-  // the server replays a channel's last lines on join inside a chathistory batch; the
-  // batch tells them apart from live ones. draft/chathistory is not asked for: with it the
-  // server expects CHATHISTORY requests and replays nothing by itself.
-  "batch",
-  // msgid, which tells a replayed line we already show from a new one
-  "message-tags",
-];
+export const WANTED_CAPS: readonly string[] = TERMINAL_CAPS;
 
 /**
  * Account credentials for SASL PLAIN.

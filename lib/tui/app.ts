@@ -8,7 +8,7 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
-import { commandNames, isSecretLine, parseInput } from "../client/commands.ts";
+import { commandNames, isSecretLine, parseInput } from "../shared/input_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, type ClientEvent, STATUS_WINDOW } from "../client/events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";

@@ -8,7 +8,7 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
-import { type Action, helpLines } from "../client/commands.ts";
+import { type Action, helpLines } from "../shared/input_commands.ts";
 import type { LineEditor } from "./line_editor.ts";
 import type { WindowList } from "./windows.ts";
 
@@ -123,6 +123,10 @@ export const LOCAL_COMMANDS: Readonly<Handlers> = {
     }
   },
   quit: (h, a) => h.quit(a.reason),
+  // parsed by the shared parser for the web chat; the terminal does not filter lines yet,
+  // so it says so rather than seem to obey
+  ignore: (h) => h.note("error", "/ignore is not available in the terminal client yet."),
+  unignore: (h) => h.note("error", "/unignore is not available in the terminal client yet."),
 };
 
 /**

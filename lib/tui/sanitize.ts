@@ -9,28 +9,9 @@
  * @module
  */
 
-/**
- * Removes IRC formatting codes: bold (\x02), colour (\x03 with its digits), hex colour
- * (\x04 with its digits), reset (\x0f), monospace (\x11), reverse (\x16), italic (\x1d),
- * strikethrough (\x1e), underline (\x1f).
- *
- * @example
- * ```ts
- * import { stripFormatting } from "./sanitize.ts";
- * stripFormatting("\x02bold\x02 \x0304,12red\x03"); // "bold red"
- * ```
- */
-export function stripFormatting(text: string): string {
-  // deno-lint-ignore no-control-regex
-  if (!/[\x02-\x04\x0f\x11\x16\x1d-\x1f]/.test(text)) return text;
-  return text
-    // deno-lint-ignore no-control-regex
-    .replace(/\x03(\d{1,2}(,\d{1,2})?)?/g, "")
-    // deno-lint-ignore no-control-regex
-    .replace(/\x04([0-9a-fA-F]{6}(,[0-9a-fA-F]{6})?)?/g, "")
-    // deno-lint-ignore no-control-regex
-    .replace(/[\x02\x0f\x11\x16\x1d\x1e\x1f]/g, "");
-}
+import { stripFormatting } from "../shared/formatting.ts";
+
+export { stripFormatting };
 
 /**
  * Makes network text safe to print: formatting codes removed, tab to a space, other C0

@@ -1,6 +1,6 @@
 /**
- * The browser app's files, loaded once at start from `lib/web/static/` (which
- * `deno compile --include lib/web/static` embeds). TypeScript files are served as
+ * The browser app's files, loaded once at start from the {@link SERVED_FOLDERS} (which
+ * `deno compile --include` embeds). TypeScript files are served as
  * JavaScript: their types are stripped here, so the app is type-checked with the rest of the
  * code and needs no build step.
  *
@@ -28,8 +28,19 @@ const TYPES: Record<string, string> = {
   ".webmanifest": "application/manifest+json; charset=utf-8",
 };
 
-/** The folder the assets are read from by default. */
+/** The folder of the browser app itself (index.html, styles, the app's modules). */
 export const STATIC_DIR: URL = new URL("./static/", import.meta.url);
+
+/**
+ * The only source folders served, relative to the repository root: the app, the code it
+ * shares with the terminal client, and the pure protocol library both use. Each is served
+ * under its own path (`/lib/shared/message_text.ts`), so the app's relative imports resolve
+ * in the browser exactly as they do for the type checker. Nothing else is ever served.
+ */
+export const SERVED_FOLDERS: readonly string[] = ["lib/web/static", "lib/shared", "lib/protocol"];
+
+/** The URL path of the app's page, also served at `/`. */
+export const INDEX_PATH = "/lib/web/static/index.html";
 
 /**
  * Strips TypeScript types so a browser can run the file. Only erasable syntax is used in the
@@ -52,30 +63,42 @@ async function etagOf(body: Uint8Array): Promise<string> {
 }
 
 /**
- * Reads every file of the static folder (not recursive: the app is flat) into memory, keyed
- * by URL path (`/index.html`, `/app.ts`, ...). Files with an unknown type are left out, so
- * nothing unexpected is ever served.
+ * Reads every file of the {@link SERVED_FOLDERS} (not recursive: each is flat) into memory,
+ * keyed by URL path (`/lib/web/static/app.ts`, ...), plus `/` for the page. Files with an
+ * unknown type are left out, so nothing unexpected is ever served. `staticDir` is the app's
+ * folder; the other folders are found beside it, as the source tree lays them out.
  *
  * @example
  * ```ts ignore
  * import { loadAssets } from "./assets.ts";
  * const assets = await loadAssets();
- * assets.get("/index.html")?.contentType; // "text/html; charset=utf-8"
+ * assets.get("/")?.contentType; // "text/html; charset=utf-8"
+ * assets.has("/lib/shared/message_text.ts"); // true
  * ```
  */
-export async function loadAssets(dir: URL = STATIC_DIR): Promise<Map<string, Asset>> {
+export async function loadAssets(staticDir: URL = STATIC_DIR): Promise<Map<string, Asset>> {
+  const root = new URL("../../../", staticDir);
   const assets = new Map<string, Asset>();
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.isFile) continue;
-    const dot = entry.name.lastIndexOf(".");
-    const ext = dot === -1 ? "" : entry.name.slice(dot);
-    const contentType = TYPES[ext];
-    if (!contentType) continue;
-    let body: Uint8Array<ArrayBuffer> = await Deno.readFile(new URL(entry.name, dir));
-    if (ext === ".ts") {
-      body = new TextEncoder().encode(toJavaScript(new TextDecoder().decode(body)));
+  for (const folder of SERVED_FOLDERS) {
+    const dir = new URL(folder + "/", root);
+    for await (const entry of Deno.readDir(dir)) {
+      if (!entry.isFile) continue;
+      const dot = entry.name.lastIndexOf(".");
+      const ext = dot === -1 ? "" : entry.name.slice(dot);
+      const contentType = TYPES[ext];
+      if (!contentType) continue;
+      let body: Uint8Array<ArrayBuffer> = await Deno.readFile(new URL(entry.name, dir));
+      if (ext === ".ts") {
+        body = new TextEncoder().encode(toJavaScript(new TextDecoder().decode(body)));
+      }
+      assets.set(`/${folder}/${entry.name}`, { body, contentType, etag: await etagOf(body) });
     }
-    assets.set("/" + entry.name, { body, contentType, etag: await etagOf(body) });
+  }
+  const index = assets.get(INDEX_PATH);
+  // the page is also the site's root; "/index.html" is what a browser may ask for by habit
+  if (index) {
+    assets.set("/", index);
+    assets.set("/index.html", index);
   }
   return assets;
 }

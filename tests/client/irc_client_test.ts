@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { IrcClient, type IrcClientOptions } from "../../lib/client/irc_client.ts";
 import { backoffDelay } from "../../lib/client/backoff.ts";
-import { mentions, splitText } from "../../lib/client/text.ts";
 import type { ChatLine, ClientEvent } from "../../lib/client/events.ts";
 import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -239,20 +238,6 @@ Deno.test("backoffDelay() doubles up to the cap and applies jitter between 50% a
     const d = backoffDelay(2, 1000, 30000, Math.random);
     assert.ok(d >= 2000 && d <= 4000);
   }
-});
-
-Deno.test("splitText() keeps each piece under the byte limit without breaking characters", () => {
-  const text = "日本語 ".repeat(100);
-  const parts = splitText(text, 50);
-  for (const p of parts) assert.ok(new TextEncoder().encode(p).length <= 50);
-  assert.equal(parts.join(" ").replace(/ +/g, " ").trim(), text.trim());
-});
-
-Deno.test("mentions() matches the nick as a whole word, ignoring case", () => {
-  assert.equal(mentions("ANN: hi", "ann"), true);
-  assert.equal(mentions("hi ann", "Ann"), true);
-  assert.equal(mentions("annie", "ann"), false);
-  assert.equal(mentions("joann", "ann"), false);
 });
 
 Deno.test("IrcClient tells the UI to follow a private conversation when the peer changes nick", async () => {

@@ -11,7 +11,7 @@ import {
 import { StsPolicies } from "../../lib/client/sts.ts";
 import { dialTls, TrustError } from "../../lib/client/tls.ts";
 import { parseClientArgs } from "../../lib/client/args.ts";
-import { isSecretLine, parseInput } from "../../lib/client/commands.ts";
+import { isSecretLine, parseInput } from "../../lib/shared/input_commands.ts";
 import { LineEditor } from "../../lib/tui/line_editor.ts";
 import { createSelfSigned } from "../../lib/tls/certificate.ts";
 import { hasCommand } from "../helpers/tmux.ts";

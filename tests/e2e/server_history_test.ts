@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
-import { encodePlain } from "../../lib/auth/sasl.ts";
+import { encodePlain } from "../../lib/shared/sasl_plain.ts";
 import { parseMessage } from "../../lib/protocol/message.ts";
 import { TestClient } from "../helpers/irc_client.ts";
 import { ClientPool } from "../helpers/client_pool.ts";

@@ -71,6 +71,10 @@ Deno.test("compileArgs() for the Windows server: target, output, permissions, we
   ]);
 });
 
+Deno.test("the server binary embeds exactly the folders the web server serves", () => {
+  assertEquals(server.include, ["lib/web/static", "lib/shared", "lib/protocol"]);
+});
+
 Deno.test("compileArgs() never grants -A or run, ffi only to the Linux server, an icon only on Windows", () => {
   for (const program of PROGRAMS) {
     for (const target of TARGETS) {

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Headless Chromium for the web tests, through playwright-core and Debian's chromium
  * (no browser download). Tests that need it are skipped when it is not installed.
@@ -5,7 +6,9 @@
  * @module
  */
 
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { TestClient } from "../helpers/irc_client.ts";
+import { type RunningServer, startServer } from "../helpers/server_process.ts";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -94,4 +97,73 @@ export async function joinChat(
   const first = channels.split(/[\s,]+/)[0];
   await page.locator(`#buffer-list li[data-key="${first.toLowerCase()}"]`).waitFor();
   await page.locator("#member-list .nick", { hasText: nick }).first().waitFor();
+}
+
+/** Options for the browser tests: skipped without Chromium; playwright keeps its own timers. */
+export const BROWSER_TEST = { ignore: !hasChromium, sanitizeOps: false, sanitizeResources: false };
+
+/** What {@link withWorld} gives a test. */
+export interface World {
+  server: RunningServer;
+  browser: Browser;
+  /** A raw TCP IRC client, closed at the end. */
+  tcp: () => Promise<TestClient>;
+}
+
+/**
+ * One server (with the web chat), one browser and any number of TCP clients, all cleaned up
+ * whatever happens.
+ *
+ * @example
+ * ```ts ignore
+ * await withWorld(async ({ server, browser, tcp }) => { ... }, ["--password", "pw"]);
+ * ```
+ */
+export async function withWorld(
+  fn: (w: World) => Promise<void>,
+  serverArgs: string[] = [],
+): Promise<void> {
+  const server = await startServer(serverArgs, undefined, { web: true });
+  const clients: TestClient[] = [];
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser();
+    await fn({
+      server,
+      browser,
+      tcp: async () => {
+        const c = await TestClient.connect(server.port);
+        clients.push(c);
+        return c;
+      },
+    });
+  } finally {
+    for (const c of clients) await c.close();
+    await browser?.close();
+    await server.stop();
+  }
+}
+
+/** The message lines of the open conversation that contain `text`. */
+export function line(page: Page, text: string | RegExp): Locator {
+  return page.locator("#messages .line", { hasText: text });
+}
+
+/** Types a line in the composer and presses Enter. */
+export async function send(page: Page, text: string): Promise<void> {
+  await page.fill("#input", text);
+  await page.press("#input", "Enter");
+}
+
+/** A conversation's entry in the sidebar. */
+export function bufferItem(page: Page, name: string): Locator {
+  return page.locator(`#buffer-list li[data-key="${name.toLowerCase()}"]`);
+}
+
+/** Waits until the open conversation is `name`. */
+export async function onScreen(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(
+    (n) => document.getElementById("title")?.textContent === n,
+    name,
+  );
 }

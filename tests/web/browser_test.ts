@@ -9,53 +9,22 @@ import { deepStrictEqual as assertEquals, match, ok } from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { TestClient } from "../helpers/irc_client.ts";
 import { type RunningServer, startServer } from "../helpers/server_process.ts";
-import { hasChromium, joinChat, launchBrowser, newUserPage } from "./browser.ts";
+import {
+  BROWSER_TEST,
+  bufferItem,
+  joinChat,
+  launchBrowser,
+  line,
+  newUserPage,
+  send,
+  withWorld,
+} from "./browser.ts";
 
-const opts = { ignore: !hasChromium, sanitizeOps: false, sanitizeResources: false };
-
-/** One server, one browser, cleaned up whatever happens. */
-async function withWorld(
-  fn: (w: { server: RunningServer; browser: Browser; tcp: () => Promise<TestClient> }) => Promise<
-    void
-  >,
-): Promise<void> {
-  const server = await startServer([], undefined, { web: true });
-  const clients: TestClient[] = [];
-  let browser: Browser | undefined;
-  try {
-    browser = await launchBrowser();
-    await fn({
-      server,
-      browser,
-      tcp: async () => {
-        const c = await TestClient.connect(server.port);
-        clients.push(c);
-        return c;
-      },
-    });
-  } finally {
-    for (const c of clients) await c.close();
-    await browser?.close();
-    await server.stop();
-  }
-}
+const opts = BROWSER_TEST;
 
 /** The text of the last message line in the open conversation. */
 function lastText(page: Page): Promise<string> {
   return page.locator("#messages .line .text").last().innerText();
-}
-
-function line(page: Page, text: string) {
-  return page.locator("#messages .line", { hasText: text });
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill("#input", text);
-  await page.press("#input", "Enter");
-}
-
-function bufferItem(page: Page, name: string) {
-  return page.locator(`#buffer-list li[data-key="${name.toLowerCase()}"]`);
 }
 
 Deno.test({
@@ -280,6 +249,22 @@ Deno.test({
       );
       await send(page, "from my phone");
       await line(page, "from my phone").waitFor();
+      // a long line wraps beside its time, not under it
+      await send(page, "a long line that needs several rows on a phone screen ".repeat(3));
+      const long = line(page, "a long line").last();
+      const time = await long.locator("time").boundingBox();
+      const text = await long.locator(".text").boundingBox();
+      ok(time && text && text.x >= time.x + time.width, JSON.stringify({ time, text }));
+      ok(text!.height > time!.height * 2, "the text wraps onto several rows");
+      // the members panel slides in and closes with its own button
+      await page.click("#members-button");
+      await page.waitForFunction(() =>
+        document.getElementById("members")!.getBoundingClientRect().right <= innerWidth
+      );
+      await page.click("#members-close");
+      await page.waitForFunction(() =>
+        document.getElementById("members")!.getBoundingClientRect().left >= innerWidth
+      );
       // no horizontal scrolling
       const overflow = await page.evaluate(() =>
         document.documentElement.scrollWidth - document.documentElement.clientWidth

@@ -126,7 +126,7 @@ Deno.test("web server: app files, headers, healthz, metrics and the WebSocket en
       match(res.headers.get("content-security-policy")!, /script-src 'self'(;|$)/);
       assertEquals(res.headers.get("x-content-type-options"), "nosniff");
       assertEquals(res.headers.get("cache-control"), "no-cache");
-      ok(body.includes('<script type="module" src="/app.ts">'));
+      ok(body.includes('<script type="module" src="/lib/web/static/app.ts">'));
       ok(!/<script>/.test(body) && !/ on[a-z]+=/.test(body), "no inline script or handlers");
       const again = await fetch(`${base}/`, {
         headers: { "if-none-match": res.headers.get("etag")! },
@@ -136,13 +136,27 @@ Deno.test("web server: app files, headers, healthz, metrics and the WebSocket en
     });
 
     await t.step("TypeScript modules are served as JavaScript with types stripped", async () => {
-      for (const path of ["/app.ts", "/model.ts", "/irc.ts", "/text.ts", "/connection.ts"]) {
+      for (
+        const path of [
+          "/lib/web/static/app.ts",
+          "/lib/web/static/model.ts",
+          "/lib/web/static/irc_socket.ts",
+          "/lib/shared/input_commands.ts",
+          "/lib/shared/numeric_text.ts",
+          "/lib/protocol/message.ts",
+        ]
+      ) {
         const res = await fetch(base + path);
         const js = await res.text();
         assertEquals(res.headers.get("content-type"), "text/javascript; charset=utf-8", path);
         ok(!/: string\b|\binterface\b/.test(js.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "")), path);
       }
-      for (const [path, type] of [["/style.css", "text/css"], ["/favicon.svg", "image/svg+xml"]]) {
+      for (
+        const [path, type] of [
+          ["/lib/web/static/style.css", "text/css"],
+          ["/lib/web/static/favicon.svg", "image/svg+xml"],
+        ]
+      ) {
         const res = await fetch(base + path);
         await res.body?.cancel();
         ok(res.headers.get("content-type")!.startsWith(type), path);
@@ -154,6 +168,20 @@ Deno.test("web server: app files, headers, healthz, metrics and the WebSocket en
         const [path, init, status] of [
           ["/nope", {}, 404],
           ["/../server.ts", {}, 404],
+          // only the app, lib/shared and lib/protocol are served: not the server, not the tree
+          ["/server.ts", {}, 404],
+          ["/app.ts", {}, 404],
+          ["/lib/server/server.ts", {}, 404],
+          ["/lib/server/accounts.ts", {}, 404],
+          ["/lib/auth/password.ts", {}, 404],
+          ["/lib/web/server.ts", {}, 404],
+          ["/lib/web/static/../../server/server.ts", {}, 404],
+          ["/lib/web/static/%2e%2e/%2e%2e/server/server.ts", {}, 404],
+          ["/lib/web/static/..%2f..%2fserver%2fserver.ts", {}, 404],
+          ["/lib/shared/", {}, 404],
+          ["/lib/", {}, 404],
+          ["/deno.json", {}, 404],
+          ["/lib/web/static/index.html/", {}, 404],
           ["/", { method: "POST", body: "x" }, 405],
           ["/irc", {}, 426],
         ] as const

@@ -6,8 +6,17 @@
  * @module
  */
 
-import { actionText, fold, isChannel, type Msg } from "./irc.ts";
-import { mentions, stripFormatting } from "./text.ts";
+import type { IrcMessage } from "../../protocol/message.ts";
+import { casefold as fold } from "../../protocol/casemap.ts";
+import { actionText, mentions, sourceNick } from "../../shared/message_text.ts";
+import { stripFormatting } from "../../shared/formatting.ts";
+import { describeNumeric } from "../../shared/numeric_text.ts";
+import * as N from "../../protocol/numerics.ts";
+
+/** Whether a target is a channel name, given the server's CHANTYPES. */
+export function isChannel(name: string, types = "#&"): boolean {
+  return name.length > 1 && types.includes(name[0]);
+}
 
 /** What a line in a conversation shows. */
 export type LineType =
@@ -35,6 +44,10 @@ export interface Line {
   nick: string;
   /** Plain text: formatting codes removed, never HTML. */
   text: string;
+  /** The text with its IRC formatting codes, for a view that shows them (sanitised). */
+  formatted?: string;
+  /** A channel this line invites us to (a Join button). */
+  invite?: string;
   /** Sent by us. */
   self: boolean;
   /** Mentions us (or is a private message to us). */
@@ -70,6 +83,12 @@ export interface Buffer {
   history: { loading: boolean; exhausted: boolean };
   /** Msgids already shown, to merge history without duplicates. */
   seen: Set<string>;
+  /** We were kicked from (or banned in) this channel and are not back yet. */
+  kicked: boolean;
+  /** The last line shown when we last looked; the unread marker goes after it. */
+  readUpTo: string;
+  /** Where the unread marker is while the conversation is open ("" for none). */
+  markerAfter: string;
 }
 
 /** Side effects the app acts on after a message was handled. */
@@ -78,7 +97,16 @@ export type Effect =
   | { kind: "joined"; buffer: Buffer }
   | { kind: "history"; buffer: Buffer; count: number }
   | { kind: "registered" }
-  | { kind: "nick-in-use"; nick: string };
+  | { kind: "nick-in-use"; nick: string }
+  | { kind: "nick"; nick: string }
+  | { kind: "kicked"; buffer: Buffer }
+  | { kind: "logged-in"; account: string }
+  | { kind: "login-failed"; text: string }
+  | { kind: "bad-server-password" }
+  | { kind: "no-such-nick"; nick: string }
+  | { kind: "join-failed"; channel: string; text: string }
+  | { kind: "targets"; names: string[] }
+  | { kind: "new-query"; buffer: Buffer };
 
 /** The key of the server buffer. */
 export const SERVER_KEY = "*";
@@ -95,7 +123,7 @@ let localId = 0;
  * @example
  * ```ts
  * import { Chat } from "./model.ts";
- * import { parse } from "./irc.ts";
+ * import { parseMessage as parse } from "../../protocol/message.ts";
  * const chat = new Chat("me");
  * chat.handle(parse(":me!u@h JOIN #a")!);
  * chat.handle(parse(":bob!u@h PRIVMSG #a :hi me")!);
@@ -117,10 +145,13 @@ export class Chat {
     { mode: "v", symbol: "+" },
   ];
   chanTypes = "#&";
+  /** Folded nicks whose messages are not shown (/ignore). */
+  readonly ignored: Set<string> = new Set();
   /** CHANMODES groups A, B, C (modes that take a parameter). */
   chanModes: [string, string, string] = ["beI", "k", "l"];
   #names: Map<string, Map<string, Member>> = new Map();
-  #batches: Map<string, { type: string; target: string; msgs: Msg[] }> = new Map();
+  #namesAsked: Set<string> = new Set();
+  #batches: Map<string, { type: string; target: string; msgs: IrcMessage[] }> = new Map();
 
   constructor(me: string) {
     this.me = me;
@@ -153,26 +184,50 @@ export class Chat {
         typing: new Map(),
         history: { loading: false, exhausted: false },
         seen: new Set(),
+        kicked: false,
+        readUpTo: "",
+        markerAfter: "",
       };
       this.buffers.set(key, b);
     }
     return b;
   }
 
-  /** Closes a conversation (not the server one). */
+  /**
+   * Closes a conversation (not the server one). If it was on screen, its neighbour is
+   * shown: the next one in the list, else the previous one.
+   */
   close(key: string): void {
-    if (key === SERVER_KEY) return;
+    if (key === SERVER_KEY || !this.buffers.has(key)) return;
+    const keys = [...this.buffers.keys()];
+    const i = keys.indexOf(key);
     this.buffers.delete(key);
-    if (this.active === key) this.active = SERVER_KEY;
+    if (this.active === key) this.activate(keys[i + 1] ?? keys[i - 1] ?? SERVER_KEY);
   }
 
-  /** Shows a conversation: its unread and mention counts are cleared. */
+  /**
+   * Shows a conversation: its unread and mention counts are cleared, and an unread marker
+   * is placed after the last line seen there before (if anything came since).
+   */
   activate(key: string): void {
     const b = this.buffers.get(key);
     if (!b) return;
+    const prev = this.buffers.get(this.active);
+    if (prev && prev !== b) prev.readUpTo = prev.lines.at(-1)?.id ?? "";
+    if (prev !== b) b.markerAfter = b.unread > 0 ? b.readUpTo : "";
     this.active = key;
     b.unread = 0;
     b.mentions = 0;
+  }
+
+  /** The user asked for a channel's names (/names): the reply is shown, not only stored. */
+  askedNames(channel: string): void {
+    this.#namesAsked.add(fold(channel));
+  }
+
+  /** The conversations in list order, for Alt+↑/↓ and Alt+1…9. */
+  keys(): string[] {
+    return [...this.buffers.keys()];
   }
 
   /** Nicks typing in a buffer now (expired notices are dropped). */
@@ -201,7 +256,7 @@ export class Chat {
   }
 
   /** Updates the state from one message; returns what the app should do about it. */
-  handle(msg: Msg): Effect[] {
+  handle(msg: IrcMessage): Effect[] {
     const batchId = msg.tags["batch"];
     if (batchId !== undefined) {
       const batch = this.#batches.get(batchId);
@@ -215,23 +270,23 @@ export class Chat {
     return effects;
   }
 
-  #dispatch(msg: Msg, effects: Effect[], history: boolean): void {
+  #dispatch(msg: IrcMessage, effects: Effect[], history: boolean): void {
     const p = msg.params;
     const time = msg.tags["time"] ? Date.parse(msg.tags["time"]) || Date.now() : Date.now();
-    const fromMe = fold(msg.nick) === fold(this.me);
+    const nick = sourceNick(msg.source);
+    const fromMe = fold(nick) === fold(this.me);
     switch (msg.command) {
       case "001":
         this.me = p[0] ?? this.me;
         effects.push({ kind: "registered" });
-        this.note(SERVER_KEY, "info", p.slice(1).join(" "));
+        this.note(SERVER_KEY, "info", stripFormatting(p.at(-1) ?? ""));
         return;
       case "005":
         this.#isupport(p.slice(1, -1));
         return;
       case "433":
         effects.push({ kind: "nick-in-use", nick: p[1] ?? "" });
-        this.note(this.active, "error", `${p[1]}: nickname is already in use`);
-        return;
+        break; // and the sentence below
       case "BATCH":
         this.#batch(msg, effects);
         return;
@@ -239,13 +294,14 @@ export class Chat {
         const b = this.open(p[0]);
         if (fromMe) {
           b.joined = true;
+          b.kicked = false;
           b.members.clear();
           effects.push({ kind: "joined", buffer: b });
         }
-        b.members.set(fold(msg.nick), { nick: msg.nick, prefix: "" });
+        b.members.set(fold(nick), { nick, prefix: "" });
         this.#push(
           b,
-          this.#line(b, { type: "join", nick: msg.nick, text: "joined", time }),
+          this.#line(b, { type: "join", nick, text: "joined", time }),
           history,
         );
         return;
@@ -253,36 +309,49 @@ export class Chat {
       case "PART": {
         const b = this.buffer(p[0]);
         if (!b) return;
-        b.members.delete(fold(msg.nick));
+        b.members.delete(fold(nick));
         if (fromMe) b.joined = false;
         const text = p[1] ? `left (${stripFormatting(p[1])})` : "left";
-        this.#push(b, this.#line(b, { type: "part", nick: msg.nick, text, time }), history);
+        this.#push(b, this.#line(b, { type: "part", nick, text, time }), history);
         return;
       }
       case "KICK": {
         const b = this.buffer(p[0]);
         if (!b) return;
         b.members.delete(fold(p[1]));
-        if (fold(p[1]) === fold(this.me)) b.joined = false;
-        const text = `kicked ${p[1]}${p[2] ? ` (${stripFormatting(p[2])})` : ""}`;
-        this.#push(b, this.#line(b, { type: "kick", nick: msg.nick, text, time }), history);
+        const reason = p[2] ? ` (${stripFormatting(p[2])})` : "";
+        if (fold(p[1]) === fold(this.me) && !history) {
+          b.joined = false;
+          b.kicked = true;
+          b.typing.clear();
+          b.members.clear();
+          const text = `You were kicked from ${b.name} by ${nick}${reason}.`;
+          this.#push(b, this.#line(b, { type: "error", nick: "", text, time }), false);
+          effects.push({ kind: "kicked", buffer: b });
+          return;
+        }
+        const text = `kicked ${p[1]}${reason}`;
+        this.#push(b, this.#line(b, { type: "kick", nick, text, time }), history);
         return;
       }
       case "QUIT": {
-        const key = fold(msg.nick);
+        const key = fold(nick);
         const text = p[0] ? `quit (${stripFormatting(p[0])})` : "quit";
         for (const b of this.buffers.values()) {
           if (b.members.delete(key) || (b.kind === "query" && b.key === key)) {
-            b.typing.delete(msg.nick);
-            this.#push(b, this.#line(b, { type: "quit", nick: msg.nick, text, time }), history);
+            b.typing.delete(nick);
+            this.#push(b, this.#line(b, { type: "quit", nick, text, time }), history);
           }
         }
         return;
       }
       case "NICK": {
         const to = p[0];
-        const oldKey = fold(msg.nick);
-        if (fromMe) this.me = to;
+        const oldKey = fold(nick);
+        if (fromMe) {
+          this.me = to;
+          if (!history) effects.push({ kind: "nick", nick: to });
+        }
         for (const b of [...this.buffers.values()]) {
           const m = b.members.get(oldKey);
           const isQuery = b.kind === "query" && b.key === oldKey;
@@ -295,7 +364,7 @@ export class Chat {
           if (m || isQuery) {
             const line = this.#line(b, {
               type: "nick",
-              nick: msg.nick,
+              nick,
               text: `is now ${to}`,
               time,
             });
@@ -309,7 +378,7 @@ export class Chat {
         if (!b) return;
         b.topic = stripFormatting(p[1] ?? "");
         const text = b.topic === "" ? "cleared the topic" : `set the topic: ${b.topic}`;
-        this.#push(b, this.#line(b, { type: "topic", nick: msg.nick, text, time }), history);
+        this.#push(b, this.#line(b, { type: "topic", nick, text, time }), history);
         return;
       }
       case "332": {
@@ -341,6 +410,18 @@ export class Chat {
         const names = this.#names.get(chan);
         this.#names.delete(chan);
         if (b && names) b.members = names;
+        if (this.#namesAsked.delete(chan)) {
+          // an answer to /names: said in words, where the user asked
+          const list = names ? [...names.values()].map((m) => m.prefix.slice(0, 1) + m.nick) : [];
+          const where = b?.name ?? p[1] ?? "";
+          this.note(
+            b?.key ?? this.active,
+            "info",
+            list.length === 0
+              ? `No one visible is on ${where}.`
+              : `${list.length} on ${where}: ${list.join(", ")}`,
+          );
+        }
         return;
       }
       case "MODE":
@@ -352,16 +433,38 @@ export class Chat {
         return;
       case "TAGMSG": {
         const typing = msg.tags["+typing"];
-        if (typing === undefined || fromMe) return;
+        if (typing === undefined || fromMe || this.ignored.has(fold(nick))) return;
         const target = p[0] ?? "";
-        const b = isChannel(target, this.chanTypes) ? this.buffer(target) : this.buffer(msg.nick);
+        const b = isChannel(target, this.chanTypes) ? this.buffer(target) : this.buffer(nick);
         if (!b) return;
-        if (typing === "active") b.typing.set(msg.nick, Date.now() + TYPING_MS);
-        else b.typing.delete(msg.nick);
+        if (typing === "active") b.typing.set(nick, Date.now() + TYPING_MS);
+        else b.typing.delete(nick);
         return;
       }
-      case "INVITE":
-        this.note(this.active, "info", `${msg.nick} invites you to ${p[1]}`);
+      case "INVITE": {
+        const line = this.note(this.active, "info", `${nick} invites you to ${p[1]}.`);
+        line.invite = p[1];
+        return;
+      }
+      case "REGISTER":
+        if ((p[0] ?? "").toUpperCase() === "SUCCESS") {
+          this.note(
+            this.active,
+            "info",
+            `The account ${p[1] ?? ""} is registered and you are logged in to it.`,
+          );
+          effects.push({ kind: "logged-in", account: p[1] ?? this.me });
+        }
+        return;
+      case "FAIL":
+      case "WARN":
+      case "NOTE":
+        // standard replies: the last parameter is the human description
+        this.note(
+          this.active,
+          msg.command === "FAIL" ? "error" : "info",
+          stripFormatting(p.at(-1) ?? ""),
+        );
         return;
       case "ERROR":
         this.note(SERVER_KEY, "error", p[0] ?? "connection closed");
@@ -373,33 +476,96 @@ export class Chat {
       case "AWAY":
       case "SETNAME":
       case "ACK":
-      case "324":
-      case "329":
-      case "333":
+      case N.RPL_CREATIONTIME:
+      case N.RPL_TOPICWHOTIME:
         return;
     }
-    if (/^\d{3}$/.test(msg.command)) {
-      const n = Number(msg.command);
-      const text = stripFormatting(p.slice(1).join(" "));
-      // errors belong where the user is looking; replies and MOTD to the server window
-      if (n >= 400 && n < 600 && n !== 422) this.note(this.active, "error", text);
-      else this.note(SERVER_KEY, "info", text);
-    }
+    if (/^\d{3}$/.test(msg.command)) this.#numeric(msg, effects);
   }
 
-  #message(msg: Msg, time: number, history: boolean, effects: Effect[]): void {
+  /**
+   * A numeric reply in the shared wording. Errors and answers to what the user asked go
+   * where the user is looking (the channel they concern, when open); the welcome burst and
+   * server statistics go to the Server window.
+   */
+  #numeric(msg: IrcMessage, effects: Effect[]): void {
+    const p = msg.params;
+    const code = msg.command;
+    switch (code) {
+      case N.RPL_LOGGEDIN:
+        effects.push({ kind: "logged-in", account: p[2] ?? "" });
+        this.note(this.active, "info", `You are logged in as ${p[2] ?? ""}.`);
+        return;
+      case N.RPL_SASLSUCCESS:
+      case N.RPL_LOGGEDOUT:
+      case N.RPL_SASLMECHS:
+        return;
+      case N.ERR_SASLFAIL:
+      case N.ERR_SASLTOOLONG:
+      case N.ERR_SASLABORTED: {
+        const throttled = /too many/i.test(p.at(-1) ?? "");
+        const text = throttled
+          ? "Login refused: too many failed attempts. Wait a minute and try again."
+          : "Wrong password for this account.";
+        effects.push({ kind: "login-failed", text });
+        this.note(this.active, "error", text);
+        return;
+      }
+      case N.ERR_PASSWDMISMATCH:
+        effects.push({ kind: "bad-server-password" });
+        break;
+      case N.ERR_NOSUCHNICK:
+        if (!isChannel(p[1] ?? "", this.chanTypes)) {
+          effects.push({ kind: "no-such-nick", nick: p[1] ?? "" });
+        }
+        break;
+      case N.ERR_BANNEDFROMCHAN:
+      case N.ERR_INVITEONLYCHAN:
+      case N.ERR_BADCHANNELKEY:
+      case N.ERR_CHANNELISFULL:
+      case N.ERR_TOOMANYCHANNELS:
+      case N.ERR_BADCHANMASK:
+      case N.ERR_NOSUCHCHANNEL: {
+        const d = describeNumeric(msg);
+        const b = this.buffer(p[1] ?? "");
+        if (b && b.kind === "channel" && code === N.ERR_BANNEDFROMCHAN) b.kicked = true;
+        effects.push({ kind: "join-failed", channel: p[1] ?? "", text: d?.text ?? "" });
+        break;
+      }
+    }
+    const d = describeNumeric(msg);
+    if (!d) return;
+    const n = Number(code);
+    const burst = n < 300 || (n >= 372 && n <= 376) || code === N.ERR_NOMOTD;
+    let key = SERVER_KEY;
+    if (!burst || d.kind === "error") {
+      // a reply about someone goes to the private chat with them when it is open
+      const about = d.channel ?? p[1] ?? "";
+      key = this.buffer(about)?.key ?? this.active;
+    }
+    this.note(key, d.kind === "error" ? "error" : "info", stripFormatting(d.text));
+  }
+
+  #message(msg: IrcMessage, time: number, history: boolean, effects: Effect[]): void {
     const target = msg.params[0] ?? "";
     let body = msg.params[1] ?? "";
     const notice = msg.command === "NOTICE";
-    const fromMe = fold(msg.nick) === fold(this.me);
+    const nick = sourceNick(msg.source);
+    const fromMe = fold(nick) === fold(this.me);
+    if (!fromMe && this.ignored.has(fold(nick))) return;
     const bare = target.replace(/^[~&@%+]+(?=[#&])/, ""); // @#chan: a statusmsg
     let b: Buffer;
     if (isChannel(bare, this.chanTypes)) b = this.open(bare);
-    else if (!msg.source.includes("!") || msg.nick === "") {
+    else if (!(msg.source ?? "").includes("!") || nick === "") {
       b = this.buffers.get(SERVER_KEY)!; // a server notice
     } else if (fromMe) b = this.open(target);
-    else if (notice && !this.buffer(msg.nick)) b = this.buffers.get(SERVER_KEY)!;
-    else b = this.open(msg.nick);
+    // a notice from someone we have no chat with (NickServ...) shows where the user looks
+    else if (notice && !this.buffer(nick)) b = this.buffers.get(this.active)!;
+    else {
+      const isNew = !this.buffer(nick);
+      b = this.open(nick);
+      if (isNew && !history) effects.push({ kind: "new-query", buffer: b });
+    }
     let type: LineType = notice ? "notice" : "message";
     const action = actionText(body);
     if (action !== undefined) {
@@ -407,13 +573,15 @@ export class Chat {
       body = action;
     } else if (body.startsWith("\x01")) return; // other CTCP: nothing to show
     const text = stripFormatting(body);
+    const formatted = text === body ? undefined : body;
     const mention = !fromMe && b.kind !== "server" &&
       (b.kind === "query" || mentions(text, this.me));
-    b.typing.delete(msg.nick);
+    b.typing.delete(nick);
     const line = this.#line(b, {
       type,
-      nick: msg.nick,
+      nick,
       text,
+      formatted,
       time,
       self: fromMe,
       mention,
@@ -423,7 +591,7 @@ export class Chat {
     if (added && mention && !history) effects.push({ kind: "mention", buffer: b, line });
   }
 
-  #mode(msg: Msg, time: number, history: boolean): void {
+  #mode(msg: IrcMessage, time: number, history: boolean): void {
     const [target, modes = "", ...args] = msg.params;
     const b = this.buffer(target ?? "");
     if (!b || b.kind !== "channel") return;
@@ -448,16 +616,20 @@ export class Chat {
       m.prefix = this.prefixes.map((x) => x.symbol).filter((s) => symbols.has(s)).join("");
     }
     const text = `sets mode ${[modes, ...args].join(" ")}`;
-    this.#push(b, this.#line(b, { type: "mode", nick: msg.nick, text, time }), history);
+    this.#push(
+      b,
+      this.#line(b, { type: "mode", nick: sourceNick(msg.source), text, time }),
+      history,
+    );
   }
 
-  #batch(msg: Msg, effects: Effect[]): void {
+  #batch(msg: IrcMessage, effects: Effect[]): void {
     const ref = msg.params[0] ?? "";
     const id = ref.slice(1);
     if (ref.startsWith("+")) {
       const type = msg.params[1] ?? "";
       // only history is held back (to merge it in order); other batches flow as they come
-      if (type === "chathistory") {
+      if (type === "chathistory" || type === "draft/chathistory-targets") {
         this.#batches.set(id, { type, target: msg.params[2] ?? "", msgs: [] });
       }
       return;
@@ -465,6 +637,12 @@ export class Chat {
     const batch = this.#batches.get(id);
     if (!batch) return;
     this.#batches.delete(id);
+    if (batch.type === "draft/chathistory-targets") {
+      const names = batch.msgs.filter((m) => m.command === "CHATHISTORY" && m.params[1])
+        .map((m) => m.params[1]);
+      effects.push({ kind: "targets", names });
+      return;
+    }
     const b = this.open(batch.target);
     const before = b.lines.length;
     for (const m of batch.msgs) this.#dispatch(m, effects, true);
@@ -510,6 +688,8 @@ export class Chat {
       type: l.type,
       nick: l.nick ?? "",
       text: l.text,
+      formatted: l.formatted,
+      invite: l.invite,
       self: l.self ?? false,
       mention: l.mention ?? false,
     };
@@ -522,8 +702,11 @@ export class Chat {
       b.seen.add(line.id);
     }
     const lines = b.lines;
-    if (lines.length === 0 || lines[lines.length - 1].time <= line.time) lines.push(line);
-    else {
+    // live lines go at the end, in the order they came: a JOIN without a server time must
+    // never be sorted after the message that followed it; only history is merged by time
+    if (!history || lines.length === 0 || lines[lines.length - 1].time <= line.time) {
+      lines.push(line);
+    } else {
       let lo = 0;
       let hi = lines.length;
       while (lo < hi) {

@@ -13,7 +13,7 @@ import * as N from "../protocol/numerics.ts";
  *
  * @example
  * ```ts
- * import type { Described } from "./describe.ts";
+ * import type { Described } from "./numeric_text.ts";
  * const d: Described = { kind: "error", text: "You are not on #a.", channel: "#a" };
  * ```
  */
@@ -37,7 +37,7 @@ function isChannel(s: string | undefined): s is string {
  *
  * @example
  * ```ts
- * import { describeNumeric } from "./describe.ts";
+ * import { describeNumeric } from "./numeric_text.ts";
  * import { parseMessage } from "../protocol/message.ts";
  * describeNumeric(parseMessage(":srv 401 me bob :No such nick/channel")!);
  * // { kind: "error", text: "There is no one called bob online." }
@@ -250,7 +250,7 @@ export function describeNumeric(msg: IrcMessage): Described | undefined {
  *
  * @example
  * ```ts
- * import { formatDuration } from "./describe.ts";
+ * import { formatDuration } from "./numeric_text.ts";
  * formatDuration(3725); // "1 hour 2 minutes"
  * ```
  */

@@ -1,6 +1,8 @@
 /**
  * The user's input line as an action: text to say, IRC messages to send, or a local
- * action (clear, help, switch window, quit). Pure: the caller executes the result.
+ * action (clear, help, switch window, quit). Pure: the caller executes the result. One
+ * parser for both clients, so `/join`, `/msg`, `/me`... mean the same in the terminal and
+ * in the browser.
  *
  * @module
  */
@@ -13,7 +15,7 @@ import { isChannelName } from "../protocol/validate.ts";
  *
  * @example
  * ```ts
- * import type { Action } from "./commands.ts";
+ * import type { Action } from "./input_commands.ts";
  * const a: Action = { kind: "say", target: "#lobby", text: "hello" };
  * ```
  */
@@ -29,6 +31,8 @@ export type Action =
   | { kind: "register"; password: string; email?: string }
   | { kind: "login"; account?: string; password: string }
   | { kind: "loginPrompt"; account?: string }
+  | { kind: "ignore"; nick?: string }
+  | { kind: "unignore"; nick: string }
   | { kind: "clear" }
   | { kind: "members" }
   | { kind: "close"; window?: string }
@@ -43,7 +47,7 @@ export type Action =
  *
  * @example
  * ```ts
- * import type { CommandHelp } from "./commands.ts";
+ * import type { CommandHelp } from "./input_commands.ts";
  * const h: CommandHelp = { usage: "/clear", text: "clear this window" };
  * ```
  */
@@ -59,7 +63,7 @@ export interface CommandHelp {
  *
  * @example
  * ```ts
- * import { COMMANDS } from "./commands.ts";
+ * import { COMMANDS } from "./input_commands.ts";
  * COMMANDS.join.usage; // "/join #channel[,#other] [key]"
  * ```
  */
@@ -80,7 +84,10 @@ export const COMMANDS: Record<string, CommandHelp> = {
   back: { usage: "/back", text: "mark yourself back" },
   kick: { usage: "/kick [#channel] nick [reason]", text: "remove someone from a channel" },
   mode: { usage: "/mode [target] modes [args]", text: "show or change modes" },
+  ban: { usage: "/ban [#channel] nick|mask", text: "ban someone from a channel (nick!*@*)" },
   invite: { usage: "/invite nick [#channel]", text: "invite someone to a channel" },
+  ignore: { usage: "/ignore [nick]", text: "hide someone's messages (no nick: list)" },
+  unignore: { usage: "/unignore nick", text: "show someone's messages again" },
   quote: { usage: "/quote RAW LINE", text: "send a raw IRC line" },
   register: {
     usage: "/register password [email]",
@@ -118,7 +125,7 @@ const ALIASES: Record<string, string> = {
  *
  * @example
  * ```ts
- * import { type CommandContext, parseInput } from "./commands.ts";
+ * import { type CommandContext, parseInput } from "./input_commands.ts";
  * const ctx: CommandContext = { target: "#lobby" };
  * parseInput("/me waves", ctx);
  * ```
@@ -143,7 +150,7 @@ function word(s: string): [string, string] {
  *
  * @example
  * ```ts
- * import { parseInput } from "./commands.ts";
+ * import { parseInput } from "./input_commands.ts";
  * parseInput("hello", { target: "#lobby" }); // { kind: "say", target: "#lobby", text: "hello" }
  * parseInput("/join #a,#b", {}); // { kind: "join", channels: ["#a", "#b"], keys: undefined }
  * parseInput("/frob", {}); // { kind: "error", text: "Unknown command /frob. Type /help for a list." }
@@ -271,6 +278,28 @@ export function parseInput(line: string, ctx: CommandContext): Action {
       }
       return { kind: "send", messages: [message("MODE", args)] };
     }
+    case "ban": {
+      let [first, after] = word(rest);
+      let chan = hereChannel;
+      if (first !== "" && isChannelName(first)) {
+        chan = first;
+        [first, after] = word(after);
+      }
+      if (chan === undefined) return needChannel;
+      if (first === "") return usage();
+      // a bare nick bans that nick from any address, as irssi's /ban does by default
+      const mask = /[!@*]/.test(first) ? first : `${first}!*@*`;
+      return { kind: "send", messages: [message("MODE", [chan, "+b", mask])] };
+    }
+    case "ignore": {
+      const [nick] = word(rest);
+      return { kind: "ignore", nick: nick === "" ? undefined : nick };
+    }
+    case "unignore": {
+      const [nick] = word(rest);
+      if (nick === "") return usage();
+      return { kind: "unignore", nick };
+    }
     case "invite": {
       const [nick, chanArg] = word(rest);
       const chan = chanArg !== "" ? word(chanArg)[0] : hereChannel;
@@ -330,7 +359,7 @@ function partMsg(chan: string, reason: string): IrcMessage {
  *
  * @example
  * ```ts
- * import { helpLines } from "./commands.ts";
+ * import { helpLines } from "./input_commands.ts";
  * helpLines("join"); // ["/join #channel[,#other] [key]  join channels"]
  * ```
  */
@@ -354,7 +383,7 @@ export function helpLines(topic?: string): string[] {
  *
  * @example
  * ```ts
- * import { isSecretLine } from "./commands.ts";
+ * import { isSecretLine } from "./input_commands.ts";
  * isSecretLine("/register hunter22"); // true
  * isSecretLine("/msg NickServ IDENTIFY ann pw"); // true
  * isSecretLine("hello"); // false
@@ -371,7 +400,7 @@ export function isSecretLine(line: string): boolean {
  *
  * @example
  * ```ts
- * import { commandNames } from "./commands.ts";
+ * import { commandNames } from "./input_commands.ts";
  * commandNames().includes("/join"); // true
  * ```
  */

@@ -7,24 +7,21 @@
  * @module
  */
 
-import { base64, format, type Msg, parse } from "./irc.ts";
+import { type IrcMessage, parseMessage, serializeMessage } from "../../protocol/message.ts";
+import { BROWSER_CAPS } from "../../shared/client_defaults.ts";
+import { encodePlain } from "../../shared/sasl_plain.ts";
 
-/** Capabilities the app uses when the server offers them. */
-export const WANTED_CAPS = [
-  "message-tags",
-  "server-time",
-  "echo-message",
-  "batch",
-  "multi-prefix",
-  "cap-notify",
-  "draft/chathistory",
-  "chathistory",
-];
+/** One line on the wire; line breaks inside a parameter become spaces, so no text can
+ * smuggle a second command. */
+function format(command: string, params: string[] = [], tags: Record<string, string> = {}): string {
+  const clean = params.map((p) => p.replace(/[\r\n\0]+/g, " "));
+  return serializeMessage({ tags, command, params: clean });
+}
 
 /** What the connection tells the app. */
 export interface ConnectionEvents {
   /** Every message from the server, in order. */
-  message(msg: Msg): void;
+  message(msg: IrcMessage): void;
   /** Connection state changes; `retryIn` is set while waiting to reconnect (ms). */
   status(state: ConnectionState, detail: string, retryIn?: number): void;
   /** Registration completed (also after each reconnect). */
@@ -36,9 +33,12 @@ export type ConnectionState = "connecting" | "registering" | "connected" | "wait
 
 /** Who to be. */
 export interface Identity {
+  /** The nick to ask for: the one the server last granted this tab, once it granted one. */
   nick: string;
-  /** Account password (SASL PLAIN), or the server password when there are no accounts. */
-  password: string;
+  /** The server password (sent with PASS), "" for none. */
+  serverPassword: string;
+  /** An account to log in to with SASL PLAIN at every (re)connect. */
+  credential?: { account: string; password: string };
 }
 
 /**
@@ -47,7 +47,7 @@ export interface Identity {
  *
  * @example
  * ```ts
- * import { backoff } from "./connection.ts";
+ * import { backoff } from "./irc_socket.ts";
  * backoff(0, 0.5); // 1000
  * backoff(10, 0.5); // 30000
  * ```
@@ -62,7 +62,7 @@ export function backoff(attempt: number, random: number = Math.random()): number
  *
  * @example
  * ```ts ignore
- * const c = new IrcConnection("ws://localhost:8080/irc", { nick: "ann", password: "" }, events);
+ * const c = new IrcConnection("ws://localhost:8080/irc", { nick: "ann", serverPassword: "" }, events);
  * c.connect();
  * c.send("JOIN", ["#lobby"]);
  * ```
@@ -159,7 +159,7 @@ export class IrcConnection {
     });
     ws.addEventListener("message", (ev) => {
       if (typeof ev.data !== "string") return;
-      const msg = parse(ev.data);
+      const msg = parseMessage(ev.data);
       if (msg) this.#handle(msg);
     });
     ws.addEventListener("close", (ev) => {
@@ -177,7 +177,7 @@ export class IrcConnection {
     this.#timer = setTimeout(() => this.#open(), delay);
   }
 
-  #handle(msg: Msg): void {
+  #handle(msg: IrcMessage): void {
     const p = msg.params;
     switch (msg.command) {
       case "PING":
@@ -221,7 +221,7 @@ export class IrcConnection {
     this.#events.message(msg);
   }
 
-  #cap(msg: Msg): void {
+  #cap(msg: IrcMessage): void {
     const p = msg.params;
     const sub = (p[1] ?? "").toUpperCase();
     const list = (p[p.length - 1] ?? "").split(" ").filter((s) => s !== "");
@@ -238,7 +238,7 @@ export class IrcConnection {
         this.#lsDone = true;
         this.#register();
       } else if (sub === "NEW") {
-        const want = WANTED_CAPS.filter((c) => list.some((i) => i.split("=")[0] === c));
+        const want = BROWSER_CAPS.filter((c) => list.some((i) => i.split("=")[0] === c));
         if (want.length > 0) this.send("CAP", ["REQ", want.join(" ")]);
       }
     } else if (sub === "ACK") {
@@ -247,7 +247,7 @@ export class IrcConnection {
         else this.enabled.add(c);
       }
       if (!this.registered) {
-        if (this.enabled.has("sasl") && this.identity.password !== "") {
+        if (this.enabled.has("sasl") && this.identity.credential) {
           this.#saslBusy = true;
           this.send("AUTHENTICATE", ["PLAIN"]);
         } else this.sendRaw("CAP END");
@@ -263,24 +263,27 @@ export class IrcConnection {
   }
 
   #register(): void {
-    const pw = this.identity.password;
-    const sasl = this.available.has("sasl") && pw !== "";
-    // without accounts on the server, the password can only be the server password
-    if (pw !== "" && !sasl) this.send("PASS", [pw]);
+    const { serverPassword, credential } = this.identity;
+    const sasl = this.available.has("sasl") && credential !== undefined;
+    if (serverPassword !== "") this.send("PASS", [serverPassword]);
+    else if (credential && !sasl) {
+      // no SASL offered: the server may still take the login as PASS account:password
+      this.send("PASS", [`${credential.account}:${credential.password}`]);
+    }
     this.send("NICK", [this.nick]);
     this.send("USER", [this.nick, "0", "*", `${this.nick} (web)`]);
-    const want = WANTED_CAPS.filter((c) => this.available.has(c));
+    const want = BROWSER_CAPS.filter((c) => this.available.has(c));
     if (sasl) want.push("sasl");
     if (want.length > 0) this.send("CAP", ["REQ", want.join(" ")]);
     else this.sendRaw("CAP END");
   }
 
   #saslPlain(): void {
-    const token = base64(`${this.identity.nick}\0${this.identity.nick}\0${this.identity.password}`);
-    // AUTHENTICATE carries at most 400 bytes; a final exact chunk is followed by "+"
-    for (let i = 0; i < token.length; i += 400) {
-      this.send("AUTHENTICATE", [token.slice(i, i + 400)]);
+    const c = this.identity.credential;
+    if (!c) {
+      this.send("AUTHENTICATE", ["*"]);
+      return;
     }
-    if (token.length % 400 === 0) this.send("AUTHENTICATE", ["+"]);
+    for (const chunk of encodePlain(c.account, c.password)) this.send("AUTHENTICATE", [chunk]);
   }
 }

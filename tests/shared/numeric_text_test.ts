@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describeNumeric, formatDuration } from "../../lib/client/describe.ts";
+import { describeNumeric, formatDuration } from "../../lib/shared/numeric_text.ts";
 import { parseMessage } from "../../lib/protocol/message.ts";
 
 const d = (line: string) => describeNumeric(parseMessage(line)!);

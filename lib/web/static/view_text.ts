@@ -1,7 +1,6 @@
-// deno-lint-ignore-file no-control-regex -- IRC formatting codes are control characters
 /**
- * Text helpers for the browser app that need no DOM: removing IRC formatting codes, finding
- * links, nick colours and mention detection. Rendering turns the results into text nodes and
+ * Text helpers only the browser's view needs, without a DOM: finding links, nick colours,
+ * Tab completion. (Formatting, mentions and splitting are shared: lib/shared/.) Rendering turns the results into text nodes and
  * anchors, never into HTML.
  *
  * @module
@@ -10,34 +9,19 @@
 /** A run of message text: plain, or a link that is safe to open. */
 export type Segment = { kind: "text"; text: string } | { kind: "link"; text: string; href: string };
 
-/**
- * Removes mIRC formatting (bold, colours, italics, reverse, reset...) and other control
- * characters, which would otherwise show as boxes.
- *
- * @example
- * ```ts
- * import { stripFormatting } from "./text.ts";
- * stripFormatting("\x02bold\x02 \x0304,01red\x03"); // "bold red"
- * ```
- */
-export function stripFormatting(text: string): string {
-  return text
-    .replace(/\x03(\d{1,2}(,\d{1,2})?)?/g, "")
-    .replace(/\x04([0-9a-fA-F]{6}(,[0-9a-fA-F]{6})?)?/g, "")
-    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
-}
-
-const URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'`]+/gi;
 
 /**
  * Splits text into plain runs and links. Only `http:` and `https:` become links (a
- * `javascript:` or `data:` URL stays text); trailing punctuation is left out of the link.
+ * `javascript:` or `data:` URL stays text), and `www.` addresses (as https); trailing
+ * punctuation is left out of the link.
  *
  * @example
  * ```ts
- * import { linkify } from "./text.ts";
+ * import { linkify } from "./view_text.ts";
  * linkify("see https://example.org/a.").map((s) => s.kind); // ["text", "link", "text"]
  * linkify("javascript:alert(1)").length; // 1
+ * linkify("www.example.org")[0]; // { kind: "link", text: "www.example.org", href: "https://www.example.org/" }
  * ```
  */
 export function linkify(text: string): Segment[] {
@@ -55,7 +39,8 @@ export function linkify(text: string): Segment[] {
     const start = m.index!;
     let href: string | undefined;
     try {
-      const url = new URL(raw);
+      // "www.example.org" is a web address without its scheme
+      const url = new URL(/^www\./i.test(raw) ? "https://" + raw : raw);
       if (url.protocol === "http:" || url.protocol === "https:") href = url.href;
     } catch {
       href = undefined;
@@ -77,7 +62,7 @@ export const NICK_COLOURS = 12;
  *
  * @example
  * ```ts
- * import { nickColour } from "./text.ts";
+ * import { nickColour } from "./view_text.ts";
  * nickColour("alice") === nickColour("alice"); // true
  * ```
  */
@@ -88,28 +73,12 @@ export function nickColour(nick: string): number {
 }
 
 /**
- * Whether `text` mentions `nick` as a word (case-insensitive).
- *
- * @example
- * ```ts
- * import { mentions } from "./text.ts";
- * mentions("hi Bob!", "bob"); // true
- * mentions("bobby", "bob"); // false
- * ```
- */
-export function mentions(text: string, nick: string): boolean {
-  if (nick === "") return false;
-  const esc = nick.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[^\\w\\[\\]\\\\\`^{}|-])${esc}($|[^\\w\\[\\]\\\\\`^{}|-])`, "i").test(text);
-}
-
-/**
  * Completes a nick for Tab: the candidates that start with `prefix`, sorted, so pressing Tab
  * again can cycle through them.
  *
  * @example
  * ```ts
- * import { completions } from "./text.ts";
+ * import { completions } from "./view_text.ts";
  * completions("al", ["bob", "Alice", "alan"]); // ["alan", "Alice"]
  * ```
  */

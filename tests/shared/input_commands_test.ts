@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { commandNames, helpLines, parseInput } from "../../lib/client/commands.ts";
+import { commandNames, helpLines, parseInput } from "../../lib/shared/input_commands.ts";
 
 const chan = { target: "#lobby" };
 
@@ -108,4 +108,33 @@ Deno.test("helpLines() lists every command, and one command's usage on request",
   for (const name of commandNames()) assert.ok(all.includes(name), name);
   assert.deepEqual(helpLines("j"), ["/join #channel[,#other] [key]  join channels"]);
   assert.match(helpLines("nope")[0], /no command/);
+});
+
+Deno.test("parseInput() turns /ban into MODE +b, a bare nick into nick!*@*", () => {
+  assert.deepEqual(parseInput("/ban bob", chan), {
+    kind: "send",
+    messages: [{
+      tags: {},
+      source: undefined,
+      command: "MODE",
+      params: ["#lobby", "+b", "bob!*@*"],
+    }],
+  });
+  assert.deepEqual(parseInput("/ban #x *!*@bad.host", {}), {
+    kind: "send",
+    messages: [{
+      tags: {},
+      source: undefined,
+      command: "MODE",
+      params: ["#x", "+b", "*!*@bad.host"],
+    }],
+  });
+  assert.equal(parseInput("/ban bob", {}).kind, "error");
+});
+
+Deno.test("parseInput() reads /ignore and /unignore", () => {
+  assert.deepEqual(parseInput("/ignore spammer", chan), { kind: "ignore", nick: "spammer" });
+  assert.deepEqual(parseInput("/ignore", chan), { kind: "ignore", nick: undefined });
+  assert.deepEqual(parseInput("/unignore spammer", chan), { kind: "unignore", nick: "spammer" });
+  assert.equal(parseInput("/unignore", chan).kind, "error");
 });
