@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { encodePlain } from "../../lib/auth/sasl.ts";
+import { encodePlain } from "../../lib/shared/sasl_plain.ts";
 import type { TestClient } from "../helpers/irc_client.ts";
 import { ClientPool, join } from "../helpers/client_pool.ts";
 import { startServer } from "../helpers/server_process.ts";

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, strictEqual } from "node:assert/strict";
-import { encodePlain } from "../../lib/auth/sasl.ts";
+import { encodePlain } from "../../lib/shared/sasl_plain.ts";
 import { hashPassword } from "../../lib/auth/password.ts";
 import type { TestClient } from "../helpers/irc_client.ts";
 import { type InProcessServer, startInProcess } from "../helpers/memory_server.ts";
