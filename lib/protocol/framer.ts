@@ -21,12 +21,17 @@ export type FramedLine =
 export interface FrameLimits {
   /** Bytes of message body, including CRLF (IRC: 512). */
   maxBody: number;
-  /** Bytes of tag section, including '@' and the trailing space (IRCv3: 8191). */
+  /** Bytes of tag section, including '@' and the trailing space. */
   maxTags: number;
 }
 
-/** The limits of the IRC specifications. */
-export const IRC_FRAME_LIMITS: FrameLimits = { maxBody: 512, maxTags: 8191 };
+/**
+ * What a server accepts from a client, per the specifications: a 512-byte body (RFC 1459) and
+ * 4,094 bytes of tag data, 4,096 with the '@' and the space (IRCv3 message-tags). The 8,191
+ * bytes of the message-tags spec are the combined maximum of a line *to* a client, whose
+ * server-added tags have an allowance of their own.
+ */
+export const IRC_FRAME_LIMITS: FrameLimits = { maxBody: 512, maxTags: 4096 };
 
 const NUL = 0;
 const LF = 10;

@@ -15,9 +15,11 @@ export interface ModeChange {
   arg?: string;
 }
 
-/** The channel modes of this server, by kind (CHANMODES=b,k,l,imnst and PREFIX=(ov)@+). */
+/** The channel modes of this server, by kind (CHANMODES=beI,k,l,imnst and PREFIX=(ov)@+). */
 export const CHANNEL_MODE_KINDS: Readonly<Record<string, ModeKind>> = {
   b: "list",
+  e: "list",
+  I: "list",
   k: "always",
   l: "set-only",
   i: "never",

@@ -14,6 +14,8 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["cap-notify", ""],
   ["draft/account-registration", "before-connect"],
   ["draft/chathistory", ""],
+  ["draft/message-redaction", ""],
+  ["draft/read-marker", ""],
   ["echo-message", ""],
   ["extended-join", ""],
   ["invite-notify", ""],

@@ -15,7 +15,10 @@ export const PREFIX_OP = 1;
 /** Member prefix bit: voice (+). */
 export const PREFIX_VOICE = 2;
 
-/** A ban list entry. */
+/** The mask lists of a channel: bans (+b), ban exceptions (+e), invite exceptions (+I). */
+export type ListMode = "b" | "e" | "I";
+
+/** A ban list entry (also of the exception and invite-exception lists). */
 export interface BanEntry {
   mask: string;
   setBy: string;
@@ -67,6 +70,10 @@ export class Channel {
   #key: string | undefined = undefined;
   #limit: number | undefined = undefined;
   readonly #bans: BanEntry[] = [];
+  /** +e: masks a ban does not apply to. */
+  readonly #exceptions: BanEntry[] = [];
+  /** +I: masks that may join past +i without an invitation. */
+  readonly #inviteExceptions: BanEntry[] = [];
   /** Casefolded nicks invited past +i (cleared when they join), oldest first. */
   readonly #invited: Set<string> = new Set();
   #registration: ChannelRegistration | undefined = undefined;
@@ -120,6 +127,44 @@ export class Channel {
     return this.#bans;
   }
 
+  /** Ban exceptions (+e). */
+  get exceptions(): readonly BanEntry[] {
+    return this.#exceptions;
+  }
+
+  /** Invite exceptions (+I). */
+  get inviteExceptions(): readonly BanEntry[] {
+    return this.#inviteExceptions;
+  }
+
+  /** One of the mask lists, by its mode letter. */
+  list(mode: ListMode): readonly BanEntry[] {
+    return mode === "b" ? this.#bans : mode === "e" ? this.#exceptions : this.#inviteExceptions;
+  }
+
+  #list(mode: ListMode): BanEntry[] {
+    return mode === "b" ? this.#bans : mode === "e" ? this.#exceptions : this.#inviteExceptions;
+  }
+
+  /** Adds an entry to a mask list. */
+  addToList(mode: ListMode, entry: BanEntry): void {
+    this.#list(mode).push(entry);
+  }
+
+  /** Removes the entry with this mask (casefolded compare) from a list; returns it, if any. */
+  removeFromList(mode: ListMode, mask: string): BanEntry | undefined {
+    const list = this.#list(mode);
+    const f = casefold(mask);
+    const i = list.findIndex((b) => casefold(b.mask) === f);
+    return i === -1 ? undefined : list.splice(i, 1)[0];
+  }
+
+  /** Whether a mask (casefolded compare) is on a list. */
+  hasInList(mode: ListMode, mask: string): boolean {
+    const f = casefold(mask);
+    return this.#list(mode).some((b) => casefold(b.mask) === f);
+  }
+
   /** Set when the channel is registered: its founder and the accounts that get +o. */
   get registration(): Readonly<ChannelRegistration> | undefined {
     return this.#registration;
@@ -152,14 +197,12 @@ export class Channel {
   }
 
   addBan(ban: BanEntry): void {
-    this.#bans.push(ban);
+    this.addToList("b", ban);
   }
 
   /** Removes the ban with this mask (casefolded compare); returns it, if there was one. */
   removeBan(mask: string): BanEntry | undefined {
-    const f = casefold(mask);
-    const i = this.#bans.findIndex((b) => casefold(b.mask) === f);
-    return i === -1 ? undefined : this.#bans.splice(i, 1)[0];
+    return this.removeFromList("b", mask);
   }
 
   /** Lets a user past +i once; the list is bounded, the oldest invitation goes first. */
@@ -204,10 +247,19 @@ export class Channel {
     return !this.#flags.m || bits !== 0;
   }
 
+  /** Whether a ban matches the user and no ban exception (+e) does. */
   isBanned(user: User): boolean {
     if (this.#bans.length === 0) return false;
     const mask = user.hostmask;
-    return this.#bans.some((b) => maskMatches(b.mask, mask));
+    return this.#bans.some((b) => maskMatches(b.mask, mask)) &&
+      !this.#exceptions.some((e) => maskMatches(e.mask, mask));
+  }
+
+  /** Whether an invite exception (+I) lets the user join past +i. */
+  isInviteExempt(user: User): boolean {
+    if (this.#inviteExceptions.length === 0) return false;
+    const mask = user.hostmask;
+    return this.#inviteExceptions.some((e) => maskMatches(e.mask, mask));
   }
 
   isInvited(user: User): boolean {
@@ -232,7 +284,6 @@ export class Channel {
 
   /** Whether a casefolded ban mask is already on the list. */
   hasBan(mask: string): boolean {
-    const f = casefold(mask);
-    return this.#bans.some((b) => casefold(b.mask) === f);
+    return this.hasInList("b", mask);
   }
 }

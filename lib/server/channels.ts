@@ -181,6 +181,8 @@ export class ChannelTable {
       limit: channel.limit,
       ops: [...reg.ops],
       bans: channel.bans.map((b) => ({ ...b })),
+      exceptions: channel.exceptions.map((b) => ({ ...b })),
+      inviteExceptions: channel.inviteExceptions.map((b) => ({ ...b })),
     };
     // in the background: the state in memory is what counts now, the store catches up
     this.#store.saveChannel(record).catch((err) =>
@@ -204,4 +206,6 @@ function restore(channel: Channel, record: ChannelRecord): void {
   channel.setKey(record.key);
   channel.setLimit(record.limit);
   for (const ban of record.bans) channel.addBan(ban);
+  for (const e of record.exceptions ?? []) channel.addToList("e", e);
+  for (const e of record.inviteExceptions ?? []) channel.addToList("I", e);
 }

@@ -19,6 +19,9 @@ import {
 } from "./handlers/channel.ts";
 import { handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
 import { handleMode } from "./handlers/mode.ts";
+import { handleMonitor } from "./handlers/monitor.ts";
+import { handleMarkread } from "./handlers/read_marker.ts";
+import { handleRedact } from "./handlers/redact.ts";
 import {
   handleAdmin,
   handleHelp,
@@ -118,9 +121,12 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["PRIVMSG", cmd(handlePrivmsg, 0)],
   ["NOTICE", cmd(handleNotice, 0)],
   ["TAGMSG", cmd(handleTagmsg, 1)],
+  ["REDACT", cmd(handleRedact, 2)],
   // users
   ["AWAY", cmd(handleAway, 0)],
   ["SETNAME", cmd(handleSetname, 1)],
+  ["MONITOR", cmd(handleMonitor, 1)],
+  ["MARKREAD", cmd(handleMarkread, 0)],
   // queries
   ["WHO", cmd(handleWho, 0)],
   ["WHOIS", cmd(handleWhois, 0)],

@@ -42,6 +42,11 @@ export interface ServerEvents {
   topicChanged(channel: Channel, by: User): void;
   /** A PRIVMSG, NOTICE or TAGMSG went to a channel (`#name`) or a nick. */
   message(from: User, target: string, out: Outgoing): void;
+  /**
+   * A stored message was redacted (removed from history) in a channel or a private
+   * conversation; `out` is the REDACT for members with `draft/message-redaction`.
+   */
+  redacted(by: User, target: string, msgid: string, out: Outgoing): void;
 }
 
 const nothing = (): void => {};
@@ -67,4 +72,5 @@ export const LOCAL_EVENTS: ServerEvents = Object.freeze({
   modeChanged: nothing,
   topicChanged: nothing,
   message: nothing,
+  redacted: nothing,
 });

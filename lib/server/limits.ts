@@ -26,7 +26,7 @@ export interface Limits {
   channelsPerUser: number;
   /** Targets in one PRIVMSG/NOTICE (ISUPPORT TARGMAX). */
   targetsPerMessage: number;
-  /** Entries in a channel's ban list (ISUPPORT MAXLIST). */
+  /** Entries in each of a channel's mask lists: bans, exceptions, invite exceptions (MAXLIST). */
   banListSize: number;
   /** Parameterised mode changes in one MODE command (ISUPPORT MODES). */
   modesPerCommand: number;
@@ -99,6 +99,12 @@ export interface Limits {
   descriptorReserve: number;
   /** Percentage of the connection descriptors one listening port may hold. */
   portDescriptorShare: number;
+  /** Nicks one connection may watch with MONITOR (ISUPPORT MONITOR). */
+  monitorSize: number;
+  /** Read markers kept in memory per user (guests, and conversations with guests). */
+  readMarkersInMemory: number;
+  /** A guest's own messages it can still redact: the last this many it sent. */
+  guestRedactable: number;
 }
 
 /** The defaults. */
@@ -147,6 +153,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDescriptors: 0,
   descriptorReserve: 64,
   portDescriptorShare: 70,
+  monitorSize: 100,
+  readMarkersInMemory: 500,
+  guestRedactable: 200,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -160,7 +169,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   realnameLen: "longest real name",
   channelsPerUser: "channels one user may join",
   targetsPerMessage: "targets of one PRIVMSG/NOTICE",
-  banListSize: "bans per channel",
+  banListSize: "bans (and as many exceptions, invite exceptions) per channel",
   modesPerCommand: "mode changes with a parameter per MODE",
   sessionsPerAccount: "connections logged in to one account at once (devices sharing its nick)",
   whowasSize: "WHOWAS entries remembered",
@@ -197,6 +206,9 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   maxDescriptors: "file descriptors for the process (0 = its open-files limit)",
   descriptorReserve: "descriptors kept free for the store and the other ports",
   portDescriptorShare: "percent of connection descriptors one port may hold",
+  monitorSize: "nicks one connection may watch with MONITOR",
+  readMarkersInMemory: "read markers kept in memory per guest (not in the store)",
+  guestRedactable: "a guest's last messages it may still delete (REDACT)",
 };
 
 /**

@@ -21,12 +21,15 @@ const NAME_LAST = new Set([
   "TAGMSG",
   "ACCOUNT",
   "AUTHENTICATE",
+  "MARKREAD",
   "004",
   "221",
   "324",
   "329",
   "333",
   "341",
+  "346",
+  "348",
   "367",
 ]);
 
@@ -64,8 +67,13 @@ export class Outgoing {
   /** The message without tags or CRLF. */
   get body(): string {
     const cmd = this.command;
-    // JOIN and PART end in free text only with extended-join's real name or a part reason
-    const force = cmd === "JOIN" || cmd === "PART" ? this.params.length > 1 : !NAME_LAST.has(cmd);
+    // JOIN and PART end in free text only with extended-join's real name or a part reason,
+    // REDACT only with a reason (its msgid is a name)
+    const force = cmd === "JOIN" || cmd === "PART"
+      ? this.params.length > 1
+      : cmd === "REDACT"
+      ? this.params.length > 2
+      : !NAME_LAST.has(cmd);
     return this.#body ??= serializeBody(this.source, this.command, this.params, force);
   }
 

@@ -21,6 +21,8 @@ import { KlineTable } from "./klines.ts";
 import type { Limits } from "./limits.ts";
 import { Admission, Listeners } from "./listeners.ts";
 import { Liveness } from "./liveness.ts";
+import { MonitorTable } from "./monitor.ts";
+import { ReadMarkers } from "./read_markers.ts";
 import { errorLine } from "./outgoing.ts";
 import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
@@ -104,6 +106,10 @@ export class ChatServer implements SessionHost {
   readonly events: ServerEvents;
   /** Users by nick, WHOWAS, LUSERS counts, nick reservations. */
   readonly users: UserTable;
+  /** MONITOR watch lists (the user table tells it when nicks come and go). */
+  readonly monitors: MonitorTable;
+  /** Where each user stopped reading each conversation (MARKREAD). */
+  readonly readMarkers: ReadMarkers;
   /** Channels by name and their membership. */
   readonly channels: ChannelTable;
   /** Server bans in force. */
@@ -133,7 +139,9 @@ export class ChatServer implements SessionHost {
     this.store = store;
     this.events = events;
     this.loginGate = createLoginGate(config.limits);
-    this.users = new UserTable(config.limits, store, events);
+    this.monitors = new MonitorTable(config.name);
+    this.readMarkers = new ReadMarkers(store, () => config.limits.readMarkersInMemory);
+    this.users = new UserTable(config.limits, store, events, this.monitors);
     this.channels = new ChannelTable(store, events);
     this.klines = new KlineTable(store);
     const users = this.users;
@@ -286,6 +294,7 @@ export class ChatServer implements SessionHost {
     if (session.dead || !this.sessions.has(session)) return;
     this.sessions.delete(session);
     this.#admission.release(session.conn.remoteAddress);
+    this.monitors.clear(session);
 
     const user = session.user;
     if (this.users.detach(session) === 0) {

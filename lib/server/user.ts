@@ -34,6 +34,8 @@ export class User {
   oper = false;
   /** User mode +w: receives WALLOPS. */
   wallops = false;
+  /** User mode +B: a bot (IRCv3 bot-mode: the `bot` tag, WHO flag B, RPL_WHOISBOT). */
+  bot = false;
   /** When a registered nick held without logging in is taken back (ms; 0 = never). */
   nickDeadline = 0;
   readonly channels: Set<Channel> = new Set();
@@ -47,6 +49,8 @@ export class User {
   /** Last PRIVMSG/NOTICE time, for WHOIS idle. */
   lastSpokeAt: number = Date.now();
   #hostmask: string | undefined;
+  /** Msgids of the stored messages this user sent as a guest, oldest first (see sentByMe). */
+  #sent: Set<string> | undefined;
 
   constructor(nick: string, username: string, host: string, realname: string) {
     this.#nick = nick;
@@ -79,6 +83,23 @@ export class User {
 
   /** User mode string for RPL_UMODEIS. */
   get modeString(): string {
-    return "+" + (this.invisible ? "i" : "") + (this.oper ? "o" : "") + (this.wallops ? "w" : "");
+    return "+" + (this.bot ? "B" : "") + (this.invisible ? "i" : "") + (this.oper ? "o" : "") +
+      (this.wallops ? "w" : "");
+  }
+
+  /**
+   * Remembers a stored message this user sent without an account, so it may redact it: a
+   * guest's messages carry no account to recognise them by, and a nick can change hands.
+   * Only the last `max` are kept.
+   */
+  rememberSent(msgid: string, max: number): void {
+    const sent = this.#sent ??= new Set();
+    sent.add(msgid);
+    if (sent.size > max) sent.delete(sent.values().next().value!);
+  }
+
+  /** Whether this user sent the message with this msgid as a guest (see rememberSent). */
+  sentByMe(msgid: string): boolean {
+    return this.#sent?.has(msgid) ?? false;
   }
 }

@@ -14,6 +14,7 @@ import { NICKSERV, serviceMask } from "./accounts.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import type { ServerEvents } from "./events.ts";
 import type { Limits } from "./limits.ts";
+import type { MonitorTable } from "./monitor.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ResponseBuffer } from "./response_buffer.ts";
 import type { Session } from "./session.ts";
@@ -79,8 +80,6 @@ export interface UserCounts {
  */
 export class UserTable {
   readonly #byNick: Map<string, User> = new Map();
-  /** Registered users by casefolded account: one user per account, however many devices. */
-  readonly #byAccount: Map<string, User> = new Map();
   readonly #whowas: WhowasEntry[] = [];
   readonly #counts: UserCounts = { users: 0, invisible: 0, opers: 0, peak: 0 };
   /** Connections carrying registered users (one user may have several, or none). */
@@ -94,11 +93,21 @@ export class UserTable {
   readonly #limits: Limits;
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
+  /** Who watches which nick (MONITOR), told when a nick comes and goes. */
+  readonly #monitors: MonitorTable | undefined;
+  /** Users by casefolded account, registered or not (their other devices, read markers). */
+  readonly #byAccount: Map<string, Set<User>> = new Map();
 
-  constructor(limits: Limits, store: ChatStore, events: ServerEvents) {
+  constructor(
+    limits: Limits,
+    store: ChatStore,
+    events: ServerEvents,
+    monitors?: MonitorTable,
+  ) {
     this.#limits = limits;
     this.#store = store;
     this.#events = events;
+    this.#monitors = monitors;
   }
 
   /** How many connections carry registered users (the rest are still registering). */
@@ -127,7 +136,11 @@ export class UserTable {
    * the account is one of its sessions (`user.sessions`): there is never a second user.
    */
   findAccount(account: string): User | undefined {
-    return this.#byAccount.get(casefold(account));
+    const set = this.#byAccount.get(casefold(account));
+    if (set === undefined) return undefined;
+    // the others (if any) are connections still registering, not yet attached
+    for (const user of set) if (user.registered) return user;
+    return undefined;
   }
 
   /**
@@ -140,7 +153,7 @@ export class UserTable {
    * ```
    */
   sessionsOf(account: string): readonly Session[] {
-    return this.#byAccount.get(casefold(account))?.sessions ?? [];
+    return this.findAccount(account)?.sessions ?? [];
   }
 
   /**
@@ -158,6 +171,7 @@ export class UserTable {
     if (i !== -1) old.sessions.splice(i, 1);
     this.#deadlines.delete(old);
     if (this.#byNick.get(old.folded) === old) this.#byNick.delete(old.folded);
+    if (old.account !== undefined) this.#unindexAccount(old);
     session.user = target;
     target.sessions.push(session);
     if (target.registered) this.#devices++;
@@ -225,6 +239,12 @@ export class UserTable {
     return true;
   }
 
+  /** The registered users logged in to an account (casefolded name), any nick. */
+  withAccount(folded: string): User[] {
+    const set = this.#byAccount.get(folded);
+    return set === undefined ? [] : [...set].filter((u) => u.registered);
+  }
+
   /** Every user in the table (registering ones too: check `registered`). */
   values(): IterableIterator<User> {
     return this.#byNick.values();
@@ -248,6 +268,7 @@ export class UserTable {
       toPeers(user, () => change, true, origin);
     }
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
+    const oldFolded = user.folded;
     user.setNick(nick);
     this.#byNick.set(user.folded, user);
     // a nick kept for its owner is released once someone may have it (the owner, or a guest
@@ -255,6 +276,9 @@ export class UserTable {
     if (this.#held.size > 0) this.#held.delete(user.folded);
     if (user.registered) {
       this.#events.nickChanged(user, old);
+      // a change of case only keeps the same nick online
+      if (oldFolded !== user.folded) this.#monitors?.offline(old, user);
+      this.#monitors?.online(user);
       saveAlwaysOn(this.#store, user);
     }
   }
@@ -268,8 +292,8 @@ export class UserTable {
     if (user.oper) c.opers++;
     c.peak = Math.max(c.peak, c.users);
     this.#devices += user.sessions.length;
-    if (user.account !== undefined) this.#byAccount.set(casefold(user.account), user);
     this.#events.registered(user);
+    this.#monitors?.online(user);
   }
 
   /** Sets or clears a user's +i. */
@@ -299,6 +323,13 @@ export class UserTable {
     if (user.registered) this.#events.userChanged(user, "modes");
   }
 
+  /** Sets or clears a user's +B (marks it a bot). */
+  setBot(user: User, on: boolean): void {
+    if (user.bot === on) return;
+    user.bot = on;
+    if (user.registered) this.#events.userChanged(user, "modes");
+  }
+
   /** Sets (or, undefined, clears) a user's away message. */
   setAway(user: User, text: string | undefined): void {
     user.away = text;
@@ -313,14 +344,14 @@ export class UserTable {
 
   /** Logs a user in to an account (or, undefined, out). */
   setAccount(user: User, account: string | undefined): void {
-    if (user.registered) {
-      if (user.account !== undefined) {
-        const folded = casefold(user.account);
-        if (this.#byAccount.get(folded) === user) this.#byAccount.delete(folded);
-      }
-      if (account !== undefined) this.#byAccount.set(casefold(account), user);
-    }
+    if (user.account !== undefined) this.#unindexAccount(user);
     user.account = account;
+    if (account !== undefined) {
+      const folded = casefold(account);
+      let set = this.#byAccount.get(folded);
+      if (set === undefined) this.#byAccount.set(folded, set = new Set());
+      set.add(user);
+    }
     if (user.registered) this.#events.userChanged(user, "account");
   }
 
@@ -329,17 +360,15 @@ export class UserTable {
    * has taken it out of its channels' member lists only after this (peers are found there).
    */
   remove(user: User, quitMessage: string): void {
+    if (user.account !== undefined) this.#unindexAccount(user);
     if (user.registered) {
       const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage]);
       toPeers(user, () => quit, false);
       this.#remember(user);
+      this.#monitors?.offline(user.nick, user);
     }
     this.#deadlines.delete(user);
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
-    if (user.account !== undefined) {
-      const folded = casefold(user.account);
-      if (this.#byAccount.get(folded) === user) this.#byAccount.delete(folded);
-    }
     if (user.registered) {
       this.#devices -= user.sessions.length;
       const c = this.#counts;
@@ -349,6 +378,14 @@ export class UserTable {
       this.#events.quit(user, quitMessage);
     }
     user.registered = false;
+  }
+
+  #unindexAccount(user: User): void {
+    const folded = casefold(user.account!);
+    const set = this.#byAccount.get(folded);
+    if (set === undefined) return;
+    set.delete(user);
+    if (set.size === 0) this.#byAccount.delete(folded);
   }
 
   #remember(user: User): void {

@@ -44,6 +44,8 @@ export class MemoryStore implements ChatStore {
   /** The private conversations each party is a side of, so TARGETS never walks them all. */
   #byParty = new Map<string, Set<string>>();
   #byMsgid = new Map<string, Stored>();
+  /** "account target" → time (ms). */
+  #readMarkers = new Map<string, number>();
   #seq = 0;
   readonly #maxPerTarget: number;
 
@@ -242,6 +244,42 @@ export class MemoryStore implements ChatStore {
     return Promise.try(() => {
       const s = this.#byMsgid.get(msgid);
       return s ? { time: s.msg.time, msgid } : undefined;
+    });
+  }
+
+  getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      return s ? { ...s.msg } : undefined;
+    });
+  }
+
+  deleteMessage(msgid: string): Promise<boolean> {
+    return Promise.try(() => {
+      const s = this.#byMsgid.get(msgid);
+      if (!s) return false;
+      this.#byMsgid.delete(msgid);
+      const target = s.msg.target;
+      const list = this.#history.get(target)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) {
+        this.#history.delete(target);
+        for (const party of dmParties(target) ?? []) this.#byParty.get(party)?.delete(target);
+      }
+      return true;
+    });
+  }
+
+  getReadMarker(account: string, target: string): Promise<number | undefined> {
+    return Promise.try(() => this.#readMarkers.get(`${account} ${target}`));
+  }
+
+  setReadMarker(account: string, target: string, time: number): Promise<number> {
+    return Promise.try(() => {
+      const key = `${account} ${target}`;
+      const now = Math.max(this.#readMarkers.get(key) ?? -Infinity, time);
+      this.#readMarkers.set(key, now);
+      return now;
     });
   }
 

@@ -113,6 +113,20 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 4,
+    description: "read markers per account and conversation",
+    up(db) {
+      db.exec(`
+        CREATE TABLE read_markers (
+          account TEXT NOT NULL,
+          target TEXT NOT NULL,
+          time INTEGER NOT NULL,
+          PRIMARY KEY (account, target)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
     version: 8,
     description: "always-on accounts and what restores them",
     up(db) {

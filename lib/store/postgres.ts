@@ -424,6 +424,46 @@ export class PostgresStore implements ChatStore {
     return r ? { time: Number(r.time), msgid } : undefined;
   }
 
+  async getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    const pending = this.#pending.find((p) => p.message.msgid === msgid);
+    if (pending) return { ...pending.message };
+    // an INSERT under way may hold it: wait for the flush (it settles, whatever happened)
+    await this.#flushing;
+    const [r] = await this.#sql<HistoryRow[]>`SELECT * FROM history WHERE msgid = ${msgid}`;
+    return r ? toMessage(r) : undefined;
+  }
+
+  async deleteMessage(msgid: string): Promise<boolean> {
+    // an append not yet written goes in first, so it cannot land after its deletion
+    if (this.#pending.some((p) => p.message.msgid === msgid)) {
+      await new Promise<void>((r) => queueMicrotask(r));
+    }
+    await this.#flushing;
+    const [r] = await this.#sql<{ target: string }[]>`
+      DELETE FROM history WHERE msgid = ${msgid} RETURNING target`;
+    if (!r) return false;
+    // as prune does: the sides of a conversation that is gone
+    await this.#sql`
+      DELETE FROM conversation_parties p WHERE p.target = ${r.target}
+        AND NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
+    return true;
+  }
+
+  async getReadMarker(account: string, target: string): Promise<number | undefined> {
+    const [r] = await this.#sql<{ time: string }[]>`
+      SELECT time FROM read_markers WHERE account = ${account} AND target = ${target}`;
+    return r ? Number(r.time) : undefined;
+  }
+
+  async setReadMarker(account: string, target: string, time: number): Promise<number> {
+    const [r] = await this.#sql<{ time: string }[]>`
+      INSERT INTO read_markers (account, target, time) VALUES (${account}, ${target}, ${time})
+      ON CONFLICT (account, target)
+        DO UPDATE SET time = GREATEST(read_markers.time, excluded.time)
+      RETURNING time`;
+    return Number(r.time);
+  }
+
   async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
     await this.#sql`DELETE FROM history WHERE time < ${Date.now() - maxAgeMs}`;
     await this.#sql`

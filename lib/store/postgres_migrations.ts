@@ -77,6 +77,18 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 3,
+    description: "read markers per account and conversation",
+    sql: `
+      CREATE TABLE read_markers (
+        account text NOT NULL,
+        target text NOT NULL,
+        time bigint NOT NULL,
+        PRIMARY KEY (account, target)
+      );
+    `,
+  },
+  {
     version: 7,
     description: "always-on accounts and what restores them",
     // NULL: always-on is off; else an AlwaysOnState

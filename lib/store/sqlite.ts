@@ -506,6 +506,51 @@ export class SqliteStore implements ChatStore {
     });
   }
 
+  getMessage(msgid: string): Promise<HistoryMessage | undefined> {
+    return Promise.try(() => {
+      // a message still waiting for its batch's commit counts as stored
+      const pending = this.#pending.find((p) => p.message.msgid === msgid);
+      if (pending) return { ...pending.message };
+      const r = this.#stmt("SELECT * FROM history WHERE msgid = ?").get(msgid) as
+        | HistoryRow
+        | undefined;
+      return r ? toMessage(r) : undefined;
+    });
+  }
+
+  deleteMessage(msgid: string): Promise<boolean> {
+    return Promise.try(() => {
+      // an append of this turn goes in first, so it cannot come back after its deletion
+      if (this.#pending.some((p) => p.message.msgid === msgid)) this.#flush();
+      const row = this.#stmt("SELECT id, target FROM history WHERE msgid = ?").get(msgid) as
+        | { id: number; target: string }
+        | undefined;
+      if (!row) return false;
+      // as prune does: a private conversation left empty loses its two sides too
+      this.#drop([row]);
+      return true;
+    });
+  }
+
+  getReadMarker(account: string, target: string): Promise<number | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT time FROM read_markers WHERE account = ? AND target = ?")
+        .get(account, target) as { time: number } | undefined;
+      return r?.time;
+    });
+  }
+
+  setReadMarker(account: string, target: string, time: number): Promise<number> {
+    return Promise.try(() => {
+      const r = this.#stmt(
+        `INSERT INTO read_markers (account, target, time) VALUES (?, ?, ?)
+         ON CONFLICT (account, target) DO UPDATE SET time = max(time, excluded.time)
+         RETURNING time`,
+      ).get(account, target, time) as { time: number };
+      return r.time;
+    });
+  }
+
   /**
    * Prunes in steps of at most {@link PRUNE_STEP} rows, each its own transaction, with a
    * turn of the event loop between them: a million expired rows must not stop the chat.

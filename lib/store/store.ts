@@ -57,6 +57,10 @@ export interface ChannelRecord {
   /** Casefolded account names that get +o on join. */
   ops: string[];
   bans: { mask: string; setBy: string; setAt: number }[];
+  /** Ban exceptions (+e); absent in records saved before they existed. */
+  exceptions?: { mask: string; setBy: string; setAt: number }[];
+  /** Invite exceptions (+I); absent in records saved before they existed. */
+  inviteExceptions?: { mask: string; setBy: string; setAt: number }[];
 }
 
 /** A server-wide ban on `user@host` masks (a K-line). */
@@ -182,6 +186,25 @@ export interface ChatStore {
   ): Promise<HistoryTarget[]>;
   /** The time of a message by msgid, if stored. */
   findMessage(msgid: string): Promise<HistoryBound | undefined>;
+  /** A stored message by msgid, whole (to check who may redact it), if stored. */
+  getMessage(msgid: string): Promise<HistoryMessage | undefined>;
+  /**
+   * Removes a message from history for good (a redaction, IRCv3 `draft/message-redaction`:
+   * it is left out of every later replay); false when there was none by that msgid.
+   */
+  deleteMessage(msgid: string): Promise<boolean>;
+
+  /**
+   * Where an account stopped reading a conversation (IRCv3 `draft/read-marker`): the time
+   * (ms) of the last message read, or undefined when it never said. `account` is casefolded;
+   * `target` a casefolded channel name or the other side's history identity (`@account`).
+   */
+  getReadMarker(account: string, target: string): Promise<number | undefined>;
+  /**
+   * Moves an account's read marker for a conversation forward to `time`, never back, in one
+   * step (two devices racing leave the later time). Resolves to the marker stored after it.
+   */
+  setReadMarker(account: string, target: string, time: number): Promise<number>;
   /** Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation. */
   prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
 

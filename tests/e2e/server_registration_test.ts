@@ -38,7 +38,7 @@ Deno.test("registration over real sockets", async (t) => {
         lines[0],
         ":deno-chat.local 001 alice :Welcome to the deno-chat IRC Network alice!~alice@127.0.0.1",
       );
-      match(lines[4], /CASEMAPPING=rfc1459 .*CHANMODES=b,k,l,imnst CHANNELLEN=64 CHANTYPES=#/);
+      match(lines[4], /CASEMAPPING=rfc1459 .*CHANMODES=beI,k,l,imnst CHANNELLEN=64 CHANTYPES=#/);
       match(lines[5], /NICKLEN=30/);
       match(lines[5], /PREFIX=\(ov\)@\+ .*TARGMAX=PRIVMSG:4,.* TOPICLEN=390 /);
       assertEquals(lines[12], ":deno-chat.local 372 alice :- Welcome to the test server.");
@@ -170,7 +170,7 @@ Deno.test("registration over real sockets", async (t) => {
       c.send("LINKS");
       assertEquals(
         await c.expect(/ 364 /),
-        ":deno-chat.local 364 info * deno-chat.local :0 deno-chat",
+        ":deno-chat.local 364 info deno-chat.local deno-chat.local :0 deno-chat",
       );
       assertEquals(await c.expect(/ 365 /), ":deno-chat.local 365 info * :End of /LINKS list");
       c.send("STATS u");

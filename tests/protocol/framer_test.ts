@@ -37,12 +37,12 @@ Deno.test("LineFramer accepts a 510-byte body and rejects 511", () => {
   assertEquals(texts(f.push(enc.encode("x".repeat(511) + "\r\n"))), ["<too-long>"]);
 });
 
-Deno.test("LineFramer allows up to 8191 bytes of tags on top of the body", () => {
+Deno.test("LineFramer allows 4094 bytes of client tag data on top of the body, not 4095", () => {
   const f = new LineFramer();
-  const tags = "@" + "a".repeat(8189) + " "; // 8191 bytes with '@' and the space
+  const tags = "@" + "a".repeat(4094) + " "; // 4096 bytes with '@' and the space
   assertEquals(texts(f.push(enc.encode(tags + "PING x\r\n"))).length, 1);
   assertEquals(texts(f.push(enc.encode(tags + "PING x\r\n")))[0] !== "<too-long>", true);
-  const tooMany = "@" + "a".repeat(8190) + " ";
+  const tooMany = "@" + "a".repeat(4095) + " ";
   assertEquals(texts(f.push(enc.encode(tooMany + "PING x\r\n"))), ["<too-long>"]);
 });
 

@@ -27,11 +27,12 @@ Deno.test("registration sends 001 to 005 and the LUSERS, exactly", async () => {
       `${S} 001 alice :Welcome to the TestNet IRC Network alice!~alice@127.0.0.1`,
       `${S} 002 alice :Your host is ${SERVER_NAME}, running version ${V}`,
       `${S} 003 alice :This server was created ${created}`,
-      `${S} 004 alice ${SERVER_NAME} ${V} iow biklmnostv bklov`,
-      `${S} 005 alice AWAYLEN=390 CASEMAPPING=rfc1459 CHANLIMIT=#:100 CHANMODES=b,k,l,imnst ` +
-      `CHANNELLEN=64 CHANTYPES=# CHATHISTORY=100 ELIST=U KICKLEN=390 MAXLIST=b:100 ` +
-      `MAXTARGETS=4 MODES=6 MSGREFTYPES=msgid,timestamp :are supported by this server`,
-      `${S} 005 alice NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ ` +
+      `${S} 004 alice ${SERVER_NAME} ${V} Biow Ibeiklmnostv Ibeklov`,
+      `${S} 005 alice AWAYLEN=390 BOT=B CASEMAPPING=rfc1459 CHANLIMIT=#:100 ` +
+      `CHANMODES=beI,k,l,imnst CHANNELLEN=64 CHANTYPES=# CHATHISTORY=100 ELIST=CMNTU EXCEPTS=e ` +
+      `INVEX=I KICKLEN=390 MAXLIST=b:100,e:100,I:100 :are supported by this server`,
+      `${S} 005 alice MAXTARGETS=4 MODES=6 MONITOR=100 MSGREFTYPES=msgid,timestamp ` +
+      `NETWORK=TestNet NICKLEN=30 PREFIX=(ov)@+ STATUSMSG=@+ ` +
       `TARGMAX=PRIVMSG:4,NOTICE:4,TAGMSG:4,JOIN:,PART:,KICK:1,NAMES:1,WHOIS:1 TOPICLEN=390 ` +
       `USERLEN=18 WHOX :are supported by this server`,
       `${S} 251 alice :There are 1 users and 0 invisible on 1 servers`,

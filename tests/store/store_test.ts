@@ -202,6 +202,68 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: a redacted message is gone from every window, once`, async () => {
+    const { store, done } = await make();
+    try {
+      for (let n = 1; n <= 4; n++) await store.appendMessage(msg(n));
+      assertEquals(await store.getMessage("m3"), msg(3));
+      assertEquals(await store.getMessage("nope"), undefined);
+      assertEquals(await store.deleteMessage("m3"), true);
+      assertEquals(await store.deleteMessage("m3"), false);
+      assertEquals(await store.getMessage("m3"), undefined);
+      assertEquals(await store.findMessage("m3"), undefined);
+      assertEquals((await store.latest("#room", 10)).map((m) => m.msgid), ["m1", "m2", "m4"]);
+      assertEquals((await store.after("#room", { time: 0 }, 10)).map((m) => m.msgid), [
+        "m1",
+        "m2",
+        "m4",
+      ]);
+      // appended and deleted in one turn: the deletion wins
+      const pending = store.appendMessage(msg(5));
+      assertEquals(await store.deleteMessage("m5"), true);
+      await pending;
+      assertEquals((await store.latest("#room", 10)).map((m) => m.msgid), ["m1", "m2", "m4"]);
+      // the last one of a conversation: the conversation is empty, not broken
+      await store.appendMessage(msg(6, "#solo"));
+      assertEquals(await store.deleteMessage("m6"), true);
+      assertEquals(await store.latest("#solo", 10), []);
+      // a private conversation emptied by a redaction is no longer one of its sides' targets
+      await store.appendMessage(msg(7, "dm:@ann @bob"));
+      const scope = { keys: [], party: "@ann" };
+      assertEquals((await store.targets(0, 1e13, 10, scope)).map((t) => t.target), [
+        "dm:@ann @bob",
+      ]);
+      assertEquals(await store.deleteMessage("m7"), true);
+      assertEquals(await store.targets(0, 1e13, 10, scope), []);
+    } finally {
+      await done();
+    }
+  });
+
+  Deno.test(`${name}: read markers only move forward, per account and conversation`, async () => {
+    const { store, done } = await make();
+    try {
+      assertEquals(await store.getReadMarker("ann", "#room"), undefined);
+      assertEquals(await store.setReadMarker("ann", "#room", 2000), 2000);
+      assertEquals(await store.setReadMarker("ann", "#room", 1000), 2000);
+      assertEquals(await store.getReadMarker("ann", "#room"), 2000);
+      assertEquals(await store.setReadMarker("ann", "#room", 3000), 3000);
+      // other accounts and other conversations are apart
+      assertEquals(await store.getReadMarker("bob", "#room"), undefined);
+      assertEquals(await store.getReadMarker("ann", "@bob"), undefined);
+      assertEquals(await store.setReadMarker("ann", "@bob", 500), 500);
+      assertEquals(await store.getReadMarker("ann", "#room"), 3000);
+      // two devices at once: the later time stays, whichever lands last
+      await Promise.all([
+        store.setReadMarker("ann", "#race", 9000),
+        store.setReadMarker("ann", "#race", 8000),
+      ]);
+      assertEquals(await store.getReadMarker("ann", "#race"), 9000);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
     assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
     ok(dmKey("a", "b").startsWith("dm:"));
@@ -409,6 +471,34 @@ Deno.test({
     const again = SqliteStore.open(`${dir}/chat.db`);
     assertEquals(mode(`${dir}/chat.db`), "600");
     await again.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("migration 4 gives a schema-2 database its read markers, keeping its history", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-migrate-" });
+  const path = `${dir}/chat.db`;
+  try {
+    const old = new DatabaseSync(path);
+    MIGRATIONS[0].up(old);
+    MIGRATIONS[1].up(old);
+    old.exec("PRAGMA user_version = 2");
+    old.prepare(
+      `INSERT INTO history (msgid, time, target, raw_target, source, command, text)
+       VALUES ('a', 1, '#room', '#room', 'x!~x@h', 'PRIVMSG', 'kept')`,
+    ).run();
+    old.close();
+    const store = SqliteStore.open(path);
+    try {
+      assertEquals((await store.latest("#room", 10)).map((m) => m.text), ["kept"]);
+      assertEquals(await store.setReadMarker("ann", "#room", 1), 1);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path);
+    assertEquals({ ...check.prepare("PRAGMA user_version").get() }, { user_version: 4 });
+    check.close();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -44,11 +44,11 @@ Deno.test("frameToLine() applies the TCP line limits and decoding", async (t) =>
     // the framer is not left discarding: the next frame is fine
     assertEquals(frameToLine(f, "PING x"), { kind: "line", text: "PING x" });
   });
-  await t.step("tags get their own 8191-byte allowance", () => {
+  await t.step("tags get their own 4096-byte allowance", () => {
     const f = new LineFramer();
-    const tags = "@+a=" + "t".repeat(8000) + " ";
+    const tags = "@+a=" + "t".repeat(4091) + " "; // 4096 bytes
     assertEquals(frameToLine(f, tags + "TAGMSG #a")?.kind, "line");
-    assertEquals(frameToLine(f, "@+a=" + "t".repeat(8200) + " TAGMSG #a"), { kind: "too-long" });
+    assertEquals(frameToLine(f, "@+a=" + "t".repeat(4092) + " TAGMSG #a"), { kind: "too-long" });
   });
   await t.step("a huge frame is too long without being buffered", () => {
     const f = new LineFramer();

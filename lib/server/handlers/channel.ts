@@ -35,8 +35,10 @@ import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
+import { maskMatches } from "../../protocol/masks.ts";
 import { playHistoryOnJoin, playMissedPrivate } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
+import { sendMarkerOnJoin } from "./read_marker.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
 export async function handleJoin(ctx: Context): Promise<void> {
@@ -77,7 +79,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
     if (trusted) bits = PREFIX_OP;
     if (channel.members.size > 0 || channel.registration) {
       const invited = channel.isInvited(user) || trusted;
-      if (channel.flags.i && !invited) {
+      // an invite exception (+I) lets a user past +i, not past a ban as an invitation does
+      if (channel.flags.i && !invited && !channel.isInviteExempt(user)) {
         ctx.numeric(ERR_INVITEONLYCHAN, channel.name, "Cannot join channel (+i)");
         continue;
       }
@@ -104,6 +107,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
       toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
     }
     if (channel.topic) sendTopic(ctx, channel);
+    // draft/read-marker: before the end of NAMES
+    await sendMarkerOnJoin(ctx, channel);
     sendNames(ctx, channel);
     // the user's other devices joined too: they need the channel's topic and members as well
     if (user.sessions.length > 1) {
@@ -142,6 +147,7 @@ export async function sendChannelsOnAttach(ctx: Context, since?: number): Promis
     if (!channel.members.has(user)) continue;
     ctx.send(joinPicker(channel, user)(ctx.session));
     if (channel.topic) sendTopic(ctx, channel);
+    await sendMarkerOnJoin(ctx, channel, true);
     sendNames(ctx, channel);
     await playHistoryOnJoin(ctx, channel, since);
   }
@@ -253,27 +259,93 @@ export function handleNames(ctx: Context): void {
   }
 }
 
-/** LIST [channels] [<n,>n]: visible channels with their member counts and topics. */
-export function handleList(ctx: Context): void {
-  const me = ctx.user;
-  let names: string[] | undefined;
-  let min = -Infinity, max = Infinity;
-  for (const p of ctx.params) {
+/** The ELIST filters of one LIST command (all must hold for a channel to be listed). */
+interface ListFilter {
+  /** Channels named exactly (no wildcard), or undefined for all. */
+  names: string[] | undefined;
+  /** M: channel name masks, one of which must match (none given: any). */
+  masks: string[];
+  /** N: masks no channel name may match. */
+  excluded: string[];
+  /** U: member counts, exclusive bounds. */
+  minUsers: number;
+  maxUsers: number;
+  /** C: creation time (seconds), exclusive bounds. */
+  createdAfter: number;
+  createdBefore: number;
+  /** T: topic time (seconds), exclusive bounds; a channel without topic fails either. */
+  topicAfter: number;
+  topicBefore: number;
+}
+
+/**
+ * Parses LIST's parameters: channel names, masks (`*#chat*`, ELIST M), negated masks
+ * (`!*bots*`, N), member counts (`>n`, `<n`, U), creation and topic times in minutes ago
+ * (`C<n` made less than n minutes ago, `C>n` more; `T<n`, `T>n` for the topic, C and T), as
+ * ircd-ratbox and ergo read them. An item of neither form is a channel name.
+ */
+function parseListFilter(params: readonly string[], nowSeconds: number): ListFilter {
+  const f: ListFilter = {
+    names: undefined,
+    masks: [],
+    excluded: [],
+    minUsers: -Infinity,
+    maxUsers: Infinity,
+    createdAfter: -Infinity,
+    createdBefore: Infinity,
+    topicAfter: -Infinity,
+    topicBefore: Infinity,
+  };
+  for (const p of params) {
     for (const item of p.split(",")) {
-      if (/^>\d+$/.test(item)) min = Number(item.slice(1));
-      else if (/^<\d+$/.test(item)) max = Number(item.slice(1));
-      else if (item !== "") (names ??= []).push(item);
+      const m = /^([CT]?)([<>])(\d+)$/.exec(item);
+      if (m) {
+        const n = Number(m[3]);
+        const [kind, op] = [m[1], m[2]];
+        if (kind === "") {
+          if (op === ">") f.minUsers = Math.max(f.minUsers, n);
+          else f.maxUsers = Math.min(f.maxUsers, n);
+          continue;
+        }
+        // "<n": less than n minutes ago, so after now - n minutes
+        const at = nowSeconds - n * 60;
+        if (kind === "C") {
+          if (op === "<") f.createdAfter = Math.max(f.createdAfter, at);
+          else f.createdBefore = Math.min(f.createdBefore, at);
+        } else if (op === "<") f.topicAfter = Math.max(f.topicAfter, at);
+        else f.topicBefore = Math.min(f.topicBefore, at);
+      } else if (item.startsWith("!") && item.length > 1) f.excluded.push(item.slice(1));
+      else if (item.includes("*") || item.includes("?")) f.masks.push(item);
+      else if (item !== "") (f.names ??= []).push(item);
     }
   }
-  const candidates = names
-    ? names.map((n) => ctx.channels.find(n)).filter((c): c is Channel => c !== undefined)
+  return f;
+}
+
+function listed(c: Channel, f: ListFilter): boolean {
+  const n = c.members.size;
+  if (n <= f.minUsers || n >= f.maxUsers) return false;
+  if (c.createdAt <= f.createdAfter || c.createdAt >= f.createdBefore) return false;
+  if (f.topicAfter !== -Infinity || f.topicBefore !== Infinity) {
+    const at = c.topic?.setAt;
+    if (at === undefined || at <= f.topicAfter || at >= f.topicBefore) return false;
+  }
+  if (f.masks.length > 0 && !f.masks.some((m) => maskMatches(m, c.name))) return false;
+  return !f.excluded.some((m) => maskMatches(m, c.name));
+}
+
+/** LIST [channels|masks] [filters]: visible channels with their member counts and topics. */
+export function handleList(ctx: Context): void {
+  const me = ctx.user;
+  const filter = parseListFilter(ctx.params, Math.floor(Date.now() / 1000));
+  const candidates = filter.names
+    ? filter.names.map((n) => ctx.channels.find(n)).filter((c): c is Channel => c !== undefined)
     : ctx.channels.values();
   ctx.numeric(RPL_LISTSTART, "Channel", "Users  Name");
   for (const c of candidates) {
     if (c.flags.s && !c.members.has(me)) continue;
-    const n = c.members.size;
-    if (n <= min || n >= max) continue;
-    ctx.numeric(RPL_LIST, c.name, String(n), c.topic?.text ?? "");
+    if (!listed(c, filter)) continue;
+    ctx.numeric(RPL_LIST, c.name, String(c.members.size), c.topic?.text ?? "");
   }
   ctx.numeric(RPL_LISTEND, "End of /LIST");
 }

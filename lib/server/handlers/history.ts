@@ -246,7 +246,7 @@ export async function playMissedPrivate(ctx: Context, since: number): Promise<vo
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */
-function partyLookup(ctx: Context): PartyLookup {
+export function partyLookup(ctx: Context): PartyLookup {
   const server = ctx.server;
   return {
     findUser: (nick) => ctx.users.find(nick),

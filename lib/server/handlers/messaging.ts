@@ -118,6 +118,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     }
     const tags: Record<string, string> = { ...clientTags, time, msgid: server.nextMsgid() };
     if (user.account) tags["account"] = user.account;
+    if (user.bot) tags["bot"] = "";
     const out = new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
     let historyKey: string | undefined;
     // to oneself, every device already gets it as the recipient: no second copy as an echo
@@ -168,7 +169,11 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         ctx.numeric(RPL_AWAY, recipient.nick, recipient.away);
       }
     }
-    if (historyKey) commits.push(store(ctx, historyKey, out, now, clientTags));
+    if (historyKey) {
+      commits.push(store(ctx, historyKey, out, now, clientTags));
+      // a guest's message has no account to be recognised by when it wants to redact it
+      if (user.account === undefined) user.rememberSent(tags["msgid"], ctx.limits.guestRedactable);
+    }
     server.stats.messagesRelayed++;
     deliveries.push(() => {
       server.events.message(user, written, out);

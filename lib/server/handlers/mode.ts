@@ -1,5 +1,5 @@
 /**
- * MODE for users (+i) and channels (+o +v +b +i +k +l +m +n +s +t).
+ * MODE for users (+B +i +o +w) and channels (+o +v +b +e +I +i +k +l +m +n +s +t).
  *
  * @module
  */
@@ -28,10 +28,14 @@ import {
   RPL_CHANNELMODEIS,
   RPL_CREATIONTIME,
   RPL_ENDOFBANLIST,
+  RPL_ENDOFEXCEPTLIST,
+  RPL_ENDOFINVITELIST,
+  RPL_EXCEPTLIST,
+  RPL_INVITELIST,
   RPL_UMODEIS,
 } from "../../protocol/numerics.ts";
 import { isChannelName } from "../../protocol/validate.ts";
-import { type Channel, PREFIX_OP, PREFIX_VOICE } from "../channel.ts";
+import { type Channel, type ListMode, PREFIX_OP, PREFIX_VOICE } from "../channel.ts";
 import type { Context } from "../context.ts";
 import { toChannel } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
@@ -78,7 +82,10 @@ function userMode(ctx: Context): void {
     } else if (m === "w" && user.wallops !== add) {
       ctx.users.setWallops(user, add);
       changed = true;
-    } else if (m !== "i" && m !== "o" && m !== "w") unknown = true;
+    } else if (m === "B" && user.bot !== add) {
+      ctx.users.setBot(user, add);
+      changed = true;
+    } else if (m !== "i" && m !== "o" && m !== "w" && m !== "B") unknown = true;
     if (changed) {
       const s = add ? "+" : "-";
       if (s !== sign) applied += sign = s;
@@ -90,11 +97,26 @@ function userMode(ctx: Context): void {
   if (applied !== "") ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
 }
 
-function sendBanList(ctx: Context, channel: Channel): void {
-  for (const b of channel.bans) {
-    ctx.numeric(RPL_BANLIST, channel.name, b.mask, b.setBy, String(b.setAt));
+/** Per mask list: its entry numeric, its end numeric and the end's wording. */
+const LIST_REPLIES: Record<ListMode, [string, string, string]> = {
+  b: [RPL_BANLIST, RPL_ENDOFBANLIST, "End of channel ban list"],
+  e: [RPL_EXCEPTLIST, RPL_ENDOFEXCEPTLIST, "End of channel exception list"],
+  I: [RPL_INVITELIST, RPL_ENDOFINVITELIST, "End of channel invite list"],
+};
+
+/** The wording of a full list (ERR_BANLISTFULL serves all three). */
+const LIST_FULL: Record<ListMode, string> = {
+  b: "Channel ban list is full",
+  e: "Channel exception list is full",
+  I: "Channel invite exception list is full",
+};
+
+function sendMaskList(ctx: Context, channel: Channel, mode: ListMode): void {
+  const [entry, end, text] = LIST_REPLIES[mode];
+  for (const b of channel.list(mode)) {
+    ctx.numeric(entry, channel.name, b.mask, b.setBy, String(b.setAt));
   }
-  ctx.numeric(RPL_ENDOFBANLIST, channel.name, "End of channel ban list");
+  ctx.numeric(end, channel.name, text);
 }
 
 function channelMode(ctx: Context): void {
@@ -128,8 +150,8 @@ function channelMode(ctx: Context): void {
       ctx.numeric(ERR_UNKNOWNMODE, mode, "is unknown mode char to me");
       continue;
     }
-    if (mode === "b" && arg === undefined) {
-      sendBanList(ctx, channel);
+    if (kind === "list" && arg === undefined) {
+      sendMaskList(ctx, channel, mode as ListMode);
       continue;
     }
     if (!isOp) {
@@ -172,18 +194,21 @@ function channelMode(ctx: Context): void {
         }
         break;
       }
-      case "b": {
+      case "b":
+      case "e":
+      case "I": {
+        const list = mode as ListMode;
         const mask = normalizeMask(arg!);
         if (add) {
-          if (channel.hasBan(mask)) break;
-          if (channel.bans.length >= ctx.limits.banListSize) {
-            ctx.numeric(ERR_BANLISTFULL, channel.name, mask, "Channel ban list is full");
+          if (channel.hasInList(list, mask)) break;
+          if (channel.list(list).length >= ctx.limits.banListSize) {
+            ctx.numeric(ERR_BANLISTFULL, channel.name, mask, LIST_FULL[list]);
             break;
           }
-          channel.addBan({ mask, setBy: user.hostmask, setAt: now });
+          channel.addToList(list, { mask, setBy: user.hostmask, setAt: now });
           applied.push({ add, mode, arg: mask });
         } else {
-          const removed = channel.removeBan(mask);
+          const removed = channel.removeFromList(list, mask);
           if (removed) applied.push({ add, mode, arg: removed.mask });
         }
         break;

@@ -46,6 +46,7 @@ import {
   RPL_USERHOST,
   RPL_VERSION,
   RPL_WHOISACCOUNT,
+  RPL_WHOISBOT,
   RPL_WHOISCHANNELS,
   RPL_WHOISIDLE,
   RPL_WHOISOPERATOR,
@@ -73,19 +74,24 @@ import type { User } from "../user.ts";
 export function isupportTokens(server: ChatServer): string[] {
   const l = server.limits;
   const t = l.targetsPerMessage;
+  const list = l.banListSize;
   return [
     `AWAYLEN=${l.awayLen}`,
+    "BOT=B",
     `CASEMAPPING=${CASEMAPPING}`,
     `CHANLIMIT=#:${l.channelsPerUser}`,
-    "CHANMODES=b,k,l,imnst",
+    "CHANMODES=beI,k,l,imnst",
     `CHANNELLEN=${l.channelLen}`,
     "CHANTYPES=#",
     `CHATHISTORY=${l.chathistoryMax}`,
-    "ELIST=U",
+    "ELIST=CMNTU",
+    "EXCEPTS=e",
+    "INVEX=I",
     `KICKLEN=${l.kickLen}`,
-    `MAXLIST=b:${l.banListSize}`,
+    `MAXLIST=b:${list},e:${list},I:${list}`,
     `MAXTARGETS=${t}`,
     `MODES=${l.modesPerCommand}`,
+    `MONITOR=${l.monitorSize}`,
     "MSGREFTYPES=msgid,timestamp",
     `NETWORK=${server.config.network.replace(/[ ,]/g, "-")}`,
     `NICKLEN=${l.nickLen}`,
@@ -193,7 +199,7 @@ function sharesChannel(a: User, b: User): boolean {
 
 function whoFlags(user: User, channel: Channel | undefined, multi: boolean): string {
   return (user.away !== undefined ? "G" : "H") + (user.oper ? "*" : "") +
-    (channel ? channel.prefixOf(user, multi) : "");
+    (channel ? channel.prefixOf(user, multi) : "") + (user.bot ? "B" : "");
 }
 
 /** WHO <mask>: members of a channel, or users matching a mask (invisible ones hidden). */
@@ -355,6 +361,7 @@ export function handleWhois(ctx: Context): void {
   }
   ctx.numeric(RPL_WHOISSERVER, u.nick, server.name, server.config.network);
   if (u.oper) ctx.numeric(RPL_WHOISOPERATOR, u.nick, "is an IRC operator");
+  if (u.bot) ctx.numeric(RPL_WHOISBOT, u.nick, `is a Bot on ${server.config.network}`);
   if (u.account) ctx.numeric(RPL_WHOISACCOUNT, u.nick, u.account, "is logged in as");
   if (u.away !== undefined) ctx.numeric(RPL_AWAY, u.nick, u.away);
   ctx.numeric(
@@ -437,10 +444,11 @@ export function handleInfo(ctx: Context): void {
   ctx.numeric(RPL_ENDOFINFO, "End of /INFO list");
 }
 
-/** LINKS: this server is the whole network. */
+/** LINKS: this server is the whole network (`364 <nick> <server> <server> :0 <info>`). */
 export function handleLinks(ctx: Context): void {
   const name = ctx.server.name;
-  ctx.numeric(RPL_LINKS, "*", name, `0 ${ctx.server.config.network}`);
+  // the second server is the one it links through: itself, at hop count 0
+  ctx.numeric(RPL_LINKS, name, name, `0 ${ctx.server.config.network}`);
   ctx.numeric(RPL_ENDOFLINKS, "*", "End of /LINKS list");
 }
 

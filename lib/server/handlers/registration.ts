@@ -234,7 +234,7 @@ async function welcome(ctx: Context): Promise<void> {
   );
   ctx.numeric(RPL_YOURHOST, `Your host is ${name}, running version ${SOFTWARE}-${VERSION}`);
   ctx.numeric(RPL_CREATED, `This server was created ${server.createdAt.toUTCString()}`);
-  ctx.numeric(RPL_MYINFO, name, `${SOFTWARE}-${VERSION}`, "iow", "biklmnostv", "bklov");
+  ctx.numeric(RPL_MYINFO, name, `${SOFTWARE}-${VERSION}`, "Biow", "Ibeiklmnostv", "Ibeklov");
   sendIsupport(ctx);
   sendLusers(ctx);
   sendMotd(ctx);
