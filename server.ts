@@ -7,6 +7,7 @@
 
 import { lanAddresses, parseServerArgs } from "./lib/server/cli.ts";
 import { ChatServer } from "./lib/server/server.ts";
+import { Logger } from "./lib/server/log.ts";
 import { installCrashGuard } from "./lib/server/crash_guard.ts";
 import { ensureAdmin } from "./lib/server/accounts.ts";
 import { parseCredentials } from "./lib/server/cli.ts";
@@ -36,6 +37,8 @@ async function main(): Promise<void> {
   }
   if (parsed.kind === "error") fail(parsed.message);
   const { config, motdPath } = parsed;
+  // the start-up lines go through the log too (one JSON object each with --log-format json)
+  const log = new Logger({ format: config.logFormat, quiet: config.quiet });
   // every check of the command line first: a mistyped flag must leave nothing behind, and
   // choosing the default data folder creates it
   if (motdPath !== undefined) {
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
   if (!parsed.dataDirGiven) {
     const choice = defaultDataDir();
     config.dataDir = choice.path;
-    console.log(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
+    log.notice(`data folder: ${choice.path} (${choice.reason}; choose another with --data)`);
   }
   try {
     await makePrivateDir(config.dataDir);
@@ -66,13 +69,14 @@ async function main(): Promise<void> {
     // it holds passwords in the clear
     try {
       if (keepPrivate(opersFile)) {
-        console.log(`${opersFile} held passwords others could read: now 0600`);
+        log.notice(`${opersFile} held passwords others could read: now 0600`);
       }
     } catch (err) {
-      console.error(
+      log.notice(
         `chat-server: ${opersFile} is readable by others and cannot be made private: ${
           (err as Error).message
         }`,
+        "warn",
       );
     }
     for (const [i, raw] of text.split(/\r?\n/).entries()) {
@@ -133,8 +137,9 @@ async function main(): Promise<void> {
     startError instanceof Deno.errors.AddrInUse && server.failedListener === "tls" &&
     !tlsPortGiven && config.plaintext !== false
   ) {
-    console.error(
+    log.notice(
       `chat-server: TLS is off: port ${config.tlsPort} is already in use (choose another with --tls-port)`,
+      "warn",
     );
     config.tlsPort = 0;
     startError = await tryStart();
@@ -154,39 +159,39 @@ async function main(): Promise<void> {
   // only now: a start that failed (a port in use) must not leave behind an admin account
   // whose generated password nobody saw
   const adminNote = await ensureAdmin(server);
-  console.log(
+  log.notice(
     `deno-chat server '${config.name}' listening on ${config.host}:${server.port}` +
       (config.plaintext === false ? " (TLS only)" : ""),
   );
   // the direct path needs Linux/glibc and the FFI permission; say which one this run got
-  console.log(`write path: ${writePath()}`);
+  log.notice(`write path: ${writePath()}`);
   if (cert && server.tlsPort !== 0) {
-    console.log(
+    log.notice(
       `TLS on ${config.host}:${server.tlsPort} with ` +
         (cert.selfSigned
           ? `its own certificate${cert.created ? ", created now," : ""} in ${cert.certPath}`
           : `the certificate ${cert.certPath}`),
     );
-    console.log(`TLS certificate SHA-256 fingerprint: ${cert.fingerprint}`);
+    log.notice(`TLS certificate SHA-256 fingerprint: ${cert.fingerprint}`);
   }
-  console.log(
+  log.notice(
     config.storeKind === "sqlite"
       ? `data: ${join(config.dataDir, "chat.db")}`
       : config.storeKind === "postgres"
       ? `data: PostgreSQL at ${config.storeUrl}`
       : "data: kept in memory only (--store memory)",
   );
-  if (adminNote) console.log(adminNote);
+  if (adminNote) log.notice(adminNote);
   for (const ip of lanAddresses(config.host)) {
     if (config.plaintext !== false) {
-      console.log(`connect with: chat-client --server ${ip}:${server.port}`);
+      log.notice(`connect with: chat-client --server ${ip}:${server.port}`);
     }
     if (server.tlsPort !== 0) {
-      console.log(`connect with TLS: chat-client --server ircs://${ip}:${server.tlsPort}`);
+      log.notice(`connect with TLS: chat-client --server ircs://${ip}:${server.tlsPort}`);
     }
   }
   if (config.host === "0.0.0.0" || config.host === "127.0.0.1") {
-    console.log(
+    log.notice(
       `on this machine: chat-client --server ` +
         (config.plaintext === false
           ? `ircs://localhost:${server.port}`
@@ -208,17 +213,17 @@ async function main(): Promise<void> {
         ? `port ${config.httpPort} is already in use`
         : (err as Error).message;
       if (httpPortGiven) fail(`web chat: ${why}`);
-      console.error(`chat-server: web chat is off: ${why} (choose another with --http-port)`);
+      log.notice(`chat-server: web chat is off: ${why} (choose another with --http-port)`, "warn");
     }
   }
   if (web) {
-    console.log(`web chat listening on ${config.host}:${web.port}`);
+    log.notice(`web chat listening on ${config.host}:${web.port}`);
     const scheme = web.secure ? "https" : "http";
     for (const ip of lanAddresses(config.host)) {
-      console.log(`web chat: ${scheme}://${ip}:${web.port}/`);
+      log.notice(`web chat: ${scheme}://${ip}:${web.port}/`);
     }
     if (config.host === "0.0.0.0" || config.host === "127.0.0.1") {
-      console.log(`web chat on this machine: ${scheme}://localhost:${web.port}/`);
+      log.notice(`web chat on this machine: ${scheme}://localhost:${web.port}/`);
     }
   }
 
@@ -226,12 +231,12 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    console.log("shutting down...");
+    log.notice("shutting down...");
     await server.shutdown("Server shutting down");
     await web?.shutdown();
     Deno.exit(0);
   };
-  installCrashGuard();
+  installCrashGuard((line) => log.notice(line, "error"));
   Deno.addSignalListener("SIGINT", stop);
   if (Deno.build.os === "windows") {
     Deno.addSignalListener("SIGBREAK", stop);

@@ -139,6 +139,11 @@ export class RedisBus {
       // errors surface on the commands that fail; the event only says the socket broke
       c.on("error", () => {});
     }
+    // every reconnect of the reader may follow a Redis restart that lost entries, whether or
+    // not a read was in flight when it broke (one queued while offline runs without an error)
+    this.#reader.on("ready", () => {
+      if (this.#running) this.#gapCheckDue = true;
+    });
     this.#streams = Array.from({ length: this.shards }, (_, i) => `${this.#opts.prefix}s:${i}`);
     this.#lastIds = this.#streams.map(() => "0-0");
   }

@@ -76,16 +76,23 @@ export async function authenticate(
     password,
     account?.passwordHash,
   );
-  if (!result.ok) return result;
-  if (!account) return { ok: false, reason: "invalid" };
-  // one more device of an account online: within its limit (sessionsPerAccount)
-  const limit = server.limits.sessionsPerAccount;
-  const online = server.users.findAccount(folded);
-  if (online !== undefined && online.sessions.length >= limit) {
-    return { ok: false, reason: "sessions", limit };
+  let outcome: AuthResult;
+  if (!result.ok) outcome = result;
+  else if (!account) outcome = { ok: false, reason: "invalid" };
+  else {
+    // one more device of an account online: within its limit (sessionsPerAccount)
+    const limit = server.limits.sessionsPerAccount;
+    const online = server.users.findAccount(folded);
+    if (online !== undefined && online.sessions.length >= limit) {
+      outcome = { ok: false, reason: "sessions", limit };
+    } else {
+      const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;
+      outcome = { ok: true, account, alwaysOn };
+    }
   }
-  const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;
-  return { ok: true, account, alwaysOn };
+  if (outcome.ok) server.log.info("login", { account: outcome.account.name, ip });
+  else server.log.info("login-failed", { account: accountName, ip, reason: outcome.reason });
+  return outcome;
 }
 
 /** The server's login gate, built from its limits (loopback exempt unless limitLoopback). */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Limits } from "./limits.ts";
+
 /** Capabilities offered in `CAP LS`, with their 302 values where they have one. */
 export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["account-notify", ""],
@@ -15,6 +17,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["draft/account-registration", "before-connect"],
   ["draft/chathistory", ""],
   ["draft/message-redaction", ""],
+  ["draft/multiline", ""], // its value follows the limits: see capValue
   ["draft/read-marker", ""],
   ["echo-message", ""],
   ["extended-join", ""],
@@ -65,6 +68,29 @@ export function stsValue(
   return undefined; // browsers follow HTTP's own HSTS, not IRC caps
 }
 
+/**
+ * The value a capability is offered with in `CAP LS 302`: `draft/multiline` carries the
+ * server's limits, the others their fixed value.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { capValue } from "./caps.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * strictEqual(capValue("draft/multiline", DEFAULT_LIMITS), "max-bytes=4096,max-lines=100");
+ * strictEqual(capValue("sasl", DEFAULT_LIMITS), "PLAIN");
+ * ```
+ */
+export function capValue(
+  name: string,
+  limits: Pick<Limits, "multilineMaxBytes" | "multilineMaxLines">,
+): string {
+  if (name === "draft/multiline") {
+    return `max-bytes=${limits.multilineMaxBytes},max-lines=${limits.multilineMaxLines}`;
+  }
+  return SUPPORTED_CAPS.get(name) ?? "";
+}
+
 /** Bit in a session's tag mask: the client accepts message tags in general (msgid, +tags). */
 export const TAG_MESSAGE_TAGS = 1;
 /** Bit in a session's tag mask: the client accepts the `time` tag. */
@@ -73,8 +99,13 @@ export const TAG_SERVER_TIME = 2;
 export const TAG_ACCOUNT = 4;
 /** Bit in a session's tag mask: the client accepts the `batch` tag. */
 export const TAG_BATCH = 8;
+/**
+ * Bit in a session's tag mask: the client takes multiline messages as a `draft/multiline`
+ * batch (it has that cap and `batch`); without it they arrive as separate lines.
+ */
+export const TAG_MULTILINE = 16;
 /** How many distinct tag forms there can be. */
-export const TAG_FORMS = 16;
+export const TAG_FORMS = 32;
 
 /**
  * The tag mask of a set of enabled capabilities.
@@ -91,6 +122,7 @@ export function tagMaskOf(caps: ReadonlySet<string>): number {
   if (caps.has("server-time")) mask |= TAG_SERVER_TIME;
   if (caps.has("account-tag")) mask |= TAG_ACCOUNT;
   if (caps.has("batch")) mask |= TAG_BATCH;
+  if (caps.has("draft/multiline") && caps.has("batch")) mask |= TAG_MULTILINE;
   return mask;
 }
 
@@ -114,6 +146,8 @@ export function tagAllowed(tag: string, mask: number): boolean {
       return (mask & TAG_BATCH) !== 0;
     case "label":
       return true; // only ever added for the labeled sender, who asked for it
+    case "draft/multiline-concat":
+      return true; // only ever inside a draft/multiline batch, to a client that asked for it
     default:
       return (mask & TAG_MESSAGE_TAGS) !== 0;
   }

@@ -2,7 +2,9 @@
  * The channel table: every channel by casefolded name. It owns membership (join, part, kick,
  * a quitting user leaving them all), makes a channel when the first member arrives (restoring
  * a registered one from the store), drops it when the last one leaves, saves registered
- * channels after a change, and reports each change to the {@link ServerEvents}.
+ * channels after a change, hands a public channel's history on to the next one of its name
+ * (through the store, so across restarts too), and reports each change to the
+ * {@link ServerEvents}.
  *
  * @module
  */
@@ -15,8 +17,8 @@ import type { ServerEvents } from "./events.ts";
 import type { User } from "./user.ts";
 import { saveAlwaysOn } from "./users.ts";
 
-/** Emptied public channels whose history start is remembered. */
-const MAX_PUBLIC_FLOORS = 10_000;
+/** History floors this process remembers writing (the store keeps them all). */
+const MAX_KNOWN_FLOORS = 10_000;
 
 /** The boolean modes a registered channel keeps. */
 const KEPT_FLAGS = ["i", "m", "n", "s", "t"] as const;
@@ -35,10 +37,12 @@ export class ChannelTable {
   /**
    * Where the history of unregistered channels that emptied while open to all (no +s, +i,
    * +k, +l or bans) starts: anyone could have joined them and read it all, so the next one
-   * of the name may show it too. Any other's history is not handed on: its name starts afresh.
-   * Kept in memory only (a restart forgets it, and every unregistered channel starts afresh).
+   * of the name may show it too. Any other's history is not handed on: its name starts afresh
+   * (null here). The store keeps the same (so a restart hands it on too, and the shutdown
+   * records the channels still open); this map holds what this process wrote last, so a
+   * channel re-made at once never reads the store before its own write has landed.
    */
-  readonly #publicFloors: Map<string, number> = new Map();
+  readonly #floors: Map<string, number | null> = new Map();
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
 
@@ -74,11 +78,15 @@ export class ChannelTable {
    */
   async make(name: string): Promise<Channel> {
     const channel = new Channel(name);
-    const record = await this.#store.getChannel(channel.folded);
+    const known = this.#floors.get(channel.folded);
+    const [record, stored] = await Promise.all([
+      this.#store.getChannel(channel.folded),
+      known === undefined ? this.#store.getHistoryFloor(channel.folded) : undefined,
+    ]);
     if (record) restore(channel, record);
     else {
-      const floor = this.#publicFloors.get(channel.folded);
-      if (floor !== undefined) channel.setHistoryFloor(floor);
+      const floor = known === undefined ? stored : known;
+      if (floor !== undefined && floor !== null) channel.setHistoryFloor(floor);
     }
     return channel;
   }
@@ -124,16 +132,26 @@ export class ChannelTable {
   #drop(channel: Channel): void {
     if (this.#byName.get(channel.folded) !== channel) return;
     this.#byName.delete(channel.folded);
-    const floors = this.#publicFloors;
+    const floor = handedOn(channel);
+    const floors = this.#floors;
+    if (floors.get(channel.folded) === (floor ?? null)) return; // the store has it already
     floors.delete(channel.folded);
-    const f = channel.flags;
-    const open = !f.s && !f.i && channel.key === undefined && channel.limit === undefined &&
-      channel.bans.length === 0;
-    if (!channel.registration && open) {
-      floors.set(channel.folded, channel.historyFloor);
-      // bounded: the oldest entry goes first (its name then starts afresh, the safe side)
-      if (floors.size > MAX_PUBLIC_FLOORS) floors.delete(floors.keys().next().value!);
-    }
+    floors.set(channel.folded, floor ?? null);
+    // bounded: the oldest entry goes first (the store still knows it)
+    if (floors.size > MAX_KNOWN_FLOORS) floors.delete(floors.keys().next().value!);
+    // in the background, like a registered channel's save
+    this.#store.setHistoryFloors([[channel.folded, floor]]).catch((err) =>
+      console.error(`saving the history floor of ${channel.name} failed: ${(err as Error).message}`)
+    );
+  }
+
+  /**
+   * At shutdown: records, for every channel still open, what it would hand on if it emptied
+   * now, so a public channel keeps its history across the restart.
+   */
+  async recordFloors(): Promise<void> {
+    const floors = [...this.#byName.values()].map((c) => [c.folded, handedOn(c)] as const);
+    await this.#store.setHistoryFloors(floors);
   }
 
   /** Sets or clears the topic. */
@@ -189,6 +207,17 @@ export class ChannelTable {
       console.error(`saving channel ${channel.name} failed: ${(err as Error).message}`)
     );
   }
+}
+
+/**
+ * The history start a channel hands on to the next one of its name: its own, when it is
+ * unregistered and open to all (anyone could have joined and read it); else none.
+ */
+function handedOn(channel: Channel): number | undefined {
+  const f = channel.flags;
+  const open = !f.s && !f.i && channel.key === undefined && channel.limit === undefined &&
+    channel.bans.length === 0;
+  return !channel.registration && open ? channel.historyFloor : undefined;
 }
 
 /** Gives a re-created registered channel its saved state. */

@@ -74,6 +74,10 @@ Options:
   --admin NAME:PASS   create (or reset) this operator account at start; without it the
                       first start creates 'admin' and prints its password once
   --limit NAME=VALUE  change a limit; repeatable (see below)
+  --quiet             log only warnings and errors (no line per connection, login,
+                      kick...); the start-up lines are still printed
+  --log-format F      text (default: time, event, key=value...) or json (one JSON
+                      object per line: time, level, event and the event's fields)
   --help              this text
   --version           the version
 
@@ -123,6 +127,8 @@ export function parseServerArgs(args: string[]): CliResult {
         oper: { type: "string", multiple: true, default: [] },
         admin: { type: "string" },
         limit: { type: "string", multiple: true, default: [] },
+        quiet: { type: "boolean", short: "q", default: false },
+        "log-format": { type: "string", default: "text" },
         help: { type: "boolean", short: "h", default: false },
         version: { type: "boolean", short: "V", default: false },
       },
@@ -191,6 +197,10 @@ export function parseServerArgs(args: string[]): CliResult {
   if (values["store-password-file"] !== undefined && !postgresUrl) {
     return { kind: "error", message: "--store-password-file goes with --store postgres://…" };
   }
+  const logFormat = values["log-format"];
+  if (logFormat !== "text" && logFormat !== "json") {
+    return { kind: "error", message: `--log-format is text or json, got '${logFormat}'` };
+  }
   const opers = new Map<string, string>();
   for (const spec of values.oper) {
     const cred = parseCredentials(spec);
@@ -233,6 +243,8 @@ export function parseServerArgs(args: string[]): CliResult {
       openRegistration: values["open-registration"] && !values["no-open-registration"],
       opers,
       admin,
+      logFormat,
+      quiet: values.quiet,
     },
   };
 }

@@ -17,7 +17,7 @@ import {
   handlePart,
   handleTopic,
 } from "./handlers/channel.ts";
-import { handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
+import { handleBatch, handleNotice, handlePrivmsg, handleTagmsg } from "./handlers/messaging.ts";
 import { handleMode } from "./handlers/mode.ts";
 import { handleMonitor } from "./handlers/monitor.ts";
 import { handleMarkread } from "./handlers/read_marker.ts";
@@ -122,6 +122,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["NOTICE", cmd(handleNotice, 0)],
   ["TAGMSG", cmd(handleTagmsg, 1)],
   ["REDACT", cmd(handleRedact, 2)],
+  ["BATCH", cmd(handleBatch, 1)],
   // users
   ["AWAY", cmd(handleAway, 0)],
   ["SETNAME", cmd(handleSetname, 1)],

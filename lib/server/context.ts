@@ -34,15 +34,32 @@ export class Context {
   readonly server: ChatServer;
   readonly session: Session;
   readonly msg: IrcMessage;
-  /** The command's label, when the session has labeled-response and gave a non-empty one. */
-  readonly label: string | undefined;
+  #label: string | undefined;
   #rb: ResponseBuffer | undefined = undefined;
 
   constructor(server: ChatServer, session: Session, msg: IrcMessage, label?: string) {
     this.server = server;
     this.session = session;
     this.msg = msg;
-    this.label = label === "" ? undefined : label;
+    this.#label = label === "" ? undefined : label;
+  }
+
+  /** The command's label, when the session has labeled-response and gave a non-empty one. */
+  get label(): string | undefined {
+    return this.#label;
+  }
+
+  /**
+   * Takes the label off this command, for one whose answer comes with a later command (the
+   * opening BATCH of a multiline message is answered when the batch closes): it gets no ACK
+   * now. Only before the command has replied; afterwards the label stays and this returns
+   * undefined.
+   */
+  deferLabel(): string | undefined {
+    if (this.#rb !== undefined) return undefined;
+    const label = this.#label;
+    this.#label = undefined;
+    return label;
   }
 
   /**

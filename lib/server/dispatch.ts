@@ -20,6 +20,7 @@ import {
 import { COMMANDS } from "./commands.ts";
 import { Context } from "./context.ts";
 import { afterWait, floodDelay } from "./fakelag.ts";
+import { batchIntake, isBatchedLine } from "./multiline.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ChatServer } from "./server.ts";
 import type { Session } from "./session.ts";
@@ -47,8 +48,12 @@ export class Dispatcher {
   handleLine(session: Session, line: FramedLine): void | Promise<void> {
     const server = this.#server;
     server.stats.linesIn++;
-    // from the first line on, registered or not: registration is no free flood
-    const wait = floodDelay(session, server.limits, Date.now());
+    // from the first line on, registered or not: registration is no free flood (an open
+    // multiline batch's lines are billed together when it closes)
+    const batch = session.multiline;
+    const wait = batch !== undefined && isBatchedLine(batch, line)
+      ? 0
+      : floodDelay(session, server.limits, Date.now());
     if (wait > 0) {
       // fakelag: hold this client's input (and so its socket) until a token is due
       return new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => {
@@ -83,6 +88,9 @@ export class Dispatcher {
   dispatch(session: Session, msg: IrcMessage): void | Promise<void> {
     if (session.dead) return;
     const server = this.#server;
+    if (session.multiline !== undefined) {
+      if (batchIntake(session, msg, server.limits, server.name)) return;
+    }
     const user = session.user;
     const label = session.caps.has("labeled-response") ? msg.tags["label"] : undefined;
     const ctx = new Context(server, session, msg, label);
@@ -115,6 +123,12 @@ export class Dispatcher {
 }
 
 function internalError(ctx: Context, err: unknown): void {
-  console.error(`error in ${ctx.msg.command}:`, err);
+  // one line (the stack quoted in it), so a JSON log stays one object per line
+  const e = err as Error;
+  ctx.server.log.error("command-failed", {
+    command: ctx.msg.command,
+    error: e?.message ?? String(err),
+    stack: e?.stack,
+  });
   ctx.numeric(ERR_UNKNOWNERROR, ctx.msg.command, "Internal error; the command was not done");
 }

@@ -76,3 +76,31 @@ export function afterWait(bucket: FloodBucket, now: number): void {
   bucket.floodTokens = 0;
   bucket.floodStamp = now;
 }
+
+/**
+ * Charges a bucket for work it did without taking tokens line by line (a multiline batch):
+ * the bucket may go below zero, and the session's next lines wait until it is paid off.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { charge, floodDelay } from "./fakelag.ts";
+ * const limits = { floodBurst: 2, floodRate: 1 };
+ * const b = { floodTokens: 2, floodStamp: 0 };
+ * charge(b, limits, 4, 0);
+ * strictEqual(floodDelay(b, limits, 0), 3000); // 2 tokens owed, then the line's own
+ * ```
+ */
+export function charge(
+  bucket: FloodBucket,
+  limits: Pick<Limits, "floodBurst" | "floodRate">,
+  tokens: number,
+  now: number,
+): void {
+  if (limits.floodBurst <= 0) return;
+  bucket.floodTokens = Math.min(
+    limits.floodBurst,
+    bucket.floodTokens + ((now - bucket.floodStamp) / 1000) * limits.floodRate,
+  ) - tokens;
+  bucket.floodStamp = now;
+}

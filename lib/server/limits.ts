@@ -105,6 +105,12 @@ export interface Limits {
   readMarkersInMemory: number;
   /** A guest's own messages it can still redact: the last this many it sent. */
   guestRedactable: number;
+  /** Bytes of text in one draft/multiline message (its `max-bytes`). */
+  multilineMaxBytes: number;
+  /** Lines in one draft/multiline message (its `max-lines`). */
+  multilineMaxLines: number;
+  /** Seconds a client may keep a multiline batch open before it is dropped. */
+  multilineTimeout: number;
 }
 
 /** The defaults. */
@@ -156,6 +162,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   monitorSize: 100,
   readMarkersInMemory: 500,
   guestRedactable: 200,
+  // ergo's defaults, which clients are tested against; 100 lines of ~600 bytes to a plain
+  // client stay far below the sendQ
+  multilineMaxBytes: 4096,
+  multilineMaxLines: 100,
+  multilineTimeout: 30,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -209,6 +220,9 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   monitorSize: "nicks one connection may watch with MONITOR",
   readMarkersInMemory: "read markers kept in memory per guest (not in the store)",
   guestRedactable: "a guest's last messages it may still delete (REDACT)",
+  multilineMaxBytes: "bytes of text in one multi-line message (draft/multiline max-bytes)",
+  multilineMaxLines: "lines in one multi-line message (draft/multiline max-lines)",
+  multilineTimeout: "seconds a multi-line message may take to arrive",
 };
 
 /**

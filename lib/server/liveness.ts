@@ -8,6 +8,7 @@
  */
 
 import type { Limits } from "./limits.ts";
+import { expireBatch } from "./multiline.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { Session } from "./session.ts";
 
@@ -42,7 +43,12 @@ export class Liveness {
   /** Starts sweeping: every second, or every 200 ms when a timeout is under 5 s (tests). */
   start(): void {
     const l = this.#host.limits;
-    const shortest = Math.min(l.pingInterval, l.pingTimeout, l.registrationTimeout);
+    const shortest = Math.min(
+      l.pingInterval,
+      l.pingTimeout,
+      l.registrationTimeout,
+      l.multilineTimeout,
+    );
     this.#timer = setInterval(() => {
       try {
         this.sweep(Date.now());
@@ -69,6 +75,7 @@ export class Liveness {
         }
         continue;
       }
+      if (session.multiline !== undefined) expireBatch(session, now, l, host.name);
       if (session.pingSentAt !== 0) {
         if (now - session.pingSentAt > l.pingTimeout * 1000) {
           const secs = Math.round((now - session.lastActivity) / 1000);

@@ -89,6 +89,14 @@ export class Outgoing {
     return tags === "" ? this.body : `@${tags} ${this.body}`;
   }
 
+  /**
+   * Whether, for a tag mask, this is one logical message that a label can go on alone (a
+   * multiline message sent as separate lines is not).
+   */
+  single(_mask: number): boolean {
+    return true;
+  }
+
   /** The encoded line with CRLF for a tag mask; cached per mask. */
   bytes(mask: number): Uint8Array {
     const forms = this.#forms ??= new Array(TAG_FORMS);

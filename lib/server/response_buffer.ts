@@ -127,7 +127,7 @@ export class ResponseBuffer {
       s.write(new Outgoing(this.#source, "ACK", []).bytesWith(mask, { label }));
       return;
     }
-    if (held.length === 1) {
+    if (held.length === 1 && held[0].single(mask)) {
       s.write(held[0].bytesWith(mask, { label }));
       return;
     }

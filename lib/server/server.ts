@@ -18,6 +18,7 @@ import { Dispatcher } from "./dispatch.ts";
 import { fillBucket } from "./fakelag.ts";
 import { LOCAL_EVENTS, type ServerEvents } from "./events.ts";
 import { KlineTable } from "./klines.ts";
+import { type LogFormat, loggedEvents, Logger, logReason } from "./log.ts";
 import type { Limits } from "./limits.ts";
 import { Admission, Listeners } from "./listeners.ts";
 import { Liveness } from "./liveness.ts";
@@ -28,6 +29,9 @@ import { OutputScheduler } from "./output.ts";
 import { Session, type SessionHost } from "./session.ts";
 import { User } from "./user.ts";
 import { UserTable } from "./users.ts";
+
+/** Refused connections logged each second at most (the others are counted). */
+const REFUSALS_PER_SECOND = 10;
 
 /** Everything the server is configured with at start. */
 export interface ServerConfig {
@@ -73,6 +77,10 @@ export interface ServerConfig {
   tlsKeyFile?: string;
   /** Listen on the plain-text port too (false with `--no-plaintext`; default true). */
   plaintext?: boolean;
+  /** How the operator's log is written (default text). */
+  logFormat?: LogFormat;
+  /** Only warnings and errors in the log (no line per connection, login, kick...). */
+  quiet?: boolean;
   /** The certificate in use, loaded by the caller before `start()` when TLS is on. */
   tls?: { certPem: string; keyPem: string; selfSigned: boolean };
 }
@@ -104,6 +112,8 @@ export class ChatServer implements SessionHost {
   readonly store: ChatStore;
   /** Where every change other nodes must see is reported. */
   readonly events: ServerEvents;
+  /** The operator's log. */
+  readonly log: Logger;
   /** Users by nick, WHOWAS, LUSERS counts, nick reservations. */
   readonly users: UserTable;
   /** MONITOR watch lists (the user table tells it when nicks come and go). */
@@ -132,17 +142,21 @@ export class ChatServer implements SessionHost {
   #sessionTasks: Set<Promise<void>> = new Set();
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #lastThrottleSweep = Date.now();
+  #refusals = { second: 0, logged: 0, unlogged: 0 };
 
   constructor(config: ServerConfig, store: ChatStore, events: ServerEvents = LOCAL_EVENTS) {
     this.config = config;
     this.limits = config.limits;
     this.store = store;
     this.events = events;
+    this.log = new Logger({ format: config.logFormat, quiet: config.quiet });
     this.loginGate = createLoginGate(config.limits);
     this.monitors = new MonitorTable(config.name);
     this.readMarkers = new ReadMarkers(store, () => config.limits.readMarkersInMemory);
-    this.users = new UserTable(config.limits, store, events, this.monitors);
-    this.channels = new ChannelTable(store, events);
+    // the tables report through the log (registrations, kicks, bans); messages do not
+    const observed = loggedEvents(events, this.log);
+    this.users = new UserTable(config.limits, store, observed, this.monitors, this.eventTags);
+    this.channels = new ChannelTable(store, observed);
     this.klines = new KlineTable(store);
     const users = this.users;
     this.stats = {
@@ -224,7 +238,7 @@ export class ChatServer implements SessionHost {
     try {
       await this.store.prune(this.limits.historyDays * 86400_000, this.limits.historyPerTarget);
     } catch (err) {
-      console.error(`history pruning failed: ${(err as Error).message}`);
+      this.log.error("history-pruning-failed", { error: (err as Error).message });
     }
   }
 
@@ -251,27 +265,62 @@ export class ChatServer implements SessionHost {
       ? `K-Lined: ${kline.reason}`
       : this.#admission.admit(ip, this.sessions.size);
     if (refusal) {
+      this.#logRefusal(ip, conn.kind, refusal);
       const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
       conn.write(bye).catch(() => {}).finally(() => conn.close());
       return;
     }
+    this.log.info("connect", { ip, via: conn.kind });
     const user = new User("*", "*", host, "");
     const session = new Session(this, conn, user, Math.random() * this.limits.pingInterval * 100);
     fillBucket(session, this.limits, Date.now());
     user.sessions.push(session);
     this.sessions.add(session);
     const task = session.run().catch((err) => {
-      console.error(`session error: ${(err as Error).message}`);
+      this.log.error("session-error", { ip, error: (err as Error).message });
       this.endSession(session, "Internal error");
     });
     this.#sessionTasks.add(task);
     task.finally(() => this.#sessionTasks.delete(task));
   }
 
+  /**
+   * Logs a refused connection, at most {@link REFUSALS_PER_SECOND} a second: a flood of
+   * refused connections must not become a flood of log lines. The next line written says how
+   * many were left out.
+   */
+  #logRefusal(ip: string, via: string, reason: string): void {
+    if (!this.log.verbose) return;
+    const second = Math.floor(Date.now() / 1000);
+    const r = this.#refusals;
+    if (r.second !== second) {
+      r.second = second;
+      r.logged = 0;
+    }
+    if (r.logged >= REFUSALS_PER_SECOND) {
+      r.unlogged++;
+      return;
+    }
+    r.logged++;
+    const unlogged = r.unlogged > 0 ? r.unlogged : undefined;
+    r.unlogged = 0;
+    this.log.info("refused", { ip, via, reason, unlogged });
+  }
+
   /** A fresh unique message id. */
   nextMsgid(): string {
     return this.#msgidPrefix + "-" + (this.#msgidCounter++).toString(36);
   }
+
+  /**
+   * The tags of a state change others see (JOIN, PART, QUIT, NICK, KICK, MODE, TOPIC): its
+   * server-time and a msgid, taken once for the event; each tag form of its message is
+   * encoded once, and a session gets only the tags its caps allow (see caps.ts).
+   */
+  readonly eventTags = (): Record<string, string> => ({
+    time: new Date().toISOString(),
+    msgid: this.nextMsgid(),
+  });
 
   /** The same, bound: batch ids for response buffers (a msgid is a valid batch reference). */
   readonly nextBatchId = (): string => this.nextMsgid();
@@ -297,6 +346,11 @@ export class ChatServer implements SessionHost {
     this.monitors.clear(session);
 
     const user = session.user;
+    this.log.info("disconnect", {
+      nick: user.nick,
+      ip: session.conn.remoteAddress,
+      reason: logReason(reason),
+    });
     if (this.users.detach(session) === 0) {
       // always-on: the user stays in its channels, away, until a device returns
       if (user.alwaysOn && user.registered) this.users.refreshAway(user);
@@ -359,6 +413,7 @@ export class ChatServer implements SessionHost {
     this.#liveness.stop();
     clearInterval(this.#pruneTimer);
     this.#listeners.close();
+    this.log.info("shutdown", { sessions: this.sessions.size, reason });
     const closing: Promise<void>[] = [];
     for (const session of [...this.sessions]) {
       this.sessions.delete(session);
@@ -374,9 +429,14 @@ export class ChatServer implements SessionHost {
     ]);
     clearTimeout(timer);
     try {
+      await this.channels.recordFloors();
+    } catch (err) {
+      this.log.error("saving-history-floors-failed", { error: (err as Error).message });
+    }
+    try {
       await this.store.close();
     } catch (err) {
-      console.error(`closing the store failed: ${(err as Error).message}`);
+      this.log.error("closing-store-failed", { error: (err as Error).message });
     }
   }
 }

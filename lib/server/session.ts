@@ -9,6 +9,7 @@
 import type { FramedLine } from "../protocol/framer.ts";
 import type { Connection } from "../transport/connection.ts";
 import { tagMaskOf } from "./caps.ts";
+import type { MultilineBatch } from "./multiline.ts";
 import type { Outgoing } from "./outgoing.ts";
 import type { OutputEnd, OutputQueue, OutputScheduler } from "./output.ts";
 import type { User } from "./user.ts";
@@ -76,6 +77,8 @@ export class Session {
   pendingNick: string | undefined = undefined;
   /** An AUTHENTICATE exchange in progress: the base64 received so far. */
   sasl: { buffer: string } | undefined = undefined;
+  /** The draft/multiline batch this client is sending (see multiline.ts), if any. */
+  multiline: MultilineBatch | undefined = undefined;
 
   readonly #host: SessionHost;
   readonly #out: OutputQueue;

@@ -97,17 +97,21 @@ export class UserTable {
   readonly #monitors: MonitorTable | undefined;
   /** Users by casefolded account, registered or not (their other devices, read markers). */
   readonly #byAccount: Map<string, Set<User>> = new Map();
+  readonly #stamp: () => Record<string, string>;
 
+  /** `stamp` gives the tags (server-time, msgid) of a NICK or QUIT others see. */
   constructor(
     limits: Limits,
     store: ChatStore,
     events: ServerEvents,
     monitors?: MonitorTable,
+    stamp: () => Record<string, string> = () => ({ time: new Date().toISOString() }),
   ) {
     this.#limits = limits;
     this.#store = store;
     this.#events = events;
     this.#monitors = monitors;
+    this.#stamp = stamp;
   }
 
   /** How many connections carry registered users (the rest are still registering). */
@@ -263,7 +267,7 @@ export class UserTable {
   rename(user: User, nick: string, origin?: ResponseBuffer): void {
     const old = user.nick;
     if (user.registered) {
-      const change = new Outgoing(user.hostmask, "NICK", [nick]);
+      const change = new Outgoing(user.hostmask, "NICK", [nick], this.#stamp());
       this.#remember(user);
       toPeers(user, () => change, true, origin);
     }
@@ -362,7 +366,7 @@ export class UserTable {
   remove(user: User, quitMessage: string): void {
     if (user.account !== undefined) this.#unindexAccount(user);
     if (user.registered) {
-      const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage]);
+      const quit = new Outgoing(user.hostmask, "QUIT", [quitMessage], this.#stamp());
       toPeers(user, () => quit, false);
       this.#remember(user);
       this.#monitors?.offline(user.nick, user);

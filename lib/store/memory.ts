@@ -12,12 +12,16 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
   TargetScope,
 } from "./store.ts";
 import { dmParties } from "./store.ts";
+
+/** History floors kept at most; the oldest goes first (its name then starts afresh). */
+const MAX_FLOORS = 10_000;
 
 interface Stored {
   seq: number;
@@ -46,6 +50,7 @@ export class MemoryStore implements ChatStore {
   #byMsgid = new Map<string, Stored>();
   /** "account target" → time (ms). */
   #readMarkers = new Map<string, number>();
+  #floors = new Map<string, number>();
   #seq = 0;
   readonly #maxPerTarget: number;
 
@@ -296,6 +301,23 @@ export class MemoryStore implements ChatStore {
           for (const party of dmParties(target) ?? []) this.#byParty.get(party)?.delete(target);
         }
       }
+      for (const folded of this.#floors.keys()) {
+        if (!this.#history.has(folded)) this.#floors.delete(folded);
+      }
+    });
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => this.#floors.get(folded));
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      for (const [folded, time] of floors) {
+        this.#floors.delete(folded); // a newly set one counts as the newest
+        if (time !== undefined) this.#floors.set(folded, time);
+      }
+      while (this.#floors.size > MAX_FLOORS) this.#floors.delete(this.#floors.keys().next().value!);
     });
   }
 

@@ -127,6 +127,27 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 5,
+    description: "multiline messages keep their line composition",
+    up(db) {
+      // JSON: the offsets of draft/multiline-concat lines in the combined text; NULL for a
+      // one-line message (see HistoryMessage.multiline)
+      db.exec("ALTER TABLE history ADD COLUMN multiline TEXT");
+    },
+  },
+  {
+    version: 7,
+    description: "history floors of public channels, handed on across restarts",
+    up(db) {
+      db.exec(`
+        CREATE TABLE history_floors (
+          folded TEXT PRIMARY KEY,
+          floor INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
     version: 8,
     description: "always-on accounts and what restores them",
     up(db) {

@@ -20,13 +20,14 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
   TargetScope,
 } from "./store.ts";
 import { dmParties, TARGETS_SCAN } from "./store.ts";
-import { StoreOpenError } from "./sqlite.ts";
+import { storedCommand, StoreOpenError } from "./sqlite.ts";
 
 type Sql = postgres.Sql<Record<string, never>>;
 
@@ -41,6 +42,7 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: Record<string, string> | null;
+  multiline: number[] | null;
 }
 
 interface Pending {
@@ -49,7 +51,7 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 9. */
+/** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 10. */
 const MAX_BATCH_ROWS = 5000;
 
 function toMessage(r: HistoryRow): HistoryMessage {
@@ -60,9 +62,10 @@ function toMessage(r: HistoryRow): HistoryMessage {
     rawTarget: r.raw_target,
     source: r.source,
     account: r.account ?? undefined,
-    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    command: storedCommand(r.command),
     text: r.text,
     tags: r.tags ?? undefined,
+    ...(r.multiline ? { multiline: r.multiline } : {}),
   };
 }
 
@@ -262,6 +265,7 @@ export class PostgresStore implements ChatStore {
         command: m.command,
         text: m.text,
         tags: m.tags ? this.#sql.json(m.tags) : null,
+        multiline: m.multiline ? this.#sql.json(m.multiline) : null,
       }));
       const sides = new Map<string, [string, string]>();
       for (const { message: m } of part) {
@@ -291,6 +295,7 @@ export class PostgresStore implements ChatStore {
             "command",
             "text",
             "tags",
+            "multiline",
           )
         }
           ON CONFLICT (msgid) DO NOTHING`;
@@ -475,6 +480,35 @@ export class PostgresStore implements ChatStore {
     await this.#sql`
       DELETE FROM conversation_parties p
       WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = p.target)`;
+    await this.#sql`
+      DELETE FROM history_floors f
+      WHERE NOT EXISTS (SELECT 1 FROM history h WHERE h.target = f.folded)`;
+  }
+
+  async getHistoryFloor(folded: string): Promise<number | undefined> {
+    const [r] = await this.#sql<{ floor: string }[]>`
+      SELECT floor FROM history_floors WHERE folded = ${folded}`;
+    return r ? Number(r.floor) : undefined;
+  }
+
+  async setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    // the last value of a name counts; one INSERT cannot touch a row twice
+    const last = new Map<string, number | undefined>(floors);
+    const set = [...last].filter(([, t]) => t !== undefined)
+      .map(([folded, floor]) => ({ folded, floor: floor! }));
+    const unset = [...last].filter(([, t]) => t === undefined).map(([folded]) => folded);
+    if (set.length === 0 && unset.length === 0) return;
+    await this.#sql.begin(async (tx) => {
+      for (let i = 0; i < unset.length; i += MAX_BATCH_ROWS) {
+        const names = unset.slice(i, i + MAX_BATCH_ROWS);
+        await tx`DELETE FROM history_floors WHERE folded IN ${tx(names)}`;
+      }
+      for (let i = 0; i < set.length; i += MAX_BATCH_ROWS) {
+        await tx`
+          INSERT INTO history_floors ${tx(set.slice(i, i + MAX_BATCH_ROWS), "folded", "floor")}
+          ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`;
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -89,6 +89,22 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 4,
+    description: "multiline messages keep their line composition",
+    // the offsets of draft/multiline-concat lines in the combined text; NULL for one line
+    sql: `ALTER TABLE history ADD COLUMN multiline jsonb;`,
+  },
+  {
+    version: 6,
+    description: "history floors of public channels, handed on across restarts",
+    sql: `
+      CREATE TABLE history_floors (
+        folded text PRIMARY KEY,
+        floor bigint NOT NULL
+      );
+    `,
+  },
+  {
     version: 7,
     description: "always-on accounts and what restores them",
     // NULL: always-on is off; else an AlwaysOnState

@@ -16,6 +16,7 @@ import type {
   ChannelRecord,
   ChatStore,
   HistoryBound,
+  HistoryFloor,
   HistoryMessage,
   HistoryTarget,
   KlineRecord,
@@ -37,6 +38,7 @@ interface HistoryRow {
   command: string;
   text: string;
   tags: string | null;
+  multiline: string | null;
 }
 
 /** An id above every real one, for a time-only bound that must sort after its millisecond. */
@@ -72,10 +74,26 @@ function toMessage(r: HistoryRow): HistoryMessage {
     rawTarget: r.raw_target,
     source: r.source,
     account: r.account ?? undefined,
-    command: r.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
+    command: storedCommand(r.command),
     text: r.text,
     tags: r.tags ? JSON.parse(r.tags) : undefined,
+    ...(r.multiline ? { multiline: JSON.parse(r.multiline) } : {}),
   };
+}
+
+/**
+ * A stored command as {@link HistoryMessage} has it (shared with the PostgreSQL store).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { storedCommand } from "./sqlite.ts";
+ * strictEqual(storedCommand("TAGMSG"), "TAGMSG");
+ * strictEqual(storedCommand("privmsg"), "PRIVMSG");
+ * ```
+ */
+export function storedCommand(command: string): HistoryMessage["command"] {
+  return command === "NOTICE" || command === "TAGMSG" ? command : "PRIVMSG";
 }
 
 /**
@@ -104,8 +122,9 @@ export class SqliteStore implements ChatStore {
   private constructor(db: DatabaseSync) {
     this.#db = db;
     this.#insert = db.prepare(
-      `INSERT INTO history (msgid, time, target, raw_target, source, account, command, text, tags)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO history
+         (msgid, time, target, raw_target, source, account, command, text, tags, multiline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // a probe that writes nothing when the conversation is known: the hot path stays as it was
     this.#side = db.prepare(
@@ -348,6 +367,7 @@ export class SqliteStore implements ChatStore {
           m.command,
           m.text,
           m.tags ? JSON.stringify(m.tags) : null,
+          m.multiline ? JSON.stringify(m.multiline) : null,
         );
         if (m.target.startsWith("dm:")) sides.add(m.target);
       }
@@ -613,6 +633,59 @@ export class SqliteStore implements ChatStore {
         if (this.#closed) return;
       }
     }
+    await this.#pruneFloors();
+  }
+
+  /**
+   * Drops the history floors of channels with no history left, in steps by name (each a
+   * seek on the primary key and one on history_target_time per floor), like the rest.
+   */
+  async #pruneFloors(): Promise<void> {
+    let after = "";
+    for (;;) {
+      if (this.#closed) return;
+      const names = this.#stmt(
+        "SELECT folded FROM history_floors WHERE folded > ? ORDER BY folded LIMIT ?",
+      ).all(after, PRUNE_STEP) as { folded: string }[];
+      if (names.length === 0) return;
+      after = names[names.length - 1].folded;
+      for (const { folded } of names) {
+        if (this.#stmt("SELECT 1 FROM history WHERE target = ? LIMIT 1").get(folded)) continue;
+        this.#stmt("DELETE FROM history_floors WHERE folded = ?").run(folded);
+      }
+      await nextTurn();
+    }
+  }
+
+  getHistoryFloor(folded: string): Promise<number | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT floor FROM history_floors WHERE folded = ?").get(folded) as
+        | { floor: number }
+        | undefined;
+      return r?.floor;
+    });
+  }
+
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void> {
+    return Promise.try(() => {
+      if (floors.length === 0) return;
+      const set = this.#stmt(
+        `INSERT INTO history_floors (folded, floor) VALUES (?, ?)
+         ON CONFLICT (folded) DO UPDATE SET floor = excluded.floor`,
+      );
+      const unset = this.#stmt("DELETE FROM history_floors WHERE folded = ?");
+      this.#db.exec("BEGIN");
+      try {
+        for (const [folded, time] of floors) {
+          if (time === undefined) unset.run(folded);
+          else set.run(folded, time);
+        }
+        this.#db.exec("COMMIT");
+      } catch (err) {
+        this.#db.exec("ROLLBACK");
+        throw err;
+      }
+    });
   }
 
   /** Deletes history rows; a private conversation left empty loses its two sides too. */

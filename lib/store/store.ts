@@ -73,7 +73,7 @@ export interface KlineRecord {
   expiresAt: number | undefined;
 }
 
-/** One stored PRIVMSG or NOTICE. */
+/** One stored PRIVMSG or NOTICE, or a TAGMSG that reacts to a message (`+draft/react`). */
 export interface HistoryMessage {
   msgid: string;
   /** Milliseconds since the epoch (the server-time of the message). */
@@ -85,10 +85,18 @@ export interface HistoryMessage {
   /** The sender's `nick!user@host`. */
   source: string;
   account: string | undefined;
-  command: "PRIVMSG" | "NOTICE";
+  command: "PRIVMSG" | "NOTICE" | "TAGMSG";
+  /** The text; a multiline message's combined value (its lines joined, see `multiline`). */
   text: string;
   /** Client-only tags (+foo) that came with it, or undefined. */
   tags: Record<string, string> | undefined;
+  /**
+   * Set for a `draft/multiline` message: the offsets in `text` where a line starts that was
+   * joined to the one before without a line feed (`draft/multiline-concat`); `[]` when every
+   * line was joined by "\n". Absent for a one-line message. lib/server/multiline.ts turns it
+   * back into the lines.
+   */
+  multiline?: number[];
 }
 
 /** A point in a conversation's history: a time (ms) and, for exactness, a msgid. */
@@ -113,6 +121,9 @@ export interface HistoryTarget {
   rawTarget: string;
   latest: number;
 }
+
+/** A history floor to record: a casefolded channel name and its time (ms), or undefined to forget it. */
+export type HistoryFloor = readonly [folded: string, time: number | undefined];
 
 /**
  * The persistent state behind the server. Every method returns a promise so that a store
@@ -205,8 +216,23 @@ export interface ChatStore {
    * step (two devices racing leave the later time). Resolves to the marker stored after it.
    */
   setReadMarker(account: string, target: string, time: number): Promise<number>;
-  /** Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation. */
+  /**
+   * Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation, and the
+   * history floors of channels with no history left (they would show nothing anyway).
+   */
   prune(maxAgeMs: number, maxPerTarget: number): Promise<void>;
+
+  /**
+   * Where the history of an unregistered channel starts (ms) when it is made again: handed on
+   * from the last channel of the name, which emptied (or was open at shutdown) while public.
+   * Undefined: none was handed on, the channel starts afresh.
+   */
+  getHistoryFloor(folded: string): Promise<number | undefined>;
+  /**
+   * Records history floors by casefolded channel name (a time in ms) or takes them back
+   * (undefined), all in one transaction; a name given twice keeps its last value.
+   */
+  setHistoryFloors(floors: readonly HistoryFloor[]): Promise<void>;
 
   /** Commits what is pending and closes. */
   close(): Promise<void>;

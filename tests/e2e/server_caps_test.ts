@@ -4,7 +4,7 @@ import { startServer } from "../helpers/server_process.ts";
 
 const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
   "draft/account-registration=before-connect draft/chathistory draft/message-redaction " +
-  "draft/read-marker echo-message extended-join " +
+  "draft/multiline=max-bytes=4096,max-lines=100 draft/read-marker echo-message extended-join " +
   "invite-notify labeled-response message-tags multi-prefix sasl=PLAIN server-time setname " +
   "userhost-in-names";
 

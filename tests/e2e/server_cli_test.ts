@@ -23,7 +23,19 @@ async function runServer(
 Deno.test("--help lists the flags and every limit; --version prints the version", async () => {
   const help = await runServer(["--help"]);
   assertEquals(help.code, 0);
-  for (const flag of ["--host", "--port", "--data", "--name", "--motd", "--password", "--limit"]) {
+  for (
+    const flag of [
+      "--host",
+      "--port",
+      "--data",
+      "--name",
+      "--motd",
+      "--password",
+      "--limit",
+      "--quiet",
+      "--log-format",
+    ]
+  ) {
     ok(help.stdout.includes(flag), flag);
   }
   ok(help.stdout.includes("floodBurst"));

@@ -61,6 +61,8 @@ export function startInProcess(
     openRegistration: true,
     opers: new Map(),
     admin: undefined,
+    // no operator's log unless a test asks for one: it would fill the test output
+    quiet: true,
     ...config,
   };
   const server = new ChatServer(full, new MemoryStore());

@@ -144,9 +144,11 @@ async function launch(
     buf += value;
     let i;
     while ((i = buf.indexOf("\n")) !== -1) {
-      const line = buf.slice(0, i);
+      const printed = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      output.push(line);
+      output.push(printed);
+      // with --log-format json each start-up line is the `text` of a JSON object
+      const line = printed.startsWith("{") ? jsonText(printed) : printed;
       const web = line.match(/^web chat listening on 127\.0\.0\.1:(\d+)/);
       if (web) httpPort = Number(web[1]);
       const m = line.match(/listening on 127\.0\.0\.1:(\d+)/);
@@ -215,4 +217,14 @@ async function launch(
       return stopped;
     },
   };
+}
+
+/** The `text` of a JSON log line (`--log-format json`), or "" when it has none. */
+function jsonText(line: string): string {
+  try {
+    const text = JSON.parse(line).text;
+    return typeof text === "string" ? text : "";
+  } catch {
+    return line;
+  }
 }

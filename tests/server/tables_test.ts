@@ -72,3 +72,38 @@ Deno.test("UserTable: renames, WHOWAS and counts; quits are reported", () => {
   assertEquals({ ...users.counts }, { users: 0, invisible: 0, opers: 0, peak: 1 });
   assertEquals(seen, ["registered ann", "nick ann->Anna", "modes Anna", "away Anna", "quit Anna"]);
 });
+
+Deno.test("ChannelTable: a public channel hands its history on through the store, a private one takes it back", async () => {
+  const store = new MemoryStore();
+  const users = new UserTable({ ...DEFAULT_LIMITS }, store, LOCAL_EVENTS);
+  const a = registered(users, "a");
+  let channels = new ChannelTable(store, LOCAL_EVENTS);
+  const first = await channels.make("#Lobby");
+  const floor = first.historyFloor;
+  channels.join(first, a, PREFIX_OP);
+  channels.part(first, a, undefined);
+  strictEqual(await store.getHistoryFloor("#lobby"), floor, "written when it emptied public");
+  // as if it had emptied long ago, so a fresh start shows as a later floor
+  const old = 1000;
+  await store.setHistoryFloors([["#lobby", old]]);
+
+  // a new table over the same store is a restarted server
+  channels = new ChannelTable(store, LOCAL_EVENTS);
+  const again = await channels.make("#lobby");
+  strictEqual(again.historyFloor, old);
+  channels.join(again, a, PREFIX_OP);
+  await channels.recordFloors(); // the shutdown, while it is open and public
+  strictEqual(await store.getHistoryFloor("#lobby"), old);
+  again.setFlag("s", true);
+  channels.part(again, a, undefined);
+  strictEqual(await store.getHistoryFloor("#lobby"), undefined, "taken back: it emptied secret");
+
+  channels = new ChannelTable(store, LOCAL_EVENTS);
+  const before = Date.now();
+  const fresh = await channels.make("#lobby");
+  strictEqual(fresh.historyFloor >= before, true, "starts afresh");
+  channels.join(fresh, a, PREFIX_OP);
+  fresh.setKey("door");
+  await channels.recordFloors(); // a shutdown while private records nothing to hand on
+  strictEqual(await store.getHistoryFloor("#lobby"), undefined);
+});

@@ -264,6 +264,52 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: history floors are set, replaced, taken back and pruned with their history`, async () => {
+    const { store, done } = await make();
+    try {
+      assertEquals(await store.getHistoryFloor("#lobby"), undefined);
+      await store.setHistoryFloors([["#lobby", 1000], ["#quiet", 2000], ["#gone", 3000]]);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1000);
+      // one call: the last value of a name counts; undefined takes a floor back
+      await store.setHistoryFloors([["#lobby", 1500], ["#quiet", undefined], ["#lobby", 1700]]);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1700);
+      assertEquals(await store.getHistoryFloor("#quiet"), undefined);
+      await store.setHistoryFloors([["#quiet", undefined]]); // nothing to take back: fine
+      await store.setHistoryFloors([]);
+      // a floor whose channel has no history left goes with the pruning; the others stay
+      await store.appendMessage(msg(1, "#lobby", Date.now()));
+      await store.prune(86400_000, 100);
+      assertEquals(await store.getHistoryFloor("#lobby"), 1700);
+      assertEquals(await store.getHistoryFloor("#gone"), undefined);
+    } finally {
+      await done();
+    }
+  });
+
+  Deno.test(`${name}: a multiline message and a reaction come back as they were stored`, async () => {
+    const { store, done } = await make();
+    try {
+      const multi: HistoryMessage = {
+        ...msg(1, "#ml"),
+        text: "hello\n\nhow is everyone?",
+        multiline: [14],
+      };
+      const plain = msg(2, "#ml");
+      const unbroken: HistoryMessage = { ...msg(3, "#ml"), text: "ab", multiline: [] };
+      const reaction: HistoryMessage = {
+        ...msg(4, "#ml"),
+        command: "TAGMSG",
+        text: "",
+        tags: { "+draft/reply": "m1", "+draft/react": "👍" },
+      };
+      for (const m of [multi, plain, unbroken, reaction]) await store.appendMessage(m);
+      assertEquals(await store.latest("#ml", 10), [multi, plain, unbroken, reaction]);
+      assertEquals(await store.after("#ml", { time: 0, msgid: "m2" }, 10), [unbroken, reaction]);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: private conversations share one key whoever speaks`, () => {
     assertEquals(dmKey("bob", "alice"), dmKey("alice", "bob"));
     ok(dmKey("a", "b").startsWith("dm:"));
@@ -374,6 +420,7 @@ function indexed(step: string, timeRange = false): boolean {
   if (/^(LIST SUBQUERY|CORRELATED|SCAN json_each)/.test(step)) return true;
   if (/TEMP B-TREE|^SCAN /.test(step)) return false;
   if (/^SEARCH conversation_parties USING PRIMARY KEY \(party=/.test(step)) return true;
+  if (/^SEARCH history_floors USING PRIMARY KEY \(folded[=>]/.test(step)) return true;
   if (/INDEX history_target_time \(target[=>]/.test(step)) return true;
   if (/\((msgid|rowid)=\?\)/.test(step)) return true;
   return timeRange && /INDEX history_time \(time<\?\)/.test(step);
@@ -476,7 +523,7 @@ Deno.test({
   }
 });
 
-Deno.test("migration 4 gives a schema-2 database its read markers, keeping its history", async () => {
+Deno.test("migrations 4 and 5 give a schema-2 database its read markers and multiline column, keeping its history", async () => {
   const dir = await Deno.makeTempDir({ prefix: "deno-chat-migrate-" });
   const path = `${dir}/chat.db`;
   try {
@@ -493,14 +540,16 @@ Deno.test("migration 4 gives a schema-2 database its read markers, keeping its h
     try {
       assertEquals((await store.latest("#room", 10)).map((m) => m.text), ["kept"]);
       assertEquals(await store.setReadMarker("ann", "#room", 1), 1);
+      // and migration 5 its multiline column
+      const multi: HistoryMessage = { ...msg(2), text: "a\nb", multiline: [] };
+      await store.appendMessage(multi);
+      assertEquals((await store.latest("#room", 10))[1], multi);
     } finally {
       await store.close();
     }
     const check = new DatabaseSync(path);
-    // migrated to the newest schema (later migrations run after 4 too)
-    assertEquals({ ...check.prepare("PRAGMA user_version").get() }, {
-      user_version: MIGRATIONS[MIGRATIONS.length - 1].version,
-    });
+    const newest = MIGRATIONS[MIGRATIONS.length - 1].version;
+    assertEquals({ ...check.prepare("PRAGMA user_version").get() }, { user_version: newest });
     check.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

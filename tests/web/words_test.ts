@@ -77,7 +77,7 @@ Deno.test({
       await op.expectNone(/TAGMSG #room/);
 
       await page.click("#notice-action"); // Rejoin
-      await op.expect(/^:ada!\S+ JOIN #room/);
+      await op.expect(/^(@\S+ )?:ada!\S+ JOIN #room/); // tagged: op has message-tags
       await page.locator("#notice-bar").waitFor({ state: "hidden" });
       ok(await page.locator("#input").isEnabled());
 

@@ -91,6 +91,7 @@ export async function registerAccount(
     admitted.cancel();
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
   }
+  server.log.info("account-registered", { account: record.name, ip });
   if (!ctx.session.dead) logIn(ctx, record);
   return { name: record.name };
 }

@@ -5,7 +5,7 @@
  */
 
 import { ERR_INVALIDCAPCMD } from "../../protocol/numerics.ts";
-import { stsValue, SUPPORTED_CAPS } from "../caps.ts";
+import { capValue, stsValue, SUPPORTED_CAPS } from "../caps.ts";
 import type { Context } from "../context.ts";
 import { tryCompleteRegistration } from "./registration.ts";
 
@@ -26,9 +26,10 @@ export function handleCap(ctx: Context): void | Promise<void> {
         session.caps.add("cap-notify");
         session.capsChanged();
       }
-      const tokens = [...SUPPORTED_CAPS].map(([name, value]) =>
-        session.capVersion >= 302 && value !== "" ? `${name}=${value}` : name
-      );
+      const tokens = [...SUPPORTED_CAPS.keys()].map((name) => {
+        const value = capValue(name, ctx.limits);
+        return session.capVersion >= 302 && value !== "" ? `${name}=${value}` : name;
+      });
       // sts depends on the connection (plain or TLS) and means nothing without its value
       const sts = stsValue(session.conn.kind, ctx.server.stsTarget);
       if (sts !== undefined && session.capVersion >= 302) tokens.push(`sts=${sts}`);

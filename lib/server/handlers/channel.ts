@@ -99,7 +99,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
     }
     ctx.channels.join(channel, user, bits);
 
-    const pick = joinPicker(channel, user);
+    // both forms carry the one event's tags (so the same time and msgid)
+    const pick = joinPicker(channel, user, ctx.server.eventTags());
     toChannelPicked(channel, pick, user);
     toUserPicked(user, pick, ctx.rb);
     if (user.away !== undefined) {
@@ -124,13 +125,17 @@ export async function handleJoin(ctx: Context): Promise<void> {
 }
 
 /** The JOIN of `user` to `channel`, in the form each receiving session asked for. */
-function joinPicker(channel: Channel, user: User): (s: Session) => Outgoing {
-  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name]);
+function joinPicker(
+  channel: Channel,
+  user: User,
+  tags?: Record<string, string>,
+): (s: Session) => Outgoing {
+  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name], tags);
   const extended = new Outgoing(user.hostmask, "JOIN", [
     channel.name,
     user.account ?? "*",
     user.realname,
-  ]);
+  ], tags);
   return (s: Session) => (s.caps.has("extended-join") ? extended : plain);
 }
 
@@ -191,7 +196,7 @@ export function sendNames(ctx: Context, channel: Channel): void {
 function partChannel(ctx: Context, channel: Channel, reason: string | undefined): void {
   const user = ctx.user;
   const params = reason ? [channel.name, reason] : [channel.name];
-  const part = new Outgoing(user.hostmask, "PART", params);
+  const part = new Outgoing(user.hostmask, "PART", params, ctx.server.eventTags());
   toChannel(channel, part, user);
   ctx.toSelf(part);
   ctx.channels.part(channel, user, reason);
@@ -241,7 +246,12 @@ export function handleTopic(ctx: Context): void {
     ? undefined
     : { text, setBy: user.hostmask, setAt: Math.floor(Date.now() / 1000) };
   ctx.channels.setTopic(channel, topic, user);
-  const change = new Outgoing(user.hostmask, "TOPIC", [channel.name, text]);
+  const change = new Outgoing(
+    user.hostmask,
+    "TOPIC",
+    [channel.name, text],
+    ctx.server.eventTags(),
+  );
   toChannel(channel, change, user);
   ctx.toSelf(change);
 }
@@ -378,7 +388,12 @@ export function handleKick(ctx: Context): void {
       ctx.numeric(ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel");
       continue;
     }
-    const kick = new Outgoing(user.hostmask, "KICK", [channel.name, target.nick, reason]);
+    const kick = new Outgoing(
+      user.hostmask,
+      "KICK",
+      [channel.name, target.nick, reason],
+      ctx.server.eventTags(),
+    );
     toChannel(channel, kick, user);
     ctx.toSelf(kick);
     ctx.channels.kick(channel, target, user, reason);

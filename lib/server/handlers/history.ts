@@ -16,6 +16,7 @@ import {
 } from "../history_keys.ts";
 import type { Channel } from "../channel.ts";
 import type { Context } from "../context.ts";
+import { MultilineOutgoing, splitParts } from "../multiline.ts";
 import { Outgoing } from "../outgoing.ts";
 
 /** Parses a CHATHISTORY reference: `*`, `timestamp=<ISO 8601>` or `msgid=<id>`. */
@@ -32,14 +33,29 @@ export function parseReference(
   return Promise.resolve(undefined);
 }
 
-function historyLine(m: HistoryMessage): Outgoing {
+/**
+ * A stored message as it is replayed: a multiline message as one (a draft/multiline batch
+ * inside the history batch, or its lines), a reaction as its TAGMSG.
+ */
+function historyLine(m: HistoryMessage, nextId: () => string): Outgoing {
   const tags: Record<string, string> = {
     ...(m.tags ?? {}),
     time: new Date(m.time).toISOString(),
     msgid: m.msgid,
   };
   if (m.account) tags["account"] = m.account;
+  if (m.command === "TAGMSG") return new Outgoing(m.source, "TAGMSG", [m.rawTarget], tags);
+  if (m.multiline !== undefined) {
+    const parts = splitParts(m.text, m.multiline);
+    return new MultilineOutgoing(m.source, m.command, m.rawTarget, parts, tags, nextId);
+  }
   return new Outgoing(m.source, m.command, [m.rawTarget, m.text], tags);
+}
+
+/** The stored messages this session can take: a TAGMSG means nothing without message-tags. */
+function forSession(ctx: Context, messages: HistoryMessage[]): HistoryMessage[] {
+  if (ctx.session.caps.has("message-tags")) return messages;
+  return messages.filter((m) => m.command !== "TAGMSG");
 }
 
 /** Replies with messages, inside a batch of `type` when the client accepts batches. */
@@ -185,8 +201,9 @@ export async function handleChathistory(ctx: Context): Promise<void> {
           : store.between(key, clamp(r2), r1, limit, true));
     }
   }
-  messages = messages.filter((m) => m.time >= floor);
-  sendBatch(ctx, "chathistory", [target], messages.map(historyLine));
+  messages = forSession(ctx, messages.filter((m) => m.time >= floor));
+  const nextId = ctx.server.nextBatchId;
+  sendBatch(ctx, "chathistory", [target], messages.map((m) => historyLine(m, nextId)));
 }
 
 /**
@@ -203,8 +220,7 @@ export async function playHistoryOnJoin(
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
   // only this channel's own history (see Channel.historyFloor), and with `since` (a device
   // returning to an always-on user) only what came after
-  const from = Math.max(channel.historyFloor - 1, since);
-  const messages = await ctx.store.latest(channel.folded, n, { time: from });
+  const messages = await replayable(ctx, channel, n, since);
   if (messages.length === 0) return;
   sendBatch(ctx, "chathistory", [channel.name], replayLines(ctx, messages));
 }
@@ -212,10 +228,14 @@ export async function playHistoryOnJoin(
 /** Stored lines as replayed: with their time as a tag, or in the text without server-time. */
 function replayLines(ctx: Context, messages: HistoryMessage[]): Outgoing[] {
   const stamped = ctx.session.caps.has("server-time");
+  const nextId = ctx.server.nextBatchId;
   return messages.map((m) => {
-    if (stamped) return historyLine(m);
+    if (stamped || m.command === "TAGMSG") return historyLine(m, nextId);
     const when = new Date(m.time).toISOString().replace("T", " ").slice(0, 16);
-    return historyLine({ ...m, text: `[${when}] ${m.text}` });
+    // the stamp goes before the first line (a multiline message's offsets shift with it)
+    const stamp = `[${when}] `;
+    const multiline = m.multiline?.map((i) => i + stamp.length);
+    return historyLine({ ...m, text: stamp + m.text, multiline }, nextId);
   });
 }
 
@@ -238,11 +258,39 @@ export async function playMissedPrivate(ctx: Context, since: number): Promise<vo
     const parties = partiesOf(t.target);
     if (!parties || ctx.session.dead) continue;
     const other = parties[0] === me ? parties[1] : parties[0];
-    const messages = await ctx.store.latest(t.target, n, { time: since });
+    const messages = forSession(ctx, await ctx.store.latest(t.target, n, { time: since }));
     if (messages.length === 0) continue;
     const name = other === me ? ctx.user.nick : partyNick(lookup, other) ?? t.rawTarget;
     sendBatch(ctx, "chathistory", [name], replayLines(ctx, messages));
   }
+}
+
+/** Reads of older history the join replay makes at most to make up for skipped reactions. */
+const REPLAY_READS = 4;
+
+/**
+ * The channel's last `n` messages this session can take, from this channel's own history
+ * (see Channel.historyFloor). For a client without message-tags, reactions are skipped and
+ * older messages read in their place (a few reads at most), so that a lively round of
+ * reactions does not leave it with only a handful of lines.
+ */
+async function replayable(
+  ctx: Context,
+  channel: Channel,
+  n: number,
+  since = -Infinity,
+): Promise<HistoryMessage[]> {
+  const floor = Math.max(channel.historyFloor, since + 1);
+  let page = await ctx.store.latest(channel.folded, n, { time: floor - 1 });
+  if (ctx.session.caps.has("message-tags")) return page;
+  let kept = forSession(ctx, page);
+  for (let i = 0; i < REPLAY_READS && kept.length < n && page.length > 0; i++) {
+    const oldest = page[0];
+    page = (await ctx.store.before(channel.folded, oldest, n - kept.length))
+      .filter((m) => m.time >= floor);
+    kept = [...forSession(ctx, page), ...kept];
+  }
+  return kept;
 }
 
 /** The server's users and accounts, as the private-history lookups need them. */

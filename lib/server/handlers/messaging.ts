@@ -1,6 +1,9 @@
 /**
  * PRIVMSG, NOTICE and TAGMSG: to channels (also `@#chan`/`+#chan` for ops/voiced only, as
- * STATUSMSG announces) and to nicks, with msgid, server-time, client tags and echo-message.
+ * STATUSMSG announces) and to nicks, with msgid, server-time, client tags and echo-message;
+ * and BATCH, by which a client sends a `draft/multiline` message (see ../multiline.ts).
+ * Messages are kept in history, and so are TAGMSG reactions (`+draft/react`), so that they
+ * come back with the messages they react to.
  *
  * @module
  */
@@ -16,7 +19,7 @@ import {
 } from "../../protocol/numerics.ts";
 import { isChannelName } from "../../protocol/validate.ts";
 import { PREFIX_OP, PREFIX_VOICE } from "../channel.ts";
-import type { Context } from "../context.ts";
+import { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { Session } from "../session.ts";
@@ -24,6 +27,14 @@ import { casefold } from "../../protocol/casemap.ts";
 import { SERVICE_NICKS } from "../accounts.ts";
 import { handleServiceMessage } from "../services.ts";
 import { privateHistoryKey } from "../history_keys.ts";
+import {
+  closeBatch,
+  failBatch,
+  joinParts,
+  MultilineBatch,
+  MultilineOutgoing,
+  type MultilinePart,
+} from "../multiline.ts";
 
 type RelayCommand = "PRIVMSG" | "NOTICE" | "TAGMSG";
 
@@ -57,7 +68,110 @@ export function accountRequired(ctx: Context, command: string): boolean {
   return true;
 }
 
-async function relay(ctx: Context, command: RelayCommand): Promise<void> {
+/**
+ * Whether a TAGMSG is a reaction to a message (`+draft/react` or `+draft/unreact`, which go
+ * with a reply tag naming the message): those are kept in history with the messages.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { isReaction } from "./messaging.ts";
+ * strictEqual(isReaction({ "+draft/reply": "abc", "+draft/react": "👍" }), true);
+ * strictEqual(isReaction({ "+draft/react": "👍" }), false); // reacting to nothing
+ * strictEqual(isReaction({ "+typing": "active" }), false);
+ * ```
+ */
+export function isReaction(tags: Readonly<Record<string, string>>): boolean {
+  return ("+draft/react" in tags || "+draft/unreact" in tags) &&
+    ("+draft/reply" in tags || "+reply" in tags);
+}
+
+/**
+ * BATCH +ref draft/multiline <target>, then the batch's lines (taken by the dispatcher, see
+ * multiline.ts), then BATCH -ref: the lines are delivered as one message.
+ */
+export async function handleBatch(ctx: Context): Promise<void> {
+  const session = ctx.session;
+  const name = ctx.server.name;
+  const param = ctx.params[0];
+  const ref = param.slice(1);
+  const open = session.multiline;
+  if ((param[0] !== "+" && param[0] !== "-") || !/^[A-Za-z0-9._-]{1,64}$/.test(ref)) {
+    ctx.fail(
+      "BATCH",
+      "INVALID_REFTAG",
+      [param],
+      "A batch reference is + or - and 1-64 letters, digits, '.', '_' or '-'",
+    );
+    return;
+  }
+  if (param[0] === "+") {
+    if (open !== undefined) {
+      closeBatch(session, ctx.limits);
+      if (!open.failed) {
+        failBatch(session, name, open, [
+          "MULTILINE_INVALID",
+          "A batch was opened inside a multiline batch; both are dropped",
+        ]);
+        return;
+      }
+    }
+    const type = ctx.params[1];
+    if (type !== "draft/multiline") {
+      ctx.fail(
+        "BATCH",
+        "UNKNOWN_TYPE",
+        [ref, type ?? "*"],
+        "The only batch a client may send is draft/multiline",
+      );
+      return;
+    }
+    const target = ctx.params[2];
+    if (target === undefined || target === "" || ctx.msg.tags["batch"] !== undefined) {
+      ctx.fail(
+        "BATCH",
+        "MULTILINE_INVALID",
+        [],
+        "BATCH +<ref> draft/multiline takes one target and no enclosing batch",
+      );
+      return;
+    }
+    const tags: Record<string, string> = {};
+    for (const k in ctx.msg.tags) if (k.startsWith("+")) tags[k] = ctx.msg.tags[k];
+    const deadline = Date.now() + ctx.limits.multilineTimeout * 1000;
+    session.multiline = new MultilineBatch(ref, target, tags, ctx.deferLabel(), deadline);
+    return;
+  }
+  if (open === undefined || open.ref !== ref) {
+    ctx.fail("BATCH", "MULTILINE_INVALID", [], `No multiline batch ${ref} is open`);
+    return;
+  }
+  closeBatch(session, ctx.limits);
+  if (open.failed) return; // refused already; its end needs no second word
+  const failure = open.check();
+  if (failure) {
+    failBatch(session, name, open, failure);
+    return;
+  }
+  // the message answers the opening BATCH's label, in a command context of its own
+  const command = open.command!;
+  const parts = open.parts.length > 1 ? open.parts : undefined;
+  const text = parts !== undefined ? joinParts(parts).text : open.parts[0].text;
+  const msg = { tags: open.tags, command, params: [open.target, text] };
+  const mctx = new Context(ctx.server, session, msg, open.label);
+  try {
+    await relay(mctx, command, parts);
+  } finally {
+    if (ctx.server.sessions.has(session)) mctx.flush();
+  }
+}
+
+/** Sends PRIVMSG/NOTICE/TAGMSG to its targets; `parts`: the lines of a multiline message. */
+async function relay(
+  ctx: Context,
+  command: RelayCommand,
+  parts?: readonly MultilinePart[],
+): Promise<void> {
   const server = ctx.server;
   const user = ctx.user;
   const notice = command === "NOTICE";
@@ -68,6 +182,11 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
   const rawTargets = ctx.params[0] ?? "";
   if (rawTargets === "") {
     error(ERR_NORECIPIENT, `No recipient given (${command})`);
+    return;
+  }
+  if (ctx.msg.tags["batch"] !== undefined && parts === undefined) {
+    // a line of a batch that is not open (never opened, or dropped): not a message of its own
+    ctx.fail("BATCH", "MULTILINE_INVALID", [], "That line's batch is not open; it was dropped");
     return;
   }
   const text = ctx.params[1];
@@ -85,6 +204,8 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     }
   }
   if (tagmsg && clientTagCount === 0) return;
+  // reactions are kept with the messages they react to; other TAGMSGs (+typing) are not
+  const keepTagmsg = tagmsg && isReaction(clientTags);
   const now = Date.now();
   const time = new Date(now).toISOString();
 
@@ -100,6 +221,15 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
       continue;
     }
     if (!isChannelName(written) && !written.startsWith("@") && !written.startsWith("+")) {
+      if (parts !== undefined && SERVICE_NICKS.has(casefold(written))) {
+        ctx.fail(
+          "BATCH",
+          "MULTILINE_INVALID_TARGET",
+          [written, written],
+          "Services take one line at a time",
+        );
+        continue;
+      }
       if (command === "PRIVMSG") {
         const handled = handleServiceMessage(ctx, written, text);
         if (handled === true) continue;
@@ -119,7 +249,9 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
     const tags: Record<string, string> = { ...clientTags, time, msgid: server.nextMsgid() };
     if (user.account) tags["account"] = user.account;
     if (user.bot) tags["bot"] = "";
-    const out = new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
+    const out = parts !== undefined
+      ? new MultilineOutgoing(user.hostmask, command, written, parts, tags, server.nextBatchId)
+      : new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
     let historyKey: string | undefined;
     // to oneself, every device already gets it as the recipient: no second copy as an echo
     let toOneself = false;
@@ -145,6 +277,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
           }, user)
         );
       } else if (tagmsg) {
+        if (keepTagmsg) historyKey = channel.folded;
         deliveries.push(() => toChannelPicked(channel, onlyTagClients(out), user));
       } else {
         historyKey = channel.folded;
@@ -156,7 +289,7 @@ async function relay(ctx: Context, command: RelayCommand): Promise<void> {
         error(ERR_NOSUCHNICK, target, "No such nick/channel");
         continue;
       }
-      if (!tagmsg) historyKey = privateHistoryKey(user, recipient);
+      if (!tagmsg || keepTagmsg) historyKey = privateHistoryKey(user, recipient);
       toOneself = recipient === user;
       // to oneself, the delivery is a side effect, not a reply: never labeled
       // (labeled-response), and with echo-message the echo comes too, as for anyone else
@@ -215,8 +348,9 @@ function store(
     rawTarget: out.params[0],
     source: out.source!,
     account: ctx.user.account,
-    command: out.command === "NOTICE" ? "NOTICE" : "PRIVMSG",
-    text: out.params[1],
+    command: out.command === "NOTICE" || out.command === "TAGMSG" ? out.command : "PRIVMSG",
+    text: out.params[1] ?? "",
     tags: Object.keys(clientTags).length > 0 ? clientTags : undefined,
+    ...(out instanceof MultilineOutgoing ? { multiline: [...out.concat] } : {}),
   });
 }

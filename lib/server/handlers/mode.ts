@@ -94,7 +94,9 @@ function userMode(ctx: Context): void {
   }
   if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
   // every device of the user learns its new modes
-  if (applied !== "") ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, applied]));
+  if (applied !== "") {
+    ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, applied], ctx.server.eventTags()));
+  }
 }
 
 /** Per mask list: its entry numeric, its end numeric and the end's wording. */
@@ -258,7 +260,12 @@ function channelMode(ctx: Context): void {
   }
   if (applied.length === 0) return;
   ctx.channels.modesChanged(channel, applied, user);
-  const change = new Outgoing(user.hostmask, "MODE", [channel.name, ...formatModeChanges(applied)]);
+  const change = new Outgoing(
+    user.hostmask,
+    "MODE",
+    [channel.name, ...formatModeChanges(applied)],
+    ctx.server.eventTags(),
+  );
   toChannel(channel, change, user);
   ctx.toSelf(change);
 }

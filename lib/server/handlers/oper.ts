@@ -46,7 +46,9 @@ export async function handleOper(ctx: Context): Promise<void> {
     () => configured !== undefined && sameSecret(password, configured),
   );
   if (ctx.session.dead) return;
+  const ip = ctx.session.conn.remoteAddress;
   if (!result.ok) {
+    server.log.info("oper-failed", { name, nick: user.nick, ip, reason: result.reason });
     ctx.numeric(
       ERR_PASSWDMISMATCH,
       result.reason === "invalid"
@@ -57,8 +59,9 @@ export async function handleOper(ctx: Context): Promise<void> {
   }
   if (!user.oper) {
     ctx.users.setOper(user, true);
-    ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"]));
+    ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"], ctx.server.eventTags()));
   }
+  server.log.info("oper", { name, nick: user.nick, ip });
   ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
 }
 
@@ -72,6 +75,7 @@ export function handleKill(ctx: Context): void {
   }
   const reason = cleanText(ctx.params[1] || "no reason", ctx.limits.kickLen);
   const text = `Killed (${ctx.user.nick} (${reason}))`;
+  ctx.server.log.info("kill", { nick: target.nick, by: ctx.user.nick, reason });
   for (const s of [...target.sessions]) ctx.server.endSession(s, text);
   // an always-on user outlives its connections, not a KILL
   if (target.registered) ctx.server.removeUser(target, text);
@@ -113,6 +117,7 @@ export async function handleKline(ctx: Context): Promise<void> {
   };
   const server = ctx.server;
   await ctx.klines.add(kline);
+  server.log.info("kline", { mask, minutes, by: ctx.user.nick, reason });
   ctx.reply("NOTICE", [
     ctx.user.nick,
     `K-line added for ${mask}${minutes > 0 ? ` (${minutes} minutes)` : ""}: ${reason}`,
@@ -134,6 +139,7 @@ export async function handleUnkline(ctx: Context): Promise<void> {
   let mask = ctx.params[0];
   if (!mask.includes("@")) mask = `*@${mask}`;
   const removed = await ctx.klines.remove(mask);
+  if (removed) ctx.server.log.info("unkline", { mask, by: ctx.user.nick });
   ctx.reply("NOTICE", [
     ctx.user.nick,
     removed ? `K-line for ${mask} removed` : `No K-line for ${mask}`,
