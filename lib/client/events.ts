@@ -80,6 +80,34 @@ export interface ChatLine {
   history?: boolean;
   /** The server's id of the message (IRCv3 msgid), which tells a replayed copy apart. */
   msgid?: string;
+  /** The time is the server's (server-time), so it may be sent back in MARKREAD. */
+  stamped?: boolean;
+  /** The msgid of the message this one answers (`+draft/reply`). */
+  replyTo?: string;
+  /** Deleted by its sender or an operator (REDACT): shown as "(message deleted)". */
+  redacted?: boolean;
+  /** Reactions to it (`+draft/react`), in the order they first came; kept by the UI. */
+  reactions?: Reaction[];
+  /** Where a search result was said (a channel or nick), shown before the sender. */
+  origin?: string;
+}
+
+/**
+ * One reaction to a message and who reacted with it.
+ *
+ * @example
+ * ```ts
+ * import type { Reaction } from "./events.ts";
+ * const r: Reaction = { reaction: "👍", nicks: ["ann"], ids: ["m1"] };
+ * ```
+ */
+export interface Reaction {
+  /** The reaction text (an emoji, usually). */
+  reaction: string;
+  /** Who reacted, in order. */
+  nicks: string[];
+  /** The msgids of the reacting TAGMSGs (a REDACT of one takes it back). */
+  ids: string[];
 }
 
 /**
@@ -99,6 +127,14 @@ export type ClientEvent =
   | { type: "rename"; from: string; to: string }
   /** Older lines of a window, oldest first, fetched with CHATHISTORY BEFORE (maybe none). */
   | { type: "older"; window: string; lines: ChatLine[] }
+  /** A message of a window was deleted (REDACT). */
+  | { type: "redact"; window: string; msgid: string }
+  /** Someone reacted to a message of a window (TAGMSG with `+draft/react`). */
+  | { type: "react"; window: string; msgid: string; nick: string; reaction: string; id?: string }
+  /** The read marker of a window (draft/read-marker): null when nothing was read yet. */
+  | { type: "markread"; window: string; time: Date | null }
+  /** The results of a SEARCH (soju.im/search), oldest first. */
+  | { type: "search"; query: string; lines: ChatLine[] }
   | { type: "state" };
 
 /**

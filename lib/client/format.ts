@@ -24,8 +24,8 @@ export function timestamp(d: Date): string {
 }
 
 /**
- * The timestamp of a line: `[HH:MM]`; replayed history from another day also shows the
- * date (`[2024-01-01 09:05]`), so old lines are not mistaken for today's.
+ * The timestamp of a line: `[HH:MM]`; replayed history and search results from another day
+ * also show the date (`[2024-01-01 09:05]`), so old lines are not mistaken for today's.
  *
  * @example
  * ```ts
@@ -40,7 +40,7 @@ export function timestamp(d: Date): string {
 export function lineStamp(line: ChatLine, now: Date = new Date()): string {
   const d = line.time;
   if (
-    !line.history ||
+    (!line.history && line.origin === undefined) ||
     (d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() &&
       d.getDate() === now.getDate())
   ) {
@@ -64,7 +64,10 @@ export function lineStamp(line: ChatLine, now: Date = new Date()): string {
  * ```
  */
 export function lineBody(line: ChatLine): string {
-  const text = sanitize(line.text);
+  // the lines of a multi-line message stay on one printed line, apart by " | "
+  const text = line.redacted
+    ? "(message deleted)"
+    : line.text.split("\n").map(sanitize).join(" | ");
   const nick = sanitize(line.nick ?? "");
   switch (line.kind) {
     case "message":
@@ -94,6 +97,7 @@ export function lineBody(line: ChatLine): string {
  * ```
  */
 export function formatPlain(line: ChatLine, showWindow = false): string {
-  const label = showWindow && line.window !== "" ? sanitize(line.window) + " " : "";
+  const where = line.origin ?? (showWindow ? line.window : "");
+  const label = where !== "" ? sanitize(where) + " " : "";
   return `${lineStamp(line)} ${label}${lineBody(line)}`;
 }

@@ -21,7 +21,13 @@ import {
 } from "./events.ts";
 import type { ChannelTable } from "./channel_state.ts";
 import { ctcpReply, parseCtcp } from "./ctcp.ts";
-import { mentions, sourceUserhost as userhostOf } from "../shared/message_text.ts";
+import {
+  mentions,
+  sourceNick as nickOf,
+  sourceUserhost as userhostOf,
+} from "../shared/message_text.ts";
+import { joinMultiline, type MultilinePart } from "../shared/multiline_batch.ts";
+import { parseMarkreadParam } from "../shared/markread.ts";
 
 /**
  * An open batch (IRCv3 `batch`): its type and, for chathistory, where its lines go.
@@ -39,6 +45,16 @@ export interface OpenBatch {
   target: string;
   /** Lines of a batch we asked for with CHATHISTORY BEFORE: collected, given at its end. */
   older?: ChatLine[];
+  /** Events about collected older lines (reactions, deletions), given after them. */
+  after?: ClientEvent[];
+  /** The tags of the BATCH line (a multiline message's msgid, time, reply). */
+  tags?: Record<string, string>;
+  /** Who opened it (a multiline message's sender). */
+  source?: string;
+  /** The lines of a draft/multiline batch, joined at its end. */
+  parts?: MultilinePart[];
+  /** Results of a soju.im/search batch. */
+  found?: ChatLine[];
 }
 
 /**
@@ -83,6 +99,14 @@ export interface InboundContext {
   joinSettled(): void;
   /** Whether a CHATHISTORY BEFORE for this target is waiting for its batch (and take it). */
   takeOlderRequest(target: string): boolean;
+  /** ISUPPORT tokens arrived (all of them are kept: MONITOR, soju.im/FILEHOST, …). */
+  isupport(tokens: string[]): void;
+  /** MONITOR (or ISON) says these nicks are online or offline. */
+  presence(nicks: string[], online: boolean): void;
+  /** An ISON reply (303): true when it answers the client's own poll. */
+  isonReply(nicks: string[]): boolean;
+  /** The words of a SEARCH waiting for its batch (and take it), if any. */
+  takeSearch(): string | undefined;
 }
 
 /**
@@ -258,8 +282,35 @@ function onMode(ctx: InboundContext, msg: IrcMessage, from: string, time: Date):
   if (ch) ctx.event({ type: "state" });
 }
 
+/** The window of a conversation: the channel, or the other side of a private one. */
+function conversationOf(ctx: InboundContext, target: string, from: string): string {
+  if (ctx.table.isChannel(target)) return ctx.table.windowOf(target);
+  return ctx.isMe(from) ? target : from;
+}
+
 function onText(ctx: InboundContext, msg: IrcMessage, from: string, time: Date): void {
   const target = ctx.table.stripStatusPrefix(msg.params[0] ?? "");
+  const inBatch = batchOf(ctx, msg);
+  if (inBatch?.parts && msg.command === "PRIVMSG") {
+    inBatch.parts.push({
+      text: msg.params[1] ?? "",
+      concat: msg.tags["draft/multiline-concat"] !== undefined,
+    });
+    return;
+  }
+  if (inBatch?.found) {
+    inBatch.found.push({
+      time,
+      window: "",
+      kind: msg.command === "NOTICE" ? "notice" : "message",
+      nick: from,
+      text: msg.params[1] ?? "",
+      origin: ctx.table.isChannel(target) ? target : ctx.isMe(from) ? target : from,
+      stamped: msg.tags["time"] !== undefined,
+      ...(msg.tags["msgid"] ? { msgid: msg.tags["msgid"] } : {}),
+    });
+    return;
+  }
   let text = msg.params[1] ?? "";
   const isNotice = msg.command === "NOTICE";
   let kind: LineKind = isNotice ? "notice" : "message";
@@ -297,6 +348,7 @@ function onText(ctx: InboundContext, msg: IrcMessage, from: string, time: Date):
   }
   const history = batchOf(ctx, msg)?.type === "chathistory";
   const msgid = msg.tags["msgid"];
+  const replyTo = msg.tags["+draft/reply"];
   deliver(ctx, msg, {
     time,
     window,
@@ -308,7 +360,52 @@ function onText(ctx: InboundContext, msg: IrcMessage, from: string, time: Date):
     highlight: !history && !self && mentions(text, ctx.nick),
     ...(history ? { history: true } : {}),
     ...(msgid ? { msgid } : {}),
+    ...(msg.tags["time"] !== undefined ? { stamped: true } : {}),
+    ...(replyTo ? { replyTo } : {}),
   });
+}
+
+/** A reaction (TAGMSG with +draft/react and +draft/reply); other TAGMSGs (typing) are ignored. */
+function onTagmsg(ctx: InboundContext, msg: IrcMessage, from: string): void {
+  const reaction = msg.tags["+draft/react"];
+  const parent = msg.tags["+draft/reply"];
+  if (!reaction || !parent) return;
+  const target = ctx.table.stripStatusPrefix(msg.params[0] ?? "");
+  const e: ClientEvent = {
+    type: "react",
+    window: conversationOf(ctx, target, from),
+    msgid: parent,
+    nick: from,
+    reaction,
+    ...(msg.tags["msgid"] ? { id: msg.tags["msgid"] } : {}),
+  };
+  const b = batchOf(ctx, msg);
+  if (b?.older) (b.after ??= []).push(e);
+  else ctx.event(e);
+}
+
+/** A message was deleted (draft/message-redaction): `REDACT <target> <msgid> [reason]`. */
+function onRedact(ctx: InboundContext, msg: IrcMessage, from: string): void {
+  const [target = "", msgid = ""] = msg.params;
+  if (msgid === "") return;
+  const window = conversationOf(ctx, ctx.table.stripStatusPrefix(target), from);
+  const b = batchOf(ctx, msg);
+  const e: ClientEvent = { type: "redact", window, msgid };
+  if (b?.older) (b.after ??= []).push(e);
+  else ctx.event(e);
+}
+
+function onMarkread(ctx: InboundContext, msg: IrcMessage): void {
+  const [target = "", param] = msg.params;
+  const time = parseMarkreadParam(param);
+  if (target === "" || time === undefined) return;
+  const window = ctx.table.isChannel(target) ? ctx.table.windowOf(target) : target;
+  ctx.event({ type: "markread", window, time });
+}
+
+/** The nicks of a 730/731 list (`a!u@h,b`). */
+function monitorNicks(list: string): string[] {
+  return list.split(",").filter((x) => x !== "").map((x) => nickOf(x));
 }
 
 function onPong(ctx: InboundContext, msg: IrcMessage): void {
@@ -318,16 +415,38 @@ function onPong(ctx: InboundContext, msg: IrcMessage): void {
 function onBatch(ctx: InboundContext, msg: IrcMessage): void {
   const [ref = "", type = "", target = ""] = msg.params;
   if (ref.startsWith("+")) {
-    const b: OpenBatch = { type: type.toLowerCase(), target };
+    const b: OpenBatch = { type: type.toLowerCase(), target, tags: msg.tags, source: msg.source };
     if (b.type === "chathistory" && ctx.takeOlderRequest(target)) b.older = [];
+    if (b.type === "draft/multiline") b.parts = [];
+    if (b.type === "soju.im/search") b.found = [];
     ctx.batches.set(ref.slice(1), b);
   } else if (ref.startsWith("-")) {
     const b = ctx.batches.get(ref.slice(1));
     ctx.batches.delete(ref.slice(1));
     if (b?.older) {
       ctx.event({ type: "older", window: ctx.table.windowOf(b.target), lines: b.older });
+      for (const e of b.after ?? []) ctx.event(e);
+    }
+    if (b?.parts && b.parts.length > 0) {
+      // one message: handled as the PRIVMSG it stands for, with the batch's tags (msgid,
+      // time, reply, and the enclosing batch when it is replayed history)
+      const whole: IrcMessage = {
+        tags: b.tags ?? {},
+        source: b.source,
+        command: "PRIVMSG",
+        params: [b.target, joinMultiline(b.parts)],
+      };
+      onText(ctx, whole, nickOf(b.source), timeOf(whole));
+    }
+    if (b?.found) {
+      ctx.event({ type: "search", query: ctx.takeSearch() ?? "", lines: b.found });
     }
   }
+}
+
+function timeOf(msg: IrcMessage): Date {
+  const d = new Date(msg.tags["time"] ?? "");
+  return Number.isNaN(d.getTime()) ? new Date() : d;
 }
 
 function onStandardReply(ctx: InboundContext, msg: IrcMessage): void {
@@ -342,6 +461,7 @@ function onStandardReply(ctx: InboundContext, msg: IrcMessage): void {
     kind: fail ? "error" : "info",
     text: what === "REGISTER" && fail ? `Could not register the account: ${text}.` : text,
   });
+  if (fail && what === "SEARCH") ctx.takeSearch();
   // a refused CHATHISTORY BEFORE must not leave its window waiting for a batch
   const target = p[3] ?? "";
   if (fail && what === "CHATHISTORY" && ctx.takeOlderRequest(target)) {
@@ -413,12 +533,33 @@ export const INBOUND_HANDLERS: Readonly<Record<string, InboundHandler>> = {
   AWAY: onAway,
   ACCOUNT: ignore,
   CHGHOST: ignore,
-  TAGMSG: ignore,
+  TAGMSG: onTagmsg,
+  REDACT: onRedact,
+  MARKREAD: onMarkread,
+  [N.RPL_MONONLINE]: (ctx, msg) => ctx.presence(monitorNicks(msg.params[1] ?? ""), true),
+  [N.RPL_MONOFFLINE]: (ctx, msg) => ctx.presence(monitorNicks(msg.params[1] ?? ""), false),
+  [N.RPL_MONLIST]: ignore,
+  [N.RPL_ENDOFMONLIST]: ignore,
+  [N.ERR_MONLISTFULL]: (ctx, msg, _from, time) =>
+    ctx.emit({
+      time,
+      window: ACTIVE_WINDOW,
+      kind: "error",
+      text: `Your notify list is full (at most ${msg.params[1] ?? "?"} nicks): ${
+        msg.params[2] ?? ""
+      } could not be added.`,
+    }),
+  [N.RPL_ISON]: (ctx, msg) => {
+    if (!ctx.isonReply((msg.params[1] ?? "").split(" ").filter((x) => x !== ""))) return true;
+  },
   [N.RPL_WELCOME]: (ctx, msg) => {
     ctx.welcome(msg);
     return true;
   },
-  [N.RPL_ISUPPORT]: (ctx, msg) => ctx.table.isupport(msg.params.slice(1, -1)),
+  [N.RPL_ISUPPORT]: (ctx, msg) => {
+    ctx.table.isupport(msg.params.slice(1, -1));
+    ctx.isupport(msg.params.slice(1, -1));
+  },
   [N.RPL_NAMREPLY]: (ctx, msg) => ctx.table.addNames(msg.params[2] ?? "", msg.params[3] ?? ""),
   [N.RPL_ENDOFNAMES]: (ctx, msg, _from, time) => {
     const chan = msg.params[1] ?? "";

@@ -12,6 +12,7 @@ import { type IrcMessage, message, parseMessage, serializeMessage } from "../pro
 import { casefold } from "../protocol/casemap.ts";
 import { type Connection, dial, type Dialer, type ServerTarget } from "./dial.ts";
 import type { Action } from "../shared/input_commands.ts";
+import type { ModernAction } from "../shared/modern_commands.ts";
 import {
   ACTIVE_WINDOW,
   type ChatLine,
@@ -24,6 +25,14 @@ import { type ChannelState, ChannelTable, type Member } from "./channel_state.ts
 import { handleInbound, type InboundContext, type OpenBatch } from "./inbound.ts";
 import { type Credentials, Registration, type RegNote, type RegStep } from "./registration.ts";
 import { sourceNick as nickOf, splitText } from "../shared/message_text.ts";
+import {
+  type MultilineLimits,
+  parseMultilineCap,
+  planMultiline,
+} from "../shared/multiline_batch.ts";
+import { markreadParam } from "../shared/markread.ts";
+import { searchAttributes, type SearchQuery } from "../shared/search_query.ts";
+import { uploadUrl } from "../shared/filehost_upload.ts";
 
 /**
  * Options of {@link IrcClient}.
@@ -86,6 +95,28 @@ export interface IrcClientOptions {
  */
 export type ConnState = "connecting" | "registering" | "connected" | "waiting" | "closed";
 
+/** How long MARKREADs of one window are gathered into one (a busy channel, looked at). */
+const MARKREAD_DELAY_MS = 250;
+
+/** Nicks per ISON poll line (the reply must fit in 512 bytes too). */
+const ISON_PER_LINE = 20;
+
+/**
+ * One entry of the notify list (`/notify`).
+ *
+ * @example
+ * ```ts
+ * import type { NotifyEntry } from "./irc_client.ts";
+ * const e: NotifyEntry = { nick: "bob", online: true };
+ * ```
+ */
+export interface NotifyEntry {
+  /** The nick as the user typed it. */
+  nick: string;
+  /** Online, offline, or not known yet. */
+  online: boolean | undefined;
+}
+
 /** The caps under which a server answers CHATHISTORY. */
 const CHATHISTORY_CAPS = ["draft/chathistory", "chathistory"];
 
@@ -134,6 +165,20 @@ export class IrcClient {
   #target: ServerTarget;
   /** The server asked for TLS (`sts` on a plain connection): reconnect at once. */
   #stsUpgrade = false;
+  /** Every ISUPPORT token of this connection, by name (value "" when it has none). */
+  #isupport = new Map<string, string>();
+  /** The notify list by casefolded nick, and what we know of each. */
+  #notify = new Map<string, NotifyEntry>();
+  /** MONITOR + was sent for the notify list on this connection. */
+  #monitorSent = false;
+  /** ISON polls sent whose reply has not come. */
+  #isonPending = 0;
+  /** Words of SEARCHes sent whose batch has not come, in order. */
+  #searches: string[] = [];
+  /** MARKREAD per casefolded target: the newest sent or heard, and one waiting to go. */
+  #marks = new Map<string, { target: string; known?: number; wanted?: number }>();
+  #markTimer: ReturnType<typeof setTimeout> | undefined;
+  #multilineSeq = 0;
   #closedResolve!: () => void;
   /** Resolves once the client stopped for good (quit, stop, or gave up). */
   readonly closed: Promise<void>;
@@ -190,6 +235,110 @@ export class IrcClient {
   /** Whether the server answers CHATHISTORY (so older lines can be fetched). */
   get hasHistory(): boolean {
     return CHATHISTORY_CAPS.some((c) => this.#reg.offered.has(c));
+  }
+
+  /** The ISUPPORT tokens of this connection, by name. */
+  get isupport(): ReadonlyMap<string, string> {
+    return this.#isupport;
+  }
+  /** The server's draft/multiline limits, when the cap is on (with batch); else undefined. */
+  get multiline(): MultilineLimits | undefined {
+    if (!this.caps.has("draft/multiline") || !this.caps.has("batch")) return undefined;
+    return parseMultilineCap(this.#reg.offered.get("draft/multiline") ?? "");
+  }
+  /** The credentials of the account we are logged in to (for uploads), if we have them. */
+  get credentials(): Credentials | undefined {
+    return this.#reg.credentials;
+  }
+  /** The notify list with what is known of each nick, in the order they were added. */
+  get notifyList(): NotifyEntry[] {
+    return [...this.#notify.values()];
+  }
+  /** Whether the server has MONITOR (else the notify list is polled with ISON). */
+  get hasMonitor(): boolean {
+    return this.#isupport.has("MONITOR");
+  }
+
+  /**
+   * The upload address of the server's file host (soju.im/FILEHOST in ISUPPORT), or why
+   * there is none that may be used.
+   */
+  uploadUrl(): string | { error: string } {
+    return uploadUrl(this.#isupport, this.#target.tls);
+  }
+
+  /**
+   * Why the server cannot carry out an action (a sentence), or undefined when it can or
+   * when that is not known because we are not connected.
+   */
+  unsupported(action: Action | ModernAction): string | undefined {
+    if (!this.connected) return undefined;
+    const tags = this.caps.has("message-tags");
+    switch (action.kind) {
+      case "redact":
+      case "delete":
+        return this.caps.has("draft/message-redaction")
+          ? undefined
+          : "This server does not support deleting messages (draft/message-redaction).";
+      case "react":
+      case "reactTo":
+        return tags ? undefined : "This server does not carry reactions (message-tags).";
+      case "reply":
+        return tags ? undefined : "This server does not carry replies (message-tags).";
+      case "sayReply":
+        return tags ? undefined : "This server does not carry replies (message-tags).";
+      case "search":
+        return this.caps.has("soju.im/search")
+          ? undefined
+          : "This server does not support searching old messages (soju.im/search).";
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * How many messages a text of several lines goes out as: 1 for one draft/multiline
+   * batch, more when it is over the server's limits, or its line count without multiline.
+   */
+  messagesFor(target: string, text: string): number {
+    const limits = this.multiline;
+    if (!limits) return text.split(/\r\n|\r|\n/).length;
+    return planMultiline(text, limits, this.#pieceBytes("say", target)).length;
+  }
+
+  /**
+   * Tells the server (draft/read-marker) that the user has read a window up to `time` (a
+   * server time of a line shown). Gathered for a moment, and only ever moved forward.
+   */
+  markRead(target: string, time: Date): void {
+    if (!this.connected || !this.caps.has("draft/read-marker")) return;
+    const key = casefold(target);
+    const m = this.#marks.get(key) ?? { target };
+    const t = time.getTime();
+    if ((m.known ?? -Infinity) >= t || (m.wanted ?? -Infinity) >= t) return;
+    m.wanted = t;
+    this.#marks.set(key, m);
+    this.#markTimer ??= setTimeout(() => this.#flushMarks(), MARKREAD_DELAY_MS);
+  }
+
+  /** Asks for the read marker of a private conversation (channels get theirs on join). */
+  askMarkRead(target: string): void {
+    if (this.connected && this.caps.has("draft/read-marker")) {
+      this.send(message("MARKREAD", [target]));
+    }
+  }
+
+  #flushMarks(): void {
+    this.#markTimer = undefined;
+    if (!this.connected) return;
+    for (const m of this.#marks.values()) {
+      if (m.wanted === undefined) continue;
+      const t = m.wanted;
+      m.wanted = undefined;
+      if ((m.known ?? -Infinity) >= t) continue;
+      m.known = t;
+      this.send(message("MARKREAD", [m.target, markreadParam(new Date(t))]));
+    }
   }
 
   /** Whether a name is a channel by this server's channel types. */
@@ -296,12 +445,30 @@ export class IrcClient {
    * join. Returns false if it needs a connection and there is none (the caller should keep
    * the user's text). Other actions are the UI's and return true untouched.
    */
-  perform(action: Action): boolean {
+  perform(action: Action | ModernAction): boolean {
     switch (action.kind) {
       case "say":
+        return this.#sendText("say", action.target, action.text);
+      case "sayReply":
+        return this.#sendText("say", action.target, action.text, action.replyTo);
       case "action":
       case "notice":
         return this.#sendText(action.kind, action.target, action.text);
+      case "react":
+        return this.#react(action.target, action.msgid, action.reaction);
+      case "redact":
+        return this.connected &&
+          this.send(message("REDACT", [action.target, action.msgid]));
+      case "search": {
+        if (!this.connected) return false;
+        const q: SearchQuery = { text: action.text, limit: 100 };
+        if (action.in !== undefined) q.in = action.in;
+        this.#searches.push(action.in ? `${action.text} in ${action.in}` : action.text);
+        return this.send(message("SEARCH", [searchAttributes(q)]));
+      }
+      case "notify":
+        this.#notifyChange(action.op, action.nicks);
+        return true;
       case "send":
         if (!this.connected) return false;
         for (const m of action.messages) this.send(m);
@@ -356,6 +523,91 @@ export class IrcClient {
 
   // ---------------------------------------------------------------- internals
 
+  /** Adds to or removes from the notify list, telling the server (MONITOR or ISON). */
+  #notifyChange(op: "add" | "del" | "list", nicks: string[]): void {
+    if (op === "list") return;
+    const changed: string[] = [];
+    for (const n of nicks) {
+      const key = casefold(n);
+      if (op === "add" && !this.#notify.has(key)) {
+        this.#notify.set(key, { nick: n, online: undefined });
+        changed.push(n);
+      } else if (op === "del" && this.#notify.delete(key)) {
+        changed.push(n);
+      }
+    }
+    if (changed.length === 0) return;
+    if (this.connected && this.hasMonitor) {
+      // the list as one line each way; the server answers an add with 730/731
+      this.send(message("MONITOR", [op === "add" ? "+" : "-", changed.join(",")]));
+      this.#monitorSent = true;
+    } else if (this.connected && op === "add") {
+      this.#pollIson(changed);
+    }
+    this.onEvent({ type: "state" });
+  }
+
+  /** Asks ISON about these nicks (the whole notify list by default). */
+  #pollIson(nicks = this.notifyList.map((e) => e.nick)): void {
+    for (let i = 0; i < nicks.length; i += ISON_PER_LINE) {
+      this.#isonPending++;
+      this.send(message("ISON", [nicks.slice(i, i + ISON_PER_LINE).join(" ")]));
+    }
+  }
+
+  /** MONITOR or ISON told us about nicks: record it and say what changed. */
+  #presence(nicks: string[], online: boolean): void {
+    let changed = false;
+    for (const n of nicks) {
+      const e = this.#notify.get(casefold(n));
+      if (!e || e.online === online) continue;
+      const first = e.online === undefined;
+      e.online = online;
+      changed = true;
+      this.#emitLine(
+        ACTIVE_WINDOW,
+        "info",
+        first
+          ? `${n} is ${online ? "online" : "offline"}.`
+          : `${n} ${online ? "came online" : "went offline"}.`,
+      );
+    }
+    if (changed) this.onEvent({ type: "state" });
+  }
+
+  /** A 303 reply: ours if we polled. Nicks of our list not in it are offline. */
+  #isonReply(nicks: string[]): boolean {
+    if (this.#isonPending === 0) return false;
+    this.#isonPending--;
+    const on = new Set(nicks.map((n) => casefold(n)));
+    const asked = this.notifyList.map((e) => e.nick);
+    this.#presence(asked.filter((n) => on.has(casefold(n))), true);
+    // a reply covers only the nicks of its line; with one line, that is all of them
+    if (asked.length <= ISON_PER_LINE) {
+      this.#presence(asked.filter((n) => !on.has(casefold(n))), false);
+    }
+    return true;
+  }
+
+  #react(target: string, msgid: string, reaction: string): boolean {
+    if (!this.connected) return false;
+    this.send({
+      tags: { "+draft/reply": msgid, "+draft/react": reaction },
+      command: "TAGMSG",
+      params: [target],
+    });
+    if (!this.caps.has("echo-message")) {
+      this.onEvent({
+        type: "react",
+        window: this.isChannel(target) ? this.#table.windowOf(target) : target,
+        msgid,
+        nick: this.nick,
+        reaction,
+      });
+    }
+    return true;
+  }
+
   /** The handlers' view of this client (inbound.ts). */
   #inboundContext(): InboundContext {
     // deno-lint-ignore no-this-alias
@@ -383,7 +635,31 @@ export class IrcClient {
         this.send(msg);
       },
       emit: (line) => this.#emit(line),
-      event: (e) => this.onEvent(e),
+      event: (e) => {
+        if (e.type === "markread" && e.time) {
+          // the server's marker: never send an older one back
+          const key = casefold(e.window);
+          const m = this.#marks.get(key) ?? { target: e.window };
+          m.known = Math.max(m.known ?? -Infinity, e.time.getTime());
+          this.#marks.set(key, m);
+        }
+        this.onEvent(e);
+      },
+      isupport: (tokens) => {
+        for (const t of tokens) {
+          const eq = t.indexOf("=");
+          const name = eq === -1 ? t : t.slice(0, eq);
+          if (name.startsWith("-")) this.#isupport.delete(name.slice(1));
+          else this.#isupport.set(name, eq === -1 ? "" : t.slice(eq + 1));
+        }
+        if (this.hasMonitor && !this.#monitorSent && this.#notify.size > 0) {
+          this.#monitorSent = true;
+          this.send(message("MONITOR", ["+", this.notifyList.map((e) => e.nick).join(",")]));
+        }
+      },
+      presence: (nicks, online) => this.#presence(nicks, online),
+      isonReply: (nicks) => this.#isonReply(nicks),
+      takeSearch: () => this.#searches.shift(),
       pong: (token) => this.#onPong(token),
       welcome: (msg) => this.#onWelcome(msg),
       renamed: (to) => {
@@ -500,6 +776,13 @@ export class IrcClient {
     this.#conn = conn;
     this.#batches = new Map();
     this.#olderRequests.clear();
+    this.#isupport = new Map();
+    this.#monitorSent = false;
+    this.#isonPending = 0;
+    this.#searches = [];
+    this.#marks.clear();
+    // a new connection knows nothing yet of who is online
+    for (const e of this.#notify.values()) e.online = undefined;
     this.#heldNotes = [];
     this.#setState("registering");
     for (const line of this.#reg.begin(tls)) this.sendRaw(line);
@@ -513,7 +796,10 @@ export class IrcClient {
         conn.close();
         return;
       }
-      if (this.#reg.registered) this.send(message("PING", [`lag-${Date.now()}`]));
+      if (!this.#reg.registered) return;
+      this.send(message("PING", [`lag-${Date.now()}`]));
+      // without MONITOR, the notify list is polled
+      if (!this.hasMonitor && this.#notify.size > 0) this.#pollIson();
     }, Math.min(interval, idle));
     try {
       for await (const line of conn.lines()) {
@@ -529,6 +815,8 @@ export class IrcClient {
       }
     } finally {
       clearInterval(timer);
+      if (this.#markTimer !== undefined) clearTimeout(this.#markTimer);
+      this.#markTimer = undefined;
       conn.close();
       this.#conn = undefined;
       this.#reg.end();
@@ -555,6 +843,14 @@ export class IrcClient {
       if (step.consumed) return;
     }
     handleInbound(this.#inbound, msg, nickOf(msg.source), this.#timeOf(msg));
+    // the end of the MOTD follows every ISUPPORT line: without MONITOR by then, the notify
+    // list is asked for at once rather than at the first poll
+    if (
+      (msg.command === "376" || msg.command === "422") && !this.hasMonitor &&
+      this.#notify.size > 0
+    ) {
+      this.#pollIson();
+    }
   }
 
   /** Carries out what registration decided. */
@@ -621,6 +917,7 @@ export class IrcClient {
    */
   #register(password: string, email: string | undefined): boolean {
     if (!this.connected) return false;
+    this.#reg.registering({ account: this.nick, password });
     if (this.#reg.offered.has("draft/account-registration")) {
       this.send(message("REGISTER", ["*", email ?? "*", password]));
     } else {
@@ -640,26 +937,64 @@ export class IrcClient {
     return true;
   }
 
-  #sendText(kind: "say" | "action" | "notice", target: string, text: string): boolean {
+  /** Bytes of text that fit in one PRIVMSG/NOTICE to `target` after the server's prefix. */
+  #pieceBytes(kind: "say" | "action" | "notice", target: string): number {
+    const verb = kind === "notice" ? "NOTICE" : "PRIVMSG";
+    // room for ":nick!user@host VERB target :" added by the server, and CTCP wrapping
+    const overhead = 1 + this.nick.length + 1 + 10 + 1 + 64 + 1 + verb.length + 1 +
+      target.length + 2 + (kind === "action" ? 9 : 0) + 2;
+    return Math.max(32, 512 - overhead);
+  }
+
+  #sendText(
+    kind: "say" | "action" | "notice",
+    target: string,
+    text: string,
+    replyTo?: string,
+  ): boolean {
     if (!this.connected) return false;
     const verb = kind === "notice" ? "NOTICE" : "PRIVMSG";
     const nick = this.nick;
-    // room for ":nick!user@host VERB target :" added by the server, and CTCP wrapping
-    const overhead = 1 + nick.length + 1 + 10 + 1 + 64 + 1 + verb.length + 1 +
-      target.length + 2 + (kind === "action" ? 9 : 0) + 2;
     const echo = this.caps.has("echo-message");
-    for (const piece of splitText(text, Math.max(32, 512 - overhead))) {
-      const body = kind === "action" ? `\x01ACTION ${piece}\x01` : piece;
-      this.send(message(verb, [target, body]));
-      if (!echo) {
-        this.#emit({
-          time: new Date(),
-          window: this.isChannel(target) ? this.#table.windowOf(target) : target,
-          kind: kind === "say" ? "message" : kind === "action" ? "action" : "notice",
-          nick,
-          text: piece,
-          self: true,
-        });
+    const tags: Record<string, string> = replyTo && this.caps.has("message-tags")
+      ? { "+draft/reply": replyTo }
+      : {};
+    const window = this.isChannel(target) ? this.#table.windowOf(target) : target;
+    const local = (piece: string) => {
+      if (echo) return;
+      this.#emit({
+        time: new Date(),
+        window,
+        kind: kind === "say" ? "message" : kind === "action" ? "action" : "notice",
+        nick,
+        text: piece,
+        self: true,
+        ...(replyTo ? { replyTo } : {}),
+      });
+    };
+    const limits = this.multiline;
+    if (kind === "say" && limits && /[\r\n]/.test(text)) {
+      // one message of several lines: a draft/multiline batch (several when over limits)
+      for (const parts of planMultiline(text, limits, this.#pieceBytes(kind, target))) {
+        const ref = `ml${++this.#multilineSeq}`;
+        this.send({ tags, command: "BATCH", params: [`+${ref}`, "draft/multiline", target] });
+        for (const p of parts) {
+          const t: Record<string, string> = { batch: ref };
+          if (p.concat) t["draft/multiline-concat"] = "";
+          this.send({ tags: t, command: "PRIVMSG", params: [target, p.text] });
+        }
+        this.send(message("BATCH", [`-${ref}`]));
+        local(parts.map((p, i) => (i === 0 || p.concat ? "" : "\n") + p.text).join(""));
+      }
+      return true;
+    }
+    const lines = text.split(/\r\n|\r|\n/);
+    for (const line of lines) {
+      if (lines.length > 1 && line.trim() === "") continue;
+      for (const piece of splitText(line, this.#pieceBytes(kind, target))) {
+        const body = kind === "action" ? `\x01ACTION ${piece}\x01` : piece;
+        this.send({ tags, command: verb, params: [target, body] });
+        local(piece);
       }
     }
     return true;

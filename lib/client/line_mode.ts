@@ -9,9 +9,11 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import { helpLines, parseInput } from "../shared/input_commands.ts";
+import { modernHelpLines, parseModernCommand } from "../shared/modern_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, STATUS_WINDOW } from "./events.ts";
 import { formatPlain } from "./format.ts";
 import type { IrcClient } from "./irc_client.ts";
+import { uploadFile } from "./upload.ts";
 
 /**
  * Options of {@link runLineMode}.
@@ -99,7 +101,13 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
 
   client.onEvent = (e) => {
     if (e.type === "line") show(e.line);
-    else if (e.type === "open") {
+    else if (e.type === "search") {
+      note(
+        "info",
+        `${e.lines.length} message${e.lines.length === 1 ? "" : "s"} found for “${e.query}”.`,
+      );
+      for (const l of e.lines) show({ ...l, window: ACTIVE_WINDOW });
+    } else if (e.type === "open") {
       addWindow(e.window);
       if (e.focus) current = e.window;
     } else if (
@@ -123,7 +131,8 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
   }
 
   for await (const raw of readLines(opts.input)) {
-    const action = parseInput(raw, { target: current });
+    const action = parseModernCommand(raw, { target: current }) ??
+      parseInput(raw, { target: current });
     switch (action.kind) {
       case "none":
         continue;
@@ -131,7 +140,8 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         note("error", action.text);
         continue;
       case "help":
-        for (const l of helpLines(action.topic)) note("info", l);
+        for (const l of modernHelpLines(action.topic) ?? helpLines(action.topic)) note("info", l);
+        if (action.topic === undefined) { for (const l of modernHelpLines()!) note("info", l); }
         continue;
       case "clear":
       case "members":
@@ -159,6 +169,46 @@ export async function runLineMode(opts: LineModeOptions): Promise<number> {
         else {
           current = w;
           note("info", `Now talking in ${w}.`);
+        }
+        continue;
+      }
+      case "delete":
+      case "reply":
+      case "reactTo":
+        // they point at lines on screen, which line mode does not keep
+        note("error", "/delete, /reply and /react work in the full-screen client only.");
+        continue;
+      case "notify":
+        client.perform(action);
+        if (action.op === "list") {
+          const list = client.notifyList;
+          note("info", `Notify list: ${list.map((e) => e.nick).join(", ") || "(empty)"}`);
+        }
+        continue;
+      case "search": {
+        const why = client.unsupported(action);
+        if (why) {
+          note("error", why);
+          continue;
+        }
+        if (!await performWhenReady(action)) return 1;
+        continue;
+      }
+      case "upload": {
+        const url = client.uploadUrl();
+        const credentials = client.credentials;
+        if (typeof url !== "string") note("error", url.error);
+        else if (!credentials) {
+          note("error", "Uploads need an account: use --user and --password-file.");
+        } else if (current === undefined) {
+          note("error", "Join a channel first: the link is posted there.");
+        } else {
+          try {
+            const link = await uploadFile({ url, path: action.path, credentials });
+            if (!await performWhenReady({ kind: "say", target: current, text: link })) return 1;
+          } catch (e) {
+            note("error", (e as Error).message);
+          }
         }
         continue;
       }

@@ -13,6 +13,7 @@ import { casefold } from "../protocol/casemap.ts";
 import { encodePlain } from "../shared/sasl_plain.ts";
 import { TERMINAL_CAPS } from "../shared/client_defaults.ts";
 import { SOFTWARE } from "../version.ts";
+import { MODERN_CAPS } from "../shared/modern_caps.ts";
 import { ACTIVE_WINDOW, type LineKind, STATUS_WINDOW } from "./events.ts";
 import { parseStsValue } from "./sts.ts";
 
@@ -26,7 +27,7 @@ import { parseStsValue } from "./sts.ts";
  * assert.ok(WANTED_CAPS.includes("server-time"));
  * ```
  */
-export const WANTED_CAPS: readonly string[] = TERMINAL_CAPS;
+export const WANTED_CAPS: readonly string[] = [...TERMINAL_CAPS, ...MODERN_CAPS];
 
 /**
  * Account credentials for SASL PLAIN.
@@ -183,6 +184,13 @@ export class Registration {
   get account(): string | undefined {
     return this.#account;
   }
+  /**
+   * The credentials of the account we are logged in to with them (SASL at connect, or a
+   * successful /login), for HTTP uploads to the server's file host; undefined otherwise.
+   */
+  get credentials(): Credentials | undefined {
+    return this.#account !== undefined ? this.#sasl : undefined;
+  }
 
   /** A new connection: forget its state and return the opening lines. */
   begin(tls: boolean): string[] {
@@ -244,6 +252,14 @@ export class Registration {
       notes: [{ window: ACTIVE_WINDOW, kind: "info", text: `Logging in as ${creds.account}…` }],
       consumed: true,
     };
+  }
+
+  /**
+   * An account is being registered with these credentials: kept (as after /login) once the
+   * server says we are logged in to it, for uploads and SASL after a reconnect.
+   */
+  registering(creds: Credentials): void {
+    this.#identifyPending = creds;
   }
 
   /** Handles a message if it is registration's business; undefined otherwise. */

@@ -9,6 +9,7 @@
 import { casefold } from "../protocol/casemap.ts";
 import type { IrcClient } from "../client/irc_client.ts";
 import { commandNames, isSecretLine, parseInput } from "../shared/input_commands.ts";
+import { modernCommandNames, parseModernCommand } from "../shared/modern_commands.ts";
 import { ACTIVE_WINDOW, type ChatLine, type ClientEvent, STATUS_WINDOW } from "../client/events.ts";
 import { SOFTWARE, VERSION } from "../version.ts";
 import { type Key, KeyDecoder } from "./keys.ts";
@@ -16,6 +17,7 @@ import { type KeyAction, keyAction } from "./keymap.ts";
 import { type LocalHost, MEMBER_PANE_COLS, runLocal } from "./local_commands.ts";
 import { LineEditor } from "./line_editor.ts";
 import {
+  MARKER_LINE,
   memberPaneWidth,
   type RenderedLine,
   renderLine,
@@ -117,6 +119,10 @@ export class TuiApp {
   #secretFor: string | undefined;
   /** A long paste waiting for y/n before it is sent. */
   #pendingPaste: string[] | undefined;
+  /** The pending paste goes as this many multiline messages (undefined: line by line). */
+  #pendingBatches: number | undefined;
+  /** An upload in progress, as the status bar shows it. */
+  #upload: string | undefined;
   /** Resolves with the exit code when the user quits. */
   readonly done: Promise<number>;
   readonly #local: LocalHost = this.#localHost();
@@ -182,8 +188,13 @@ export class TuiApp {
     const members = this.#paneFor(w) ? this.#client.rankedMembers(w.name) : [];
     const paneWidth = members.length > 0 ? memberPaneWidth(members) : 0;
     this.#screen.setPane(paneWidth);
-    const { rows, scroll } = this.#screen.visibleRows(w.lines, (l) => this.#render(l), w.scroll);
+    const { rows, scroll } = this.#screen.visibleRows(
+      this.#linesOf(w),
+      (l) => this.#render(l),
+      w.scroll,
+    );
     w.scroll = scroll;
+    this.#markSeen(w);
     const prompt = this.#prompt();
     this.#screen.draw({
       topic: this.#topic(),
@@ -220,17 +231,48 @@ export class TuiApp {
   #render(line: ChatLine): RenderedLine {
     let r = this.#cache.get(line);
     if (!r) {
-      r = renderLine(line);
+      const w = line.replyTo !== undefined
+        ? (this.windows.find(line.window) ?? this.windows.current)
+        : undefined;
+      r = renderLine(line, w && this.windows.byMsgid(w, line.replyTo!));
       this.#cache.set(line, r);
     }
     return r;
+  }
+
+  /** A window's lines as drawn: with the "new" marker line above the first unread one. */
+  #linesOf(w: Window): readonly ChatLine[] {
+    const at = w.markerShown ? this.windows.markerIndex(w) : -1;
+    if (at === -1) return w.lines;
+    return [...w.lines.slice(0, at), MARKER_LINE, ...w.lines.slice(at)];
+  }
+
+  /** The user sees the newest lines of a window: tell the server (draft/read-marker). */
+  #markSeen(w: Window): void {
+    if (w !== this.windows.current || w.scroll > 0 || this.#quitting) return;
+    if (w.kind !== "channel" && w.kind !== "query") return;
+    const newest = this.windows.newestStamped(w);
+    if (newest) this.#client.markRead(w.name, newest.time);
+  }
+
+  /** A line changed in place (deleted, reacted to): draw it again if it shows. */
+  #changed(w: Window, line: ChatLine | undefined): void {
+    if (!line) return;
+    this.#cache.delete(line);
+    // replies quoting it are drawn again too
+    for (const l of w.lines) {
+      if (l.replyTo !== undefined && l.replyTo === line.msgid) this.#cache.delete(l);
+    }
+    if (w === this.windows.current) this.redraw();
   }
 
   #prompt() {
     const cols = Math.floor(this.#screen.cols / 3);
     if (this.#pendingPaste !== undefined) {
       // a question must be read whole, even on a narrow terminal
-      const ask = `send ${this.#pendingPaste.length} lines? y/n`;
+      const ask = this.#pendingBatches !== undefined
+        ? `send ${this.#pendingPaste.length} lines as ${this.#pendingBatches} messages? y/n`
+        : `send ${this.#pendingPaste.length} lines? y/n`;
       return renderPrompt(ask, Math.max(cols, ask.length + 3));
     }
     const label = this.#secretFor !== undefined
@@ -251,6 +293,8 @@ export class TuiApp {
       windowName: this.windows.current.name,
       activity: this.windows.activity(),
       scrolled: this.windows.current.scroll > 0,
+      online: c.notifyList.filter((e) => e.online).map((e) => e.nick),
+      upload: this.#upload,
     }, this.#screen.cols);
   }
 
@@ -260,6 +304,8 @@ export class TuiApp {
       ? this.#client.channels.get(casefold(w.name))?.topic ?? ""
       : w.kind === "query"
       ? "private conversation"
+      : w.kind === "search"
+      ? "search results (/search words)"
       : `${SOFTWARE} ${VERSION} — ${this.#client.serverLabel}`;
     return renderTopic(w.name, topic, this.#screen.cols);
   }
@@ -292,7 +338,11 @@ export class TuiApp {
           (this.#pendingFocus !== undefined && casefold(this.#pendingFocus) === casefold(e.window));
         if (focus) this.#pendingFocus = undefined;
         const before = this.windows.current;
-        this.windows.open(e.window, this.#client.isChannel(e.window) ? "channel" : "query", focus);
+        const isChannel = this.#client.isChannel(e.window);
+        const known = this.windows.find(e.window) !== undefined;
+        this.windows.open(e.window, isChannel ? "channel" : "query", focus);
+        // channels get their read marker on join; a private conversation asks
+        if (!known && !isChannel) this.#client.askMarkRead(e.window);
         if (this.windows.current !== before) this.redraw();
         else this.#drawBars();
         return;
@@ -314,6 +364,27 @@ export class TuiApp {
         return;
       case "older":
         this.#onOlder(e.window, e.lines);
+        return;
+      case "redact": {
+        const w = this.windows.find(e.window);
+        if (w) this.#changed(w, this.windows.redact(w, e.msgid));
+        return;
+      }
+      case "react": {
+        const w = this.windows.find(e.window);
+        if (w) this.#changed(w, this.windows.react(w, e.msgid, e.nick, e.reaction, e.id));
+        return;
+      }
+      case "markread": {
+        const w = this.windows.find(e.window);
+        if (!w) return;
+        this.windows.setReadMarker(w, e.time);
+        if (w === this.windows.current) this.redraw();
+        else this.#drawBars();
+        return;
+      }
+      case "search":
+        this.#onSearch(e.query, e.lines);
         return;
     }
   }
@@ -342,7 +413,9 @@ export class TuiApp {
     const prompt = this.#prompt();
     const input = this.editor.view(this.#screen.inputWidth(prompt));
     if (w === this.windows.current && w.scroll === 0) {
-      if (this.#paneFor(w)) {
+      // the first unread line: the marker goes above it, which appending cannot draw
+      const first = w.markerShown && this.windows.markerIndex(w) === w.lines.length - 1;
+      if (this.#paneFor(w) || first) {
         // the member pane must not scroll with the messages (and may have changed)
         this.redraw();
         if (bell) this.#term.write("\x07");
@@ -350,6 +423,7 @@ export class TuiApp {
       }
       const rows = this.#screen.wrap(this.#render(line));
       this.#screen.append(rows, this.#status(), prompt, input, bell);
+      this.#markSeen(w);
     } else {
       if (w === this.windows.current) w.scroll += this.#screen.wrap(this.#render(line)).length;
       this.#drawBars();
@@ -460,6 +534,11 @@ export class TuiApp {
     if (!w) return;
     w.loadingOlder = 0;
     let fresh = this.windows.prepend(w, lines);
+    // replies shown before their original was fetched can quote it now
+    const ids = new Set(fresh.map((l) => l.msgid).filter((id) => id !== undefined));
+    for (const l of w.lines) {
+      if (l.replyTo !== undefined && ids.has(l.replyTo)) this.#cache.delete(l);
+    }
     if (fresh.length === 0) {
       // said at the top, where the user is looking
       w.historyExhausted = true;
@@ -478,8 +557,22 @@ export class TuiApp {
     this.redraw();
   }
 
+  /** Search results: shown in the "search" window, which comes to the front. */
+  #onSearch(query: string, lines: ChatLine[]): void {
+    const w = this.windows.open("search", "search", true);
+    w.lines.length = 0;
+    w.seen.clear();
+    w.scroll = 0;
+    const head = lines.length === 0
+      ? `Nothing found for “${query}”.`
+      : `${lines.length} message${lines.length === 1 ? "" : "s"} found for “${query}”:`;
+    this.windows.add(w, { time: this.#now(), window: w.name, kind: "info", text: head });
+    for (const l of lines) this.windows.add(w, { ...l, window: w.name });
+    this.redraw();
+  }
+
   #candidates(word: string, atStart: boolean): string[] {
-    if (atStart && word.startsWith("/")) return commandNames();
+    if (atStart && word.startsWith("/")) return [...commandNames(), ...modernCommandNames()];
     const w = this.windows.current;
     const nicks = w.kind === "channel" ? this.#client.nicksIn(w.name) : [];
     if (w.kind === "query") nicks.push(w.name);
@@ -498,9 +591,27 @@ export class TuiApp {
       this.#drawInput();
       return;
     }
+    const target = this.#target();
+    if (target !== undefined && this.#client.multiline !== undefined) {
+      // the server takes several lines as one message (draft/multiline)
+      const batches = this.#client.messagesFor(target, lines.join("\n"));
+      if (batches <= 1) {
+        this.#sendMultiline(target, lines);
+        return;
+      }
+      this.#pendingPaste = lines;
+      this.#pendingBatches = batches;
+      this.#note(
+        "info",
+        `You pasted ${lines.length} lines, more than ${target} takes in one message: send them as ${batches} messages? Press y to send, any other key to cancel.`,
+      );
+      this.#drawInput();
+      return;
+    }
     if (lines.length > PASTE_ASK_LINES) {
       // as irssi and WeeChat do: a long paste may be a mistake, and cannot be taken back
       this.#pendingPaste = lines;
+      this.#pendingBatches = undefined;
       this.#note(
         "info",
         `You pasted ${lines.length} lines. Send them to ${this.windows.current.name}? Press y to send, any other key to cancel.`,
@@ -513,12 +624,24 @@ export class TuiApp {
 
   #confirmPaste(yes: boolean): void {
     const lines = this.#pendingPaste!;
+    const batches = this.#pendingBatches;
     this.#pendingPaste = undefined;
-    if (yes) this.#sendPaste(lines);
+    this.#pendingBatches = undefined;
+    const target = this.#target();
+    if (yes && batches !== undefined && target !== undefined) this.#sendMultiline(target, lines);
+    else if (yes) this.#sendPaste(lines);
     else {
       this.#note("info", `The ${lines.length} pasted lines were not sent.`);
       this.#drawInput();
     }
+  }
+
+  /** Sends pasted lines as one message (or as few as the server's limits allow). */
+  #sendMultiline(target: string, lines: string[]): void {
+    if (!this.#client.perform({ kind: "say", target, text: lines.join("\n") })) {
+      this.#note("error", "Not connected right now: the paste was not sent.");
+    }
+    this.#drawInput();
   }
 
   /** Sends pasted lines one by one, as if each were typed and entered. */
@@ -542,14 +665,15 @@ export class TuiApp {
 
   #target(): string | undefined {
     const w = this.windows.current;
-    return w.kind === "status" ? undefined : w.name;
+    return w.kind === "channel" || w.kind === "query" ? w.name : undefined;
   }
 
   /** Runs the input line; returns false when it had to stay in the editor. */
   #submit(): boolean {
     if (this.#secretFor !== undefined) return this.#submitSecret();
     const text = this.editor.text;
-    const action = parseInput(text, { target: this.#target() });
+    const ctx = { target: this.#target() };
+    const action = parseModernCommand(text, ctx) ?? parseInput(text, ctx);
     // a line with a password never goes into the input history
     const remember = !isSecretLine(text);
     if (action.kind === "none") {
@@ -609,6 +733,10 @@ export class TuiApp {
         app.#membersShown = v;
       },
       note: (kind, text) => this.#note(kind, text),
+      setUpload: (text) => {
+        this.#upload = text;
+        this.#drawBars();
+      },
       redraw: () => this.redraw(),
       drawInput: () => this.#drawInput(),
       askSecret: (account) => {

@@ -47,6 +47,74 @@ export interface RenderedLine {
   spans: Span[];
   /** Columns to indent continuation rows by. */
   indent: number;
+  /** One row shown above it: a reply's `↪ nick: start of original…`. */
+  above?: Span[];
+}
+
+/**
+ * The line drawn where the unread part of a window begins (a fixed object: the app puts it
+ * among the lines it draws).
+ *
+ * @example
+ * ```ts
+ * import { MARKER_LINE } from "./render.ts";
+ * MARKER_LINE.text; // "── new ──"
+ * ```
+ */
+export const MARKER_LINE: ChatLine = {
+  time: new Date(0),
+  window: "",
+  kind: "info",
+  text: "── new ──",
+};
+
+/** How much of an original message a reply quotes. */
+const QUOTE_COLUMNS = 48;
+
+/**
+ * The `↪ nick: start of original…` row of a reply; `parent` undefined when the original is
+ * not in the window.
+ *
+ * @example
+ * ```ts
+ * import { replyQuote } from "./render.ts";
+ * import { spansText } from "./width.ts";
+ * spansText(replyQuote({ time: new Date(), window: "#a", kind: "message", nick: "bob",
+ *   text: "line one\nline two" }, 4)); // "    ↪ bob: line one line two"
+ * ```
+ */
+export function replyQuote(parent: ChatLine | undefined, indent: number): Span[] {
+  const pad = { text: " ".repeat(indent), style: "" };
+  if (!parent) return [pad, { text: "↪ (an earlier message not shown here)", style: "90" }];
+  const body = parent.redacted ? "(message deleted)" : sanitize(parent.text.replace(/\s+/g, " "));
+  const cut = truncateToWidth(body, QUOTE_COLUMNS);
+  return [
+    pad,
+    { text: "↪ ", style: "90" },
+    { text: sanitize(parent.nick ?? ""), style: "2;" + nickColour(parent.nick ?? "") },
+    { text: ": " + cut + (cut.length < body.length ? "…" : ""), style: "90" },
+  ];
+}
+
+/** The reactions of a line, compactly: ` [👍 2] [🎉 1]`. */
+function reactionSpans(line: ChatLine): Span[] {
+  if (!line.reactions || line.reactions.length === 0) return [];
+  const shown = line.reactions.filter((r) => r.nicks.length > 0);
+  return shown.map((r) => ({
+    text: ` [${sanitize(r.reaction)} ${r.nicks.length}]`,
+    style: "36",
+  }));
+}
+
+/** A message's text: formatted, each of its lines (multiline) on a row of its own. */
+function messageSpans(line: ChatLine, base: string): Span[] {
+  if (line.redacted) return [{ text: "(message deleted)", style: "2;3" }];
+  const out: Span[] = [];
+  line.text.split("\n").forEach((piece, i) => {
+    if (i > 0) out.push({ text: "\n", style: "" });
+    out.push(...formatSpans(piece, base));
+  });
+  return out;
 }
 
 /**
@@ -61,13 +129,20 @@ export interface RenderedLine {
  * spansText(r.spans); // "[12:01] <alice> hi"
  * ```
  */
-export function renderLine(line: ChatLine): RenderedLine {
+export function renderLine(line: ChatLine, parent?: ChatLine): RenderedLine {
+  if (line === MARKER_LINE) {
+    return { spans: [{ text: "──────── new ────────", style: "1;31" }], indent: 0 };
+  }
   const r = renderLineSpans(line);
+  if (line.replyTo !== undefined && (line.kind === "message" || line.kind === "action")) {
+    r.above = replyQuote(parent, textWidth(lineStamp(line)) + 1);
+  }
   if (!line.history) return r;
   // replayed history: every span faint, so it reads as the past, not as new messages
   return {
     spans: r.spans.map((s) => ({ ...s, style: s.style ? `2;${s.style}` : "2" })),
     indent: r.indent,
+    ...(r.above ? { above: r.above } : {}),
   };
 }
 
@@ -76,7 +151,13 @@ function renderLineSpans(line: ChatLine): RenderedLine {
   const text = sanitize(line.text);
   const nick = sanitize(line.nick ?? "");
   const spans: Span[] = [ts];
-  const tsWidth = textWidth(ts.text);
+  let tsWidth = textWidth(ts.text);
+  if (line.origin !== undefined) {
+    // a search result: where it was said
+    const where = sanitize(line.origin) + " ";
+    spans.push({ text: where, style: "1" });
+    tsWidth += textWidth(where);
+  }
   switch (line.kind) {
     case "message": {
       const nickStyle = line.self
@@ -88,7 +169,7 @@ function renderLineSpans(line: ChatLine): RenderedLine {
         text: "> ",
         style: "90",
       });
-      spans.push(...formatSpans(line.text, line.highlight ? "1;33" : ""));
+      spans.push(...messageSpans(line, line.highlight ? "1;33" : ""), ...reactionSpans(line));
       return { spans, indent: tsWidth + textWidth(nick) + 3 };
     }
     case "action":
@@ -96,7 +177,8 @@ function renderLineSpans(line: ChatLine): RenderedLine {
         { text: "* ", style: "1" },
         { text: nick, style: line.self ? "1" : nickColour(nick) },
         { text: " ", style: "" },
-        ...formatSpans(line.text, line.highlight ? "1;33" : ""),
+        ...messageSpans(line, line.highlight ? "1;33" : ""),
+        ...reactionSpans(line),
       );
       return { spans, indent: tsWidth + 2 };
     case "notice":
@@ -104,7 +186,7 @@ function renderLineSpans(line: ChatLine): RenderedLine {
         { text: "-", style: "35" },
         { text: nick === "" ? "!" : nick, style: "1;35" },
         { text: "- ", style: "35" },
-        ...formatSpans(line.text),
+        ...messageSpans(line, ""),
       );
       return { spans, indent: tsWidth + textWidth(nick) + 3 };
     case "error":
@@ -147,6 +229,10 @@ export interface StatusInfo {
   activity: { number: number; unread: number; highlight: boolean }[];
   /** The view is scrolled back. */
   scrolled: boolean;
+  /** Nicks of the notify list that are online. */
+  online?: string[];
+  /** An upload in progress: what and how far ("cat.png 40%"). */
+  upload?: string;
 }
 
 /**
@@ -178,6 +264,10 @@ export function renderStatus(info: StatusInfo, width: number): Span[] {
     add("]");
   }
   if (info.scrolled) add(" [more below: PgDn]", base + ";1");
+  if (info.upload !== undefined) add(` [upload ${sanitize(info.upload)}]`, base + ";1");
+  if (info.online && info.online.length > 0) {
+    add(` [online: ${info.online.map(sanitize).join(",")}]`);
+  }
   if (info.state !== "connected") add(` [${info.state}]`, base + ";31");
   else if (info.lagMs !== undefined) add(` [lag ${formatLag(info.lagMs)}]`);
   add(` [${info.server}]`);

@@ -128,7 +128,10 @@ export class Screen {
 
   /** Wraps rendered lines to the screen width. */
   wrap(line: RenderedLine): Span[][] {
-    return wrapSpans(line.spans, this.msgWidth, line.indent);
+    const rows = wrapSpans(line.spans, this.msgWidth, line.indent);
+    // a reply's quote of its original: one row above, cut to the width
+    if (line.above) rows.unshift(wrapSpans(line.above, this.msgWidth)[0] ?? []);
+    return rows;
   }
 
   /**

@@ -124,6 +124,14 @@ export function wrapSpans(spans: Span[], width: number, indent = 0): Span[][] {
   let i = 0;
   while (i < cells.length) {
     const c = cells[i];
+    if (c.g === "\n") {
+      // a line of a multi-line message: a new row, aligned like a wrapped one
+      rows.push(row);
+      row = ind > 0 ? [{ g: " ".repeat(ind), w: ind, style: "" }] : [];
+      used = ind;
+      i++;
+      continue;
+    }
     if (used + c.w <= w) {
       row.push(c);
       used += c.w;

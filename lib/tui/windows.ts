@@ -23,7 +23,7 @@ export interface Window {
   /** Display name: a channel, a nick, or the status window's name. */
   name: string;
   /** What it shows. */
-  kind: "status" | "channel" | "query";
+  kind: "status" | "channel" | "query" | "search";
   /** Its lines, oldest first (capped). */
   lines: ChatLine[];
   /** Messages arrived while not looked at. */
@@ -40,6 +40,19 @@ export interface Window {
   loadingOlder: number;
   /** The server has no older history for it. */
   historyExhausted: boolean;
+  /**
+   * Read up to this time (ms since the epoch): where the user left the window, or the
+   * server's read marker (draft/read-marker). Undefined until known.
+   */
+  readUpTo: number | undefined;
+  /** Whether the "new" marker line shows (there was something unread when looked at). */
+  markerShown: boolean;
+}
+
+/** Whether a line counts as unread news: a message, action or notice from someone else. */
+function isNews(line: ChatLine): boolean {
+  return !line.self &&
+    (line.kind === "message" || line.kind === "action" || line.kind === "notice");
 }
 
 /**
@@ -102,7 +115,7 @@ export class WindowList {
   }
 
   /** Opens a window (or finds the existing one), optionally showing it. */
-  open(name: string, kind: "channel" | "query", focus: boolean): Window {
+  open(name: string, kind: "channel" | "query" | "search", focus: boolean): Window {
     let w = this.find(name);
     if (!w) {
       w = newWindow(name, kind);
@@ -152,8 +165,18 @@ export class WindowList {
   }
 
   #show(idx: number): void {
+    const left = this.windows[this.#current];
+    if (left && idx !== this.#current) {
+      // what was on screen when leaving is read; what comes later is new
+      // by the server's clock when it gives one: the lines to compare with carry it too
+      const last = this.newestStamped(left) ?? left.lines[left.lines.length - 1];
+      if (last) left.readUpTo = Math.max(left.readUpTo ?? -Infinity, last.time.getTime());
+      left.markerShown = true;
+    }
     this.#current = idx;
     const w = this.windows[idx];
+    // nothing unread on arrival: lines coming in while looking are not "new"
+    if (this.markerIndex(w) === -1) w.markerShown = false;
     w.unread = 0;
     w.highlight = false;
     w.activity = false;
@@ -180,6 +203,13 @@ export class WindowList {
    */
   add(w: Window, line: ChatLine): boolean {
     if (this.isCopy(w, line)) return false;
+    // a live line coming in while the user looks, with nothing unread before it, is not new
+    // (replayed history still may be: it is what they missed)
+    if (
+      w === this.current && !line.history && w.markerShown && this.markerIndex(w) === -1
+    ) {
+      w.markerShown = false;
+    }
     this.#remember(w, line);
     w.lines.push(line);
     if (w.lines.length > this.#maxLines) this.#trim(w);
@@ -226,6 +256,113 @@ export class WindowList {
     }
   }
 
+  /**
+   * The index of the first unread line (the "new" marker goes above it), or -1 when the
+   * marker is not to show.
+   */
+  markerIndex(w: Window): number {
+    if (w.readUpTo === undefined || w.lines.length === 0) return -1;
+    const t = w.readUpTo;
+    const i = w.lines.findIndex((l) => isNews(l) && l.time.getTime() > t);
+    return i;
+  }
+
+  /**
+   * The server's read marker for a window (the same account read it elsewhere): moves the
+   * marker and recounts unread messages, unless the user is looking at it (then the marker
+   * stays where it was when they came). Null means nothing read yet.
+   */
+  setReadMarker(w: Window, time: Date | null): void {
+    if (time === null) return;
+    const t = time.getTime();
+    // looked at now: the marker stays where it was when the user came
+    if (w === this.current && w.readUpTo !== undefined) return;
+    // the server's marker is the account's, by the server's clock: it wins over ours
+    w.readUpTo = t;
+    w.markerShown = true;
+    if (w === this.current) return;
+    w.unread = w.lines.filter((l) => isNews(l) && l.time.getTime() > t).length;
+    if (w.unread === 0) {
+      w.highlight = false;
+      w.activity = false;
+    }
+  }
+
+  /** The newest line of a window that carries the server's time (for MARKREAD). */
+  newestStamped(w: Window): ChatLine | undefined {
+    for (let i = w.lines.length - 1; i >= 0; i--) if (w.lines[i].stamped) return w.lines[i];
+    return undefined;
+  }
+
+  /** A line by its msgid, newest first. */
+  byMsgid(w: Window, msgid: string): ChatLine | undefined {
+    for (let i = w.lines.length - 1; i >= 0; i--) if (w.lines[i].msgid === msgid) return w.lines[i];
+    return undefined;
+  }
+
+  /**
+   * The `n`th last message of a window (1 = the last), counting messages and actions, own
+   * ones only when `own`; only those with a msgid (which a reply, reaction or deletion needs).
+   */
+  nthMessage(w: Window, n: number, own: boolean): ChatLine | undefined {
+    let seen = 0;
+    for (let i = w.lines.length - 1; i >= 0; i--) {
+      const l = w.lines[i];
+      if ((l.kind !== "message" && l.kind !== "action") || l.redacted) continue;
+      if (own && !l.self) continue;
+      if (++seen === n) return l;
+    }
+    return undefined;
+  }
+
+  /** Adds a reaction to a message of a window; the line changed, or undefined. */
+  react(
+    w: Window,
+    msgid: string,
+    nick: string,
+    reaction: string,
+    id?: string,
+  ): ChatLine | undefined {
+    const line = this.byMsgid(w, msgid);
+    if (!line) return undefined;
+    const list = line.reactions ??= [];
+    let r = list.find((x) => x.reaction === reaction);
+    if (!r) {
+      r = { reaction, nicks: [], ids: [] };
+      list.push(r);
+    }
+    // one of each per person (a replayed copy, or the same reaction twice)
+    if (r.nicks.some((n) => casefold(n) === casefold(nick))) return undefined;
+    r.nicks.push(nick);
+    r.ids.push(id ?? "");
+    return line;
+  }
+
+  /**
+   * A REDACT: the message with this msgid is shown deleted, or the reaction with it taken
+   * back; the line changed, or undefined when the window has neither (ignored, as the
+   * specification asks).
+   */
+  redact(w: Window, msgid: string): ChatLine | undefined {
+    const line = this.byMsgid(w, msgid);
+    if (line) {
+      line.redacted = true;
+      line.reactions = undefined;
+      return line;
+    }
+    for (let i = w.lines.length - 1; i >= 0; i--) {
+      const l = w.lines[i];
+      for (const r of l.reactions ?? []) {
+        const k = r.ids.indexOf(msgid);
+        if (k === -1) continue;
+        r.ids.splice(k, 1);
+        r.nicks.splice(k, 1);
+        return l;
+      }
+    }
+    return undefined;
+  }
+
   /** Numbers of other windows with something new, for the status line. */
   activity(): { number: number; unread: number; highlight: boolean }[] {
     const out: { number: number; unread: number; highlight: boolean }[] = [];
@@ -251,5 +388,7 @@ function newWindow(name: string, kind: Window["kind"]): Window {
     seen: new Set(),
     loadingOlder: 0,
     historyExhausted: false,
+    readUpTo: undefined,
+    markerShown: false,
   };
 }

@@ -330,7 +330,8 @@ Deno.test({
     const nick = "n".repeat(40);
     try {
       await tmux.newSession("n", clientArgv(server.port, nick), 200, ROWS);
-      const screen = await tmux.waitScreen("n", /You joined #lobby/);
+      // the note follows the join line in a write of its own: wait for both
+      const screen = await tmux.waitScreen("n", /You joined #lobby[^]*so you are n+\./);
       const about = screen.filter((l) => l.includes(nick));
       assert.equal(about.length, 1, screen.join("\n"));
       assert.match(about[0], /The nickname n{40} is not allowed here .*, so you are n+\./);

@@ -194,8 +194,18 @@ export class FakeIrcServer {
               break;
             case "PRIVMSG":
             case "NOTICE":
-              if (fc.caps.has("echo-message")) fc.send(`:${src} ${f.text}`);
+            case "TAGMSG": {
+              // lines of a client batch are not echoed one by one
+              if (!fc.caps.has("echo-message") || m.tags["batch"] !== undefined) break;
+              const sp = f.text.indexOf(" ");
+              // tags go before the source, as a server sends them
+              fc.send(
+                f.text.startsWith("@")
+                  ? `${f.text.slice(0, sp)} :${src} ${f.text.slice(sp + 1)}`
+                  : `:${src} ${f.text}`,
+              );
               break;
+            }
             case "QUIT":
               fc.send(`ERROR :Closing link (${p[0] ?? ""})`);
               await writing;

@@ -52,9 +52,26 @@ async function shoot(server: RunningServer, browser: Browser, shot: Shot) {
     grace.send(`PRIVMSG ${general} :Morning! The build is \x02green\x02 again.`);
     linus.send(`PRIVMSG ${general} :\x01ACTION pushes the release branch\x01`);
     margaret.send(`PRIVMSG ${general} :${me}, can you check the checklist before we tag?`);
-    await page.locator(".line", { hasText: "checklist" }).waitFor();
+    const ask = page.locator(".line", { hasText: "checklist" });
+    await ask.waitFor();
+    const askId = await ask.getAttribute("data-id");
     await page.fill("#input", "On it — the list is at www.example.org/checklist");
     await page.press("#input", "Enter");
+    // a reply with its quote, and reactions with their counts
+    grace.send(`@+draft/reply=${askId} PRIVMSG ${general} :I can take the changelog part`);
+    linus.send(`@+draft/react=👍;+draft/reply=${askId} TAGMSG ${general}`);
+    grace.send(`@+draft/react=👍;+draft/reply=${askId} TAGMSG ${general}`);
+    linus.send(`@+draft/react=🎉;+draft/reply=${askId} TAGMSG ${general}`);
+    await page.locator(".reaction", { hasText: "🎉 1" }).waitFor();
+    await page.locator(".reply-quote").waitFor();
+    // friends: who is online (MONITOR)
+    if (shot.width > 760) {
+      for (const friend of ["grace", "alan"]) {
+        await page.fill("#friend-nick", friend);
+        await page.press("#friend-nick", "Enter");
+      }
+      await page.locator("#friend-list li.offline[data-nick='alan']").waitFor();
+    }
     grace.send(`PRIVMSG ${random} :anyone for lunch at 12?`);
     grace.send(`PRIVMSG ${random} :the new place downstairs`);
     linus.send(`PRIVMSG ${me} :got a minute after the call?`);
@@ -62,8 +79,10 @@ async function shoot(server: RunningServer, browser: Browser, shot: Shot) {
     margaret.send(`@+typing=active TAGMSG ${general}`);
     await page.locator("#typing", { hasText: "margaret" }).waitFor();
     await page.locator(".line", { hasText: "On it" }).waitFor();
+    await page.locator(".line", { hasText: "changelog" }).waitFor();
     await page.mouse.move(shot.width / 2, shot.height - 160);
     await page.locator("#input").blur();
+    await page.locator("#friend-nick").blur();
     const out = new URL(shot.file, DOCS).pathname;
     await page.screenshot({ path: out });
     console.log(`wrote ${out}`);

@@ -12,26 +12,46 @@
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { isValidNick } from "../../protocol/validate.ts";
 import { DEFAULT_CHANNEL } from "../../shared/client_defaults.ts";
+import {
+  filehostUrl,
+  mayRedact,
+  searchAttributes,
+  uploadHeaders,
+} from "../../shared/modern_chat.ts";
 import { $ } from "./dom.ts";
 import { Composer, type InputHost } from "./input.ts";
 import { IrcConnection } from "./irc_socket.ts";
-import { type Buffer, Chat, type Effect, isChannel, type Line, SERVER_KEY } from "./model.ts";
+import {
+  type Buffer,
+  Chat,
+  type Effect,
+  isChannel,
+  type Line,
+  type SearchResult,
+  SERVER_KEY,
+} from "./model.ts";
 import {
   clearSession,
   type Credential,
+  loadFriends,
   loadSession,
   loadTheme,
   MAX_NICK,
   type SavedSession,
+  saveFriends,
   saveSession,
   saveTheme,
 } from "./storage.ts";
-import { View } from "./view.ts";
+import { jumpToLine, View } from "./view.ts";
 
 /** Lines asked for per chathistory request. */
 const HISTORY_PAGE = 50;
 /** How long the "You left #x. Undo" bar stays. */
 const UNDO_MS = 10000;
+/** How long "ann is online" stays. */
+const FRIEND_NOTICE_MS = 8000;
+/** Results asked for per search. */
+const SEARCH_LIMIT = 50;
 
 class App implements InputHost {
   chat: Chat = new Chat("");
@@ -50,6 +70,9 @@ class App implements InputHost {
   /** The last text sent privately to each nick, given back if that nick is offline. */
   #lastSent = new Map<string, string>();
   #notice: { key: string; action: () => void } | undefined;
+  /** A search result to show once its conversation's history around it has come. */
+  #jumpTo: { key: string; msgid: string } | undefined;
+  #uploading = 0;
   #noticeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
@@ -59,6 +82,19 @@ class App implements InputHost {
       openQuery: (nick) => this.switchTo(this.openQuery(nick).key),
       join: (channel) => this.join([channel]),
       loggedIn: () => this.session?.credential !== undefined,
+      can: (what, b, line) => this.can(what, b, line),
+      reply: (b, line) =>
+        this.composer.replyTo({
+          target: b.name,
+          msgid: line.id,
+          label: `${line.nick}: ${line.text.split("\n")[0].slice(0, 60)}`,
+        }),
+      react: (b, line, emoji) => this.react(b, line, emoji),
+      redact: (b, line) => {
+        this.conn?.send("REDACT", [b.name, line.id]);
+      },
+      uploadUrl: () => this.uploadUrl(),
+      removeFriend: (nick) => this.setFriend(nick, false),
     });
     this.composer = new Composer(this);
   }
@@ -113,12 +149,14 @@ class App implements InputHost {
       this.updateNotifyButton();
     });
     this.#setUpDialogs();
+    this.#setUpModern();
     document.addEventListener("keydown", (ev) => this.globalKey(ev));
     document.addEventListener("visibilitychange", () => {
       this.chat.visible = !document.hidden;
       if (!document.hidden) {
         this.chat.activate(this.chat.active);
-        this.view.renderBuffers();
+        // render() also sends the read marker of what is now in view
+        if (this.shown) this.render();
       }
     });
     setInterval(() => this.view.renderTyping(), 1000);
@@ -193,6 +231,7 @@ class App implements InputHost {
   begin(session: SavedSession, fromForm: boolean): void {
     this.session = session;
     this.chat = new Chat(session.nick);
+    for (const f of loadFriends()) this.chat.addFriend(f);
     for (const q of session.queries) this.chat.open(q);
     // at sign-in, the conversation to show is the one that was on screen (or the first)
     const first = session.active !== "" ? session.active : session.channels[0];
@@ -207,6 +246,8 @@ class App implements InputHost {
       message: (msg) => {
         const effects = this.chat.handle(msg);
         this.apply(effects);
+        // the end of the welcome burst: ISUPPORT has said whether MONITOR is there
+        if (msg.command === "376" || msg.command === "422") this.#watchFriends();
         if (this.shown) this.render();
       },
       status: (state, detail, retryIn) => this.status(state, detail, retryIn),
@@ -289,8 +330,13 @@ class App implements InputHost {
           this.#switchOnJoin.delete(fold(e.channel));
           break;
         case "history":
-          if (e.count < HISTORY_PAGE) e.buffer.history.exhausted = true;
+          if (e.count < HISTORY_PAGE && !this.#jumpTo) e.buffer.history.exhausted = true;
           if (e.buffer.key === this.chat.active) this.view.invalidate();
+          if (this.#jumpTo?.key === e.buffer.key) {
+            const id = this.#jumpTo.msgid;
+            this.#jumpTo = undefined;
+            queueMicrotask(() => jumpToLine(id));
+          }
           break;
         case "mention":
           this.notify(e.buffer, e.line);
@@ -354,6 +400,23 @@ class App implements InputHost {
           break;
         case "new-query":
           this.save();
+          break;
+        case "changed":
+          if (e.buffer.key === this.chat.active) this.view.invalidate();
+          break;
+        case "read":
+          if (e.buffer.key === this.chat.active) this.view.invalidate();
+          break;
+        case "friend-online":
+          this.showNotice(
+            `${e.nick} is online.`,
+            "Message",
+            () => this.switchTo(this.openQuery(e.nick).key),
+            FRIEND_NOTICE_MS,
+          );
+          break;
+        case "search":
+          this.showResults(e.results);
           break;
         case "registered":
         case "nick-in-use":
@@ -490,10 +553,205 @@ class App implements InputHost {
     location.reload();
   }
 
+  // ---------------------------------------------------------------- modern features
+
+  #setUpModern(): void {
+    $("friend-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const field = $("friend-nick") as HTMLInputElement;
+      const nick = field.value.trim();
+      if (!isValidNick(nick, MAX_NICK)) return;
+      this.setFriend(nick, true);
+      field.value = "";
+    });
+    $("search-button").addEventListener("click", () => {
+      const panel = $("search-panel");
+      panel.hidden = !panel.hidden;
+      if (!panel.hidden) ($("search-input") as HTMLInputElement).focus();
+    });
+    $("search-close").addEventListener("click", () => {
+      $("search-panel").hidden = true;
+      this.composer.focus();
+    });
+    $("search-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = ($("search-input") as HTMLInputElement).value.trim();
+      const all = ($("search-all") as HTMLInputElement).checked;
+      const b = this.chat.buffers.get(this.chat.active)!;
+      if (text === "" || !this.conn?.has("soju.im/search")) return;
+      const where = all || b.kind === "server" ? undefined : b.name;
+      this.conn.send("SEARCH", [searchAttributes({ text, in: where, limit: SEARCH_LIMIT })]);
+      $("search-status").textContent = `Searching ${where ?? "all conversations"}…`;
+      $("search-results").replaceChildren();
+    });
+    $("attach-button").addEventListener(
+      "click",
+      () => ($("attach-input") as HTMLInputElement).click(),
+    );
+    $("attach-input").addEventListener("change", () => {
+      const input = $("attach-input") as HTMLInputElement;
+      for (const f of [...(input.files ?? [])]) this.upload(f);
+      input.value = "";
+    });
+    const main = document.querySelector("#chat .main") as HTMLElement;
+    main.addEventListener("dragover", (ev) => {
+      if (this.uploadUrl() === "" || !ev.dataTransfer?.types.includes("Files")) return;
+      ev.preventDefault();
+      $("chat").classList.add("dropping");
+    });
+    main.addEventListener("dragleave", () => $("chat").classList.remove("dropping"));
+    main.addEventListener("drop", (ev) => {
+      $("chat").classList.remove("dropping");
+      const files = [...(ev.dataTransfer?.files ?? [])];
+      if (files.length === 0) return;
+      ev.preventDefault();
+      for (const f of files) this.upload(f);
+    });
+  }
+
+  can(what: "reply" | "react" | "redact", b: Buffer, line: Line): boolean {
+    const conn = this.conn;
+    if (!conn?.registered || b.kind === "server") return false;
+    if (b.kind === "channel" && !b.joined) return false;
+    if (what === "redact") {
+      return conn.has("draft/message-redaction") &&
+        mayRedact(line.self, b.kind === "channel" ? this.chat.myPrefix(b) : "");
+    }
+    return conn.has("message-tags");
+  }
+
+  react(b: Buffer, line: Line, emoji: string): void {
+    const conn = this.conn;
+    if (!conn || !this.can("react", b, line)) return;
+    if (line.reactions?.get(emoji)?.some((n) => fold(n) === fold(this.chat.me))) return;
+    conn.send("TAGMSG", [b.name], { "+draft/react": emoji, "+draft/reply": line.id });
+    // without echo-message the server does not send our own reaction back
+    if (!conn.has("echo-message")) {
+      this.chat.react(b, line.id, emoji, this.chat.me);
+      this.view.invalidate();
+      this.render();
+    }
+  }
+
+  /** Adds or removes a friend: kept in this browser, watched with MONITOR. */
+  setFriend(nick: string, on: boolean): void {
+    if (on) this.chat.addFriend(nick);
+    else this.chat.removeFriend(nick);
+    saveFriends([...this.chat.friends.values()].map((f) => f.nick));
+    if (this.conn?.registered && this.chat.monitorLimit > 0) {
+      this.conn.send("MONITOR", [on ? "+" : "-", nick]);
+    }
+    this.render();
+  }
+
+  #watchFriends(): void {
+    const nicks = [...this.chat.friends.values()].map((f) => f.nick);
+    if (this.chat.monitorLimit === 0 || nicks.length === 0 || !this.conn) return;
+    this.conn.send("MONITOR", ["+", nicks.slice(0, this.chat.monitorLimit).join(",")]);
+  }
+
+  showResults(results: SearchResult[]): void {
+    $("search-status").textContent = results.length === 0
+      ? "Nothing found."
+      : `${results.length} ${results.length === 1 ? "message" : "messages"} found.`;
+    const list = $("search-results");
+    list.replaceChildren();
+    for (const r of [...results].reverse()) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      const where = document.createElement("span");
+      where.className = "where";
+      where.textContent = r.target;
+      const time = document.createElement("time");
+      const d = new Date(r.line.time);
+      time.dateTime = d.toISOString();
+      time.textContent = d.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+      const nick = document.createElement("b");
+      nick.textContent = `${r.line.nick}: `;
+      button.append(where, time, nick, r.line.text);
+      button.addEventListener("click", () => this.jumpTo(r));
+      li.append(button);
+      list.append(li);
+    }
+  }
+
+  /** Opens a result's conversation at the message (fetching the history around it). */
+  jumpTo(r: SearchResult): void {
+    const b = isChannel(r.target, this.chat.chanTypes)
+      ? this.chat.open(r.target)
+      : this.openQuery(r.target);
+    this.switchTo(b.key);
+    if (jumpToLine(r.line.id)) return;
+    if (!this.conn?.chathistory) return;
+    this.#jumpTo = { key: b.key, msgid: r.line.id };
+    b.history.loading = true;
+    this.conn.send("CHATHISTORY", ["AROUND", b.name, `msgid=${r.line.id}`, String(HISTORY_PAGE)]);
+  }
+
+  uploadUrl(): string {
+    return this.chat.filehost === "" ? "" : filehostUrl(this.chat.filehost, location.href) ?? "";
+  }
+
+  /**
+   * Uploads a file to the server's file host (soju.im/filehost) with a progress bar, then
+   * posts its link in the open conversation. XMLHttpRequest, because fetch has no upload
+   * progress in every browser.
+   */
+  upload(file: File): void {
+    const url = this.uploadUrl();
+    const b = this.chat.buffers.get(this.chat.active)!;
+    if (url === "" || b.kind === "server") {
+      this.chat.note(b.key, "error", "This server does not take uploads here.");
+      this.render();
+      return;
+    }
+    const target = b.name;
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    const headers = uploadHeaders(file.name || "pasted.png", file.type, this.session?.credential);
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    const bar = $("upload-bar");
+    const progress = $("upload-progress") as HTMLProgressElement;
+    this.#uploading++;
+    bar.hidden = false;
+    $("upload-text").textContent = `Uploading ${file.name || "the pasted image"}…`;
+    progress.value = 0;
+    xhr.upload.addEventListener("progress", (ev) => {
+      if (ev.lengthComputable) progress.value = ev.loaded / ev.total;
+    });
+    const done = (error?: string) => {
+      if (--this.#uploading === 0) bar.hidden = true;
+      if (error !== undefined) {
+        this.chat.note(this.chat.buffer(target)?.key ?? this.chat.active, "error", error);
+        this.render();
+      }
+    };
+    xhr.addEventListener("load", () => {
+      const location = xhr.getResponseHeader("Location");
+      if ((xhr.status === 201 || xhr.status === 200) && location) {
+        done();
+        this.composer.say(target, new URL(location, url).href);
+        this.render();
+        return;
+      }
+      const why = xhr.status === 401 || xhr.status === 403
+        ? "log in to an account to upload files"
+        : xhr.status === 413
+        ? "the file is too large"
+        : (xhr.responseText.trim().split("\n")[0] || `error ${xhr.status}`).slice(0, 200);
+      done(`The upload of ${file.name || "the image"} failed: ${why}.`);
+    });
+    xhr.addEventListener("error", () => done(`The upload of ${file.name} failed: no connection.`));
+    xhr.send(file);
+  }
+
   // ---------------------------------------------------------------- navigation
 
   switchTo(key: string): void {
     if (!this.chat.buffers.has(key)) return;
+    // a reply belongs to the conversation it was started in
+    if (key !== this.chat.active) this.composer.replyTo(undefined);
     this.chat.activate(key);
     this.save();
     this.closeOverlays();
@@ -531,7 +789,10 @@ class App implements InputHost {
     } else if (ev.ctrlKey && !ev.altKey && (ev.key === "k" || ev.key === "K")) {
       ev.preventDefault();
       this.openSwitcher();
-    } else if (ev.key === "Escape") this.closeOverlays();
+    } else if (ev.key === "Escape") {
+      this.closeOverlays();
+      this.composer.replyTo(undefined);
+    }
   }
 
   // ---------------------------------------------------------------- page furniture
@@ -611,6 +872,14 @@ class App implements InputHost {
   render(): void {
     this.view.render(this.conn ? `You are ${this.chat.me}` : "");
     const b = this.chat.buffers.get(this.chat.active)!;
+    const conn = this.conn;
+    // what is on screen is read, on every device of the account
+    if (conn?.registered && conn.has("draft/read-marker") && !document.hidden) {
+      const ts = this.chat.readMarkerToSend(b);
+      if (ts !== undefined) conn.send("MARKREAD", [b.name, `timestamp=${ts}`]);
+    }
+    $("search-button").hidden = !conn?.has("soju.im/search");
+    $("attach-button").hidden = this.uploadUrl() === "";
     // a channel we were kicked from: the box is off and the bar offers to rejoin
     const out = b.kind === "channel" && !b.joined;
     if (this.#noticeTimer === undefined) {

@@ -19,6 +19,7 @@ import {
   parseInput,
 } from "../../shared/input_commands.ts";
 import { splitText } from "../../shared/message_text.ts";
+import { fitsMultiline, multilineParts } from "../../shared/modern_chat.ts";
 import { $ } from "./dom.ts";
 import type { IrcConnection } from "./irc_socket.ts";
 import { type Buffer, type Chat, isChannel, type LineType } from "./model.ts";
@@ -47,7 +48,20 @@ export interface InputHost {
   render(): void;
   /** Remembers a message to a nick, to give it back if the nick turns out to be offline. */
   sentTo(nick: string, text: string): void;
+  /** Uploads a pasted or dropped file (soju.im/filehost) and posts its link. */
+  upload(file: File): void;
 }
+
+/** The message being replied to (shown above the box until sent or cancelled). */
+export interface ReplyTarget {
+  /** The conversation's name. */
+  target: string;
+  msgid: string;
+  /** How the bar describes it ("bob: lunch?"). */
+  label: string;
+}
+
+let batchSeq = 0;
 
 /** The composer: the text box, its keys and its history. */
 export class Composer {
@@ -58,6 +72,7 @@ export class Composer {
   #draft = "";
   #tab: { start: number; options: string[]; index: number } | undefined;
   #typingSent = { target: "", at: 0 };
+  #reply: ReplyTarget | undefined;
 
   constructor(host: InputHost) {
     this.#host = host;
@@ -71,6 +86,38 @@ export class Composer {
       ev.preventDefault();
       this.submit();
     });
+    // a pasted screenshot or file is uploaded (when the server takes uploads)
+    this.#box.addEventListener("paste", (ev) => {
+      const files = [...(ev.clipboardData?.files ?? [])];
+      if (files.length === 0) return;
+      ev.preventDefault();
+      for (const f of files) this.#host.upload(f);
+    });
+    $("reply-cancel").addEventListener("click", () => {
+      this.replyTo(undefined);
+      this.focus();
+    });
+  }
+
+  /** Starts (or, with undefined, cancels) a reply to a message. */
+  replyTo(reply: ReplyTarget | undefined): void {
+    this.#reply = reply;
+    $("reply-bar").hidden = reply === undefined;
+    $("reply-text").textContent = reply ? `Replying to ${reply.label}` : "";
+    if (reply) this.focus();
+  }
+
+  /** The reply tags for a message to `target` (the reply ends once used). */
+  #replyTags(target: string): Record<string, string> {
+    const r = this.#reply;
+    if (!r || fold(r.target) !== fold(target) || !this.#host.conn?.has("message-tags")) return {};
+    this.replyTo(undefined);
+    return { "+draft/reply": r.msgid };
+  }
+
+  /** Sends a message to a conversation as if typed (an uploaded file's link). */
+  say(target: string, text: string): boolean {
+    return this.#say("say", target, text);
   }
 
   /** The box's text. */
@@ -103,6 +150,15 @@ export class Composer {
     const value = this.#box.value;
     const lines = value.split(/\r?\n/).filter((l) => l.trim() !== "");
     if (lines.length === 0) return;
+    // several lines, or one too long for a single message: one multiline message if it can
+    const long = lines.length === 1 && new TextEncoder().encode(lines[0]).length > TEXT_BYTES;
+    if ((lines.length > 1 || long) && this.#multiline(value)) {
+      this.#typingSent = { target: "", at: 0 };
+      this.#remember(lines[0]);
+      this.text = "";
+      this.#host.render();
+      return;
+    }
     if (
       lines.length > PASTE_ASK_LINES &&
       !globalThis.confirm(`Send these ${lines.length} lines as ${lines.length} messages?`)
@@ -118,6 +174,33 @@ export class Composer {
     }
     this.text = "";
     this.#host.render();
+  }
+
+  /**
+   * Sends several lines as one draft/multiline batch when the server takes it and the text
+   * fits its limits; false (nothing sent) otherwise, and the lines go one by one.
+   */
+  #multiline(value: string): boolean {
+    const host = this.#host;
+    const conn = host.conn;
+    const limits = conn?.registered ? conn.multiline : undefined;
+    const chat = host.chat;
+    const b = chat.buffers.get(chat.active)!;
+    if (!conn || !limits || b.kind === "server" || value.trimStart().startsWith("/")) return false;
+    if (b.kind === "channel" && !b.joined) return false; // the usual path says why
+    const text = value.replace(/^(\s*\r?\n)+/, "").replace(/(\r?\n\s*)+$/, "");
+    const parts = multilineParts(text, TEXT_BYTES);
+    if (!fitsMultiline(parts, limits)) return false;
+    const id = `ml${Date.now().toString(36)}${++batchSeq}`;
+    conn.send("BATCH", [`+${id}`, "draft/multiline", b.name], this.#replyTags(b.name));
+    for (const p of parts) {
+      const tags: Record<string, string> = { batch: id };
+      if (p.concat) tags["draft/multiline-concat"] = "";
+      conn.send("PRIVMSG", [b.name, p.text], tags);
+    }
+    conn.send("BATCH", [`-${id}`]);
+    if (!conn.has("echo-message")) chat.note(b.key, "message", text, conn.nick, true);
+    return true;
   }
 
   #remember(line: string): void {
@@ -268,9 +351,10 @@ export class Composer {
       return false;
     }
     const verb = kind === "notice" ? "NOTICE" : "PRIVMSG";
+    const reply = this.#replyTags(target);
     for (const part of splitText(text, TEXT_BYTES)) {
       const body = kind === "action" ? `\x01ACTION ${part}\x01` : part;
-      conn.send(verb, [target, body]);
+      conn.send(verb, [target, body], reply);
       if (!conn.has("echo-message")) {
         const type = kind === "say" ? "message" : kind;
         host.chat.note(fold(target), type, part, conn.nick, true);

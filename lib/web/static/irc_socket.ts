@@ -10,6 +10,10 @@
 import { type IrcMessage, parseMessage, serializeMessage } from "../../protocol/message.ts";
 import { BROWSER_CAPS } from "../../shared/client_defaults.ts";
 import { encodePlain } from "../../shared/sasl_plain.ts";
+import { MODERN_CAPS, type MultilineLimits, parseMultilineCap } from "../../shared/modern_chat.ts";
+
+/** Every capability the page asks for when offered. */
+const WANTED_CAPS: readonly string[] = [...BROWSER_CAPS, ...MODERN_CAPS];
 
 /** One line on the wire; line breaks inside a parameter become spaces, so no text can
  * smuggle a second command. */
@@ -99,6 +103,12 @@ export class IrcConnection {
   /** The chathistory capability in use, if any. */
   get chathistory(): boolean {
     return (this.has("draft/chathistory") || this.has("chathistory")) && this.has("batch");
+  }
+
+  /** The draft/multiline limits when the capability is enabled (with batch). */
+  get multiline(): MultilineLimits | undefined {
+    if (!this.has("draft/multiline") || !this.has("batch")) return undefined;
+    return parseMultilineCap(this.available.get("draft/multiline") ?? "");
   }
 
   /** Opens the WebSocket (again). */
@@ -238,7 +248,7 @@ export class IrcConnection {
         this.#lsDone = true;
         this.#register();
       } else if (sub === "NEW") {
-        const want = BROWSER_CAPS.filter((c) => list.some((i) => i.split("=")[0] === c));
+        const want = WANTED_CAPS.filter((c) => list.some((i) => i.split("=")[0] === c));
         if (want.length > 0) this.send("CAP", ["REQ", want.join(" ")]);
       }
     } else if (sub === "ACK") {
@@ -272,7 +282,7 @@ export class IrcConnection {
     }
     this.send("NICK", [this.nick]);
     this.send("USER", [this.nick, "0", "*", `${this.nick} (web)`]);
-    const want = BROWSER_CAPS.filter((c) => this.available.has(c));
+    const want = WANTED_CAPS.filter((c) => this.available.has(c));
     if (sasl) want.push("sasl");
     if (want.length > 0) this.send("CAP", ["REQ", want.join(" ")]);
     else this.sendRaw("CAP END");

@@ -12,6 +12,7 @@ import { actionText, mentions, sourceNick } from "../../shared/message_text.ts";
 import { stripFormatting } from "../../shared/formatting.ts";
 import { describeNumeric } from "../../shared/numeric_text.ts";
 import * as N from "../../protocol/numerics.ts";
+import { joinMultiline, monitorNicks } from "../../shared/modern_chat.ts";
 
 /** Whether a target is a channel name, given the server's CHANTYPES. */
 export function isChannel(name: string, types = "#&"): boolean {
@@ -52,12 +53,32 @@ export interface Line {
   self: boolean;
   /** Mentions us (or is a private message to us). */
   mention: boolean;
+  /** The msgid this message replies to (`+draft/reply`). */
+  replyTo?: string;
+  /** Reactions (`+draft/react`): emoji → the nicks who reacted, in order. */
+  reactions?: Map<string, string[]>;
+  /** Deleted by its sender or an operator (REDACT): the text is gone. */
+  redacted?: boolean;
 }
 
 /** A channel member with its status prefixes (`@`, `+`, ...), highest first. */
 export interface Member {
   nick: string;
   prefix: string;
+}
+
+/** Someone on the friends list (MONITOR) and whether the server says they are online. */
+export interface Friend {
+  nick: string;
+  /** undefined until the server has answered. */
+  online: boolean | undefined;
+}
+
+/** One search result (soju.im/search): the message and the conversation it is in. */
+export interface SearchResult {
+  /** The conversation's name (a channel, or the other nick of a private chat). */
+  target: string;
+  line: Line;
 }
 
 /** What kind of conversation a buffer is. */
@@ -89,6 +110,11 @@ export interface Buffer {
   readUpTo: string;
   /** Where the unread marker is while the conversation is open ("" for none). */
   markerAfter: string;
+  /**
+   * The read marker (draft/read-marker) in ms: everything up to it was read on some device
+   * of this account; undefined when the server keeps none.
+   */
+  readAt?: number;
 }
 
 /** Side effects the app acts on after a message was handled. */
@@ -106,7 +132,11 @@ export type Effect =
   | { kind: "no-such-nick"; nick: string }
   | { kind: "join-failed"; channel: string; text: string }
   | { kind: "targets"; names: string[] }
-  | { kind: "new-query"; buffer: Buffer };
+  | { kind: "new-query"; buffer: Buffer }
+  | { kind: "read"; buffer: Buffer }
+  | { kind: "friend-online"; nick: string }
+  | { kind: "search"; results: SearchResult[] }
+  | { kind: "changed"; buffer: Buffer };
 
 /** The key of the server buffer. */
 export const SERVER_KEY = "*";
@@ -116,6 +146,19 @@ export const MAX_LINES = 2000;
 export const TYPING_MS = 6000;
 
 let localId = 0;
+
+/** Batches held until they end. */
+const HELD_BATCHES = new Set([
+  "chathistory",
+  "draft/chathistory-targets",
+  "draft/multiline",
+  "soju.im/search",
+]);
+
+/** Whether a line counts as unread (what people say, not joins and parts). */
+function counts(l: Line): boolean {
+  return l.type === "message" || l.type === "action" || l.type === "notice";
+}
 
 /**
  * The chat state.
@@ -151,7 +194,18 @@ export class Chat {
   chanModes: [string, string, string] = ["beI", "k", "l"];
   #names: Map<string, Map<string, Member>> = new Map();
   #namesAsked: Set<string> = new Set();
-  #batches: Map<string, { type: string; target: string; msgs: IrcMessage[] }> = new Map();
+  /** Batches inside a held batch (a multiline message in history): child → outermost. */
+  #nested: Map<string, string> = new Map();
+  #batches: Map<string, { type: string; target: string; msgs: IrcMessage[]; open: IrcMessage }> =
+    new Map();
+  /** Away messages by folded nick (away-notify, 301); a nick not here is present. */
+  readonly away: Map<string, string> = new Map();
+  /** The friends list by folded nick (MONITOR). */
+  readonly friends: Map<string, Friend> = new Map();
+  /** The upload URL the server names (ISUPPORT `soju.im/FILEHOST`), "" for none. */
+  filehost = "";
+  /** Most nicks the server watches for us (ISUPPORT MONITOR); 0 when it has no MONITOR. */
+  monitorLimit = 0;
 
   constructor(me: string) {
     this.me = me;
@@ -214,10 +268,76 @@ export class Chat {
     if (!b) return;
     const prev = this.buffers.get(this.active);
     if (prev && prev !== b) prev.readUpTo = prev.lines.at(-1)?.id ?? "";
-    if (prev !== b) b.markerAfter = b.unread > 0 ? b.readUpTo : "";
+    if (prev !== b) {
+      b.markerAfter = b.unread > 0
+        ? (b.readAt !== undefined ? this.#lastReadId(b) : b.readUpTo)
+        : "";
+    }
     this.active = key;
     b.unread = 0;
     b.mentions = 0;
+  }
+
+  /**
+   * The read marker to send (MARKREAD `timestamp=`) for a conversation now on screen: the
+   * time of its last line, when that is past the marker the server has; undefined when
+   * there is nothing new to mark. The marker is moved here at once.
+   */
+  readMarkerToSend(b: Buffer): string | undefined {
+    // a channel we are not in has no marker to keep (the server would refuse it)
+    if (b.kind === "server" || (b.kind === "channel" && !b.joined)) return undefined;
+    const last = b.lines.findLast((l) => !l.id.startsWith("local-"));
+    if (!last || (b.readAt !== undefined && last.time <= b.readAt)) return undefined;
+    b.readAt = last.time;
+    return new Date(last.time).toISOString();
+  }
+
+  /** The last line at or before the read marker ("" when none is). */
+  #lastReadId(b: Buffer): string {
+    const at = b.readAt ?? 0;
+    return b.lines.findLast((l) => l.time <= at)?.id ?? "";
+  }
+
+  /** Unread and mention counts from the read marker (lines after it, not ours). */
+  #recount(b: Buffer): void {
+    if (b.readAt === undefined) return;
+    if (b.key === this.active && this.visible) {
+      b.unread = 0;
+      b.mentions = 0;
+      return;
+    }
+    const at = b.readAt;
+    const after = b.lines.filter((l) => l.time > at && !l.self && counts(l) && !l.redacted);
+    b.unread = after.length;
+    b.mentions = after.filter((l) => l.mention).length;
+    b.readUpTo = this.#lastReadId(b);
+  }
+
+  /** A line by msgid in a conversation, or anywhere when the conversation is unknown. */
+  findLine(id: string, b?: Buffer): { buffer: Buffer; line: Line } | undefined {
+    for (const x of b ? [b] : this.buffers.values()) {
+      if (!x.seen.has(id)) continue;
+      const line = x.lines.find((l) => l.id === id);
+      if (line) return { buffer: x, line };
+    }
+    return undefined;
+  }
+
+  /** Our status prefixes in a channel ("" when none or not a channel). */
+  myPrefix(b: Buffer): string {
+    return b.members.get(fold(this.me))?.prefix ?? "";
+  }
+
+  /** Adds a reaction to a line we show; false if the line is not loaded. */
+  react(b: Buffer, msgid: string, emoji: string, nick: string): boolean {
+    const found = this.findLine(msgid, b);
+    if (!found || emoji === "") return false;
+    const line = found.line;
+    line.reactions ??= new Map();
+    const nicks = line.reactions.get(emoji) ?? [];
+    if (!nicks.some((n) => fold(n) === fold(nick))) nicks.push(nick);
+    line.reactions.set(emoji, nicks);
+    return true;
   }
 
   /** The user asked for a channel's names (/names): the reply is shown, not only stored. */
@@ -259,8 +379,13 @@ export class Chat {
   handle(msg: IrcMessage): Effect[] {
     const batchId = msg.tags["batch"];
     if (batchId !== undefined) {
-      const batch = this.#batches.get(batchId);
+      const root = this.#nested.get(batchId) ?? batchId;
+      const batch = this.#batches.get(root);
       if (batch) {
+        // a batch opened inside a held one is replayed with it, in order
+        if (msg.command === "BATCH" && (msg.params[0] ?? "").startsWith("+")) {
+          this.#nested.set(msg.params[0].slice(1), root);
+        }
         batch.msgs.push(msg);
         return [];
       }
@@ -271,6 +396,14 @@ export class Chat {
   }
 
   #dispatch(msg: IrcMessage, effects: Effect[], history: boolean): void {
+    // replaying a held batch: the lines of a multiline message inside it are gathered
+    const inner = msg.tags["batch"] !== undefined
+      ? this.#batches.get(msg.tags["batch"])
+      : undefined;
+    if (inner && msg.command !== "BATCH") {
+      inner.msgs.push(msg);
+      return;
+    }
     const p = msg.params;
     const time = msg.tags["time"] ? Date.parse(msg.tags["time"]) || Date.now() : Date.now();
     const nick = sourceNick(msg.source);
@@ -288,7 +421,61 @@ export class Chat {
         effects.push({ kind: "nick-in-use", nick: p[1] ?? "" });
         break; // and the sentence below
       case "BATCH":
-        this.#batch(msg, effects);
+        this.#batch(msg, effects, history);
+        return;
+      case "MARKREAD": {
+        const b = this.buffer(p[0] ?? "");
+        const ts = (p[1] ?? "").startsWith("timestamp=") ? Date.parse(p[1].slice(10)) : NaN;
+        if (!b || Number.isNaN(ts)) return;
+        if (b.readAt !== undefined && ts <= b.readAt) return;
+        b.readAt = ts;
+        this.#recount(b);
+        effects.push({ kind: "read", buffer: b });
+        return;
+      }
+      case "REDACT": {
+        const target = p[0] ?? "";
+        const where = this.buffer(target) ?? this.buffer(nick);
+        const found = this.findLine(p[1] ?? "", where) ?? this.findLine(p[1] ?? "");
+        if (!found) return;
+        const l = found.line;
+        l.redacted = true;
+        l.text = "";
+        l.formatted = undefined;
+        l.reactions = undefined;
+        l.mention = false;
+        this.#recount(found.buffer);
+        effects.push({ kind: "changed", buffer: found.buffer });
+        return;
+      }
+      case "AWAY":
+        if (p[0] !== undefined && p[0] !== "") this.away.set(fold(nick), stripFormatting(p[0]));
+        else this.away.delete(fold(nick));
+        return;
+      case N.RPL_AWAY:
+        this.away.set(fold(p[1] ?? ""), stripFormatting(p[2] ?? ""));
+        break; // and shown
+      case N.RPL_UNAWAY:
+        this.away.delete(fold(this.me));
+        break;
+      case N.RPL_NOWAWAY:
+        this.away.set(fold(this.me), "away");
+        break;
+      case "730":
+      case "731": {
+        const online = msg.command === "730";
+        for (const n of monitorNicks(p.at(-1) ?? "")) {
+          const f = this.friends.get(fold(n));
+          if (!f) continue;
+          if (online && f.online === false) effects.push({ kind: "friend-online", nick: n });
+          f.online = online;
+          f.nick = n;
+          if (!online) this.away.delete(fold(n));
+        }
+        return;
+      }
+      case "732":
+      case "733":
         return;
       case "JOIN": {
         const b = this.open(p[0]);
@@ -336,6 +523,7 @@ export class Chat {
       }
       case "QUIT": {
         const key = fold(nick);
+        this.away.delete(key);
         const text = p[0] ? `quit (${stripFormatting(p[0])})` : "quit";
         for (const b of this.buffers.values()) {
           if (b.members.delete(key) || (b.kind === "query" && b.key === key)) {
@@ -432,6 +620,16 @@ export class Chat {
         this.#message(msg, time, history, effects);
         return;
       case "TAGMSG": {
+        const react = msg.tags["+draft/react"];
+        const about = msg.tags["+draft/reply"];
+        if (react !== undefined && about !== undefined && !this.ignored.has(fold(nick))) {
+          const target = p[0] ?? "";
+          const b = isChannel(target, this.chanTypes)
+            ? this.buffer(target)
+            : this.buffer(fromMe ? target : nick);
+          if (b && this.react(b, about, react, nick)) effects.push({ kind: "changed", buffer: b });
+          return;
+        }
         const typing = msg.tags["+typing"];
         if (typing === undefined || fromMe || this.ignored.has(fold(nick))) return;
         const target = p[0] ?? "";
@@ -457,6 +655,9 @@ export class Chat {
         }
         return;
       case "FAIL":
+        // a read marker is kept in the background: its refusal is nothing the user did
+        if (p[0] === "MARKREAD") return;
+      // falls through
       case "WARN":
       case "NOTE":
         // standard replies: the last parameter is the human description
@@ -473,7 +674,6 @@ export class Chat {
       case "PONG":
       case "CAP":
       case "AUTHENTICATE":
-      case "AWAY":
       case "SETNAME":
       case "ACK":
       case N.RPL_CREATIONTIME:
@@ -587,6 +787,7 @@ export class Chat {
       mention,
       id: msg.tags["msgid"],
     });
+    if (msg.tags["+draft/reply"]) line.replyTo = msg.tags["+draft/reply"];
     const added = this.#push(b, line, history);
     if (added && mention && !history) effects.push({ kind: "mention", buffer: b, line });
   }
@@ -623,20 +824,47 @@ export class Chat {
     );
   }
 
-  #batch(msg: IrcMessage, effects: Effect[]): void {
+  #batch(msg: IrcMessage, effects: Effect[], history: boolean): void {
     const ref = msg.params[0] ?? "";
     const id = ref.slice(1);
     if (ref.startsWith("+")) {
       const type = msg.params[1] ?? "";
-      // only history is held back (to merge it in order); other batches flow as they come
-      if (type === "chathistory" || type === "draft/chathistory-targets") {
-        this.#batches.set(id, { type, target: msg.params[2] ?? "", msgs: [] });
+      // history is held back (to merge it in order), a multiline message until it is whole,
+      // search results to list them; other batches flow as they come
+      if (HELD_BATCHES.has(type)) {
+        this.#batches.set(id, { type, target: msg.params[2] ?? "", msgs: [], open: msg });
       }
       return;
     }
     const batch = this.#batches.get(id);
     if (!batch) return;
     this.#batches.delete(id);
+    for (const [child, root] of this.#nested) if (root === id) this.#nested.delete(child);
+    if (batch.type === "draft/multiline") {
+      const msgs = batch.msgs.filter((m) => m.command === "PRIVMSG" || m.command === "NOTICE");
+      if (msgs.length === 0) return;
+      const text = joinMultiline(msgs.map((m) => ({
+        text: m.params[1] ?? "",
+        concat: m.tags["draft/multiline-concat"] !== undefined,
+      })));
+      const tags = { ...batch.open.tags };
+      delete tags["batch"];
+      this.#dispatch(
+        {
+          tags,
+          source: batch.open.source ?? msgs[0].source,
+          command: msgs[0].command,
+          params: [batch.target, text],
+        },
+        effects,
+        history,
+      );
+      return;
+    }
+    if (batch.type === "soju.im/search") {
+      effects.push({ kind: "search", results: this.#results(batch.msgs) });
+      return;
+    }
     if (batch.type === "draft/chathistory-targets") {
       const names = batch.msgs.filter((m) => m.command === "CHATHISTORY" && m.params[1])
         .map((m) => m.params[1]);
@@ -647,12 +875,49 @@ export class Chat {
     const before = b.lines.length;
     for (const m of batch.msgs) this.#dispatch(m, effects, true);
     b.history.loading = false;
+    this.#recount(b);
     effects.push({ kind: "history", buffer: b, count: batch.msgs.length });
     if (b.lines.length === before && batch.msgs.length === 0) b.history.exhausted = true;
   }
 
+  /** Search results as lines, each with its conversation; not added to any conversation. */
+  #results(msgs: IrcMessage[]): SearchResult[] {
+    const out: SearchResult[] = [];
+    for (const m of msgs) {
+      if (m.command !== "PRIVMSG" && m.command !== "NOTICE") continue;
+      const nick = sourceNick(m.source);
+      const fromMe = fold(nick) === fold(this.me);
+      const to = m.params[0] ?? "";
+      const target = isChannel(to, this.chanTypes) || fromMe ? to : nick;
+      let body = m.params[1] ?? "";
+      const action = actionText(body);
+      if (action !== undefined) body = action;
+      const time = m.tags["time"] ? Date.parse(m.tags["time"]) || Date.now() : Date.now();
+      const line = this.#line(this.buffers.get(SERVER_KEY)!, {
+        type: action !== undefined ? "action" : m.command === "NOTICE" ? "notice" : "message",
+        nick,
+        text: stripFormatting(body),
+        time,
+        self: fromMe,
+        id: m.tags["msgid"],
+      });
+      out.push({ target, line });
+    }
+    return out;
+  }
+
   #isupport(tokens: string[]): void {
     for (const t of tokens) {
+      const eq = t.indexOf("=");
+      const name = eq === -1 ? t : t.slice(0, eq);
+      // ISUPPORT values escape characters as \xHH (a space, '=', a backslash)
+      const value = eq === -1
+        ? ""
+        : t.slice(eq + 1).replace(/\\x([0-9a-fA-F]{2})/g, (_, h) =>
+          String.fromCharCode(parseInt(h, 16)));
+      if (name === "soju.im/FILEHOST" || name === "draft/FILEHOST") this.filehost = value;
+      else if (name === "MONITOR") this.monitorLimit = Number(value) || 100;
+      else if (name === "-MONITOR") this.monitorLimit = 0;
       const [k, v = ""] = t.split("=", 2);
       if (k === "PREFIX") {
         const m = /^\(([^)]*)\)(.*)$/.exec(v);
@@ -695,6 +960,19 @@ export class Chat {
     };
   }
 
+  /** Adds someone to the friends list (the app sends MONITOR +). */
+  addFriend(nick: string): Friend {
+    const key = fold(nick);
+    let f = this.friends.get(key);
+    if (!f) this.friends.set(key, f = { nick, online: undefined });
+    return f;
+  }
+
+  /** Removes someone from the friends list (the app sends MONITOR -). */
+  removeFriend(nick: string): void {
+    this.friends.delete(fold(nick));
+  }
+
   /** Adds a line in time order (history may be older); false if it was a duplicate. */
   #push(b: Buffer, line: Line, history: boolean): boolean {
     if (!line.id.startsWith("local-")) {
@@ -717,8 +995,7 @@ export class Chat {
       lines.splice(lo, 0, line);
     }
     if (lines.length > MAX_LINES) lines.splice(0, lines.length - MAX_LINES);
-    const counts = line.type === "message" || line.type === "action" || line.type === "notice";
-    if (!history && counts && !line.self && (b.key !== this.active || !this.visible)) {
+    if (!history && counts(line) && !line.self && (b.key !== this.active || !this.visible)) {
       b.unread++;
       if (line.mention) b.mentions++;
     }

@@ -111,3 +111,28 @@ export function saveTheme(theme: string): void {
     // not kept: the theme still applies to this page
   }
 }
+
+const FRIENDS_KEY = "deno-chat.friends";
+/** Most friends kept (the server's MONITOR limit is usually lower). */
+const MAX_FRIENDS = 200;
+
+/** The friends list (nicks), per browser; anything unreadable counts as empty. */
+export function loadFriends(): string[] {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(FRIENDS_KEY) ?? "[]");
+    if (!Array.isArray(v)) return [];
+    return v.filter((n): n is string => typeof n === "string" && isValidNick(n, MAX_NICK))
+      .slice(0, MAX_FRIENDS);
+  } catch {
+    return [];
+  }
+}
+
+/** Saves the friends list. */
+export function saveFriends(nicks: string[]): void {
+  try {
+    localStorage.setItem(FRIENDS_KEY, JSON.stringify(nicks.slice(0, MAX_FRIENDS)));
+  } catch {
+    // not kept: the list still works on this page
+  }
+}

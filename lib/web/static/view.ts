@@ -11,6 +11,7 @@
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { formatRuns, nearestBaseColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
+import { isInlineImage, QUICK_REACTIONS } from "../../shared/modern_chat.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
 
@@ -22,6 +23,14 @@ export interface ViewActions {
   join(channel: string): void;
   /** Whether we are logged in to an account (a guest's private history ends with it). */
   loggedIn(): boolean;
+  /** What the server lets us do with a message (by the capabilities it enabled). */
+  can(what: "reply" | "react" | "redact", b: Buffer, line: Line): boolean;
+  reply(b: Buffer, line: Line): void;
+  react(b: Buffer, line: Line, emoji: string): void;
+  redact(b: Buffer, line: Line): void;
+  /** The server's upload URL, for inline images ("" for none). */
+  uploadUrl(): string;
+  removeFriend(nick: string): void;
 }
 
 /** mIRC colours that are unreadable without a backdrop on a light page (white, yellow...). */
@@ -52,6 +61,7 @@ export class View {
     this.renderHeader();
     this.renderMessages();
     this.renderMembers();
+    this.renderFriends();
     this.renderTyping();
     $("me").textContent = meText;
   }
@@ -110,7 +120,7 @@ export class View {
     const marker = b.markerAfter !== "" && b.markerAfter !== lines.at(-1)?.id ? b.markerAfter : "";
     if (canAppend) {
       for (let i = s.count; i < lines.length; i++) {
-        box.append(...lineNodes(lines[i], lines[i - 1], this.#actions));
+        box.append(...lineNodes(b, lines[i], lines[i - 1], this.#actions));
       }
     } else {
       const sameBuffer = s.key === b.key;
@@ -127,7 +137,7 @@ export class View {
         ));
       }
       for (let i = 0; i < lines.length; i++) {
-        box.append(...lineNodes(lines[i], lines[i - 1], this.#actions));
+        box.append(...lineNodes(b, lines[i], lines[i - 1], this.#actions));
         if (marker !== "" && lines[i].id === marker) {
           box.append(el("div", "unread-marker", "New since you last looked"));
         }
@@ -161,13 +171,55 @@ export class View {
       const li = el("li");
       const button = el("button");
       button.type = "button";
-      button.title = `Talk privately with ${m.nick}`;
+      const away = chat.away.get(fold(m.nick));
+      button.title = away === undefined
+        ? `Talk privately with ${m.nick}`
+        : `${m.nick} is away: ${away}`;
+      if (away !== undefined) li.classList.add("away");
       button.append(el("span", "prefix", m.prefix.slice(0, 1)));
       button.append(el("span", `nick nc${nickColour(m.nick)}`, m.nick));
       button.addEventListener("click", () => {
         if (fold(m.nick) !== fold(chat.me)) this.#actions.openQuery(m.nick);
       });
       li.append(button);
+      list.append(li);
+    }
+  }
+
+  /** The friends list (MONITOR): who is online first. */
+  renderFriends(): void {
+    const chat = this.#chat();
+    const box = $("friends");
+    box.hidden = chat.monitorLimit === 0;
+    const list = $("friend-list");
+    list.replaceChildren();
+    const friends = [...chat.friends.values()].sort((x, y) =>
+      Number(y.online === true) - Number(x.online === true) ||
+      x.nick.toLowerCase().localeCompare(y.nick.toLowerCase())
+    );
+    for (const f of friends) {
+      const li = el("li");
+      const state = f.online === true
+        ? (chat.away.has(fold(f.nick)) ? "away" : "online")
+        : f.online === false
+        ? "offline"
+        : "unknown";
+      li.classList.add(state);
+      li.dataset.nick = f.nick;
+      const open = el("button", "open");
+      open.type = "button";
+      open.title = state === "online"
+        ? `${f.nick} is online: talk privately`
+        : state === "away"
+        ? `${f.nick} is away: ${chat.away.get(fold(f.nick))}`
+        : `${f.nick} is offline`;
+      open.append(el("span", "dot"), el("span", "name", f.nick));
+      open.addEventListener("click", () => this.#actions.openQuery(f.nick));
+      const remove = el("button", "close", "×");
+      remove.type = "button";
+      remove.title = `Remove ${f.nick} from friends`;
+      remove.addEventListener("click", () => this.#actions.removeFriend(f.nick));
+      li.append(open, remove);
       list.append(li);
     }
   }
@@ -244,7 +296,7 @@ function sameDay(a: number, b: number): boolean {
     x.getDate() === y.getDate();
 }
 
-function lineNodes(line: Line, prev: Line | undefined, actions: ViewActions): Node[] {
+function lineNodes(b: Buffer, line: Line, prev: Line | undefined, actions: ViewActions): Node[] {
   const out: Node[] = [];
   if (!prev || !sameDay(prev.time, line.time)) {
     out.push(el(
@@ -280,9 +332,43 @@ function lineNodes(line: Line, prev: Line | undefined, actions: ViewActions): No
     text.append(event ? "→ " : "* ");
     text.append(el("span", `nick nc${nickColour(line.nick)}`, line.nick), " ");
   }
-  text.append(
-    ...(line.formatted !== undefined ? formattedNodes(line.formatted) : textNodes(line.text)),
-  );
+  if (line.replyTo !== undefined && !line.redacted) text.append(replyQuote(b, line.replyTo));
+  if (line.redacted) text.append(el("span", "redacted", "message deleted"));
+  else {
+    text.append(
+      ...(line.formatted !== undefined ? formattedNodes(line.formatted) : textNodes(line.text)),
+    );
+  }
+  if (!line.redacted) {
+    const up = actions.uploadUrl();
+    for (const seg of up === "" ? [] : linkify(line.text)) {
+      if (seg.kind !== "link" || !isInlineImage(seg.href, up, location.origin)) continue;
+      const a = el("a", "preview");
+      a.href = seg.href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      const img = el("img");
+      img.src = seg.href;
+      img.alt = "";
+      img.loading = "lazy";
+      img.addEventListener("error", () => a.remove());
+      a.append(img);
+      text.append(a);
+    }
+  }
+  if (line.reactions && line.reactions.size > 0) {
+    const row = el("div", "reactions");
+    for (const [emoji, nicks] of line.reactions) {
+      const chip = el("button", "reaction", `${emoji} ${nicks.length}`);
+      chip.type = "button";
+      chip.title = `${nicks.join(", ")} reacted with ${emoji}`;
+      chip.dataset.emoji = emoji;
+      chip.disabled = !actions.can("react", b, line);
+      chip.addEventListener("click", () => actions.react(b, line, emoji));
+      row.append(chip);
+    }
+    text.append(row);
+  }
   if (line.invite !== undefined) {
     const channel = line.invite;
     const join = el("button", "invite-join", `Join ${channel}`);
@@ -291,6 +377,85 @@ function lineNodes(line: Line, prev: Line | undefined, actions: ViewActions): No
     text.append(" ", join);
   }
   div.append(text);
+  const tools = lineActions(b, line, actions);
+  if (tools) div.append(tools);
   out.push(div);
   return out;
+}
+
+/** The quoted start of the message replied to; a click jumps to it. */
+function replyQuote(b: Buffer, id: string): HTMLElement {
+  const original = b.lines.find((l) => l.id === id);
+  const quote = el("button", "reply-quote");
+  quote.type = "button";
+  quote.dataset.replyTo = id;
+  if (!original) {
+    quote.textContent = "↪ an earlier message";
+    quote.disabled = true;
+    return quote;
+  }
+  const start = original.redacted ? "message deleted" : original.text.split("\n")[0];
+  quote.append("↪ ", el("span", `nick nc${nickColour(original.nick)}`, original.nick), " ");
+  quote.append(start.length > 80 ? start.slice(0, 80) + "…" : start);
+  quote.title = "Go to the message";
+  quote.addEventListener("click", () => jumpToLine(id));
+  return quote;
+}
+
+/** Scrolls to a line of the open conversation and flashes it; false if it is not shown. */
+export function jumpToLine(id: string): boolean {
+  const target = [...document.querySelectorAll<HTMLElement>("#messages .line")].find((x) =>
+    x.dataset.id === id
+  );
+  if (!target) return false;
+  target.scrollIntoView({ block: "center" });
+  target.classList.remove("flash");
+  void target.offsetWidth; // restart the animation
+  target.classList.add("flash");
+  return true;
+}
+
+/** Reply, react and delete, shown on hover (and focus) for a message the server gave an id. */
+function lineActions(b: Buffer, line: Line, actions: ViewActions): HTMLElement | undefined {
+  const says = line.type === "message" || line.type === "action" || line.type === "notice";
+  if (!says || line.redacted || line.id.startsWith("local-")) return undefined;
+  const box = el("div", "line-actions");
+  const button = (label: string, cls: string, title: string, fn: () => void) => {
+    const x = el("button", cls, label);
+    x.type = "button";
+    x.title = title;
+    x.setAttribute("aria-label", title);
+    x.addEventListener("click", (ev) => {
+      ev.stopPropagation();
+      fn();
+    });
+    box.append(x);
+    return x;
+  };
+  if (actions.can("reply", b, line)) {
+    button("↪", "act-reply", "Reply", () => actions.reply(b, line));
+  }
+  if (actions.can("react", b, line)) {
+    const picker = el("div", "picker");
+    picker.hidden = true;
+    for (const emoji of QUICK_REACTIONS) {
+      const x = el("button", "pick", emoji);
+      x.type = "button";
+      x.title = `React with ${emoji}`;
+      x.addEventListener("click", (ev) => {
+        ev.stopPropagation();
+        picker.hidden = true;
+        actions.react(b, line, emoji);
+      });
+      picker.append(x);
+    }
+    button("☺", "act-react", "React", () => {
+      picker.hidden = !picker.hidden;
+    });
+    box.append(picker);
+  }
+  if (actions.can("redact", b, line)) {
+    button("🗑", "act-delete", "Delete", () => actions.redact(b, line));
+  }
+  return box.childElementCount > 0 ? box : undefined;
 }
