@@ -21,7 +21,7 @@ import {
 } from "./lib/client/args.ts";
 import { IrcClient } from "./lib/client/irc_client.ts";
 import type { Credentials } from "./lib/client/registration.ts";
-import { type Connection, dial, type ServerTarget } from "./lib/client/dial.ts";
+import { type Connection, dial, dialFirst, type ServerTarget } from "./lib/client/dial.ts";
 import { KnownServers } from "./lib/client/known_servers.ts";
 import { StsPolicies } from "./lib/client/sts.ts";
 import { dialTls, type PeerCertificate, TrustError, type TrustOptions } from "./lib/client/tls.ts";
@@ -153,13 +153,17 @@ async function main(argv: string[]): Promise<number> {
       // unreachable now: the client reports it and keeps trying
     }
   }
+  const dialOne = (t: ServerTarget): Promise<Connection> => t.tls ? dialTls(t, trust) : dial(t);
+  const alternates = args.alternates ?? [];
   const dialer = (t: ServerTarget): Promise<Connection> => {
     if (first) {
       const c = first;
       first = undefined;
       return Promise.resolve(c);
     }
-    return t.tls ? dialTls(t, trust) : dial(t);
+    // --server a,b,c: the next node when one is gone
+    if (alternates.length === 0) return dialOne(t);
+    return dialFirst([t, ...alternates], dialOne, (e) => e instanceof TrustError);
   };
   const client = new IrcClient({
     target: args.target,

@@ -9,18 +9,21 @@ import { lanAddresses, parseServerArgs } from "./lib/server/cli.ts";
 import { ChatServer } from "./lib/server/server.ts";
 import { Logger } from "./lib/server/log.ts";
 import { installCrashGuard } from "./lib/server/crash_guard.ts";
-import { ensureAdmin } from "./lib/server/accounts.ts";
+import { authenticate as authenticateAccount, ensureAdmin } from "./lib/server/accounts.ts";
 import { parseCredentials } from "./lib/server/cli.ts";
 import { openStore } from "./lib/store/open.ts";
 import { StoreOpenError } from "./lib/store/sqlite.ts";
 import type { ChatStore } from "./lib/store/store.ts";
 import { join } from "node:path";
 import { startWeb, type WebServer } from "./lib/web/server.ts";
+import { UPLOAD_PATH, Uploads } from "./lib/web/uploads.ts";
 import { CertificateError, loadOrCreateCertificate } from "./lib/tls/certificate.ts";
 import { defaultDataDir } from "./lib/platform/data_dir.ts";
 import { pauseOnFatal } from "./lib/platform/console.ts";
 import { keepPrivate, makePrivateDir } from "./lib/platform/private_files.ts";
 import { writePath } from "./lib/transport/socket_send.ts";
+import { ClusterEvents } from "./lib/cluster/cluster_events.ts";
+import { ClusterNode, loadNodeId } from "./lib/cluster/node.ts";
 
 function fail(message: string): never {
   console.error(`chat-server: ${message}`);
@@ -120,7 +123,32 @@ async function main(): Promise<void> {
     config.tls = cert;
   }
 
-  const server = new ChatServer(config, store);
+  // several nodes: the bus is up (and the peers asked for their state) before anyone connects
+  let node: ClusterNode | undefined;
+  const clusterEvents = config.cluster ? new ClusterEvents() : undefined;
+  const server = new ChatServer(config, store, clusterEvents);
+  if (config.cluster && clusterEvents) {
+    let nodeId = config.cluster.nodeId;
+    try {
+      nodeId ??= await loadNodeId(config.dataDir);
+    } catch (err) {
+      fail(`cannot keep the node id in '${config.dataDir}': ${(err as Error).message}`);
+    }
+    node = new ClusterNode(server, clusterEvents, {
+      url: config.cluster.url,
+      nodeId,
+      onFatal: (message) => {
+        console.error(`chat-server: ${message}`);
+        Deno.exit(3);
+      },
+    });
+    try {
+      await node.start();
+    } catch (err) {
+      fail(`cannot join the cluster at ${config.cluster.url}: ${(err as Error).message}`);
+    }
+    server.cluster = node;
+  }
   const tryStart = async (): Promise<unknown> => {
     try {
       await server.start();
@@ -182,6 +210,14 @@ async function main(): Promise<void> {
       : "data: kept in memory only (--store memory)",
   );
   if (adminNote) log.notice(adminNote);
+  if (node) {
+    const st = node.clusterStatus();
+    log.notice(
+      `cluster mode: node ${st.nodeId} (incarnation ${node.incarnation}) on ${
+        config.cluster!.url
+      }, ${st.peers} peer${st.peers === 1 ? "" : "s"}`,
+    );
+  }
   for (const ip of lanAddresses(config.host)) {
     if (config.plaintext !== false) {
       log.notice(`connect with: chat-client --server ${ip}:${server.port}`);
@@ -207,7 +243,30 @@ async function main(): Promise<void> {
       const webTls = config.webTls !== false && config.tls && server.tlsPort !== 0
         ? { cert: config.tls.certPem, key: config.tls.keyPem }
         : undefined;
-      web = await startWeb(server, { hostname: config.host, port: config.httpPort, tls: webTls });
+      const uploads = new Uploads({
+        store: server.store,
+        limits: server.limits,
+        dir: join(config.dataDir, "uploads"),
+        // an upload is not one more device: the account's device limit does not apply
+        authenticate: async (name, password, ip) => {
+          const r = await authenticateAccount(server, name, password, ip, false);
+          return r.ok || r.reason !== "sessions" ? r : { ok: false, reason: "invalid" };
+        },
+      });
+      web = await startWeb(server, {
+        hostname: config.host,
+        port: config.httpPort,
+        tls: webTls,
+        uploads,
+      });
+      if (uploads.enabled) {
+        // an address others can reach: the one listened on, or this machine's first on the LAN
+        const host = lanAddresses(config.host)[0] ?? "localhost";
+        const scheme = web.secure ? "https" : "http";
+        server.fileHost = `${scheme}://${
+          host.includes(":") ? `[${host}]` : host
+        }:${web.port}${UPLOAD_PATH}`;
+      }
     } catch (err) {
       const why = err instanceof Deno.errors.AddrInUse
         ? `port ${config.httpPort} is already in use`
@@ -233,6 +292,7 @@ async function main(): Promise<void> {
     stopping = true;
     log.notice("shutting down...");
     await server.shutdown("Server shutting down");
+    await node?.stop();
     await web?.shutdown();
     Deno.exit(0);
   };

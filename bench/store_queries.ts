@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { type ChatStore, dmKey, type HistoryMessage } from "../lib/store/store.ts";
+import { searchRows } from "./search_queries.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -151,6 +152,9 @@ try {
   figures.push(
     await time("targets, last hour, 50", () => store.targets(now - 3600_000, now, 50, mine), 5),
   );
+  for (const [kind, call] of searchRows(store, now, ME, MY_CHANNELS, ROWS)) {
+    figures.push(await time(kind, call));
+  }
   let seq = ROWS;
   figures.push(
     await time(

@@ -41,8 +41,10 @@ export const DEFAULT_CHANNELS = [DEFAULT_CHANNEL];
  * ```
  */
 export interface ClientArgs {
-  /** The server, parsed. */
+  /** The server, parsed (the first of `--server a,b,c`). */
   target: ServerTarget;
+  /** The other servers of `--server a,b,c`, tried in turn when the one before is gone. */
+  alternates?: ServerTarget[];
   /** The nick, if given. */
   nick?: string;
   /** Channels to join. */
@@ -78,7 +80,8 @@ Usage: chat-client [options]
 
 Options:
   --server host[:port]   server to connect to (default ${DEFAULT_SERVER});
-                         also irc://host:port or ircs://host:port (TLS)
+                         also irc://host:port or ircs://host:port (TLS); several,
+                         comma-separated (nodes of one network), are tried in turn
   --nick NAME            your nickname (default: your user name)
   --join #a,#b           channels to join (default ${DEFAULT_CHANNELS.join(",")})
   --tls                  connect with TLS (default port 6697)
@@ -188,7 +191,8 @@ export function parseClientArgs(argv: string[]): ClientArgs {
       version: { type: "boolean", short: "V", default: false },
     },
   });
-  const target = parseServer(values.server ?? DEFAULT_SERVER, values.tls);
+  const [target, ...alternates] = (values.server ?? DEFAULT_SERVER).split(",")
+    .map((s) => parseServer(s, values.tls));
   if (values.nick !== undefined && !isValidNick(values.nick, 64)) {
     throw new Error(`"${values.nick}" is not a valid nickname`);
   }
@@ -210,6 +214,7 @@ export function parseClientArgs(argv: string[]): ClientArgs {
   }
   return {
     target,
+    ...(alternates.length > 0 ? { alternates } : {}),
     nick: values.nick,
     channels,
     help: values.help,

@@ -152,3 +152,41 @@ export async function dial(target: ServerTarget): Promise<Connection> {
   }
   return new StreamConnection(conn);
 }
+
+/**
+ * Tries `targets` in turn with `one` and returns the first connection made; the error of
+ * the last one when none answers. A refusal to trust a certificate ends the attempt at once
+ * (the user must decide, not the next server). Used for `--server a,b,c` (nodes of one
+ * network).
+ *
+ * @example
+ * ```ts
+ * import { dialFirst, type ServerTarget } from "./dial.ts";
+ * import { equal } from "node:assert/strict";
+ * const tried: number[] = [];
+ * const one = (t: ServerTarget) => {
+ *   tried.push(t.port);
+ *   return t.port === 2
+ *     ? Promise.resolve({ lines: async function* () {}, write: async () => {}, close() {} })
+ *     : Promise.reject(new Error("refused"));
+ * };
+ * await dialFirst([1, 2, 3].map((port) => ({ host: "h", port, tls: false })), one);
+ * equal(tried.join(","), "1,2");
+ * ```
+ */
+export async function dialFirst(
+  targets: readonly ServerTarget[],
+  one: Dialer,
+  isFinal: (err: unknown) => boolean = () => false,
+): Promise<Connection> {
+  let last: unknown = new Error("no server to connect to");
+  for (const t of targets) {
+    try {
+      return await one(t);
+    } catch (err) {
+      if (isFinal(err)) throw err;
+      last = err;
+    }
+  }
+  throw last;
+}

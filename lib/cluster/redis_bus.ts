@@ -292,6 +292,19 @@ export class RedisBus {
     }
   }
 
+  /**
+   * Resolves once this node has read every entry the streams held when it was called
+   * (bounded: at most `ms`), so what another node published before is applied here.
+   */
+  async caughtUp(ms = 2000): Promise<void> {
+    const ends = await Promise.all(this.#streams.map((_, s) => this.#streamEnd(s)));
+    const deadline = Date.now() + ms;
+    while (
+      this.#running && Date.now() < deadline &&
+      ends.some((end, s) => compareIds(this.#lastIds[s], end) < 0)
+    ) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /** Who holds a nick network-wide (`NODE/INC/UID`), if anyone. */
   async nickOwner(folded: string): Promise<string | undefined> {
     return (await this.#cmd.hGet(this.#key("nicks"), folded)) ?? undefined;
@@ -390,6 +403,9 @@ export class RedisBus {
     const now = Date.now();
     if (now - this.#leaseRenewedAt >= this.#opts.renewMs) await this.#renew();
     if (this.#fenced) return;
+    // commands sent while Redis is away wait for it and would hold up the next renewal
+    // attempt, whose failures are what fence a node cut off for too long
+    if (!this.#cmd.isReady) return;
     // a node whose own lease is stale cannot tell dead peers from its own trouble
     if (now - this.#leaseRenewedAt > this.#opts.renewMs * 2) return;
     await this.#refreshPeers();
@@ -399,11 +415,20 @@ export class RedisBus {
   async #renew(): Promise<void> {
     const lease = this.#key(`lease:${this.nodeId}`);
     const dead = this.#key(`dead:${this.nodeId}:${this.incarnation}`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const r = await this.#cmd.eval(RENEW_LEASE, {
-        keys: [lease, dead],
-        arguments: [this.incarnation, String(this.#opts.leaseMs)],
-      });
+      // commands wait in the client's queue while Redis is away (a short blip loses
+      // nothing); the renewal must not: its failure is what fences a node cut off for long
+      const r = await Promise.race([
+        this.#cmd.eval(RENEW_LEASE, {
+          keys: [lease, dead],
+          arguments: [this.incarnation, String(this.#opts.leaseMs)],
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("no answer")), this.#opts.renewMs);
+        }),
+      ]);
+      clearTimeout(timer);
       if (Number(r) === 0) return this.#fence("another node took this node's lease");
       this.#leaseRenewedAt = Date.now();
       if (Number(r) === 2) {
@@ -411,6 +436,7 @@ export class RedisBus {
         await this.#cmd.hSet(this.#key("nodes"), this.nodeId, this.incarnation);
       }
     } catch {
+      clearTimeout(timer);
       if (Date.now() - this.#leaseRenewedAt > this.#opts.leaseMs - this.#opts.renewMs) {
         this.#fence("the cluster's Redis has not answered for too long");
       }

@@ -67,6 +67,7 @@ export async function authenticate(
   accountName: string,
   password: string,
   ip: string,
+  forDevice = true,
 ): Promise<AuthResult> {
   const folded = casefold(accountName);
   const account = await server.store.getAccount(folded);
@@ -83,7 +84,7 @@ export async function authenticate(
     // one more device of an account online: within its limit (sessionsPerAccount)
     const limit = server.limits.sessionsPerAccount;
     const online = server.users.findAccount(folded);
-    if (online !== undefined && online.sessions.length >= limit) {
+    if (forDevice && online !== undefined && online.sessions.length >= limit) {
       outcome = { ok: false, reason: "sessions", limit };
     } else {
       const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;

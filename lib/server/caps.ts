@@ -28,6 +28,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["sasl", "PLAIN"],
   ["server-time", ""],
   ["setname", ""],
+  ["soju.im/search", ""],
   ["userhost-in-names", ""],
 ]);
 

@@ -46,6 +46,13 @@ export class ChannelTable {
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
 
+  /**
+   * Set by a cluster node: resolves once this node has applied every event the network had
+   * when a channel was about to be made here, so a JOIN from another node a moment earlier
+   * is seen (the caller looks again after {@link make}) and its creator keeps the ops.
+   */
+  beforeMake: (() => Promise<void>) | undefined = undefined;
+
   constructor(store: ChatStore, events: ServerEvents) {
     this.#store = store;
     this.#events = events;
@@ -78,11 +85,13 @@ export class ChannelTable {
    */
   async make(name: string): Promise<Channel> {
     const channel = new Channel(name);
+    const caughtUp = this.beforeMake?.();
     const known = this.#floors.get(channel.folded);
     const [record, stored] = await Promise.all([
       this.#store.getChannel(channel.folded),
       known === undefined ? this.#store.getHistoryFloor(channel.folded) : undefined,
     ]);
+    if (caughtUp !== undefined) await caughtUp;
     if (record) restore(channel, record);
     else {
       const floor = known === undefined ? stored : known;

@@ -66,6 +66,11 @@ Options:
   --store-password-file FILE
                       the PostgreSQL password: the first line of FILE (or set
                       DENO_CHAT_STORE_PASSWORD); never put it in the URL or a flag
+  --cluster URL       run as one node of several: redis://HOST:PORT of the Redis that
+                      carries the events between nodes (all nodes need the same
+                      --store postgres://…); see docs/server.md
+  --node-id ID        this node's name in the cluster (default: made once and kept in
+                      the data folder's node-id file)
   --require-account   only logged-in users may join channels and send messages
   --no-open-registration
                       only operators may create accounts (open by default)
@@ -121,6 +126,8 @@ export function parseServerArgs(args: string[]): CliResult {
         password: { type: "string" },
         store: { type: "string", default: "sqlite" },
         "store-password-file": { type: "string" },
+        cluster: { type: "string" },
+        "node-id": { type: "string" },
         "require-account": { type: "boolean", default: false },
         "open-registration": { type: "boolean", default: true },
         "no-open-registration": { type: "boolean", default: false },
@@ -197,6 +204,28 @@ export function parseServerArgs(args: string[]): CliResult {
   if (values["store-password-file"] !== undefined && !postgresUrl) {
     return { kind: "error", message: "--store-password-file goes with --store postgres://…" };
   }
+  const clusterUrl = values.cluster;
+  if (clusterUrl !== undefined) {
+    if (!/^rediss?:\/\/[^\s/]+(\/\d*)?$/.test(clusterUrl)) {
+      return { kind: "error", message: `--cluster needs redis://HOST:PORT, got '${clusterUrl}'` };
+    }
+    if (!postgresUrl) {
+      return {
+        kind: "error",
+        message: "--cluster needs --store postgres://…: every node must share one store",
+      };
+    }
+  }
+  const nodeId = values["node-id"];
+  if (nodeId !== undefined && !/^[A-Za-z0-9._-]{1,32}$/.test(nodeId)) {
+    return {
+      kind: "error",
+      message: `--node-id takes 1 to 32 letters, digits, '.', '_' or '-', got '${nodeId}'`,
+    };
+  }
+  if (nodeId !== undefined && clusterUrl === undefined) {
+    return { kind: "error", message: "--node-id goes with --cluster redis://…" };
+  }
   const logFormat = values["log-format"];
   if (logFormat !== "text" && logFormat !== "json") {
     return { kind: "error", message: `--log-format is text or json, got '${logFormat}'` };
@@ -239,6 +268,7 @@ export function parseServerArgs(args: string[]): CliResult {
       storeKind: postgresUrl ? "postgres" : values.store as "sqlite" | "memory",
       storeUrl: postgresUrl,
       storePasswordFile: values["store-password-file"],
+      cluster: clusterUrl === undefined ? undefined : { url: clusterUrl, nodeId },
       requireAccount: values["require-account"],
       openRegistration: values["open-registration"] && !values["no-open-registration"],
       opers,

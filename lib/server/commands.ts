@@ -49,6 +49,7 @@ import {
 import { handleAway, handleSetname } from "./handlers/user.ts";
 import { handleAuthenticate, handleRegister } from "./handlers/account.ts";
 import { handleChathistory } from "./handlers/history.ts";
+import { handleSearch } from "./handlers/search.ts";
 import {
   handleKill,
   handleKline,
@@ -145,6 +146,7 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["HELP", cmd(handleHelp, 0)],
   // history
   ["CHATHISTORY", cmd(handleChathistory, 1)],
+  ["SEARCH", cmd(handleSearch, 1)],
   // operators
   ["OPER", cmd(handleOper, 2)],
   ["KILL", cmd(handleKill, 1)],

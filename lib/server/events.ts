@@ -40,13 +40,33 @@ export interface ServerEvents {
   modeChanged(channel: Channel, changes: readonly ModeChange[], by: User): void;
   /** A channel's topic was set or cleared (`channel.topic`). */
   topicChanged(channel: Channel, by: User): void;
-  /** A PRIVMSG, NOTICE or TAGMSG went to a channel (`#name`) or a nick. */
-  message(from: User, target: string, out: Outgoing): void;
+  /**
+   * A PRIVMSG, NOTICE or TAGMSG went to a channel (`#name`) or a nick. A promise means the
+   * sender's echo waits for it (the bus between nodes has the message); on one node nothing
+   * is returned and nothing waits.
+   */
+  message(from: User, target: string, out: Outgoing): void | Promise<void>;
   /**
    * A stored message was redacted (removed from history) in a channel or a private
    * conversation; `out` is the REDACT for members with `draft/message-redaction`.
    */
   redacted(by: User, target: string, msgid: string, out: Outgoing): void;
+}
+
+/** A cluster node's bus state, for /healthz and /metrics (lib/cluster/node.ts has one). */
+export interface ClusterStatus {
+  clusterStatus(): {
+    nodeId: string;
+    /** The node lost its lease and is closing. */
+    fenced: boolean;
+    /** Whether the bus's reading connection to Redis is up. */
+    connected: boolean;
+    eventsIn: number;
+    eventsOut: number;
+    /** Milliseconds since the lease was last renewed. */
+    leaseAgeMs: number;
+    peers: number;
+  };
 }
 
 const nothing = (): void => {};

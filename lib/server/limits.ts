@@ -99,6 +99,10 @@ export interface Limits {
   descriptorReserve: number;
   /** Percentage of the connection descriptors one listening port may hold. */
   portDescriptorShare: number;
+  /** Largest file one upload may be, in bytes (soju.im/FILEHOST on the web port; 0 = no uploads). */
+  uploadMaxBytes: number;
+  /** Bytes of uploads one account may keep in all. */
+  uploadQuotaBytes: number;
   /** Nicks one connection may watch with MONITOR (ISUPPORT MONITOR). */
   monitorSize: number;
   /** Read markers kept in memory per user (guests, and conversations with guests). */
@@ -159,6 +163,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxDescriptors: 0,
   descriptorReserve: 64,
   portDescriptorShare: 70,
+  uploadMaxBytes: 10 * 1024 * 1024,
+  uploadQuotaBytes: 100 * 1024 * 1024,
   monitorSize: 100,
   readMarkersInMemory: 500,
   guestRedactable: 200,
@@ -217,6 +223,8 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   maxDescriptors: "file descriptors for the process (0 = its open-files limit)",
   descriptorReserve: "descriptors kept free for the store and the other ports",
   portDescriptorShare: "percent of connection descriptors one port may hold",
+  uploadMaxBytes: "bytes one uploaded file may have (0 = no uploads)",
+  uploadQuotaBytes: "bytes of uploaded files one account may keep",
   monitorSize: "nicks one connection may watch with MONITOR",
   readMarkersInMemory: "read markers kept in memory per guest (not in the store)",
   guestRedactable: "a guest's last messages it may still delete (REDACT)",

@@ -16,7 +16,7 @@ import { PREFIX_OP } from "./channel.ts";
 import { ChannelTable } from "./channels.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { fillBucket } from "./fakelag.ts";
-import { LOCAL_EVENTS, type ServerEvents } from "./events.ts";
+import { type ClusterStatus, LOCAL_EVENTS, type ServerEvents } from "./events.ts";
 import { KlineTable } from "./klines.ts";
 import { type LogFormat, loggedEvents, Logger, logReason } from "./log.ts";
 import type { Limits } from "./limits.ts";
@@ -61,6 +61,8 @@ export interface ServerConfig {
   storeUrl?: string;
   /** A file holding the PostgreSQL password. */
   storePasswordFile?: string;
+  /** Several nodes: the Redis of the bus, and this node's id (undefined: from the data folder). */
+  cluster?: { url: string; nodeId: string | undefined };
   /** Only logged-in users may join and send. */
   requireAccount: boolean;
   /** Anyone may register an account (else only operators). */
@@ -122,6 +124,8 @@ export class ChatServer implements SessionHost {
   readonly readMarkers: ReadMarkers;
   /** Channels by name and their membership. */
   readonly channels: ChannelTable;
+  /** The cluster node this server is, when it is one of several (set before `start()`). */
+  cluster: ClusterStatus | undefined = undefined;
   /** Server bans in force. */
   readonly klines: KlineTable;
   /** Every open session. */
@@ -132,6 +136,11 @@ export class ChatServer implements SessionHost {
   readonly createdAt: Date = new Date();
   /** Counts, queues and verifies every password attempt and hash. */
   readonly loginGate: LoginGate;
+  /**
+   * The upload URL advertised as ISUPPORT `soju.im/FILEHOST` (lib/web/uploads.ts), once the
+   * web port is up with uploads on; undefined otherwise.
+   */
+  fileHost: string | undefined;
   readonly #listeners: Listeners;
   readonly #admission: Admission;
   readonly #dispatcher: Dispatcher;

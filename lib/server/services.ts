@@ -125,6 +125,8 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       }
       const holder = ctx.users.holder(nick);
       if (!holder || holder === user) return say(`Nobody else is using ${nick}.`);
+      // a user of another node of a cluster: that node alone can end or rename it
+      if (holder.sessions.length === 0) return say(`${nick} is connected to another server.`);
       if (command === "GHOST") {
         const reason = `Killed (NickServ (GHOST command used by ${user.nick}))`;
         for (const s of [...holder.sessions]) ctx.server.endSession(s, reason);

@@ -93,6 +93,13 @@ export class UserTable {
   readonly #limits: Limits;
   readonly #store: ChatStore;
   readonly #events: ServerEvents;
+  /**
+   * Set by a cluster node: claims a nick network-wide before it is granted (false: another
+   * node's user holds it). Undefined on one node, where the table itself decides.
+   */
+  nickClaim: ((user: User, nick: string) => Promise<boolean>) | undefined = undefined;
+  /** Set by a cluster node: a user that never completed registration gave its nick back. */
+  nickDrop: ((user: User) => void) | undefined = undefined;
   /** Who watches which nick (MONITOR), told when a nick comes and goes. */
   readonly #monitors: MonitorTable | undefined;
   /** Users by casefolded account, registered or not (their other devices, read markers). */
@@ -380,7 +387,7 @@ export class UserTable {
       if (user.invisible) c.invisible--;
       if (user.oper) c.opers--;
       this.#events.quit(user, quitMessage);
-    }
+    } else if (this.nickDrop !== undefined) this.nickDrop(user);
     user.registered = false;
   }
 

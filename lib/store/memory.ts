@@ -5,18 +5,24 @@
  * @module
  */
 
-import type {
-  AccountRecord,
-  AlwaysOnEntry,
-  AlwaysOnState,
-  ChannelRecord,
-  ChatStore,
-  HistoryBound,
-  HistoryFloor,
-  HistoryMessage,
-  HistoryTarget,
-  KlineRecord,
-  TargetScope,
+import { casefold } from "../protocol/casemap.ts";
+import {
+  type AccountRecord,
+  type AlwaysOnEntry,
+  type AlwaysOnState,
+  type ChannelRecord,
+  type ChatStore,
+  type HistoryBound,
+  type HistoryFloor,
+  type HistoryMessage,
+  type HistoryTarget,
+  type KlineRecord,
+  SEARCH_SCAN,
+  type SearchQuery,
+  searchVisible,
+  searchWords,
+  type TargetScope,
+  type UploadRecord,
 } from "./store.ts";
 import { dmParties } from "./store.ts";
 
@@ -52,6 +58,7 @@ export class MemoryStore implements ChatStore {
   #readMarkers = new Map<string, number>();
   #floors = new Map<string, number>();
   #seq = 0;
+  #uploads = new Map<string, UploadRecord>();
   readonly #maxPerTarget: number;
 
   constructor(maxPerTarget = 1000) {
@@ -249,6 +256,63 @@ export class MemoryStore implements ChatStore {
     return Promise.try(() => {
       const s = this.#byMsgid.get(msgid);
       return s ? { time: s.msg.time, msgid } : undefined;
+    });
+  }
+
+  search(q: SearchQuery): Promise<HistoryMessage[]> {
+    return Promise.try(() => {
+      const words = q.text === undefined ? [] : searchWords(q.text);
+      if (q.text !== undefined && words.length === 0) return [];
+      const lists: Stored[][] = [];
+      for (const key of q.keys.keys()) {
+        const list = this.#history.get(key);
+        if (list) lists.push(list);
+      }
+      if (q.party !== undefined) {
+        for (const [key, list] of this.#history) {
+          if (!q.keys.has(key) && dmParties(key)?.includes(q.party)) lists.push(list);
+        }
+      }
+      // a plain scan, newest first, of at most SEARCH_SCAN candidates of the conversations
+      const found: Stored[] = [];
+      let looked = 0;
+      for (const list of lists) {
+        for (let i = list.length - 1; i >= 0 && looked < SEARCH_SCAN; i--) {
+          const s = list[i], m = s.msg;
+          looked++;
+          if (!searchVisible(q, m.target, m.time)) continue;
+          if (q.from !== undefined && casefold(m.source.split("!")[0]) !== q.from) continue;
+          if (words.length > 0) {
+            const have = new Set(searchWords(m.text));
+            if (!words.every((w) => have.has(w))) continue;
+          }
+          found.push(s);
+        }
+      }
+      found.sort((a, b) => b.seq - a.seq);
+      return found.slice(0, q.limit).reverse().map((s) => s.msg);
+    });
+  }
+
+  addUpload(upload: UploadRecord): Promise<void> {
+    return Promise.try(() => {
+      if (this.#uploads.has(upload.id)) throw new Error(`upload ${upload.id} exists`);
+      this.#uploads.set(upload.id, { ...upload });
+    });
+  }
+
+  getUpload(id: string): Promise<UploadRecord | undefined> {
+    return Promise.try(() => {
+      const u = this.#uploads.get(id);
+      return u ? { ...u } : undefined;
+    });
+  }
+
+  uploadBytes(account: string): Promise<number> {
+    return Promise.try(() => {
+      let n = 0;
+      for (const u of this.#uploads.values()) if (u.account === account) n += u.size;
+      return n;
     });
   }
 

@@ -136,6 +136,52 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
+    version: 6,
+    description: "full-text search of history (FTS5), kept in step by triggers; uploads",
+    up(db) {
+      // Contentless: the text is already in `history`; the index holds only tokens. `meta`
+      // holds one token per thing a search narrows by, so the index applies those too and
+      // the work of a search is the matches the caller may see, not the whole history:
+      // t<hex of the conversation key>, p<hex of each side> for a private one, n<hex of the
+      // sender's casefolded nick> (hex, because the tokenizer would split the raw forms).
+      // Triggers rather than writes beside the batched appends, so that every path that
+      // adds, changes or deletes a history row (appends, prune, migrations, redaction) keeps
+      // the index in step without knowing about it. No word positions (detail = column):
+      // a search is words and tokens, never a phrase, and the index is smaller and faster.
+      db.exec(`
+        CREATE VIRTUAL TABLE history_fts USING fts5(
+          text, meta, content = '', contentless_delete = 1, detail = column,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER history_fts_insert AFTER INSERT ON history BEGIN
+          INSERT INTO history_fts (rowid, text, meta) VALUES (new.id, new.text, ${
+        searchMeta("new")
+      });
+        END;
+        CREATE TRIGGER history_fts_delete AFTER DELETE ON history BEGIN
+          DELETE FROM history_fts WHERE rowid = old.id;
+        END;
+        CREATE TRIGGER history_fts_update AFTER UPDATE OF text, target, source ON history BEGIN
+          DELETE FROM history_fts WHERE rowid = old.id;
+          INSERT INTO history_fts (rowid, text, meta) VALUES (new.id, new.text, ${
+        searchMeta("new")
+      });
+        END;
+        INSERT INTO history_fts (rowid, text, meta)
+          SELECT id, text, ${searchMeta("history")} FROM history;
+        CREATE TABLE uploads (
+          id TEXT PRIMARY KEY,
+          account TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          content_type TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX uploads_account ON uploads (account);
+      `);
+    },
+  },
+  {
     version: 7,
     description: "history floors of public channels, handed on across restarts",
     up(db) {
@@ -156,6 +202,24 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
 ];
+
+/**
+ * The SQL for the `meta` tokens of a history row (see migration 6); `row` is `new` in a
+ * trigger. The nick is casefolded as lib/protocol/casemap.ts does (ASCII and `[]\^`).
+ */
+function searchMeta(row: string): string {
+  const nick = `CASE WHEN instr(${row}.source, '!') > 0
+    THEN substr(${row}.source, 1, instr(${row}.source, '!') - 1) ELSE ${row}.source END`;
+  const folded =
+    `replace(replace(replace(replace(lower(${nick}), '[', '{'), ']', '}'), '\\', '|'), '^', '~')`;
+  const t = `${row}.target`;
+  return `'t' || hex(${t}) ||
+    CASE WHEN substr(${t}, 1, 3) = 'dm:' AND instr(${t}, ' ') > 0
+      THEN ' p' || hex(substr(${t}, 4, instr(${t}, ' ') - 4)) ||
+        ' p' || hex(substr(${t}, instr(${t}, ' ') + 1))
+      ELSE '' END ||
+    ' n' || hex(${folded})`;
+}
 
 /**
  * Applies the migrations the database has not seen yet. Refuses a database from a newer

@@ -13,18 +13,21 @@
 
 import postgres from "postgres";
 import { PG_MIGRATIONS } from "./postgres_migrations.ts";
-import type {
-  AccountRecord,
-  AlwaysOnEntry,
-  AlwaysOnState,
-  ChannelRecord,
-  ChatStore,
-  HistoryBound,
-  HistoryFloor,
-  HistoryMessage,
-  HistoryTarget,
-  KlineRecord,
-  TargetScope,
+import {
+  type AccountRecord,
+  type AlwaysOnEntry,
+  type AlwaysOnState,
+  type ChannelRecord,
+  type ChatStore,
+  type HistoryBound,
+  type HistoryFloor,
+  type HistoryMessage,
+  type HistoryTarget,
+  type KlineRecord,
+  SEARCH_SCAN,
+  type SearchQuery,
+  type TargetScope,
+  type UploadRecord,
 } from "./store.ts";
 import { dmParties, TARGETS_SCAN } from "./store.ts";
 import { storedCommand, StoreOpenError } from "./sqlite.ts";
@@ -427,6 +430,81 @@ export class PostgresStore implements ChatStore {
     const [r] = await this.#sql<{ time: string }[]>`
       SELECT time FROM history WHERE msgid = ${msgid}`;
     return r ? { time: Number(r.time), msgid } : undefined;
+  }
+
+  async search(q: SearchQuery): Promise<HistoryMessage[]> {
+    // the words as searchWords finds them, accents kept: the 'simple' configuration keeps
+    // them in the index too
+    const words = q.text?.toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
+    if ((q.text !== undefined && words.length === 0) || q.limit <= 0) return [];
+    const keys = [...q.keys.keys()];
+    const floors = [...q.keys.values()].map((f) => Math.max(f, Number.MIN_SAFE_INTEGER));
+    const party = q.party ?? null;
+    const tsquery = words.length > 0 ? words.join(" ") : null;
+    const sql = this.#sql;
+    // conditions only where given, so the planner sees the GIN index's expression bare
+    const textCond = tsquery === null
+      ? sql``
+      : sql`AND to_tsvector('simple', text) @@ plainto_tsquery('simple', ${tsquery})`;
+    // the nick casefolded as lib/protocol/casemap.ts does
+    const fromCond = q.from === undefined
+      ? sql``
+      : sql`AND translate(lower(split_part(source, '!', 1)), '[]\\^', '{}|~') = ${q.from}`;
+    const partyCond = party === null ? sql`` : sql`OR starts_with(target, ${`dm:${party} `})
+      OR right(target, ${party.length + 1}) = ${` ${party}`}`;
+    // the candidates (conversations, words, sender, times) bounded by SEARCH_SCAN, then the
+    // channel floors
+    const rows = await sql<HistoryRow[]>`
+      WITH scope AS (
+        SELECT * FROM unnest(${keys}::text[], ${floors}::bigint[]) AS s (key, floor)
+      )
+      SELECT c.* FROM (
+        SELECT id, msgid, time, target, raw_target, source, account, command, text, tags
+        FROM history
+        WHERE (target IN (SELECT key FROM scope) ${partyCond})
+          ${textCond} ${fromCond}
+          AND time >= ${q.after ?? Number.MIN_SAFE_INTEGER}
+          AND time <= ${q.before ?? Number.MAX_SAFE_INTEGER}
+        ORDER BY id DESC LIMIT ${SEARCH_SCAN}
+      ) c
+      WHERE NOT EXISTS (SELECT 1 FROM scope WHERE scope.key = c.target AND c.time < scope.floor)
+      ORDER BY c.id DESC LIMIT ${q.limit}`;
+    return rows.map(toMessage).reverse();
+  }
+
+  async addUpload(u: UploadRecord): Promise<void> {
+    await this.#sql`
+      INSERT INTO uploads (id, account, size, name, content_type, created_at)
+      VALUES (${u.id}, ${u.account}, ${u.size}, ${u.name}, ${u.contentType}, ${u.createdAt})`;
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const [r] = await this.#sql<
+      {
+        id: string;
+        account: string;
+        size: string;
+        name: string;
+        content_type: string;
+        created_at: string;
+      }[]
+    >`SELECT * FROM uploads WHERE id = ${id}`;
+    return r
+      ? {
+        id: r.id,
+        account: r.account,
+        size: Number(r.size),
+        name: r.name,
+        contentType: r.content_type,
+        createdAt: Number(r.created_at),
+      }
+      : undefined;
+  }
+
+  async uploadBytes(account: string): Promise<number> {
+    const [r] = await this.#sql<{ n: string }[]>`
+      SELECT coalesce(sum(size), 0) AS n FROM uploads WHERE account = ${account}`;
+    return Number(r.n);
   }
 
   async getMessage(msgid: string): Promise<HistoryMessage | undefined> {

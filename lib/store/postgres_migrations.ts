@@ -95,6 +95,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     sql: `ALTER TABLE history ADD COLUMN multiline jsonb;`,
   },
   {
+    version: 5,
+    description: "full-text search of history (tsvector and a GIN index); uploads",
+    // an index on the expression, not a stored column: every insert, update and delete
+    // keeps it in step, and the history reads (SELECT *) carry no tsvector. The 'simple'
+    // configuration (no stemming, no stop words) matches whole words as the SQLite store's
+    // FTS5 index does
+    sql: `
+      CREATE INDEX history_search ON history USING gin (to_tsvector('simple', text));
+      CREATE TABLE uploads (
+        id text PRIMARY KEY,
+        account text NOT NULL,
+        size bigint NOT NULL,
+        name text NOT NULL,
+        content_type text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX uploads_account ON uploads (account);
+    `,
+  },
+  {
     version: 6,
     description: "history floors of public channels, handed on across restarts",
     sql: `

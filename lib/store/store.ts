@@ -99,10 +99,94 @@ export interface HistoryMessage {
   multiline?: number[];
 }
 
+/** A file uploaded through the web port (soju.im/FILEHOST): its metadata; the bytes are a file. */
+export interface UploadRecord {
+  /** Random, URL-safe: the file's name in the uploads folder and its URL. */
+  id: string;
+  /** The casefolded account that uploaded it. */
+  account: string;
+  size: number;
+  /** The file name the client gave (cleaned), for Content-Disposition. */
+  name: string;
+  /** The Content-Type it is served with (sniffed from an allow-list at upload). */
+  contentType: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+}
+
 /** A point in a conversation's history: a time (ms) and, for exactness, a msgid. */
 export interface HistoryBound {
   time: number;
   msgid?: string;
+}
+
+/**
+ * A history search ({@link ChatStore.search}): the conversations it may look in, and what a
+ * message must match. Every condition given must hold.
+ */
+export interface SearchQuery {
+  /**
+   * Conversations to look in, each with the earliest time that may be shown from it (a
+   * channel's history floor; `-Infinity` for none): the caller's channels, or the one
+   * conversation of a `in=` search.
+   */
+  keys: ReadonlyMap<string, number>;
+  /** When set, every private conversation this history identity is a side of, too. */
+  party?: string;
+  /**
+   * Words the text must all contain, as whole words, ignoring case and accents. A text with
+   * no letters or digits in it matches nothing.
+   */
+  text?: string;
+  /** The casefolded nick the sender had. */
+  from?: string;
+  /** Inclusive bounds in ms. */
+  after?: number;
+  before?: number;
+  /** The newest this many matches are returned, oldest first. */
+  limit: number;
+}
+
+/**
+ * How many candidate messages one search looks at, at most, newest first, after the index
+ * has applied the words, the sender and the conversations (the stores filter only the
+ * channel floors and the exact times afterwards). It bounds the work of any one request;
+ * a search that runs into it returns what it found, and the client pages back with `before`.
+ */
+export const SEARCH_SCAN = 5000;
+
+/**
+ * The words of a search text, as every store matches them: runs of letters and digits,
+ * lowercased, without accents.
+ *
+ * @example
+ * ```ts
+ * import { searchWords } from "./store.ts";
+ * searchWords("Déjà vu, again!"); // ["deja", "vu", "again"]
+ * ```
+ */
+export function searchWords(text: string): string[] {
+  return (text.normalize("NFD").replace(/\p{M}+/gu, "").toLowerCase().match(/[\p{L}\p{N}]+/gu) ??
+    []);
+}
+
+/**
+ * Whether a row the index matched may be shown: inside the exact time range, and not from
+ * before its channel's floor (the stores' indexes narrow by conversation, words and sender).
+ *
+ * @example
+ * ```ts
+ * import { searchVisible } from "./store.ts";
+ * const q = { keys: new Map([["#a", 100]]), limit: 10 };
+ * searchVisible(q, "#a", 99); // false: before the channel's floor
+ * searchVisible(q, "#a", 100); // true
+ * ```
+ */
+export function searchVisible(q: SearchQuery, target: string, time: number): boolean {
+  if (q.after !== undefined && time < q.after) return false;
+  if (q.before !== undefined && time > q.before) return false;
+  const floor = q.keys.get(target);
+  return floor === undefined || time >= floor;
 }
 
 /**
@@ -197,6 +281,18 @@ export interface ChatStore {
   ): Promise<HistoryTarget[]>;
   /** The time of a message by msgid, if stored. */
   findMessage(msgid: string): Promise<HistoryBound | undefined>;
+  /**
+   * The newest `query.limit` messages matching `query`, oldest first. Looks only in the
+   * conversations the query names, and at no more than {@link SEARCH_SCAN} candidates.
+   */
+  search(query: SearchQuery): Promise<HistoryMessage[]>;
+
+  /** Records an uploaded file (already in place in the uploads folder). */
+  addUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** Bytes of uploads an account (casefolded) keeps, for its quota. */
+  uploadBytes(account: string): Promise<number>;
+
   /** A stored message by msgid, whole (to check who may redact it), if stored. */
   getMessage(msgid: string): Promise<HistoryMessage | undefined>;
   /**

@@ -6,8 +6,10 @@
  * complete. A client that sent half a request head held its socket for good, uncounted, and
  * a few thousand of them ran the process out of descriptors. Reading the head here lets the
  * web server put a deadline on it, count connections per address and take each socket from
- * the shared descriptor budget. The web port only serves GET and HEAD, so request bodies are
- * never read: a request that announces one is refused and its connection closed.
+ * the shared descriptor budget. The web port serves GET and HEAD, and one POST (uploads):
+ * only that route reads a request body, with {@link readBody}, of a length declared up front
+ * and checked against a limit before a byte of it is read. Any other request that announces
+ * a body is refused and its connection closed.
  *
  * @module
  */
@@ -122,15 +124,63 @@ export async function readRequestHead(
   return { kind: "head", head: parsed, rest };
 }
 
+/** What {@link readBody} ended with. */
+export type BodyResult =
+  | { kind: "done"; rest: Uint8Array }
+  | { kind: "eof"; received: number };
+
+/**
+ * Reads exactly `length` body bytes (a `Content-Length` body) and hands them to `sink` in
+ * pieces as they arrive, so a body never sits in memory whole. `pending` holds bytes already
+ * read past the head; `rest` of the result holds what came after the body. A connection
+ * that ends early is `eof`.
+ *
+ * @example
+ * ```ts
+ * import { readBody } from "./http1.ts";
+ * const chunks: Uint8Array[] = [];
+ * const none = { read: () => Promise.resolve(null) };
+ * const r = await readBody(none, new Uint8Array([1, 2, 3, 4]), 3, (c) => {
+ *   chunks.push(c.slice());
+ *   return Promise.resolve();
+ * });
+ * // r: { kind: "done", rest: Uint8Array [4] }; chunks: [Uint8Array [1, 2, 3]]
+ * ```
+ */
+export async function readBody(
+  conn: ByteReader,
+  pending: Uint8Array,
+  length: number,
+  sink: (chunk: Uint8Array) => Promise<void>,
+): Promise<BodyResult> {
+  const first = pending.subarray(0, Math.min(length, pending.length));
+  if (first.length > 0) await sink(first);
+  let received = first.length;
+  if (received === length) return { kind: "done", rest: pending.slice(length) };
+  const buf = new Uint8Array(64 * 1024);
+  while (received < length) {
+    const n = await conn.read(buf.subarray(0, Math.min(buf.length, length - received)));
+    if (n === null) return { kind: "eof", received };
+    await sink(buf.subarray(0, n));
+    received += n;
+  }
+  return { kind: "done", rest: new Uint8Array() };
+}
+
 const REASONS: Record<number, string> = {
   101: "Switching Protocols",
   200: "OK",
+  201: "Created",
+  204: "No Content",
   304: "Not Modified",
   400: "Bad Request",
+  401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
   408: "Request Timeout",
+  411: "Length Required",
+  413: "Content Too Large",
   426: "Upgrade Required",
   429: "Too Many Requests",
   431: "Request Header Fields Too Large",

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ClusterStatus } from "../server/events.ts";
 import type { TransportKind } from "../transport/connection.ts";
 import { wsCounters } from "../transport/websocket.ts";
 import { directSendCounters, type WritePath, writePath } from "../transport/socket_send.ts";
@@ -20,6 +21,8 @@ export interface MetricsSource {
     readonly sendQDrops: number;
     readonly peakUsers: number;
   };
+  /** Set on a node of a cluster. */
+  readonly cluster?: ClusterStatus | undefined;
 }
 
 const KINDS: readonly TransportKind[] = ["tcp", "tls", "websocket"];
@@ -118,5 +121,46 @@ export function renderMetrics(source: MetricsSource): string {
     "WebSocket clients closed for sending faster than their input could be handled.",
     [`chat_websocket_inbox_overflows_total ${wsCounters.inboxOverflows}`],
   );
+  const c = source.cluster?.clusterStatus();
+  if (c) {
+    metric("chat_cluster_connected", "gauge", "1 while the bus's Redis connection is up.", [
+      `chat_cluster_connected{node="${c.nodeId}"} ${c.connected && !c.fenced ? 1 : 0}`,
+    ]);
+    metric("chat_cluster_events_in_total", "counter", "Events read from the bus.", [
+      `chat_cluster_events_in_total ${c.eventsIn}`,
+    ]);
+    metric("chat_cluster_events_out_total", "counter", "Events published on the bus.", [
+      `chat_cluster_events_out_total ${c.eventsOut}`,
+    ]);
+    metric("chat_cluster_lease_age_seconds", "gauge", "Time since the lease was renewed.", [
+      `chat_cluster_lease_age_seconds ${(c.leaseAgeMs / 1000).toFixed(3)}`,
+    ]);
+    metric("chat_cluster_peers", "gauge", "Other nodes of the cluster seen.", [
+      `chat_cluster_peers ${c.peers}`,
+    ]);
+  }
   return out.join("\n") + "\n";
+}
+
+/**
+ * The `/healthz` answer: `ok`, or on a cluster node the bus state (503 while the bus is
+ * down or the node fenced, so a load balancer stops sending clients to it).
+ *
+ * @example
+ * ```ts
+ * import { health } from "./metrics.ts";
+ * import { equal } from "node:assert/strict";
+ * equal(health(undefined).status, 200);
+ * ```
+ */
+export function health(cluster: ClusterStatus | undefined): { status: number; text: string } {
+  const c = cluster?.clusterStatus();
+  if (!c) return { status: 200, text: "ok\n" };
+  const up = c.connected && !c.fenced;
+  return {
+    status: up ? 200 : 503,
+    text: `${up ? "ok" : "bus down"}\nnode ${c.nodeId}\nbus ${
+      c.fenced ? "fenced" : c.connected ? "connected" : "disconnected"
+    }\npeers ${c.peers}\nlease age ${c.leaseAgeMs} ms\n`,
+  };
 }

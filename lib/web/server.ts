@@ -27,7 +27,8 @@ import {
 } from "../transport/websocket.ts";
 import { DEFAULT_LIMITS, type Limits } from "../server/limits.ts";
 import { type Asset, loadAssets, STATIC_DIR } from "./assets.ts";
-import { type MetricsSource, renderMetrics } from "./metrics.ts";
+import { health, type MetricsSource, renderMetrics } from "./metrics.ts";
+import { FILES_PATH, UPLOAD_PATH, type Uploads } from "./uploads.ts";
 
 /** What the web server needs from the chat server (`ChatServer` provides it). */
 export interface WebHost extends MetricsSource {
@@ -59,6 +60,8 @@ export interface WebOptions {
    * addresses, for a reverse proxy or a DNS name of the server's.
    */
   allowedHosts?: string[];
+  /** The upload route (soju.im/FILEHOST), when uploads are on. */
+  uploads?: Uploads;
 }
 
 /** A running web server. */
@@ -229,7 +232,8 @@ export function createHandler(
     const path = url.pathname;
     if (path === WS_PATH) return upgrade(req);
     if (path === "/healthz") {
-      return respond("ok\n", 200, {
+      const h = health(host.cluster);
+      return respond(h.text, h.status, {
         "content-type": "text/plain; charset=utf-8",
         "cache-control": "no-store",
       });
@@ -407,7 +411,27 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
         const head = got.head;
         pending = got.rest;
         const keepAlive = wantsKeepAlive(head);
-        // no request here has a body; one that announces it would be read as the next request
+        const path = head.target.split("?")[0];
+        const uploads = options.uploads;
+        if (uploads?.enabled && path === UPLOAD_PATH) {
+          // the one route that reads a body (lib/web/uploads.ts)
+          const authority = head.headers.get("host") || `${addr.hostname}:${addr.port}`;
+          const answer = await uploads.receive(
+            head,
+            conn,
+            pending,
+            ip,
+            `${scheme}://${authority}`,
+            () => arm(limits.httpHeaderTimeout),
+          );
+          arm(limits.httpHeaderTimeout * RESPONSE_TIME_FACTOR);
+          pending = answer.rest;
+          const again = keepAlive && answer.keepAlive;
+          await writeResponse(conn, withSecurityHeaders(answer.response), false, again);
+          if (!again) return;
+          continue;
+        }
+        // no other request has a body; one that announces it would be read as the next request
         if (
           head.headers.has("transfer-encoding") ||
           Number(head.headers.get("content-length") ?? 0) !== 0
@@ -435,7 +459,10 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
         }
         let answer: Response | WebSocketAccept;
         try {
-          answer = head.method === "GET" || head.method === "HEAD"
+          answer = uploads?.enabled && path.startsWith(FILES_PATH) &&
+              (head.method === "GET" || head.method === "HEAD")
+            ? withSecurityHeaders(await uploads.serve(path, head.method === "HEAD"))
+            : head.method === "GET" || head.method === "HEAD"
             ? handler(req)
             : respond("method not allowed\n", 405, {
               allow: "GET, HEAD",
@@ -524,6 +551,14 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
   };
 }
 
+/** The site-wide headers on a response that does not set its own (its own CSP stays). */
+function withSecurityHeaders(res: Response): Response {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (!res.headers.has(name)) res.headers.set(name, value);
+  }
+  return res;
+}
+
 function wantsKeepAlive(head: RequestHead): boolean {
   const tokens = (head.headers.get("connection") ?? "").toLowerCase().split(",").map((t) =>
     t.trim()
@@ -557,6 +592,22 @@ async function writeResponse(
   headOnly: boolean,
   keepAlive: boolean,
 ): Promise<void> {
+  const declared = res.headers.get("content-length");
+  // an uploaded file (the one kind of answer with a Content-Disposition) goes out as it is
+  // read, never whole in memory; the app's own assets go in one write with their head
+  if (
+    declared !== null && res.body !== null && !headOnly && res.status === 200 &&
+    res.headers.has("content-disposition")
+  ) {
+    const fields: [string, string][] = [];
+    for (const [name, value] of res.headers) {
+      if (name !== "connection") fields.push([name, value]);
+    }
+    fields.push(["connection", keepAlive ? "keep-alive" : "close"]);
+    await writeAll(conn, responseHead(res.status, fields));
+    for await (const chunk of res.body) await writeAll(conn, chunk);
+    return;
+  }
   const body = res.body === null ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
   const fields: [string, string][] = [];
   for (const [name, value] of res.headers) {
@@ -570,6 +621,11 @@ async function writeResponse(
   const send = headOnly || noBody ? headBytes : join(headBytes, body);
   let off = 0;
   while (off < send.length) off += await conn.write(send.subarray(off));
+}
+
+async function writeAll(conn: { write(d: Uint8Array): Promise<number> }, bytes: Uint8Array) {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {

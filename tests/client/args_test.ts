@@ -57,3 +57,14 @@ Deno.test("defaultNick() derives a valid nick from USER or USERNAME, else a gues
   assert.equal(defaultNick({ USERNAME: "Ann Lee" }), "AnnLee");
   assert.equal(defaultNick({}, () => 0), "guest1000");
 });
+
+Deno.test("parseClientArgs() takes several servers, comma-separated, tried in turn", () => {
+  const a = parseClientArgs(["--server", "a:7000,b,ircs://c:7001"]);
+  assert.deepEqual(a.target, { host: "a", port: 7000, tls: false });
+  assert.deepEqual(a.alternates, [
+    { host: "b", port: 6667, tls: false },
+    { host: "c", port: 7001, tls: true },
+  ]);
+  assert.equal(parseClientArgs(["--server", "a"]).alternates, undefined);
+  assert.throws(() => parseClientArgs(["--server", "a,b:99999"]), /bad port "99999" in "b:99999"/);
+});

@@ -6,6 +6,7 @@ const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
   "draft/account-registration=before-connect draft/chathistory draft/message-redaction " +
   "draft/multiline=max-bytes=4096,max-lines=100 draft/read-marker echo-message extended-join " +
   "invite-notify labeled-response message-tags multi-prefix sasl=PLAIN server-time setname " +
+  "soju.im/search " +
   "userhost-in-names";
 
 Deno.test("IRCv3 capabilities", async (t) => {

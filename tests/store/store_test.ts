@@ -202,6 +202,89 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: search finds whole words only in the conversations it is given`, async () => {
+    const { store, done } = await make();
+    try {
+      const say = (n: number, target: string, text: string, source = "alice!~a@127.0.0.1") =>
+        store.appendMessage({ ...msg(n, target), text, source, tags: undefined });
+      const ann = dmKey("@ann", "@bob"),
+        other = dmKey("@bob", "@cat"),
+        mine = dmKey("@ann", "@cat");
+      await say(1, "#room", "the Deploy went fine");
+      await say(2, "#room", "deployment is tomorrow");
+      await say(3, "#secret", "deploy the secret");
+      await say(4, ann, "did you deploy it", "Bob[x]!~b@127.0.0.1");
+      await say(5, other, "deploy between bob and cat");
+      await say(6, mine, "ann and cat deploy too");
+      await say(7, "#room", "DEPLOY again, later");
+      const ids = (l: HistoryMessage[]) => l.map((m) => m.msgid);
+      const room = new Map([["#room", -Infinity]]);
+      // whole words, any case, oldest first; #secret and others' private talk never
+      assertEquals(
+        ids(await store.search({ keys: room, party: "@ann", text: "deploy", limit: 10 })),
+        ["m1", "m4", "m6", "m7"],
+      );
+      // the newest `limit`
+      assertEquals(
+        ids(await store.search({ keys: room, party: "@ann", text: "deploy", limit: 2 })),
+        ["m6", "m7"],
+      );
+      // every word must be there
+      assertEquals(ids(await store.search({ keys: room, text: "deploy fine", limit: 10 })), [
+        "m1",
+      ]);
+      // a channel's floor hides what came before it
+      assertEquals(
+        ids(
+          await store.search({
+            keys: new Map([["#room", msg(2).time]]),
+            text: "deploy",
+            limit: 10,
+          }),
+        ),
+        ["m7"],
+      );
+      // times are inclusive bounds
+      assertEquals(
+        ids(
+          await store.search({
+            keys: room,
+            party: "@ann",
+            text: "deploy",
+            after: msg(4).time,
+            before: msg(6).time,
+            limit: 10,
+          }),
+        ),
+        ["m4", "m6"],
+      );
+      // by sender (the casefolded nick) and with no words: everything of theirs in scope
+      assertEquals(
+        ids(await store.search({ keys: room, party: "@ann", from: "bob{x}", limit: 10 })),
+        ["m4"],
+      );
+      // one conversation
+      assertEquals(ids(await store.search({ keys: new Map([[ann, -Infinity]]), limit: 10 })), [
+        "m4",
+      ]);
+      // the user's own words are only words: FTS syntax in them is not obeyed
+      assertEquals(
+        await store.search({ keys: room, text: 'meta : "t2373656372657421" OR *', limit: 10 }),
+        [],
+      );
+      assertEquals(await store.search({ keys: room, text: "!!!", limit: 10 }), []);
+      assertEquals(await store.search({ keys: new Map(), limit: 10 }), []);
+      // a pruned message is not found any more
+      await store.prune(Date.now() - msg(2).time + 10, 1000);
+      assertEquals(ids(await store.search({ keys: room, text: "deploy", limit: 10 })), ["m7"]);
+      // nor a redacted one
+      assertEquals(await store.deleteMessage("m7"), true);
+      assertEquals(await store.search({ keys: room, text: "deploy", limit: 10 }), []);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: a redacted message is gone from every window, once`, async () => {
     const { store, done } = await make();
     try {
@@ -235,6 +318,29 @@ function conformance(
       ]);
       assertEquals(await store.deleteMessage("m7"), true);
       assertEquals(await store.targets(0, 1e13, 10, scope), []);
+    } finally {
+      await done();
+    }
+  });
+
+  Deno.test(`${name}: uploads are recorded and summed per account`, async () => {
+    const { store, done } = await make();
+    try {
+      const up = {
+        id: "abc",
+        account: "ann",
+        size: 1000,
+        name: "cat.png",
+        contentType: "image/png",
+        createdAt: 1_700_000_000_000,
+      };
+      await store.addUpload(up);
+      await store.addUpload({ ...up, id: "def", size: 234 });
+      await store.addUpload({ ...up, id: "ghi", account: "bob", size: 5 });
+      assertEquals(await store.getUpload("abc"), up);
+      assertEquals(await store.getUpload("nope"), undefined);
+      assertEquals(await store.uploadBytes("ann"), 1234);
+      assertEquals(await store.uploadBytes("cat"), 0);
     } finally {
       await done();
     }

@@ -32,6 +32,7 @@ import { type Channel, PREFIX_OP } from "../channel.ts";
 import { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser, toUserPicked } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
+import type { ResponseBuffer } from "../response_buffer.ts";
 import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
@@ -98,15 +99,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
       }
     }
     ctx.channels.join(channel, user, bits);
-
     // both forms carry the one event's tags (so the same time and msgid)
-    const pick = joinPicker(channel, user, ctx.server.eventTags());
-    toChannelPicked(channel, pick, user);
-    toUserPicked(user, pick, ctx.rb);
-    if (user.away !== undefined) {
-      const away = new Outgoing(user.hostmask, "AWAY", [user.away]);
-      toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
-    }
+    announceJoin(channel, user, ctx.server.eventTags(), ctx.rb);
     if (channel.topic) sendTopic(ctx, channel);
     // draft/read-marker: before the end of NAMES
     await sendMarkerOnJoin(ctx, channel);
@@ -121,6 +115,26 @@ export async function handleJoin(ctx: Context): Promise<void> {
       }
     }
     await playHistoryOnJoin(ctx, channel);
+  }
+}
+
+/**
+ * Shows a user's JOIN to the channel's members (extended-join where asked for; both forms
+ * with the one event's `tags`) and its away state to away-notify members; the user's own copy
+ * is a reply of the `origin` command.
+ */
+export function announceJoin(
+  channel: Channel,
+  user: User,
+  tags: Record<string, string>,
+  origin?: ResponseBuffer,
+): void {
+  const pick = joinPicker(channel, user, tags);
+  toChannelPicked(channel, pick, user);
+  toUserPicked(user, pick, origin);
+  if (user.away !== undefined) {
+    const away = new Outgoing(user.hostmask, "AWAY", [user.away]);
+    toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
   }
 }
 

@@ -37,7 +37,7 @@ export function parseReference(
  * A stored message as it is replayed: a multiline message as one (a draft/multiline batch
  * inside the history batch, or its lines), a reaction as its TAGMSG.
  */
-function historyLine(m: HistoryMessage, nextId: () => string): Outgoing {
+export function historyLine(m: HistoryMessage, nextId: () => string): Outgoing {
   const tags: Record<string, string> = {
     ...(m.tags ?? {}),
     time: new Date(m.time).toISOString(),

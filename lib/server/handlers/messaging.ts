@@ -212,6 +212,8 @@ async function relay(
   // validate every target first; store what is to be kept; deliver once it is committed
   const deliveries: (() => void)[] = [];
   const commits: Promise<void>[] = [];
+  // with several nodes: the echoes wait until the bus has each message
+  let acks: Promise<void>[] | undefined;
   const targets = [...new Set(rawTargets.split(",").filter((t) => t !== ""))];
   const max = ctx.limits.targetsPerMessage;
   for (let i = 0; i < targets.length; i++) {
@@ -309,16 +311,9 @@ async function relay(
     }
     server.stats.messagesRelayed++;
     deliveries.push(() => {
-      server.events.message(user, written, out);
-      const sessions = user.sessions;
-      for (let i = 0; i < sessions.length; i++) {
-        const s = sessions[i];
-        if (tagmsg && !s.caps.has("message-tags")) continue;
-        // the sender's other sessions see what it said; this one only as its echo, a reply
-        if (s !== ctx.session) {
-          if (!toOneself) s.send(out);
-        } else if (s.caps.has("echo-message")) ctx.send(out);
-      }
+      const published = server.events.message(user, written, out);
+      if (published === undefined) echo(ctx, out, tagmsg, toOneself);
+      else (acks ??= []).push(published.then(() => echo(ctx, out, tagmsg, toOneself)));
     });
   }
   if (commits.length > 0) {
@@ -332,6 +327,30 @@ async function relay(
   }
   for (const deliver of deliveries) deliver();
   if (!tagmsg) user.lastSpokeAt = now;
+  if (acks !== undefined) {
+    try {
+      await Promise.all(acks);
+    } catch (err) {
+      console.error(`publishing a message failed: ${(err as Error).message}`);
+      ctx.fail(command, "MESSAGE_NOT_SENT", [], "Your message may not have reached everyone");
+    }
+  }
+}
+
+/** The sender's other sessions see what it said; this one only as its echo, a reply. */
+/**
+ * The sender's other sessions see what it said; this one only as its echo, a reply. To
+ * oneself (`toOneself`), every device already got it as the recipient: only the echo remains.
+ */
+function echo(ctx: Context, out: Outgoing, tagmsg: boolean, toOneself: boolean): void {
+  const sessions = ctx.user.sessions;
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i];
+    if (tagmsg && !s.caps.has("message-tags")) continue;
+    if (s !== ctx.session) {
+      if (!toOneself) s.send(out);
+    } else if (s.caps.has("echo-message")) ctx.send(out);
+  }
 }
 
 function store(

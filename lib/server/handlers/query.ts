@@ -101,6 +101,7 @@ export function isupportTokens(server: ChatServer): string[] {
     `TOPICLEN=${l.topicLen}`,
     `USERLEN=${l.userLen}`,
     "WHOX",
+    ...(server.fileHost ? [`soju.im/FILEHOST=${server.fileHost}`] : []),
   ];
 }
 

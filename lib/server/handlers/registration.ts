@@ -67,18 +67,28 @@ export function handleNick(ctx: Context): void | Promise<void> {
       return;
     }
   }
-  if (!claimNick(ctx, nick)) return;
-  if (!user.registered) return checkThenRegister(ctx);
-  return ctx.users.checkReservation(user, ctx.rb);
+  const claimed = claimNick(ctx, nick);
+  if (claimed === true) return afterRename(ctx);
+  if (claimed !== false) return claimed.then((ok) => (ok ? afterRename(ctx) : undefined));
 }
 
-/** Gives the command's user `nick` if it is free (or theirs to take back); else says why. */
-function claimNick(ctx: Context, nick: string): boolean {
+/** After a nick change: registration goes on, or the new nick's protection is checked. */
+function afterRename(ctx: Context): void | Promise<void> {
+  if (!ctx.user.registered) return checkThenRegister(ctx);
+  return ctx.users.checkReservation(ctx.user, ctx.rb);
+}
+
+/**
+ * Gives the command's user `nick` if it is free (or theirs to take back); else says why.
+ * With several nodes, once the cluster granted it (a promise).
+ */
+function claimNick(ctx: Context, nick: string): boolean | Promise<boolean> {
   const user = ctx.user;
   const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
     // the logged-in owner of a registered nick takes it at once (as ergo does)
-    if (!ownsNick(user, nick) || ownsNick(holder, nick)) {
+    // (not a user of another node of a cluster: only that node can rename it)
+    if (!ownsNick(user, nick) || ownsNick(holder, nick) || holder.sessions.length === 0) {
       ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
       return false;
     }
@@ -87,7 +97,28 @@ function claimNick(ctx: Context, nick: string): boolean {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is reserved for its owner");
     return false;
   }
+  const claim = ctx.users.nickClaim;
+  if (claim !== undefined) return claimThenRename(ctx, nick, claim);
   ctx.users.rename(user, nick, ctx.rb);
+  return true;
+}
+
+/** Several nodes: the nick is granted once the cluster gave it to this user. */
+async function claimThenRename(
+  ctx: Context,
+  nick: string,
+  claim: (user: User, nick: string) => Promise<boolean>,
+): Promise<boolean> {
+  const ok = await claim(ctx.user, nick);
+  if (ctx.session.dead) return false;
+  const holder = ctx.users.holder(nick);
+  // a holder still in the table after a successful claim is a user of a dead node whose
+  // QUIT has not been applied yet: the cluster has freed its nick
+  if (!ok || (holder !== undefined && holder !== ctx.user && holder.sessions.length > 0)) {
+    ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
+    return false;
+  }
+  ctx.users.rename(ctx.user, nick, ctx.rb);
   return true;
 }
 
@@ -223,7 +254,7 @@ async function welcome(ctx: Context): Promise<void> {
     const nick = session.pendingNick;
     session.pendingNick = undefined;
     // taken after all (it was not our account's): wait for another NICK
-    if (!claimNick(ctx, nick) && user.nick === "*") return;
+    if (!(await claimNick(ctx, nick)) && user.nick === "*") return;
   }
   fillBucket(session, server.limits, Date.now());
   if (!attached) ctx.users.markRegistered(user);

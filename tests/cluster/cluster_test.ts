@@ -1,0 +1,393 @@
+/**
+ * Three real server processes on one Redis and one PostgreSQL form one chat.
+ */
+
+import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
+import { parseServerArgs } from "../../lib/server/cli.ts";
+import { loadNodeId } from "../../lib/cluster/node.ts";
+import { TestClient } from "../helpers/irc_client.ts";
+import { postgresBinDir, startPostgres, type TestPostgres } from "../helpers/postgres.ts";
+import { haveRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { type RunningServer, startServer } from "../helpers/server_process.ts";
+
+const ignore = !haveRedis() || postgresBinDir() === undefined;
+
+interface Cluster {
+  redis: TestRedis;
+  pg: TestPostgres;
+  nodes: RunningServer[];
+  clients: TestClient[];
+}
+
+async function startCluster(count = 3): Promise<Cluster & { url: string }> {
+  const redis = await startRedis({ aof: true });
+  const pg = await startPostgres();
+  const url = await pg.newDatabase();
+  const c = { redis, pg, url, nodes: [] as RunningServer[], clients: [] };
+  // one after another: each new node asks the running ones for their state
+  for (const id of ["a", "b", "c"].slice(0, count)) await addNode(c, id);
+  return c;
+}
+
+async function addNode(c: Cluster & { url: string }, id: string, web = false) {
+  const node = await startServer(
+    ["--cluster", c.redis.url, "--node-id", id, "--store", c.url],
+    undefined,
+    { web },
+  );
+  await node.waitForOutput(/^cluster mode: node /);
+  c.nodes.push(node);
+  return node;
+}
+
+async function stopCluster(c: Cluster): Promise<void> {
+  for (const cl of c.clients) await cl.close();
+  for (const n of c.nodes) await n.stop().catch(() => {});
+  await c.redis.stop();
+  await c.pg.stop();
+}
+
+async function client(c: Cluster, node: number, nick: string): Promise<TestClient> {
+  const cl = await TestClient.connect(c.nodes[node].port);
+  c.clients.push(cl);
+  await cl.register(nick, ["echo-message"]);
+  return cl;
+}
+
+/**
+ * The members NAMES shows, sorted: each node lists its own users' joins when they happened and
+ * the others' in the bus's order, so the order of joins made close together may differ.
+ */
+async function names(cl: TestClient, nick: string): Promise<string[]> {
+  cl.send("NAMES #room");
+  return (await cl.expect(new RegExp(` 353 ${nick} = #room :`))).split(" :")[1].split(" ").sort();
+}
+
+/** The text of every PRIVMSG to `#room` a client received so far. */
+function said(cl: TestClient): string[] {
+  return cl.lines.filter((l) => / PRIVMSG #room :/.test(l)).map((l) => l.split(" :").pop()!);
+}
+
+Deno.test("--cluster and --node-id: parsed, and every mistake said in one sentence", () => {
+  const pg = ["--store", "postgres://chat@127.0.0.1:5432/chat"];
+  const ok1 = parseServerArgs(["--cluster", "redis://127.0.0.1:6379", "--node-id", "a", ...pg]);
+  equal(ok1.kind, "run");
+  assertEquals(ok1.kind === "run" && ok1.config.cluster, {
+    url: "redis://127.0.0.1:6379",
+    nodeId: "a",
+  });
+  const message = (args: string[]) => {
+    const r = parseServerArgs(args);
+    return r.kind === "error" ? r.message : "";
+  };
+  equal(
+    message(["--cluster", "redis://127.0.0.1:6379"]),
+    "--cluster needs --store postgres://…: every node must share one store",
+  );
+  equal(
+    message(["--cluster", "127.0.0.1:6379", ...pg]),
+    "--cluster needs redis://HOST:PORT, got '127.0.0.1:6379'",
+  );
+  equal(message(["--node-id", "a"]), "--node-id goes with --cluster redis://…");
+  equal(
+    message(["--cluster", "redis://r:1", "--node-id", "a b", ...pg]),
+    "--node-id takes 1 to 32 letters, digits, '.', '_' or '-', got 'a b'",
+  );
+  const plain = parseServerArgs([]);
+  equal(plain.kind === "run" && plain.config.cluster, undefined);
+});
+
+Deno.test("the node id is made once and kept in the data folder", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-node-id-" });
+  try {
+    const first = await loadNodeId(dir);
+    ok(/^[A-Za-z0-9._-]{1,32}$/.test(first), first);
+    equal(await loadNodeId(dir), first);
+    equal((await Deno.readTextFile(`${dir}/node-id`)).trim(), first);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "cluster: three nodes share one channel, private messages, queries and nicks",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bea");
+      const d = await client(c, 2, "cid");
+      a.send("JOIN #room");
+      await a.expect(/ 366 ann #room /);
+      b.send("JOIN #room");
+      await b.expect(/ 366 bea #room /);
+      await a.expect(/^:bea!~?bea@127\.0\.0\.1 JOIN #room$/);
+      d.send("JOIN #room");
+      await d.expect(/ 366 cid #room /);
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      await b.expect(/^:cid!\S+ JOIN #room$/);
+
+      // NAMES, WHO and WHOIS on one node show users of the others
+      assertEquals(await names(d, "cid"), ["@ann", "bea", "cid"]);
+      a.send("WHO #room");
+      const who = await a.collectUntil(/ 315 ann #room /);
+      assertEquals(
+        who.filter((l) => / 352 /.test(l)).map((l) => l.split(" ")[7]).sort(),
+        ["ann", "bea", "cid"],
+      );
+      a.send("WHOIS cid");
+      ok((await a.expect(/ 311 ann cid /)).endsWith(":cid Tester"));
+      await a.expect(/ 318 ann cid /);
+
+      // messages sent one after another (each once everyone has the previous one, its
+      // sender as its echo) arrive in one order everywhere
+      const clients = [a, b, d];
+      const sent: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const text = `m${i}`;
+        clients[i % 3].send(`PRIVMSG #room :${text}`);
+        for (const cl of clients) await cl.expect(new RegExp(`PRIVMSG #room :${text}$`));
+        sent.push(text);
+      }
+      for (const cl of clients) assertEquals(said(cl), sent);
+
+      // a private message across nodes
+      a.send("PRIVMSG cid :psst");
+      await d.expect(/^@\S+ :ann!\S+ PRIVMSG cid :psst$|^:ann!\S+ PRIVMSG cid :psst$/);
+
+      // nick, topic, mode and kick reach everyone
+      b.send("NICK bob");
+      await b.expect(/^:bea!\S+ NICK :?bob$/);
+      await a.expect(/^:bea!\S+ NICK :?bob$/);
+      await d.expect(/^:bea!\S+ NICK :?bob$/);
+      a.send("TOPIC #room :shared topic");
+      for (const cl of [a, b, d]) await cl.expect(/^:ann!\S+ TOPIC #room :shared topic$/);
+      a.send("MODE #room +v bob");
+      for (const cl of [a, b, d]) await cl.expect(/^:ann!\S+ MODE #room \+v :?bob$/);
+      assertEquals(await names(d, "cid"), ["+bob", "@ann", "cid"]);
+      a.send("KICK #room cid :out");
+      for (const cl of [a, b, d]) await cl.expect(/^:ann!\S+ KICK #room cid :out$/);
+      b.send("PART #room :later");
+      for (const cl of [a, b]) await cl.expect(/^:bob!\S+ PART #room :later$/);
+      assertEquals(await names(a, "ann"), ["@ann"]);
+
+      // a nick held on one node is refused on the others
+      const dup = await TestClient.connect(c.nodes[1].port);
+      c.clients.push(dup);
+      dup.send("NICK ann", "USER x 0 * :x");
+      await dup.expect(/ 433 \* ann :Nickname is already in use$/);
+      dup.send("NICK cid");
+      await dup.expect(/ 433 \* cid /);
+      dup.send("NICK ann2");
+      await dup.expect(/ 001 ann2 /);
+
+      // history: stored once, by the node the message came from
+      const h = await TestClient.connect(c.nodes[2].port);
+      c.clients.push(h);
+      await h.register("hist", ["batch", "draft/chathistory", "server-time", "message-tags"]);
+      h.send("JOIN #room");
+      await h.expect(/ 366 hist #room /);
+      h.send("CHATHISTORY LATEST #room * 100");
+      const lines = await h.collectUntil(/^:\S+ BATCH -/);
+      assertEquals(
+        lines.filter((l) => / PRIVMSG #room :m\d+$/.test(l)).map((l) => l.split(" :").pop()),
+        sent,
+      );
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: two nodes racing for one nick never both grant it",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const rounds = 15;
+      for (let r = 0; r < rounds; r++) {
+        const [x, y] = await Promise.all([0, 1].map((n) => TestClient.connect(c.nodes[n].port)));
+        c.clients.push(x, y);
+        const nick = `racer${r}`;
+        x.send(`NICK ${nick}`, "USER x 0 * :x");
+        y.send(`NICK ${nick}`, "USER y 0 * :y");
+        const outcome = (cl: TestClient) =>
+          cl.expect(new RegExp(` (001 ${nick}|433 \\* ${nick}) `)).then((l) =>
+            l.includes(" 001 ") ? "won" : "refused"
+          );
+        const got = (await Promise.all([outcome(x), outcome(y)])).sort();
+        assertEquals(got, ["refused", "won"], `round ${r}`);
+        await x.close();
+        await y.close();
+        c.clients.splice(-2);
+      }
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: kill -9 of a node: the others show its users' QUITs and free their nicks",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      const d = await client(c, 2, "cid");
+      for (const [cl, nick] of [[a, "ann"], [b, "bob"], [d, "cid"]] as const) {
+        cl.send("JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      await b.expect(/^:cid!\S+ JOIN #room$/);
+      assertEquals(await names(d, "cid"), ["@ann", "bob", "cid"]);
+      c.nodes[1].process.kill("SIGKILL");
+      await c.nodes[1].process.status;
+      const started = Date.now();
+      await a.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 15_000);
+      await d.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 15_000 - (Date.now() - started));
+      assertEquals(await names(a, "ann"), ["@ann", "cid"]);
+      // bob's nick is free again, on any node
+      const again = await TestClient.connect(c.nodes[2].port);
+      c.clients.push(again);
+      await again.register("bob");
+      again.send("JOIN #room");
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      a.send("WHOIS bob");
+      await a.expect(/ 311 ann bob /);
+    } finally {
+      c.nodes.splice(1, 1);
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a node joining a running cluster learns its users, channels, modes and topics",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      a.send("JOIN #room", "TOPIC #room :before c", "MODE #room +m", "AWAY :lunch");
+      await a.expect(/ MODE #room \+m$/);
+      await a.expect(/ 306 ann /);
+      b.send("JOIN #room");
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      a.send("MODE #room +v bob");
+      await b.expect(/ MODE #room \+v :?bob$/);
+
+      const node = await addNode(c, "c", true);
+      const line = await node.waitForOutput(/^cluster mode: node c /);
+      ok(line.endsWith(", 2 peers"), line);
+      const d = await client(c, 2, "cid");
+      d.send("NAMES #room");
+      // in the order the peers' answers came
+      const names = (await d.expect(/ 353 cid = #room :/)).split(" :")[1].split(" ");
+      assertEquals(names.sort(), ["+bob", "@ann"]);
+      d.send("JOIN #room");
+      await d.expect(/ 332 cid #room :before c$/);
+      d.send("MODE #room");
+      await d.expect(/ 324 cid #room \+mnt$/);
+      d.send("WHOIS ann");
+      await d.expect(/ 301 cid ann :lunch$/);
+      // and the others see the newcomer's user
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      await b.expect(/^:cid!\S+ JOIN #room$/);
+
+      const health = await fetch(`http://127.0.0.1:${node.httpPort}/healthz`);
+      equal(health.status, 200);
+      ok((await health.text()).startsWith("ok\nnode c\nbus connected\npeers 2\n"));
+      const metrics = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+      ok(/^chat_cluster_peers 2$/m.test(metrics), metrics);
+      ok(/^chat_cluster_connected\{node="c"\} 1$/m.test(metrics));
+      ok(/^chat_cluster_events_in_total [1-9]\d*$/m.test(metrics));
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: Redis killed with SIGKILL and restarted (AOF): the nodes carry on, clients stay",
+  ignore,
+  async fn() {
+    const c = await startCluster();
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      const d = await client(c, 2, "cid");
+      for (const [cl, nick] of [[a, "ann"], [b, "bob"], [d, "cid"]] as const) {
+        cl.send("JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await a.expect(/^:cid!\S+ JOIN #room$/);
+      a.send("PRIVMSG #room :before");
+      await a.expect(/PRIVMSG #room :before$/);
+      await c.redis.kill();
+      await c.redis.start();
+      // sent once Redis is back: the echo waits until the bus has it
+      a.send("PRIVMSG #room :after");
+      await a.expect(/PRIVMSG #room :after$/, 30_000);
+      for (const cl of [b, d]) await cl.expect(/PRIVMSG #room :after$/, 30_000);
+      d.send("PRIVMSG #room :reply");
+      for (const cl of [a, b]) await cl.expect(/PRIVMSG #room :reply$/, 10_000);
+      for (const cl of [a, b, d]) equal(cl.closed, false);
+      // nobody was lost on the way
+      assertEquals(await names(a, "ann"), ["@ann", "bob", "cid"]);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a node that cannot reach Redis for longer than its lease closes its clients",
+  ignore,
+  async fn() {
+    const c = await startCluster(1);
+    try {
+      const a = await client(c, 0, "ann");
+      await c.redis.kill();
+      await a.expect(
+        "ERROR :Closing Link: 127.0.0.1 (this server lost contact with the cluster)",
+        15_000,
+      );
+      await a.expectClosed();
+      const status = await c.nodes[0].process.status;
+      equal(status.code, 3);
+      ok(c.nodes[0].output.length > 0);
+      await c.redis.start();
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a node stopped gracefully tells the others at once",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const a = await client(c, 0, "ann");
+      const b = await client(c, 1, "bob");
+      for (const [cl, nick] of [[a, "ann"], [b, "bob"]] as const) {
+        cl.send("JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      equal(await c.nodes[1].stop(), 0);
+      c.nodes.splice(1, 1);
+      // well before a lease could run out
+      await a.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 3000);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
