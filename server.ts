@@ -247,7 +247,11 @@ async function main(): Promise<void> {
         store: server.store,
         limits: server.limits,
         dir: join(config.dataDir, "uploads"),
-        authenticate: (name, password, ip) => authenticateAccount(server, name, password, ip),
+        // an upload is not one more device: the account's device limit does not apply
+        authenticate: async (name, password, ip) => {
+          const r = await authenticateAccount(server, name, password, ip, false);
+          return r.ok || r.reason !== "sessions" ? r : { ok: false, reason: "invalid" };
+        },
       });
       web = await startWeb(server, {
         hostname: config.host,

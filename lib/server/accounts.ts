@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LoginGate, type LoginOutcome } from "../auth/login_gate.ts";
+import { LoginGate, type LoginOutcome, refusalText } from "../auth/login_gate.ts";
 import { hashPassword, randomPassword } from "../auth/password.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
@@ -20,8 +20,25 @@ import type { ChatServer } from "./server.ts";
 
 /** The outcome of a password check. */
 export type AuthResult =
-  | { ok: true; account: AccountRecord }
-  | Exclude<LoginOutcome, { ok: true }>;
+  | { ok: true; account: AccountRecord; alwaysOn: boolean }
+  | Exclude<LoginOutcome, { ok: true }>
+  | { ok: false; reason: "sessions"; limit: number };
+
+/**
+ * Why a login was refused, for the user: {@link refusalText}, or the account's device limit.
+ *
+ * @example
+ * ```ts
+ * import { authRefusalText } from "./accounts.ts";
+ * authRefusalText({ ok: false, reason: "sessions", limit: 3 });
+ * // "the account already has 3 connections"
+ * ```
+ */
+export function authRefusalText(result: Exclude<AuthResult, { ok: true }>): string {
+  return result.reason === "sessions"
+    ? `the account already has ${result.limit} connections`
+    : refusalText(result);
+}
 
 /** The source of messages from the account service. */
 export const NICKSERV = "NickServ";
@@ -50,6 +67,7 @@ export async function authenticate(
   accountName: string,
   password: string,
   ip: string,
+  forDevice = true,
 ): Promise<AuthResult> {
   const folded = casefold(accountName);
   const account = await server.store.getAccount(folded);
@@ -59,11 +77,20 @@ export async function authenticate(
     password,
     account?.passwordHash,
   );
-  const outcome: AuthResult = !result.ok
-    ? result
-    : account
-    ? { ok: true, account }
-    : { ok: false, reason: "invalid" };
+  let outcome: AuthResult;
+  if (!result.ok) outcome = result;
+  else if (!account) outcome = { ok: false, reason: "invalid" };
+  else {
+    // one more device of an account online: within its limit (sessionsPerAccount)
+    const limit = server.limits.sessionsPerAccount;
+    const online = server.users.findAccount(folded);
+    if (forDevice && online !== undefined && online.sessions.length >= limit) {
+      outcome = { ok: false, reason: "sessions", limit };
+    } else {
+      const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;
+      outcome = { ok: true, account, alwaysOn };
+    }
+  }
   if (outcome.ok) server.log.info("login", { account: outcome.account.name, ip });
   else server.log.info("login-failed", { account: accountName, ip, reason: outcome.reason });
   return outcome;
@@ -88,11 +115,15 @@ export function createLoginGate(limits: Limits): LoginGate {
   });
 }
 
-/** Logs the command's user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. */
-export function logIn(ctx: Context, account: AccountRecord): void {
+/**
+ * Logs the command's user in: RPL_LOGGEDIN to it, ACCOUNT to account-notify peers. With
+ * `alwaysOn` (the account's setting) the user stays online when its last device leaves.
+ */
+export function logIn(ctx: Context, account: AccountRecord, alwaysOn = false): void {
   const server = ctx.server;
   const user = ctx.user;
   server.users.setAccount(user, account.name);
+  user.alwaysOn = alwaysOn;
   if (user.nickDeadline !== 0 && user.folded === account.folded) {
     server.users.clearReservation(user);
   }
@@ -118,6 +149,7 @@ export async function logOut(ctx: Context): Promise<void> {
   const user = ctx.user;
   if (!user.account) return;
   server.users.setAccount(user, undefined);
+  user.alwaysOn = false;
   toUser(
     user,
     new Outgoing(server.name, RPL_LOGGEDOUT, [

@@ -15,6 +15,7 @@ import type { ChannelRecord, ChatStore } from "../store/store.ts";
 import { Channel, type Topic } from "./channel.ts";
 import type { ServerEvents } from "./events.ts";
 import type { User } from "./user.ts";
+import { saveAlwaysOn } from "./users.ts";
 
 /** History floors this process remembers writing (the store keeps them all). */
 const MAX_KNOWN_FLOORS = 10_000;
@@ -106,6 +107,7 @@ export class ChannelTable {
     channel.setMember(user, bits);
     user.channels.add(channel);
     this.#events.joined(channel, user, bits);
+    saveAlwaysOn(this.#store, user);
   }
 
   /** A member leaves (PART, JOIN 0). */
@@ -133,6 +135,7 @@ export class ChannelTable {
     channel.deleteMember(user);
     user.channels.delete(channel);
     if (channel.members.size === 0) this.#drop(channel);
+    saveAlwaysOn(this.#store, user);
   }
 
   #drop(channel: Channel): void {

@@ -30,6 +30,8 @@ export interface Limits {
   banListSize: number;
   /** Parameterised mode changes in one MODE command (ISUPPORT MODES). */
   modesPerCommand: number;
+  /** Connections (devices) logged in to one account at once, sharing its nick (multiclient). */
+  sessionsPerAccount: number;
   /** Remembered WHOWAS entries in total. */
   whowasSize: number;
   /** Bytes a client may have queued for sending before it is dropped (SendQ exceeded). */
@@ -128,6 +130,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   targetsPerMessage: 4,
   banListSize: 100,
   modesPerCommand: 6,
+  sessionsPerAccount: 8,
   whowasSize: 1000,
   sendQ: 1024 * 1024,
   maxConnections: 100000,
@@ -185,6 +188,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   targetsPerMessage: "targets of one PRIVMSG/NOTICE",
   banListSize: "bans (and as many exceptions, invite exceptions) per channel",
   modesPerCommand: "mode changes with a parameter per MODE",
+  sessionsPerAccount: "connections logged in to one account at once (devices sharing its nick)",
   whowasSize: "WHOWAS entries remembered",
   sendQ: "bytes queued to one client before it is dropped",
   maxConnections: "connections in total",

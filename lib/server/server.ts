@@ -12,6 +12,7 @@ import { type Connection, hostFromAddress } from "../transport/connection.ts";
 import type { LoginGate } from "../auth/login_gate.ts";
 import type { ChatStore } from "../store/store.ts";
 import { createLoginGate } from "./accounts.ts";
+import { PREFIX_OP } from "./channel.ts";
 import { ChannelTable } from "./channels.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { fillBucket } from "./fakelag.ts";
@@ -229,6 +230,12 @@ export class ChatServer implements SessionHost {
   async start(): Promise<void> {
     // before anything listens: no connection may come in ahead of the bans
     await this.klines.load();
+    try {
+      await this.restoreAlwaysOn();
+    } catch (err) {
+      // the server is still useful without them: say so and go on
+      console.error(`restoring always-on users failed: ${(err as Error).message}`);
+    }
     this.#listeners.start();
     this.#liveness.start();
     await this.pruneHistory();
@@ -353,11 +360,10 @@ export class ChatServer implements SessionHost {
       ip: session.conn.remoteAddress,
       reason: logReason(reason),
     });
-    user.sessions.splice(user.sessions.indexOf(session), 1);
-    if (user.sessions.length === 0) {
-      // peers are found through the channels: the QUIT goes out before the user leaves them
-      this.users.remove(user, quitMessage);
-      this.channels.quit(user);
+    if (this.users.detach(session) === 0) {
+      // always-on: the user stays in its channels, away, until a device returns
+      if (user.alwaysOn && user.registered) this.users.refreshAway(user);
+      else this.removeUser(user, quitMessage);
     }
 
     if (reason === "SendQ exceeded") {
@@ -367,6 +373,43 @@ export class ChatServer implements SessionHost {
     }
     session.write(errorLine(`Closing Link: ${user.host} (${reason})`));
     session.close();
+  }
+
+  /** Takes a user off the server (its last device left, or it was killed): peers see QUIT. */
+  removeUser(user: User, quitMessage: string): void {
+    // peers are found through the channels: the QUIT goes out before the user leaves them
+    this.users.remove(user, quitMessage);
+    this.channels.quit(user);
+  }
+
+  /**
+   * Brings back the always-on users of the store (NickServ SET always-on) as they were: same
+   * nick, in the same channels, away, with no device connected until one logs in.
+   */
+  async restoreAlwaysOn(): Promise<number> {
+    let restored = 0;
+    for (const entry of await this.store.listAlwaysOn()) {
+      const s = entry.state;
+      const user = new User(s.nick, s.username, s.host, s.realname);
+      if (this.users.holder(s.nick) || this.users.findAccount(entry.folded)) continue;
+      this.users.rename(user, s.nick);
+      this.users.setAccount(user, entry.name);
+      user.alwaysOn = true;
+      user.detachedAt = Date.now();
+      this.users.markRegistered(user);
+      this.users.refreshAway(user);
+      for (const name of s.channels) {
+        const channel = this.channels.find(name) ?? await this.channels.make(name);
+        if (channel.members.has(user) || user.channels.size >= this.limits.channelsPerUser) {
+          continue;
+        }
+        const trusted = channel.registration?.ops.has(entry.folded) === true;
+        const first = channel.members.size === 0 && !channel.registration;
+        this.channels.join(channel, user, trusted || first ? PREFIX_OP : 0);
+      }
+      restored++;
+    }
+    return restored;
   }
 
   /**

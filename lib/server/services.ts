@@ -5,13 +5,21 @@
  * @module
  */
 
-import { BUSY_TEXT, refusalText } from "../auth/login_gate.ts";
+import { BUSY_TEXT } from "../auth/login_gate.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { isChannelName } from "../protocol/validate.ts";
-import { authenticate, CHANSERV, logIn, logOut, NICKSERV, serviceMask } from "./accounts.ts";
+import {
+  authenticate,
+  authRefusalText,
+  CHANSERV,
+  logOut,
+  NICKSERV,
+  serviceMask,
+} from "./accounts.ts";
 import type { Context } from "./context.ts";
-import { registerAccount } from "./handlers/account.ts";
+import { logInOrAttach, registerAccount } from "./handlers/account.ts";
 import { Outgoing } from "./outgoing.ts";
+import { alwaysOnState } from "./users.ts";
 
 const NICKSERV_HELP = [
   "NickServ keeps accounts. Commands:",
@@ -19,6 +27,7 @@ const NICKSERV_HELP = [
   "IDENTIFY [account] <password> log in",
   "LOGOUT                        log out",
   "PASSWORD <new password>       change your password (when logged in)",
+  "SET ALWAYS-ON ON|OFF          stay online (nick, channels) while no device is connected",
   "RECOVER <nick>                take your nick back from whoever uses it",
   "GHOST <nick>                  disconnect whoever uses your nick",
 ];
@@ -80,22 +89,24 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
       );
       if (ctx.session.dead) return;
       if (result.ok) {
-        logIn(ctx, result.account);
+        await logInOrAttach(ctx, result.account, result.alwaysOn);
         say(`You are now logged in as ${result.account.name}.`);
       } else if (result.reason === "invalid") say("Invalid account or password.");
-      else say(`Not checked: ${refusalText(result)}.`);
+      else say(`Not logged in: ${authRefusalText(result)}.`);
       return;
     }
     case "LOGOUT":
       if (!user.account) return say("You are not logged in.");
       await logOut(ctx);
       return say("You are now logged out.");
-    case "PASSWORD":
-    case "SET": {
-      const password = command === "SET" ? words[1] : words[0];
-      if (command === "SET" && (words[0] ?? "").toUpperCase() !== "PASSWORD") {
-        return say("Syntax: SET PASSWORD <new password>");
+    case "SET":
+      if ((words[0] ?? "").toUpperCase() === "ALWAYS-ON") return setAlwaysOn(ctx, words[1], say);
+      if ((words[0] ?? "").toUpperCase() !== "PASSWORD") {
+        return say("Syntax: SET PASSWORD <new password> | SET ALWAYS-ON ON|OFF");
       }
+    // falls through: SET PASSWORD
+    case "PASSWORD": {
+      const password = command === "SET" ? words[1] : words[0];
       if (!user.account) return say("Log in first.");
       if (!password || password.length < 8) return say("Passwords need at least 8 characters.");
       const hashing = ctx.server.loginGate.hash(ctx.session.conn.remoteAddress, password);
@@ -132,6 +143,38 @@ async function nickServ(ctx: Context, text: string): Promise<void> {
     default:
       say(`Unknown command ${command}. /msg NickServ HELP lists the commands.`);
   }
+}
+
+/**
+ * SET ALWAYS-ON ON|OFF: whether the account's user stays online (nick held, in its channels,
+ * away) while none of its devices is connected, catching up from history when one returns.
+ */
+async function setAlwaysOn(
+  ctx: Context,
+  value: string | undefined,
+  say: (text: string) => void,
+): Promise<void> {
+  const user = ctx.user;
+  const word = (value ?? "").toLowerCase();
+  const on = word === "on" || word === "true"
+    ? true
+    : word === "off" || word === "false"
+    ? false
+    : undefined;
+  if (!user.account) return say("Log in first.");
+  if (on === undefined) {
+    return say(`Always-on is ${user.alwaysOn ? "on" : "off"}. Syntax: SET ALWAYS-ON ON|OFF`);
+  }
+  const account = user.account;
+  await ctx.store.setAlwaysOn(casefold(account), on ? alwaysOnState(user) : undefined);
+  // the user may have logged out while the store answered
+  if (user.account !== account) return say("Log in first.");
+  user.alwaysOn = on;
+  say(
+    on
+      ? `Always-on is on: ${user.nick} stays online in its channels while you are disconnected.`
+      : "Always-on is off: you leave when your last connection does.",
+  );
 }
 
 async function chanServ(ctx: Context, text: string): Promise<void> {

@@ -39,7 +39,11 @@ export interface SessionHost {
  */
 export class Session {
   readonly conn: Connection;
-  readonly user: User;
+  /**
+   * The identity this connection carries. Changed only by {@link UserTable.attach}, when a
+   * connection logs in to an account already online and joins that user (multiclient).
+   */
+  user: User;
   readonly connectedAt: number = Date.now();
   /** Enabled capabilities. */
   readonly caps: Set<string> = new Set();
@@ -65,6 +69,12 @@ export class Session {
   /** Flood bucket: commands available now, refilled over time. */
   floodTokens = 0;
   floodStamp: number = Date.now();
+  /** This device's own away message (the user is away only when every device is). */
+  away: string | undefined = undefined;
+  /** When `away` was set (a sequence number), to pick the newest of several away devices. */
+  awayAt = 0;
+  /** A nick asked for while registering that a logged-in user holds: decided at the end. */
+  pendingNick: string | undefined = undefined;
   /** An AUTHENTICATE exchange in progress: the base64 received so far. */
   sasl: { buffer: string } | undefined = undefined;
   /** The draft/multiline batch this client is sending (see multiline.ts), if any. */

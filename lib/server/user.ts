@@ -39,7 +39,12 @@ export class User {
   /** When a registered nick held without logging in is taken back (ms; 0 = never). */
   nickDeadline = 0;
   readonly channels: Set<Channel> = new Set();
+  /** The connections (devices) carrying this user: several when logged in more than once. */
   readonly sessions: Session[] = [];
+  /** Stays online, in its channels, while no device is connected (NickServ SET always-on). */
+  alwaysOn = false;
+  /** When the last device left an always-on user (ms; 0 while one is connected). */
+  detachedAt = 0;
   readonly signonAt: number = Math.floor(Date.now() / 1000);
   /** Last PRIVMSG/NOTICE time, for WHOIS idle. */
   lastSpokeAt: number = Date.now();

@@ -9,7 +9,7 @@
  */
 
 import { casefold } from "../protocol/casemap.ts";
-import type { ChatStore } from "../store/store.ts";
+import type { AlwaysOnState, ChatStore } from "../store/store.ts";
 import { NICKSERV, serviceMask } from "./accounts.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import type { ServerEvents } from "./events.ts";
@@ -17,7 +17,38 @@ import type { Limits } from "./limits.ts";
 import type { MonitorTable } from "./monitor.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { ResponseBuffer } from "./response_buffer.ts";
+import type { Session } from "./session.ts";
 import type { User } from "./user.ts";
+
+/** The away message of an always-on user while none of its devices is connected. */
+export const NO_DEVICE_AWAY = "Not connected (always-on)";
+
+/** What the store keeps of an always-on user to bring it back after a restart. */
+export function alwaysOnState(user: User): AlwaysOnState {
+  return {
+    nick: user.nick,
+    username: user.username,
+    host: user.host,
+    realname: user.realname,
+    channels: [...user.channels].map((c) => c.name),
+  };
+}
+
+/**
+ * Saves an always-on user's state after its nick or channels changed (in the background: the
+ * state in memory is what counts now). Users without always-on are skipped.
+ *
+ * @example
+ * ```ts ignore
+ * channels.join(channel, user, 0); // calls saveAlwaysOn(store, user)
+ * ```
+ */
+export function saveAlwaysOn(store: ChatStore, user: User): void {
+  if (!user.alwaysOn || user.account === undefined || !user.registered) return;
+  store.setAlwaysOn(casefold(user.account), alwaysOnState(user)).catch((err) =>
+    console.error(`saving always-on ${user.account} failed: ${(err as Error).message}`)
+  );
+}
 
 /** A remembered nick for WHOWAS. */
 export interface WhowasEntry {
@@ -51,6 +82,10 @@ export class UserTable {
   readonly #byNick: Map<string, User> = new Map();
   readonly #whowas: WhowasEntry[] = [];
   readonly #counts: UserCounts = { users: 0, invisible: 0, opers: 0, peak: 0 };
+  /** Connections carrying registered users (one user may have several, or none). */
+  #devices = 0;
+  /** Orders away messages set by a user's devices (a clock may tick too coarsely). */
+  #awaySeq = 0;
   /** Users holding a registered nick without being logged in to it. */
   readonly #deadlines: Set<User> = new Set();
   /** Registered nicks taken back from someone, kept for their owners until a time (ms). */
@@ -86,6 +121,11 @@ export class UserTable {
     this.#stamp = stamp;
   }
 
+  /** How many connections carry registered users (the rest are still registering). */
+  get devices(): number {
+    return this.#devices;
+  }
+
   /** The LUSERS counts. */
   get counts(): Readonly<UserCounts> {
     return this.#counts;
@@ -100,6 +140,114 @@ export class UserTable {
   /** Whoever holds a nick, registered or still registering. */
   holder(nick: string): User | undefined {
     return this.#byNick.get(casefold(nick));
+  }
+
+  /**
+   * The registered user logged in to an account, or undefined. Every connection logged in to
+   * the account is one of its sessions (`user.sessions`): there is never a second user.
+   */
+  findAccount(account: string): User | undefined {
+    const set = this.#byAccount.get(casefold(account));
+    if (set === undefined) return undefined;
+    // the others (if any) are connections still registering, not yet attached
+    for (const user of set) if (user.registered) return user;
+    return undefined;
+  }
+
+  /**
+   * Every connection (device) logged in to an account, for what goes to all of them (a read
+   * marker, say); empty when the account is not online or is always-on without a device.
+   *
+   * @example
+   * ```ts ignore
+   * for (const s of users.sessionsOf("alice")) if (s !== ctx.session) s.send(marker);
+   * ```
+   */
+  sessionsOf(account: string): readonly Session[] {
+    return this.findAccount(account)?.sessions ?? [];
+  }
+
+  /**
+   * Moves a connection that logged in to an account already online onto that account's user
+   * (multiclient): it leaves the placeholder user it registered with (which must have no
+   * channels and no other session: unregistered, or already removed) and becomes one more
+   * session of `target`. Nobody else sees anything; the caller sends the new session its
+   * burst. Fails (false) at the `sessionsPerAccount` limit.
+   */
+  attach(session: Session, target: User): boolean {
+    if (target.sessions.length >= this.#limits.sessionsPerAccount) return false;
+    const old = session.user;
+    if (old === target) return true;
+    const i = old.sessions.indexOf(session);
+    if (i !== -1) old.sessions.splice(i, 1);
+    this.#deadlines.delete(old);
+    if (this.#byNick.get(old.folded) === old) this.#byNick.delete(old.folded);
+    if (old.account !== undefined) this.#unindexAccount(old);
+    session.user = target;
+    target.sessions.push(session);
+    if (target.registered) this.#devices++;
+    target.detachedAt = 0;
+    this.refreshAway(target);
+    return true;
+  }
+
+  /**
+   * A connection has ended: it no longer carries its user. Returns how many devices the user
+   * has left (the caller removes a user left with none, unless it is always-on).
+   */
+  detach(session: Session): number {
+    const user = session.user;
+    const i = user.sessions.indexOf(session);
+    if (i === -1) return user.sessions.length;
+    user.sessions.splice(i, 1);
+    if (user.registered) {
+      this.#devices--;
+      if (user.sessions.length === 0) user.detachedAt = Date.now();
+      else this.refreshAway(user);
+    }
+    return user.sessions.length;
+  }
+
+  /**
+   * Sets (or, undefined, clears) one device's away message. The user is away only while
+   * every device is (the newest message shows); away-notify peers hear of a change of that.
+   * Returns whether the user's away state changed.
+   */
+  setSessionAway(session: Session, text: string | undefined): boolean {
+    session.away = text;
+    session.awayAt = ++this.#awaySeq;
+    return this.refreshAway(session.user);
+  }
+
+  /**
+   * Recomputes a user's away state from its devices (after one set AWAY, attached or
+   * left) and tells away-notify peers when it changed. Always-on without a device is away.
+   */
+  refreshAway(user: User): boolean {
+    const sessions = user.sessions;
+    let away: string | undefined;
+    if (sessions.length === 0) away = user.alwaysOn ? NO_DEVICE_AWAY : user.away;
+    else if (sessions.length === 1) away = sessions[0].away;
+    else {
+      let at = -1;
+      for (const s of sessions) {
+        if (s.away === undefined) {
+          away = undefined;
+          break;
+        }
+        if (s.awayAt > at) {
+          at = s.awayAt;
+          away = s.away;
+        }
+      }
+    }
+    if (away === user.away) return false;
+    this.setAway(user, away);
+    if (user.registered) {
+      const notice = new Outgoing(user.hostmask, "AWAY", away === undefined ? [] : [away]);
+      toPeers(user, (s) => (s.caps.has("away-notify") ? notice : undefined), false);
+    }
+    return true;
   }
 
   /** The registered users logged in to an account (casefolded name), any nick. */
@@ -142,6 +290,7 @@ export class UserTable {
       // a change of case only keeps the same nick online
       if (oldFolded !== user.folded) this.#monitors?.offline(old, user);
       this.#monitors?.online(user);
+      saveAlwaysOn(this.#store, user);
     }
   }
 
@@ -153,6 +302,7 @@ export class UserTable {
     if (user.invisible) c.invisible++;
     if (user.oper) c.opers++;
     c.peak = Math.max(c.peak, c.users);
+    this.#devices += user.sessions.length;
     this.#events.registered(user);
     this.#monitors?.online(user);
   }
@@ -231,6 +381,7 @@ export class UserTable {
     this.#deadlines.delete(user);
     if (this.#byNick.get(user.folded) === user) this.#byNick.delete(user.folded);
     if (user.registered) {
+      this.#devices -= user.sessions.length;
       const c = this.#counts;
       c.users--;
       if (user.invisible) c.invisible--;

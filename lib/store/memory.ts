@@ -8,6 +8,8 @@
 import { casefold } from "../protocol/casemap.ts";
 import {
   type AccountRecord,
+  type AlwaysOnEntry,
+  type AlwaysOnState,
   type ChannelRecord,
   type ChatStore,
   type HistoryBound,
@@ -45,6 +47,7 @@ interface Stored {
 export class MemoryStore implements ChatStore {
   readonly kind = "memory" as const;
   #accounts = new Map<string, AccountRecord>();
+  #alwaysOn = new Map<string, AlwaysOnState>();
   #channels = new Map<string, ChannelRecord>();
   #klines = new Map<string, KlineRecord>();
   #history = new Map<string, Stored[]>();
@@ -93,6 +96,28 @@ export class MemoryStore implements ChatStore {
 
   countAccounts(): Promise<number> {
     return Promise.try(() => this.#accounts.size);
+  }
+
+  getAlwaysOn(folded: string): Promise<AlwaysOnState | undefined> {
+    return Promise.try(() => {
+      const state = this.#alwaysOn.get(folded);
+      return state ? structuredClone(state) : undefined;
+    });
+  }
+
+  setAlwaysOn(folded: string, state: AlwaysOnState | undefined): Promise<void> {
+    return Promise.try(() => {
+      if (state === undefined) this.#alwaysOn.delete(folded);
+      else if (this.#accounts.has(folded)) this.#alwaysOn.set(folded, structuredClone(state));
+    });
+  }
+
+  listAlwaysOn(): Promise<AlwaysOnEntry[]> {
+    return Promise.try(() =>
+      [...this.#alwaysOn].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map((
+        [folded, state],
+      ) => ({ folded, name: this.#accounts.get(folded)!.name, state: structuredClone(state) }))
+    );
   }
 
   getChannel(folded: string): Promise<ChannelRecord | undefined> {

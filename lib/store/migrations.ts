@@ -193,6 +193,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 8,
+    description: "always-on accounts and what restores them",
+    up(db) {
+      // NULL: always-on is off; else the JSON of an AlwaysOnState
+      db.exec("ALTER TABLE accounts ADD COLUMN always_on TEXT");
+    },
+  },
 ];
 
 /**

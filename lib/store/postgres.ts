@@ -15,6 +15,8 @@ import postgres from "postgres";
 import { PG_MIGRATIONS } from "./postgres_migrations.ts";
 import {
   type AccountRecord,
+  type AlwaysOnEntry,
+  type AlwaysOnState,
   type ChannelRecord,
   type ChatStore,
   type HistoryBound,
@@ -170,6 +172,24 @@ export class PostgresStore implements ChatStore {
   async countAccounts(): Promise<number> {
     const [r] = await this.#sql<{ n: string }[]>`SELECT count(*) AS n FROM accounts`;
     return Number(r.n);
+  }
+
+  async getAlwaysOn(folded: string): Promise<AlwaysOnState | undefined> {
+    const [r] = await this.#sql<{ always_on: AlwaysOnState | null }[]>`
+      SELECT always_on FROM accounts WHERE folded = ${folded}`;
+    return r?.always_on ?? undefined;
+  }
+
+  async setAlwaysOn(folded: string, state: AlwaysOnState | undefined): Promise<void> {
+    const value = state === undefined ? null : this.#sql.json(JSON.parse(JSON.stringify(state)));
+    await this.#sql`UPDATE accounts SET always_on = ${value} WHERE folded = ${folded}`;
+  }
+
+  async listAlwaysOn(): Promise<AlwaysOnEntry[]> {
+    const rows = await this.#sql<{ folded: string; name: string; always_on: AlwaysOnState }[]>`
+      SELECT folded, name, always_on FROM accounts WHERE always_on IS NOT NULL
+      ORDER BY folded`;
+    return rows.map((r) => ({ folded: r.folded, name: r.name, state: r.always_on }));
   }
 
   async getChannel(folded: string): Promise<ChannelRecord | undefined> {

@@ -124,4 +124,10 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    description: "always-on accounts and what restores them",
+    // NULL: always-on is off; else an AlwaysOnState
+    sql: `ALTER TABLE accounts ADD COLUMN always_on jsonb;`,
+  },
 ];

@@ -11,6 +11,8 @@ import { migrate } from "./migrations.ts";
 import { createPrivateFile, keepPrivate } from "../platform/private_files.ts";
 import {
   type AccountRecord,
+  type AlwaysOnEntry,
+  type AlwaysOnState,
   type ChannelRecord,
   type ChatStore,
   type HistoryBound,
@@ -276,6 +278,37 @@ export class SqliteStore implements ChatStore {
     return Promise.try(() =>
       (this.#stmt("SELECT count(*) AS n FROM accounts").get() as { n: number }).n
     );
+  }
+
+  getAlwaysOn(folded: string): Promise<AlwaysOnState | undefined> {
+    return Promise.try(() => {
+      const r = this.#stmt("SELECT always_on FROM accounts WHERE folded = ?").get(folded) as
+        | { always_on: string | null }
+        | undefined;
+      return r?.always_on ? JSON.parse(r.always_on) as AlwaysOnState : undefined;
+    });
+  }
+
+  setAlwaysOn(folded: string, state: AlwaysOnState | undefined): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("UPDATE accounts SET always_on = ? WHERE folded = ?").run(
+        state === undefined ? null : JSON.stringify(state),
+        folded,
+      );
+    });
+  }
+
+  listAlwaysOn(): Promise<AlwaysOnEntry[]> {
+    return Promise.try(() => {
+      const rows = this.#stmt(
+        "SELECT folded, name, always_on FROM accounts WHERE always_on IS NOT NULL ORDER BY folded",
+      ).all() as { folded: string; name: string; always_on: string }[];
+      return rows.map((r) => ({
+        folded: r.folded,
+        name: r.name,
+        state: JSON.parse(r.always_on) as AlwaysOnState,
+      }));
+    });
   }
 
   getChannel(folded: string): Promise<ChannelRecord | undefined> {

@@ -20,6 +20,28 @@ export interface AccountRecord {
   oper: boolean;
 }
 
+/**
+ * What brings an always-on user (NickServ SET always-on) back after a restart: who it was and
+ * the channels it was in. Kept only while always-on is set.
+ */
+export interface AlwaysOnState {
+  nick: string;
+  username: string;
+  host: string;
+  realname: string;
+  /** Channel names as joined. */
+  channels: string[];
+}
+
+/** An always-on account with its state, for the restore at start. */
+export interface AlwaysOnEntry {
+  /** The casefolded account name. */
+  folded: string;
+  /** The account name as registered. */
+  name: string;
+  state: AlwaysOnState;
+}
+
 /** A registered channel's lasting state. */
 export interface ChannelRecord {
   name: string;
@@ -202,6 +224,12 @@ export interface ChatStore {
   setAccountPassword(folded: string, passwordHash: string): Promise<void>;
   setAccountOper(folded: string, oper: boolean): Promise<void>;
   countAccounts(): Promise<number>;
+  /** An account's always-on state, or undefined when always-on is off (or no such account). */
+  getAlwaysOn(folded: string): Promise<AlwaysOnState | undefined>;
+  /** Turns always-on on with (or updates) its state, or, undefined, turns it off. */
+  setAlwaysOn(folded: string, state: AlwaysOnState | undefined): Promise<void>;
+  /** Every always-on account, for the restore at start. */
+  listAlwaysOn(): Promise<AlwaysOnEntry[]>;
 
   getChannel(folded: string): Promise<ChannelRecord | undefined>;
   saveChannel(channel: ChannelRecord): Promise<void>;

@@ -51,6 +51,46 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: always-on is kept per account with what restores it`, async () => {
+    const { store, done } = await make();
+    try {
+      for (const n of ["Bob", "Alice"]) {
+        await store.createAccount({
+          name: n,
+          folded: n.toLowerCase(),
+          passwordHash: "scrypt$x",
+          email: undefined,
+          createdAt: 1,
+          oper: false,
+        });
+      }
+      assertEquals(await store.getAlwaysOn("alice"), undefined);
+      assertEquals(await store.listAlwaysOn(), []);
+      const state = {
+        nick: "Alicia",
+        username: "~alice",
+        host: "10.0.0.2",
+        realname: "Alice A.",
+        channels: ["#Room", "#b"],
+      };
+      await store.setAlwaysOn("alice", state);
+      await store.setAlwaysOn("bob", { ...state, nick: "Bob", channels: [] });
+      await store.setAlwaysOn("nobody", state);
+      assertEquals(await store.getAlwaysOn("alice"), state);
+      assertEquals(await store.getAlwaysOn("nobody"), undefined);
+      await store.setAlwaysOn("alice", { ...state, channels: ["#b"] });
+      assertEquals(await store.listAlwaysOn(), [
+        { folded: "alice", name: "Alice", state: { ...state, channels: ["#b"] } },
+        { folded: "bob", name: "Bob", state: { ...state, nick: "Bob", channels: [] } },
+      ]);
+      await store.setAlwaysOn("bob", undefined);
+      assertEquals(await store.getAlwaysOn("bob"), undefined);
+      assertEquals((await store.listAlwaysOn()).map((e) => e.folded), ["alice"]);
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: channel registrations and K-lines are saved and removed`, async () => {
     const { store, done } = await make();
     try {

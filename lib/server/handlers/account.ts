@@ -5,7 +5,6 @@
  * @module
  */
 
-import { refusalText } from "../../auth/login_gate.ts";
 import { sameSecret } from "../../auth/password.ts";
 import { decodePlain, SASL_MAX_BYTES, SASL_MECHANISMS } from "../../auth/sasl.ts";
 import {
@@ -13,14 +12,17 @@ import {
   ERR_SASLALREADY,
   ERR_SASLFAIL,
   ERR_SASLTOOLONG,
+  RPL_LOGGEDIN,
   RPL_SASLMECHS,
   RPL_SASLSUCCESS,
 } from "../../protocol/numerics.ts";
 import { isValidNick } from "../../protocol/validate.ts";
-import { authenticate, createAccount, logIn, SERVICE_NICKS } from "../accounts.ts";
+import type { AccountRecord } from "../../store/store.ts";
+import { authenticate, authRefusalText, createAccount, logIn, SERVICE_NICKS } from "../accounts.ts";
 import type { Context } from "../context.ts";
 import { Outgoing } from "../outgoing.ts";
 import { casefold } from "../../protocol/casemap.ts";
+import { sendChannelsOnAttach } from "./channel.ts";
 
 /** Shortest password an account may have. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -156,10 +158,54 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
       ERR_SASLFAIL,
       result.reason === "invalid"
         ? "SASL authentication failed"
-        : `SASL authentication failed: ${refusalText(result)}`,
+        : `SASL authentication failed: ${authRefusalText(result)}`,
     );
     return;
   }
-  logIn(ctx, result.account);
+  await logInOrAttach(ctx, result.account, result.alwaysOn);
   ctx.numeric(RPL_SASLSUCCESS, "SASL authentication successful");
+}
+
+/**
+ * Logs the command's session in to an account. When the account is online already (another
+ * device) and this connection is registered, the connection attaches to that user instead
+ * (multiclient): its own user quits, and the connection is told it left its channels,
+ * took the account's nick and is in the account's channels. Before registration, logging in
+ * is enough: registration attaches (see the welcome in registration.ts).
+ */
+export async function logInOrAttach(
+  ctx: Context,
+  account: AccountRecord,
+  alwaysOn: boolean,
+): Promise<void> {
+  const session = ctx.session;
+  const old = ctx.user;
+  const online = ctx.users.findAccount(account.folded);
+  if (online === undefined || online === old || !old.registered) {
+    logIn(ctx, account, alwaysOn);
+    return;
+  }
+  const server = ctx.server;
+  const oldMask = old.hostmask;
+  const channels = [...old.channels];
+  const since = online.detachedAt > 0 ? online.detachedAt : undefined;
+  // the connection's own identity ends for everyone else, as if it had quit
+  server.users.remove(old, `Logged in on another device as ${online.nick}`);
+  server.channels.quit(old);
+  if (!server.users.attach(session, online)) {
+    // the limit was checked at the password; it filled up meanwhile
+    server.endSession(session, `Too many connections for the account ${account.name}`);
+    return;
+  }
+  for (const channel of channels) {
+    ctx.send(new Outgoing(oldMask, "PART", [channel.name, "Attached to another device"]));
+  }
+  if (old.nick !== online.nick) ctx.send(new Outgoing(oldMask, "NICK", [online.nick]));
+  ctx.numeric(
+    RPL_LOGGEDIN,
+    online.hostmask,
+    account.name,
+    `You are now logged in as ${account.name}`,
+  );
+  await sendChannelsOnAttach(ctx, since);
 }

@@ -29,7 +29,7 @@ import {
 } from "../../protocol/numerics.ts";
 import { cleanText, isValidChannel } from "../../protocol/validate.ts";
 import { type Channel, PREFIX_OP } from "../channel.ts";
-import type { Context } from "../context.ts";
+import { Context } from "../context.ts";
 import { toChannel, toChannelPicked, toUser, toUserPicked } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 import type { ResponseBuffer } from "../response_buffer.ts";
@@ -37,7 +37,7 @@ import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
-import { playHistoryOnJoin } from "./history.ts";
+import { playHistoryOnJoin, playMissedPrivate } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 import { sendMarkerOnJoin } from "./read_marker.ts";
 
@@ -105,6 +105,15 @@ export async function handleJoin(ctx: Context): Promise<void> {
     // draft/read-marker: before the end of NAMES
     await sendMarkerOnJoin(ctx, channel);
     sendNames(ctx, channel);
+    // the user's other devices joined too: they need the channel's topic and members as well
+    if (user.sessions.length > 1) {
+      for (const s of user.sessions) {
+        if (s === ctx.session) continue;
+        const side = new Context(ctx.server, s, ctx.msg);
+        if (channel.topic) sendTopic(side, channel);
+        sendNames(side, channel);
+      }
+    }
     await playHistoryOnJoin(ctx, channel);
   }
 }
@@ -120,19 +129,48 @@ export function announceJoin(
   tags: Record<string, string>,
   origin?: ResponseBuffer,
 ): void {
-  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name], tags);
-  const extended = new Outgoing(user.hostmask, "JOIN", [
-    channel.name,
-    user.account ?? "*",
-    user.realname,
-  ], tags);
-  const pick = (s: Session) => (s.caps.has("extended-join") ? extended : plain);
+  const pick = joinPicker(channel, user, tags);
   toChannelPicked(channel, pick, user);
   toUserPicked(user, pick, origin);
   if (user.away !== undefined) {
     const away = new Outgoing(user.hostmask, "AWAY", [user.away]);
     toChannelPicked(channel, (s) => (s.caps.has("away-notify") ? away : undefined), user);
   }
+}
+
+/** The JOIN of `user` to `channel`, in the form each receiving session asked for. */
+function joinPicker(
+  channel: Channel,
+  user: User,
+  tags?: Record<string, string>,
+): (s: Session) => Outgoing {
+  const plain = new Outgoing(user.hostmask, "JOIN", [channel.name], tags);
+  const extended = new Outgoing(user.hostmask, "JOIN", [
+    channel.name,
+    user.account ?? "*",
+    user.realname,
+  ], tags);
+  return (s: Session) => (s.caps.has("extended-join") ? extended : plain);
+}
+
+/**
+ * Gives a device that just attached to an online user (multiclient) the user's channels as
+ * if it had joined them: JOIN, topic, NAMES, and the history replay of a join; with `since`
+ * (an always-on user's devices had all left then) only the lines it missed, private ones
+ * too. Only this session hears of it: for everyone else the user never left.
+ */
+export async function sendChannelsOnAttach(ctx: Context, since?: number): Promise<void> {
+  const user = ctx.user;
+  for (const channel of [...user.channels]) {
+    if (ctx.session.dead) return;
+    if (!channel.members.has(user)) continue;
+    ctx.send(joinPicker(channel, user)(ctx.session));
+    if (channel.topic) sendTopic(ctx, channel);
+    await sendMarkerOnJoin(ctx, channel, true);
+    sendNames(ctx, channel);
+    await playHistoryOnJoin(ctx, channel, since);
+  }
+  if (since !== undefined && !ctx.session.dead) await playMissedPrivate(ctx, since);
 }
 
 /** Sends RPL_TOPIC and RPL_TOPICWHOTIME (or RPL_NOTOPIC). */

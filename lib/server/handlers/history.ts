@@ -209,15 +209,27 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 /**
  * On join, replays a channel's last lines to clients without chathistory (those with it
  * ask for exactly what they want). Clients without server-time see the time in the text.
+ * With `since` (ms), only the lines after it: what a returning device missed.
  */
-export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise<void> {
+export async function playHistoryOnJoin(
+  ctx: Context,
+  channel: Channel,
+  since = -Infinity,
+): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
-  const messages = await replayable(ctx, channel, n);
+  // only this channel's own history (see Channel.historyFloor), and with `since` (a device
+  // returning to an always-on user) only what came after
+  const messages = await replayable(ctx, channel, n, since);
   if (messages.length === 0) return;
+  sendBatch(ctx, "chathistory", [channel.name], replayLines(ctx, messages));
+}
+
+/** Stored lines as replayed: with their time as a tag, or in the text without server-time. */
+function replayLines(ctx: Context, messages: HistoryMessage[]): Outgoing[] {
   const stamped = ctx.session.caps.has("server-time");
   const nextId = ctx.server.nextBatchId;
-  const lines = messages.map((m) => {
+  return messages.map((m) => {
     if (stamped || m.command === "TAGMSG") return historyLine(m, nextId);
     const when = new Date(m.time).toISOString().replace("T", " ").slice(0, 16);
     // the stamp goes before the first line (a multiline message's offsets shift with it)
@@ -225,7 +237,32 @@ export async function playHistoryOnJoin(ctx: Context, channel: Channel): Promise
     const multiline = m.multiline?.map((i) => i + stamp.length);
     return historyLine({ ...m, text: stamp + m.text, multiline }, nextId);
   });
-  sendBatch(ctx, "chathistory", [channel.name], lines);
+}
+
+/**
+ * For a device returning to an always-on user: replays the private messages that came while
+ * no device was connected (after `since`, ms), one batch per conversation, up to
+ * `historyPlayback` lines each, to clients without chathistory (those with it ask).
+ */
+export async function playMissedPrivate(ctx: Context, since: number): Promise<void> {
+  const n = ctx.limits.historyPlayback;
+  if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
+  const me = historyParty(ctx.user);
+  const found = await ctx.store.targets(since, Date.now() + 1, ctx.limits.chathistoryMax, {
+    keys: [],
+    party: me,
+  });
+  const lookup = partyLookup(ctx);
+  // oldest conversation first, as they happened
+  for (const t of found.reverse()) {
+    const parties = partiesOf(t.target);
+    if (!parties || ctx.session.dead) continue;
+    const other = parties[0] === me ? parties[1] : parties[0];
+    const messages = forSession(ctx, await ctx.store.latest(t.target, n, { time: since }));
+    if (messages.length === 0) continue;
+    const name = other === me ? ctx.user.nick : partyNick(lookup, other) ?? t.rawTarget;
+    sendBatch(ctx, "chathistory", [name], replayLines(ctx, messages));
+  }
 }
 
 /** Reads of older history the join replay makes at most to make up for skipped reactions. */
@@ -237,8 +274,13 @@ const REPLAY_READS = 4;
  * older messages read in their place (a few reads at most), so that a lively round of
  * reactions does not leave it with only a handful of lines.
  */
-async function replayable(ctx: Context, channel: Channel, n: number): Promise<HistoryMessage[]> {
-  const floor = channel.historyFloor;
+async function replayable(
+  ctx: Context,
+  channel: Channel,
+  n: number,
+  since = -Infinity,
+): Promise<HistoryMessage[]> {
+  const floor = Math.max(channel.historyFloor, since + 1);
   let page = await ctx.store.latest(channel.folded, n, { time: floor - 1 });
   if (ctx.session.caps.has("message-tags")) return page;
   let kept = forSession(ctx, page);

@@ -255,6 +255,8 @@ async function relay(
       ? new MultilineOutgoing(user.hostmask, command, written, parts, tags, server.nextBatchId)
       : new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
     let historyKey: string | undefined;
+    // to oneself, every device already gets it as the recipient: no second copy as an echo
+    let toOneself = false;
 
     if (isChannelName(target)) {
       const channel = ctx.channels.find(target);
@@ -290,6 +292,7 @@ async function relay(
         continue;
       }
       if (!tagmsg || keepTagmsg) historyKey = privateHistoryKey(user, recipient);
+      toOneself = recipient === user;
       // to oneself, the delivery is a side effect, not a reply: never labeled
       // (labeled-response), and with echo-message the echo comes too, as for anyone else
       deliveries.push(() => {
@@ -309,8 +312,8 @@ async function relay(
     server.stats.messagesRelayed++;
     deliveries.push(() => {
       const published = server.events.message(user, written, out);
-      if (published === undefined) echo(ctx, out, tagmsg);
-      else (acks ??= []).push(published.then(() => echo(ctx, out, tagmsg)));
+      if (published === undefined) echo(ctx, out, tagmsg, toOneself);
+      else (acks ??= []).push(published.then(() => echo(ctx, out, tagmsg, toOneself)));
     });
   }
   if (commits.length > 0) {
@@ -335,13 +338,18 @@ async function relay(
 }
 
 /** The sender's other sessions see what it said; this one only as its echo, a reply. */
-function echo(ctx: Context, out: Outgoing, tagmsg: boolean): void {
+/**
+ * The sender's other sessions see what it said; this one only as its echo, a reply. To
+ * oneself (`toOneself`), every device already got it as the recipient: only the echo remains.
+ */
+function echo(ctx: Context, out: Outgoing, tagmsg: boolean, toOneself: boolean): void {
   const sessions = ctx.user.sessions;
   for (let i = 0; i < sessions.length; i++) {
     const s = sessions[i];
     if (tagmsg && !s.caps.has("message-tags")) continue;
-    if (s !== ctx.session) s.send(out);
-    else if (s.caps.has("echo-message")) ctx.send(out);
+    if (s !== ctx.session) {
+      if (!toOneself) s.send(out);
+    } else if (s.caps.has("echo-message")) ctx.send(out);
   }
 }
 

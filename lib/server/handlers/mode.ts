@@ -93,8 +93,9 @@ function userMode(ctx: Context): void {
     }
   }
   if (unknown) ctx.numeric(ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
+  // every device of the user learns its new modes
   if (applied !== "") {
-    ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, applied], ctx.server.eventTags()));
+    ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, applied], ctx.server.eventTags()));
   }
 }
 

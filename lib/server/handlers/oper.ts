@@ -59,7 +59,7 @@ export async function handleOper(ctx: Context): Promise<void> {
   }
   if (!user.oper) {
     ctx.users.setOper(user, true);
-    ctx.send(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"], ctx.server.eventTags()));
+    ctx.toSelf(new Outgoing(user.hostmask, "MODE", [user.nick, "+o"], ctx.server.eventTags()));
   }
   server.log.info("oper", { name, nick: user.nick, ip });
   ctx.numeric(RPL_YOUREOPER, "You are now an IRC operator");
@@ -77,6 +77,8 @@ export function handleKill(ctx: Context): void {
   const text = `Killed (${ctx.user.nick} (${reason}))`;
   ctx.server.log.info("kill", { nick: target.nick, by: ctx.user.nick, reason });
   for (const s of [...target.sessions]) ctx.server.endSession(s, text);
+  // an always-on user outlives its connections, not a KILL
+  if (target.registered) ctx.server.removeUser(target, text);
 }
 
 /** WALLOPS <text>: to every user with +w and every operator. */

@@ -117,7 +117,8 @@ export function sendIsupport(ctx: Context): void {
 export function sendLusers(ctx: Context): void {
   const server = ctx.server;
   const { users, invisible, opers } = server.counts;
-  const unknown = Math.max(0, server.sessions.size - users);
+  // a user may have several connections (devices), or none (always-on)
+  const unknown = Math.max(0, server.sessions.size - ctx.users.devices);
   const peak = Math.max(server.stats.peakUsers, users);
   ctx.numeric(
     RPL_LUSERCLIENT,

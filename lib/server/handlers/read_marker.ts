@@ -15,6 +15,7 @@ import type { Context } from "../context.ts";
 import { toUserPicked } from "../delivery.ts";
 import { partyOfNick } from "../history_keys.ts";
 import { Outgoing } from "../outgoing.ts";
+import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { partyLookup } from "./history.ts";
 
@@ -99,11 +100,17 @@ export async function handleMarkread(ctx: Context): Promise<void> {
 
 /**
  * After a JOIN: the channel's read marker to the joining user's sessions that have the
- * capability (`*` when there is none, or when the store cannot answer).
+ * capability (`*` when there is none, or when the store cannot answer); with
+ * `onlyThisSession`, to the command's session only (a device attaching to its user).
  */
-export async function sendMarkerOnJoin(ctx: Context, channel: Channel): Promise<void> {
+export async function sendMarkerOnJoin(
+  ctx: Context,
+  channel: Channel,
+  onlyThisSession = false,
+): Promise<void> {
   const user = ctx.user;
-  if (!user.sessions.some((s) => s.caps.has(CAP))) return;
+  const wanted = (s: Session) => s.caps.has(CAP) && (!onlyThisSession || s === ctx.session);
+  if (!user.sessions.some(wanted)) return;
   let time: number | undefined;
   try {
     time = await ctx.server.readMarkers.get(user, channel.folded);
@@ -111,5 +118,5 @@ export async function sendMarkerOnJoin(ctx: Context, channel: Channel): Promise<
     console.error(`reading a read marker failed: ${(err as Error).message}`);
   }
   const out = new Outgoing(ctx.server.name, "MARKREAD", [channel.name, markerParam(time)]);
-  toUserPicked(user, (s) => (s.caps.has(CAP) ? out : undefined), ctx.rb);
+  toUserPicked(user, (s) => (wanted(s) ? out : undefined), ctx.rb);
 }

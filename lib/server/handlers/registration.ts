@@ -5,7 +5,6 @@
  * @module
  */
 
-import { refusalText } from "../../auth/login_gate.ts";
 import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import {
@@ -25,8 +24,9 @@ import { cleanText, isValidNick, sanitizeUsername } from "../../protocol/validat
 import { SOFTWARE, VERSION } from "../../version.ts";
 import type { Context } from "../context.ts";
 import type { User } from "../user.ts";
-import { authenticate, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { authenticate, authRefusalText, logIn, SERVICE_NICKS } from "../accounts.ts";
 import { fillBucket } from "../fakelag.ts";
+import { sendChannelsOnAttach } from "./channel.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
 
 /** PASS: remembers the connection password for the check at registration. */
@@ -50,30 +50,57 @@ export function handleNick(ctx: Context): void | Promise<void> {
     ctx.numeric(ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname");
     return;
   }
+  ctx.session.pendingNick = undefined;
   if (nick === user.nick) return;
+  if (!user.registered) {
+    // the nick of a logged-in user while this connection is logged in to that account, or may
+    // still log in (SASL or PASS before CAP END): decided at the end of registration, as ergo
+    // does, so a second device asking for the shared nick attaches instead of getting "in use"
+    const holder = ctx.users.holder(nick);
+    const mayLogIn = user.account === undefined &&
+      (ctx.session.capNegotiating || ctx.session.password !== undefined);
+    const sameAccount = user.account !== undefined && holder?.account !== undefined &&
+      casefold(user.account) === casefold(holder.account);
+    if (holder?.registered && holder.account !== undefined && (mayLogIn || sameAccount)) {
+      ctx.session.pendingNick = nick;
+      if (sameAccount) return tryCompleteRegistration(ctx);
+      return;
+    }
+  }
+  const claimed = claimNick(ctx, nick);
+  if (claimed === true) return afterRename(ctx);
+  if (claimed !== false) return claimed.then((ok) => (ok ? afterRename(ctx) : undefined));
+}
+
+/** After a nick change: registration goes on, or the new nick's protection is checked. */
+function afterRename(ctx: Context): void | Promise<void> {
+  if (!ctx.user.registered) return checkThenRegister(ctx);
+  return ctx.users.checkReservation(ctx.user, ctx.rb);
+}
+
+/**
+ * Gives the command's user `nick` if it is free (or theirs to take back); else says why.
+ * With several nodes, once the cluster granted it (a promise).
+ */
+function claimNick(ctx: Context, nick: string): boolean | Promise<boolean> {
+  const user = ctx.user;
   const holder = ctx.users.holder(nick);
   if (holder && holder !== user) {
     // the logged-in owner of a registered nick takes it at once (as ergo does)
     // (not a user of another node of a cluster: only that node can rename it)
     if (!ownsNick(user, nick) || ownsNick(holder, nick) || holder.sessions.length === 0) {
       ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
-      return;
+      return false;
     }
     ctx.users.reclaim(holder, user.nick);
   } else if (ctx.users.isHeldFrom(nick, user)) {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is reserved for its owner");
-    return;
+    return false;
   }
   const claim = ctx.users.nickClaim;
   if (claim !== undefined) return claimThenRename(ctx, nick, claim);
-  return renamed(ctx, nick);
-}
-
-function renamed(ctx: Context, nick: string): void | Promise<void> {
-  const user = ctx.user;
   ctx.users.rename(user, nick, ctx.rb);
-  if (!user.registered) return checkThenRegister(ctx);
-  return ctx.users.checkReservation(user, ctx.rb);
+  return true;
 }
 
 /** Several nodes: the nick is granted once the cluster gave it to this user. */
@@ -81,17 +108,18 @@ async function claimThenRename(
   ctx: Context,
   nick: string,
   claim: (user: User, nick: string) => Promise<boolean>,
-): Promise<void> {
+): Promise<boolean> {
   const ok = await claim(ctx.user, nick);
-  if (ctx.session.dead) return;
+  if (ctx.session.dead) return false;
   const holder = ctx.users.holder(nick);
   // a holder still in the table after a successful claim is a user of a dead node whose
   // QUIT has not been applied yet: the cluster has freed its nick
   if (!ok || (holder !== undefined && holder !== ctx.user && holder.sessions.length > 0)) {
     ctx.numeric(ERR_NICKNAMEINUSE, nick, "Nickname is already in use");
-    return;
+    return false;
   }
-  await renamed(ctx, nick);
+  ctx.users.rename(ctx.user, nick, ctx.rb);
+  return true;
 }
 
 /** Whether a user is logged in to the account of a nick's name. */
@@ -149,7 +177,8 @@ export function tryCompleteRegistration(ctx: Context): void | Promise<void> {
   const session = ctx.session;
   const user = ctx.user;
   const server = ctx.server;
-  if (user.registered || user.nick === "*" || !session.gotUser || session.capNegotiating) return;
+  if (user.registered || !session.gotUser || session.capNegotiating) return;
+  if (user.nick === "*" && session.pendingNick === undefined) return;
   const kline = ctx.klines.find(`${user.username}@${user.host}`);
   if (kline) {
     ctx.numeric(ERR_YOUREBANNEDCREEP, `You are banned from this server: ${kline.reason}`);
@@ -179,7 +208,7 @@ async function passLogin(ctx: Context): Promise<void> {
     : [ctx.user.nick, given];
   const result = await authenticate(ctx.server, name, password, ctx.session.conn.remoteAddress);
   if (ctx.session.dead || ctx.user.registered) return;
-  if (result.ok) logIn(ctx, result.account);
+  if (result.ok) logIn(ctx, result.account, result.alwaysOn);
   else if (ctx.server.config.requireAccount) {
     ctx.numeric(ERR_PASSWDMISMATCH, "Password incorrect");
     ctx.server.endSession(ctx.session, "Bad password");
@@ -189,19 +218,46 @@ async function passLogin(ctx: Context): Promise<void> {
       ctx.user.nick,
       result.reason === "invalid"
         ? "Login with PASS failed: wrong account or password; you are connected without an account"
-        : `Login with PASS refused: ${refusalText(result)}`,
+        : `Login with PASS refused: ${authRefusalText(result)}`,
     ]);
   }
   await welcome(ctx);
 }
 
-function welcome(ctx: Context): Promise<void> {
+async function welcome(ctx: Context): Promise<void> {
   const session = ctx.session;
-  const user = ctx.user;
   const server = ctx.server;
   session.password = undefined;
+  // a device of an account already online becomes one more session of that user (ergo's
+  // multiclient): it takes the user's nick; guests (no account) never attach
+  const placeholder = ctx.user;
+  const online = placeholder.account === undefined
+    ? undefined
+    : ctx.users.findAccount(placeholder.account);
+  let since: number | undefined;
+  if (online !== undefined && online !== placeholder) {
+    since = online.detachedAt > 0 ? online.detachedAt : undefined;
+    if (!ctx.users.attach(session, online)) {
+      // the account filled up between the login and now: connect without it
+      ctx.users.setAccount(placeholder, undefined);
+      placeholder.alwaysOn = false;
+      ctx.reply("NOTICE", [
+        placeholder.nick,
+        `You are connected without your account: it already has ${ctx.limits.sessionsPerAccount} ` +
+        "connections",
+      ]);
+    } else session.pendingNick = undefined;
+  }
+  const user = ctx.user;
+  const attached = user !== placeholder;
+  if (!attached && session.pendingNick !== undefined) {
+    const nick = session.pendingNick;
+    session.pendingNick = undefined;
+    // taken after all (it was not our account's): wait for another NICK
+    if (!(await claimNick(ctx, nick)) && user.nick === "*") return;
+  }
   fillBucket(session, server.limits, Date.now());
-  ctx.users.markRegistered(user);
+  if (!attached) ctx.users.markRegistered(user);
   const name = server.name;
   ctx.numeric(
     RPL_WELCOME,
@@ -220,5 +276,6 @@ function welcome(ctx: Context): Promise<void> {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
-  return ctx.users.checkReservation(user, ctx.rb);
+  if (attached) return sendChannelsOnAttach(ctx, since);
+  await ctx.users.checkReservation(user, ctx.rb);
 }

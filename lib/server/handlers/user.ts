@@ -10,19 +10,15 @@ import type { Context } from "../context.ts";
 import { toPeers } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
 
-/** AWAY [message]: sets or clears the away message; away-notify peers are told. */
+/**
+ * AWAY [message]: sets or clears this device's away message. The user is away while all of
+ * its devices are (as ergo does); away-notify peers are told when that changes.
+ */
 export function handleAway(ctx: Context): void {
-  const user = ctx.user;
   const text = cleanText(ctx.params[0] ?? "", ctx.limits.awayLen);
-  if (text === "") {
-    ctx.users.setAway(user, undefined);
-    ctx.numeric(RPL_UNAWAY, "You are no longer marked as being away");
-  } else {
-    ctx.users.setAway(user, text);
-    ctx.numeric(RPL_NOWAWAY, "You have been marked as being away");
-  }
-  const notice = new Outgoing(user.hostmask, "AWAY", text === "" ? [] : [text]);
-  toPeers(user, (s) => (s.caps.has("away-notify") ? notice : undefined), false);
+  ctx.users.setSessionAway(ctx.session, text === "" ? undefined : text);
+  if (text === "") ctx.numeric(RPL_UNAWAY, "You are no longer marked as being away");
+  else ctx.numeric(RPL_NOWAWAY, "You have been marked as being away");
 }
 
 /** SETNAME <realname>: changes the real name; setname peers (and the user) are told. */
