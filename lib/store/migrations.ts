@@ -201,13 +201,25 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("ALTER TABLE accounts ADD COLUMN always_on TEXT");
     },
   },
+  {
+    version: 9,
+    description: "full-text indexing in batches by the store, not a trigger per append",
+    up(db) {
+      // A trigger indexed each message inside the append's transaction, on the event loop:
+      // one FTS5 segment flush per commit made the many-rooms bench's server CPU 28 -> 41 %
+      // and its p99 5 -> 14-33 ms. The store now indexes what is new once a second, in one
+      // transaction, and before every search (SqliteStore.#indexNew), so a search still
+      // finds every message appended before it. Deletes and updates keep their triggers.
+      db.exec("DROP TRIGGER IF EXISTS history_fts_insert");
+    },
+  },
 ];
 
 /**
  * The SQL for the `meta` tokens of a history row (see migration 6); `row` is `new` in a
  * trigger. The nick is casefolded as lib/protocol/casemap.ts does (ASCII and `[]\^`).
  */
-function searchMeta(row: string): string {
+export function searchMeta(row: string): string {
   const nick = `CASE WHEN instr(${row}.source, '!') > 0
     THEN substr(${row}.source, 1, instr(${row}.source, '!') - 1) ELSE ${row}.source END`;
   const folded =

@@ -7,7 +7,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { migrate } from "./migrations.ts";
+import { migrate, searchMeta } from "./migrations.ts";
 import { createPrivateFile, keepPrivate } from "../platform/private_files.ts";
 import {
   type AccountRecord,
@@ -54,6 +54,8 @@ const MAX_ID = Number.MAX_SAFE_INTEGER;
  * the event loop: small steps keep every turn short (bench/README.md, store queries).
  */
 const PRUNE_STEP = 250;
+/** History rows the full-text index takes in one step of catching up. */
+const INDEX_STEP = 5000;
 /** Index entries prune counts in one statement while it looks for a conversation's cap. */
 const PRUNE_WALK = 10_000;
 /** How long prune works before it gives the event loop a turn, in milliseconds. */
@@ -152,8 +154,15 @@ export class SqliteStore implements ChatStore {
   readonly #statements = new Map<string, StatementSync>();
   #seen: Set<string> | undefined;
 
+  /** The newest history id in the full-text index (rows after it are indexed later). */
+  #indexedUpTo = 0;
+  #indexTimer: ReturnType<typeof setTimeout> | undefined;
+
   private constructor(db: DatabaseSync) {
     this.#db = db;
+    const top = db.prepare("SELECT rowid AS id FROM history_fts ORDER BY rowid DESC LIMIT 1")
+      .get() as { id: number } | undefined;
+    this.#indexedUpTo = top?.id ?? 0;
     this.#insert = db.prepare(
       `INSERT INTO history
          (msgid, time, target, raw_target, source, account, command, text, tags, multiline)
@@ -418,6 +427,47 @@ export class SqliteStore implements ChatStore {
       return;
     }
     for (const p of batch) p.resolve();
+    // the full-text index follows in one transaction a second, not one per commit
+    this.#indexTimer ??= setTimeout(() => {
+      this.#indexTimer = undefined;
+      try {
+        this.#indexNew(INDEX_STEP);
+      } catch (err) {
+        console.error(`indexing history for search failed: ${(err as Error).message}`);
+      }
+    }, 1000);
+  }
+
+  /**
+   * Adds history rows newer than the index to it, at most `most` of them (one step, so no
+   * single call holds the event loop long); schedules the next step when more remain.
+   */
+  #indexNew(most: number): void {
+    const rows = this.#stmt(
+      "SELECT id FROM history WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?",
+    ).get(this.#indexedUpTo, most - 1) as { id: number } | undefined;
+    const upTo = rows?.id ??
+      (this.#stmt("SELECT max(id) AS id FROM history").get() as { id: number | null }).id ??
+      0;
+    if (upTo <= this.#indexedUpTo) return;
+    this.#db.exec("BEGIN");
+    try {
+      this.#stmt(
+        `INSERT INTO history_fts (rowid, text, meta)
+         SELECT id, text, ${searchMeta("history")} FROM history WHERE id > ? AND id <= ?`,
+      ).run(this.#indexedUpTo, upTo);
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+    this.#indexedUpTo = upTo;
+    if (rows) {
+      this.#indexTimer ??= setTimeout(() => {
+        this.#indexTimer = undefined;
+        this.#indexNew(INDEX_STEP);
+      }, 10);
+    }
   }
 
   /**
@@ -561,6 +611,9 @@ export class SqliteStore implements ChatStore {
 
   search(q: SearchQuery): Promise<HistoryMessage[]> {
     return Promise.try(() => {
+      // what was appended before the search is found by it: index the rest first
+      this.#flush();
+      this.#indexNew(Number.MAX_SAFE_INTEGER);
       const match = ftsQuery(q);
       if (match === undefined || q.limit <= 0) return [];
       // the time range as a range of ids (ids grow with time); the exact times are checked
@@ -844,6 +897,9 @@ export class SqliteStore implements ChatStore {
     return Promise.try(() => {
       if (this.#closed) return;
       this.#flush();
+      clearTimeout(this.#indexTimer);
+      this.#indexTimer = undefined;
+      this.#indexNew(Number.MAX_SAFE_INTEGER);
       this.#closed = true;
       this.#db.close();
     });
