@@ -121,20 +121,25 @@ Deno.test("--log-format json: every line is one JSON object with time, level, ev
   }
 });
 
-Deno.test("--quiet: none of the session's lines, the start-up lines still", async () => {
-  const server = await startServer(["--admin", `admin:${ADMIN_PASSWORD}`, "--quiet"]);
-  try {
-    await session(server, undefined);
-    await server.stop();
-    // printed after everything else: once it is here, every earlier line is too
-    await server.waitForOutput(/^shutting down\.\.\.$/);
-    ok(server.output.some((l) => /listening on 127\.0\.0\.1:/.test(l)));
-    const logged = server.output.filter((l) => /^\d{4}-\d\d-\d\dT\S+Z /.test(l));
-    assertEquals(logged, []);
-  } finally {
-    await server.stop();
-  }
-});
+Deno.test(
+  "--quiet: none of the session's lines, the start-up lines still",
+  // waits for the graceful stop's line after SIGINT: signals are sent differently on Windows
+  { ignore: Deno.build.os === "windows" },
+  async () => {
+    const server = await startServer(["--admin", `admin:${ADMIN_PASSWORD}`, "--quiet"]);
+    try {
+      await session(server, undefined);
+      await server.stop();
+      // printed after everything else: once it is here, every earlier line is too
+      await server.waitForOutput(/^shutting down\.\.\.$/);
+      ok(server.output.some((l) => /listening on 127\.0\.0\.1:/.test(l)));
+      const logged = server.output.filter((l) => /^\d{4}-\d\d-\d\dT\S+Z /.test(l));
+      assertEquals(logged, []);
+    } finally {
+      await server.stop();
+    }
+  },
+);
 
 Deno.test("a refused connection is logged with its reason, and a flood of them at most 10 lines a second", async () => {
   const server = await startServer([], ["floodBurst=0", "maxPerIp=1", "limitLoopback=1"]);
