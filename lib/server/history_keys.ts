@@ -111,19 +111,3 @@ export function partyNick(lookup: PartyLookup, party: string): string | undefine
   }
   return account;
 }
-
-/**
- * The two parties of a private conversation key, or undefined for a channel key.
- *
- * @example
- * ```ts
- * import { partiesOf } from "./history_keys.ts";
- * partiesOf("dm:@ann @bob"); // ["@ann", "@bob"]
- * partiesOf("#lobby"); // undefined
- * ```
- */
-export function partiesOf(key: string): [string, string] | undefined {
-  if (!key.startsWith("dm:")) return undefined;
-  const space = key.indexOf(" ");
-  return space < 0 ? undefined : [key.slice(3, space), key.slice(space + 1)];
-}

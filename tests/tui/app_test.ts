@@ -1,92 +1,10 @@
 import assert from "node:assert/strict";
-import xterm from "@xterm/headless";
-import { TuiApp } from "../../lib/tui/app.ts";
-import { IrcClient } from "../../lib/client/irc_client.ts";
-import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
+import type { FakeOptions } from "../helpers/fake_irc_server.ts";
+import { startTui, type TuiHarness } from "../helpers/tui_harness.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const { Terminal } = xterm;
-type Term = InstanceType<typeof Terminal>;
-
-interface Harness {
-  app: TuiApp;
-  term: Term;
-  srv: FakeIrcServer;
-  client: IrcClient;
-  output: string[];
-  screen(): Promise<string[]>;
-  waitScreen(re: RegExp): Promise<string[]>;
-  dispose(): Promise<void>;
-}
-
-async function harness(cols = 60, rows = 12, fake: FakeOptions = {}): Promise<Harness> {
-  const srv = FakeIrcServer.start(fake);
-  const client = new IrcClient({
-    target: { host: "127.0.0.1", port: srv.port, tls: false },
-    nick: "ann",
-    channels: ["#lobby"],
-    backoffInitialMs: 20,
-    backoffMaxMs: 100,
-  });
-  const term = new Terminal({ cols, rows, allowProposedApi: true });
-  const output: string[] = [];
-  const app = new TuiApp({
-    client,
-    term: {
-      write: (s) => {
-        output.push(s);
-        term.write(s);
-      },
-      size: () => ({ cols, rows }),
-    },
-    initialWindow: "#lobby",
-    now: () => new Date(2024, 0, 1, 12, 34),
-  });
-  const flush = () => new Promise<void>((r) => term.write("", r));
-  const screen = async () => {
-    await flush();
-    const buf = term.buffer.active;
-    const out: string[] = [];
-    for (let i = 0; i < rows; i++) {
-      out.push((buf.getLine(buf.viewportY + i)?.translateToString(true) ?? "").trimEnd());
-    }
-    return out;
-  };
-  const h: Harness = {
-    app,
-    term,
-    srv,
-    client,
-    output,
-    screen,
-    waitScreen: async (re) => {
-      let last: string[] = [];
-      try {
-        return await waitFor(
-          `screen to match ${re}`,
-          async () => {
-            last = await screen();
-            return re.test(last.join("\n")) ? last : undefined;
-          },
-          5000,
-          10,
-        );
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\n--- screen ---\n${last.join("\n")}`);
-      }
-    },
-    dispose: async () => {
-      client.stop();
-      await client.closed;
-      app.stopScreen();
-      await srv.close();
-      term.dispose();
-    },
-  };
-  app.start();
-  await h.waitScreen(/You joined #lobby/);
-  await waitFor("names", () => client.nicksIn("#lobby").length === 2);
-  return h;
+function harness(cols = 60, rows = 12, fake: FakeOptions = {}): Promise<TuiHarness> {
+  return startTui({ cols, rows, fake });
 }
 
 Deno.test("TuiApp lays out topic bar, messages, status bar and input line", async () => {

@@ -1,24 +1,8 @@
 import assert from "node:assert/strict";
-import xterm from "@xterm/headless";
-import { TuiApp } from "../../lib/tui/app.ts";
-import { IrcClient } from "../../lib/client/irc_client.ts";
 import type { Credentials } from "../../lib/client/registration.ts";
-import { FakeIrcServer, type FakeOptions } from "../helpers/fake_irc_server.ts";
+import type { FakeOptions } from "../helpers/fake_irc_server.ts";
+import { startTui, type TuiHarness } from "../helpers/tui_harness.ts";
 import { waitFor } from "../helpers/wait.ts";
-
-const { Terminal } = xterm;
-type Term = InstanceType<typeof Terminal>;
-
-interface Harness {
-  app: TuiApp;
-  term: Term;
-  srv: FakeIrcServer;
-  client: IrcClient;
-  send(line: string): void;
-  screen(): Promise<string[]>;
-  waitScreen(re: RegExp): Promise<string[]>;
-  dispose(): Promise<void>;
-}
 
 /** The features of issue 15, as a server that has them offers them. */
 const MODERN = [
@@ -31,81 +15,26 @@ const MODERN = [
   "soju.im/search",
 ];
 
-async function harness(
+function harness(
   fake: FakeOptions = { caps: MODERN },
   opts: { cols?: number; rows?: number; sasl?: Credentials } = {},
-): Promise<Harness> {
-  const cols = opts.cols ?? 70;
-  const rows = opts.rows ?? 14;
-  const srv = FakeIrcServer.start(fake);
-  const client = new IrcClient({
-    target: { host: "127.0.0.1", port: srv.port, tls: false },
-    nick: "ann",
-    channels: ["#lobby"],
-    backoffInitialMs: 20,
-    backoffMaxMs: 100,
+): Promise<TuiHarness> {
+  return startTui({
+    cols: opts.cols ?? 70,
+    rows: opts.rows ?? 14,
+    fake,
     sasl: opts.sasl,
-  });
-  const term = new Terminal({ cols, rows, allowProposedApi: true });
-  const app = new TuiApp({
-    client,
-    term: { write: (s) => term.write(s), size: () => ({ cols, rows }) },
-    initialWindow: "#lobby",
-    now: () => new Date(2024, 0, 1, 12, 34),
-  });
-  const flush = () => new Promise<void>((r) => term.write("", r));
-  const screen = async () => {
-    await flush();
-    const buf = term.buffer.active;
-    const out: string[] = [];
-    for (let i = 0; i < rows; i++) {
-      out.push((buf.getLine(buf.viewportY + i)?.translateToString(true) ?? "").trimEnd());
-    }
-    return out;
-  };
-  const h: Harness = {
-    app,
-    term,
-    srv,
-    client,
-    send: (line) => srv.conns[0].send(line),
-    screen,
-    waitScreen: async (re) => {
-      let last: string[] = [];
-      try {
-        return await waitFor(
-          `screen to match ${re}`,
-          async () => {
-            last = await screen();
-            return re.test(last.join("\n")) ? last : undefined;
-          },
-          5000,
-          10,
-        );
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\n--- screen ---\n${last.join("\n")}`);
+    beforeJoin: opts.sasl
+      ? async (srv) => {
+        // the fake server knows no SASL: the test answers for it
+        await srv.waitForLine(/^AUTHENTICATE PLAIN$/);
+        srv.conns[0].send("AUTHENTICATE +");
+        await srv.waitForLine(/^AUTHENTICATE [A-Za-z0-9+/=]+$/);
+        srv.conns[0].send(":fake.srv 900 ann ann!u@h ann :You are now logged in as ann");
+        srv.conns[0].send(":fake.srv 903 ann :SASL authentication successful");
       }
-    },
-    dispose: async () => {
-      client.stop();
-      await client.closed;
-      app.stopScreen();
-      await srv.close();
-      term.dispose();
-    },
-  };
-  app.start();
-  if (opts.sasl) {
-    // the fake server knows no SASL: the test answers for it
-    await srv.waitForLine(/^AUTHENTICATE PLAIN$/);
-    srv.conns[0].send("AUTHENTICATE +");
-    await srv.waitForLine(/^AUTHENTICATE [A-Za-z0-9+/=]+$/);
-    srv.conns[0].send(":fake.srv 900 ann ann!u@h ann :You are now logged in as ann");
-    srv.conns[0].send(":fake.srv 903 ann :SASL authentication successful");
-  }
-  await h.waitScreen(/You joined #lobby/);
-  await waitFor("names", () => client.nicksIn("#lobby").length === 2);
-  return h;
+      : undefined,
+  });
 }
 
 const at = (minute: number) => `2024-01-01T12:${String(minute).padStart(2, "0")}:00.000Z`;

@@ -6,14 +6,8 @@
  */
 
 import { isChannelName } from "../../protocol/validate.ts";
-import { dmKey, type HistoryBound, type HistoryMessage } from "../../store/store.ts";
-import {
-  historyParty,
-  partiesOf,
-  type PartyLookup,
-  partyNick,
-  partyOfNick,
-} from "../history_keys.ts";
+import { dmKey, dmParties, type HistoryBound, type HistoryMessage } from "../../store/store.ts";
+import { historyParty, type PartyLookup, partyNick, partyOfNick } from "../history_keys.ts";
 import type { Channel } from "../channel.ts";
 import type { Context } from "../context.ts";
 import { MultilineOutgoing, splitParts } from "../multiline.ts";
@@ -114,7 +108,7 @@ export async function handleChathistory(ctx: Context): Promise<void> {
     // still be asked for (a guest who left cannot)
     const names = new Map<string, string | undefined>();
     const nameOf = (key: string): string | undefined => {
-      const parties = partiesOf(key);
+      const parties = dmParties(key);
       if (!parties) return undefined;
       if (!names.has(key)) {
         const other = parties[0] === me ? parties[1] : parties[0];
@@ -127,7 +121,7 @@ export async function handleChathistory(ctx: Context): Promise<void> {
     // a conversation with a guest who has left cannot be asked for; a channel's is listed
     // only when it has lines of this channel's own
     const listed = found.filter((t) => {
-      if (partiesOf(t.target)) return nameOf(t.target) !== undefined;
+      if (dmParties(t.target)) return nameOf(t.target) !== undefined;
       const chan = ctx.channels.get(t.target);
       return chan === undefined || t.latest >= chan.historyFloor;
     });
@@ -255,7 +249,7 @@ export async function playMissedPrivate(ctx: Context, since: number): Promise<vo
   const lookup = partyLookup(ctx);
   // oldest conversation first, as they happened
   for (const t of found.reverse()) {
-    const parties = partiesOf(t.target);
+    const parties = dmParties(t.target);
     if (!parties || ctx.session.dead) continue;
     const other = parties[0] === me ? parties[1] : parties[0];
     const messages = forSession(ctx, await ctx.store.latest(t.target, n, { time: since }));
