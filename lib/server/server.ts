@@ -32,6 +32,14 @@ import { UserTable } from "./users.ts";
 
 /** Refused connections logged each second at most (the others are counted). */
 const REFUSALS_PER_SECOND = 10;
+/**
+ * A refused connection is kept open, reading and dropping what it sent, until the peer closes
+ * or this long has passed: closing a socket with unread input resets it, and a reset can make
+ * the peer lose the ERROR line that says why it was refused.
+ */
+const REFUSAL_LINGER_MS = 2000;
+/** At most this many refused connections linger at once; a flood of them is closed at once. */
+const REFUSALS_LINGERING = 64;
 
 /** Everything the server is configured with at start. */
 export interface ServerConfig {
@@ -152,6 +160,8 @@ export class ChatServer implements SessionHost {
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #lastThrottleSweep = Date.now();
   #refusals = { second: 0, logged: 0, unlogged: 0 };
+  /** Refused connections still open (see {@link REFUSAL_LINGER_MS}); closed at stop. */
+  readonly #lingering = new Set<Connection>();
 
   constructor(config: ServerConfig, store: ChatStore, events: ServerEvents = LOCAL_EVENTS) {
     this.config = config;
@@ -275,8 +285,7 @@ export class ChatServer implements SessionHost {
       : this.#admission.admit(ip, this.sessions.size);
     if (refusal) {
       this.#logRefusal(ip, conn.kind, refusal);
-      const bye = errorLine(`Closing Link: ${ip} (${refusal})`);
-      conn.write(bye).catch(() => {}).finally(() => conn.close());
+      this.#refuse(conn, errorLine(`Closing Link: ${ip} (${refusal})`));
       return;
     }
     this.log.info("connect", { ip, via: conn.kind });
@@ -291,6 +300,27 @@ export class ChatServer implements SessionHost {
     });
     this.#sessionTasks.add(task);
     task.finally(() => this.#sessionTasks.delete(task));
+  }
+
+  /** Sends a refused connection its ERROR line and closes it without losing that line. */
+  #refuse(conn: Connection, bye: Uint8Array): void {
+    const linger = this.#lingering.size < REFUSALS_LINGERING;
+    if (linger) this.#lingering.add(conn);
+    conn.write(bye).catch(() => {}).finally(() => {
+      if (!linger || this.#stopping) return this.#dropRefused(conn);
+      // the peer reads the end right after ERROR; what it sent meanwhile is read and dropped
+      conn.closeWrite?.();
+      const timer = setTimeout(() => conn.close(), REFUSAL_LINGER_MS);
+      conn.readLines(() => {}).finally(() => {
+        clearTimeout(timer);
+        this.#dropRefused(conn);
+      });
+    });
+  }
+
+  #dropRefused(conn: Connection): void {
+    this.#lingering.delete(conn);
+    conn.close();
   }
 
   /**
@@ -423,6 +453,7 @@ export class ChatServer implements SessionHost {
     clearInterval(this.#pruneTimer);
     this.#listeners.close();
     this.log.info("shutdown", { sessions: this.sessions.size, reason });
+    for (const conn of [...this.#lingering]) this.#dropRefused(conn);
     const closing: Promise<void>[] = [];
     for (const session of [...this.sessions]) {
       this.sessions.delete(session);

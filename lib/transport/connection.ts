@@ -33,6 +33,11 @@ export interface Connection {
    * the rest to `write`, so bytes can never overtake a pending write.
    */
   takeDirectWrite?(): ((data: Uint8Array) => number) | undefined;
+  /**
+   * Ends the sending side only (the peer reads end of input) while reading goes on; where the
+   * transport has no half-close, absent.
+   */
+  closeWrite?(): void;
   /** Closes the connection; pending reads end. Safe to call twice. */
   close(): void;
 }

@@ -144,6 +144,13 @@ export class StreamConnection implements Connection {
     while (off < data.length) off += await this.#conn.write(data.subarray(off));
   }
 
+  closeWrite(): void {
+    if (this.#closed) return;
+    this.#conn.closeWrite().catch(() => {
+      // the peer is gone already, or this stream has no half-close: close() still ends it
+    });
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

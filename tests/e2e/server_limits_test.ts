@@ -239,3 +239,38 @@ Deno.test("members vanishing in the middle of a busy fan-out break nothing and c
     await server.stop();
   }
 });
+
+Deno.test("a refused client that already sent its registration still reads why, then the end", async () => {
+  const server = await startServer([], ["maxPerIp=1", "limitLoopback=1"]);
+  const first = await TestClient.connect(server.port);
+  const refused: Deno.TcpConn[] = [];
+  try {
+    await first.register("holder");
+    // each sends its lines at once, as a client does, before the server has read anything:
+    // closing over unread input resets the connection, and on Windows a reset throws away
+    // what the client had not read yet, ERROR included (this failed under Wine before the
+    // server kept refused connections open, reading, until the peer closes)
+    for (let i = 0; i < 20; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+      refused.push(c);
+      await c.write(new TextEncoder().encode(
+        `CAP LS 302\r\nNICK r${i}\r\nUSER r 0 * :R\r\n` + "PING x\r\n".repeat(2000),
+      ));
+    }
+    for (const c of refused) {
+      const got: Uint8Array[] = [];
+      const buf = new Uint8Array(4096);
+      for (let n = await c.read(buf); n !== null; n = await c.read(buf)) {
+        got.push(buf.slice(0, n));
+      }
+      assertEquals(
+        new TextDecoder().decode(new Uint8Array(got.flatMap((b) => [...b]))),
+        "ERROR :Closing Link: 127.0.0.1 (Too many connections from your IP address)\r\n",
+      );
+    }
+  } finally {
+    for (const c of refused) c.close();
+    await first.close();
+    await server.stop();
+  }
+});
