@@ -126,10 +126,9 @@ async function startFloor(buffer: number, inspectPort: number): Promise<RunningS
       "run",
       "--allow-net",
       ...(inspectPort ? [`--inspect=${HOST}:${inspectPort}`] : []),
-      new URL(import.meta.url).pathname,
-      "--serve-floor",
-      String(port),
-      String(buffer),
+      ...(Deno.env.get("FLOOR_SCRIPT")
+        ? ["--allow-ffi", Deno.env.get("FLOOR_SCRIPT")!, String(port)]
+        : [new URL(import.meta.url).pathname, "--serve-floor", String(port), String(buffer)]),
     ],
     stdin: "null",
     stdout: "null",
