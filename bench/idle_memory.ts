@@ -20,7 +20,14 @@
 import { killAll, track, untrack } from "./procs.ts";
 import { split, WorkerPool } from "./pool.ts";
 import type { ConnectResult } from "./protocol.ts";
-import { freePort, rssKiB, type RunningServer, setOurRoot, startOurs } from "./servers.ts";
+import {
+  freePort,
+  loadOurLimitNames,
+  rssKiB,
+  type RunningServer,
+  setOurRoot,
+  startOurs,
+} from "./servers.ts";
 
 const HOST = "127.0.0.1";
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -33,7 +40,9 @@ interface Options {
   floorBuffer: number;
   ours: boolean;
   snapshot: boolean;
+  byOwner: boolean;
   top: number;
+  later: number;
 }
 
 function parseArgs(args: string[]): Options {
@@ -45,7 +54,9 @@ function parseArgs(args: string[]): Options {
     floorBuffer: 512,
     ours: true,
     snapshot: false,
+    byOwner: false,
     top: 25,
+    later: 0,
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -61,12 +72,14 @@ function parseArgs(args: string[]): Options {
     else if (a === "--floor-only") [o.floor, o.ours] = [true, false];
     else if (a === "--floor-buffer") o.floorBuffer = Number(next());
     else if (a === "--snapshot") o.snapshot = true;
+    else if (a === "--by-owner") [o.snapshot, o.byOwner] = [true, true];
     else if (a === "--top") o.top = Number(next());
+    else if (a === "--later") o.later = Math.min(24, Number(next()));
     else if (a === "--root") setOurRoot(next());
     else if (a === "--help") {
       console.log(
         "idle_memory.ts [--n 10000,19000] [--floor | --floor-only] [--floor-buffer B]\n" +
-          "  [--snapshot] [--top K] [--workers W] [--reg-rate R] [--root DIR]",
+          "  [--snapshot] [--by-owner] [--top K] [--later K]\n  [--workers W] [--reg-rate R] [--root DIR]",
       );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -170,7 +183,7 @@ interface Inspector {
   close(): void;
 }
 
-async function inspector(port: number): Promise<Inspector> {
+async function inspector(port: number, byOwner: boolean): Promise<Inspector> {
   let targets: { webSocketDebuggerUrl: string }[] = [];
   for (let i = 0; i < 100 && targets.length === 0; i++) {
     try {
@@ -210,9 +223,12 @@ async function inspector(port: number): Promise<Inspector> {
       chunks = [];
       await call("HeapProfiler.collectGarbage");
       await call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
-      const snap = JSON.parse(chunks.join(""));
+      const text = chunks.join("");
+      const save = Deno.env.get("IDLE_MEMORY_SAVE");
+      if (save) Deno.writeTextFileSync(save, text);
+      const snap = JSON.parse(text);
       chunks = [];
-      return summarize(snap);
+      return summarize(snap, byOwner);
     },
     close: () => ws.close(),
   };
@@ -221,8 +237,13 @@ async function inspector(port: number): Promise<Inspector> {
 /** Count and self size per object kind ("type name"). */
 type HeapSnapshot = Map<string, { count: number; bytes: number }>;
 
+/**
+ * Counts and self sizes per object kind; with `byOwner`, per kind and the kind of its first
+ * retainer and the edge from it (`array ← object Set .table`), which says whose a hidden
+ * array or closure is.
+ */
 // deno-lint-ignore no-explicit-any
-function summarize(snap: any): HeapSnapshot {
+function summarize(snap: any, byOwner: boolean): HeapSnapshot {
   const meta = snap.snapshot.meta;
   const fields: string[] = meta.node_fields;
   const types: string[] = meta.node_types[0];
@@ -230,10 +251,18 @@ function summarize(snap: any): HeapSnapshot {
   const iType = fields.indexOf("type");
   const iName = fields.indexOf("name");
   const iSize = fields.indexOf("self_size");
+  const iEdges = fields.indexOf("edge_count");
+  const eFields: string[] = meta.edge_fields;
+  const eWidth = eFields.length;
+  const eType = eFields.indexOf("type");
+  const eName = eFields.indexOf("name_or_index");
+  const eTo = eFields.indexOf("to_node");
+  const edgeTypes: string[] = meta.edge_types[0];
   const nodes: number[] = snap.nodes;
+  const edges: number[] = snap.edges;
   const strings: string[] = snap.strings;
-  const out: HeapSnapshot = new Map();
-  for (let i = 0; i < nodes.length; i += width) {
+  const count = nodes.length / width;
+  const kind = (i: number): string => {
     const type = types[nodes[i + iType]];
     let name = strings[nodes[i + iName]];
     // strings and numbers by kind, not by content
@@ -241,7 +270,31 @@ function summarize(snap: any): HeapSnapshot {
       name = "";
     } else if (type === "number" || type === "hidden" || type === "code") name = "";
     else if (name.length > 60) name = name.slice(0, 57) + "…";
-    const key = `${type} ${name}`;
+    return `${type} ${name}`;
+  };
+  // the first retainer of each node, and the edge's name
+  const owner = new Int32Array(byOwner ? count : 0).fill(-1);
+  const ownerEdge: string[] = byOwner ? new Array(count) : [];
+  if (byOwner) {
+    let e = 0;
+    for (let n = 0; n < count; n++) {
+      const from = n * width;
+      for (let k = 0; k < nodes[from + iEdges]; k++, e += eWidth) {
+        const et = edgeTypes[edges[e + eType]];
+        if (et === "weak" || et === "shortcut") continue;
+        const to = edges[e + eTo] / width;
+        if (owner[to] !== -1) continue;
+        owner[to] = from;
+        const nm = edges[e + eName];
+        ownerEdge[to] = et === "element" || et === "hidden" ? `[${et}]` : String(strings[nm]);
+      }
+    }
+  }
+  const out: HeapSnapshot = new Map();
+  for (let n = 0; n < count; n++) {
+    const i = n * width;
+    let key = kind(i);
+    if (byOwner && owner[n] !== -1) key += ` ← ${kind(owner[n])} .${ownerEdge[n]}`;
     const e = out.get(key);
     if (e) {
       e.count++;
@@ -270,6 +323,18 @@ function printDiff(before: HeapSnapshot, after: HeapSnapshot, n: number, top: nu
 
 // ---- runs ----
 
+/** RSS in KiB once two readings 250 ms apart differ by under 1% (at most 10 s). */
+async function settledRss(pid: number): Promise<number> {
+  let last = rssKiB(pid);
+  for (let i = 0; i < 40; i++) {
+    await sleep(250);
+    const now = rssKiB(pid);
+    if (Math.abs(now - last) < last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}
+
 /**
  * The idle scenario's measurement (scenarios.ts runIdle): RSS with the server settled, N
  * clients registered at the generator's rate, one second to settle, RSS again; the heap
@@ -289,8 +354,9 @@ async function measure(
   }
   const pool = new WorkerPool(o.workers);
   try {
-    await sleep(300);
-    const base = rssKiB(server.pid);
+    // a fresh server gives memory back during its first second or so (115 → 86 MiB for
+    // ours): the base is taken once RSS has settled, or the figure per client moves by KiB
+    const base = await settledRss(server.pid);
     const shares = split(n, pool.size);
     const results = await pool.all<ConnectResult>((w) => ({
       op: "connect",
@@ -304,12 +370,23 @@ async function measure(
     }));
     await sleep(1000);
     const rss = rssKiB(server.pid);
+    const later: number[] = [];
+    for (let i = 0; i < o.later; i++) {
+      await sleep(5000);
+      later.push(rssKiB(server.pid));
+    }
     const registered = results.reduce((s, r) => s + r.registered, 0);
     const errors = [...new Set(results.flatMap((r) => r.errors))];
     console.log(
       `${server.name} ${n}: registered ${registered}, RSS ${(base / 1024).toFixed(1)} → ` +
         `${(rss / 1024).toFixed(1)} MiB, ${((rss - base) / registered).toFixed(2)} KiB per ` +
-        `client` + (errors.length ? `, errors: ${errors.slice(0, 3).join("; ")}` : ""),
+        `client` +
+        (later.length
+          ? ` (later, every 5 s: ${
+            later.map((r) => ((r - base) / registered).toFixed(2)).join(", ")
+          })`
+          : "") +
+        (errors.length ? `, errors: ${errors.slice(0, 3).join("; ")}` : ""),
     );
     if (snap && before) {
       const heap = (await snap.call("Runtime.getHeapUsage")).usedSize as number;
@@ -333,6 +410,9 @@ async function measure(
 
 async function main(): Promise<void> {
   const o = parseArgs(Deno.args);
+  // the bench's lifted limits (connections, per IP, per-port descriptor share) are the ones
+  // this server's --help names
+  await loadOurLimitNames();
   for (const n of o.ns) {
     if (o.ours) {
       const inspectPort = o.snapshot ? freePort() : 0;
@@ -342,7 +422,7 @@ async function main(): Promise<void> {
       });
       let snap: Inspector | undefined;
       try {
-        if (o.snapshot) snap = await inspector(inspectPort);
+        if (o.snapshot) snap = await inspector(inspectPort, o.byOwner);
         await measure(server, n, o, snap);
       } finally {
         snap?.close();
@@ -354,7 +434,7 @@ async function main(): Promise<void> {
       const floor = await startFloor(o.floorBuffer, inspectPort);
       let snap: Inspector | undefined;
       try {
-        if (o.snapshot) snap = await inspector(inspectPort);
+        if (o.snapshot) snap = await inspector(inspectPort, o.byOwner);
         await measure(floor, n, o, snap);
       } finally {
         snap?.close();

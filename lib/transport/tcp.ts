@@ -76,13 +76,19 @@ export class StreamConnection implements Connection {
     }
   }
 
-  async readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
-    if (this.#closed) return;
-    // an idle connection then holds no pending read of its own (see socket_poll.ts)
+  readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    // an idle connection then holds no pending read of its own (see socket_poll.ts), nor an
+    // async frame waiting for one
     if (this.#fd >= 0 && this.#poll === undefined) {
       this.#poll = pollLines(this.#fd, onLine, this.#tlsKnock);
-      if (this.#poll !== undefined) return await this.#poll.done;
+      if (this.#poll !== undefined) return this.#poll.done;
     }
+    return this.#readLoop(onLine);
+  }
+
+  /** The ordinary path: one pending `read()` at a time, into a buffer of this connection's. */
+  async #readLoop(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
     const framer = new LineFramer();
     let buf = new Uint8Array(READ_BUFFER_SMALL);
     let first = this.kind === "tcp";
