@@ -17,6 +17,8 @@
  * @module
  */
 
+import { pollLines } from "../lib/transport/socket_poll.ts";
+import { directSendFd, sendNow } from "../lib/transport/socket_send.ts";
 import { killAll, track, untrack } from "./procs.ts";
 import { split, WorkerPool } from "./pool.ts";
 import type { ConnectResult } from "./protocol.ts";
@@ -78,7 +80,7 @@ function parseArgs(args: string[]): Options {
     else if (a === "--root") setOurRoot(next());
     else if (a === "--help") {
       console.log(
-        "idle_memory.ts [--n 10000,19000] [--floor | --floor-only] [--floor-buffer B]\n" +
+        "idle_memory.ts [--n 10000,19000] [--floor | --floor-only] [--floor-buffer B|0|-1]\n" +
           "  [--snapshot] [--by-owner] [--top K] [--later K]\n  [--workers W] [--reg-rate R] [--root DIR]",
       );
       Deno.exit(0);
@@ -95,7 +97,9 @@ function parseArgs(args: string[]): Options {
 /**
  * Runs as the floor server (a child of this script): accepts, keeps one `read()` pending per
  * connection with a `buffer`-byte buffer, answers registration with 001 and PING with PONG so
- * the generator treats it as registered, and holds nothing else per connection.
+ * the generator treats it as registered, and holds nothing else per connection. `buffer` 0:
+ * never reads (the connection alone); -1: reads through the server's shared epoll
+ * (lib/transport/socket_poll.ts), as our server does on Linux with FFI.
  */
 async function serveFloor(port: number, buffer: number): Promise<void> {
   const enc = new TextEncoder();
@@ -104,6 +108,21 @@ async function serveFloor(port: number, buffer: number): Promise<void> {
   const held = new Set<Deno.Conn>();
   for await (const conn of listener) {
     (async () => {
+      if (buffer < 0) {
+        const fd = directSendFd(conn);
+        const reader = fd < 0 ? undefined : pollLines(fd, (line) => {
+          if (line.kind !== "line") return;
+          if (line.text.startsWith("USER ")) sendNow(fd, welcome);
+          else if (line.text.startsWith("PING ")) {
+            sendNow(fd, enc.encode(`:floor PONG floor ${line.text.slice(5)}\r\n`));
+          }
+        });
+        if (reader === undefined) throw new Error("the epoll floor needs Linux and --allow-ffi");
+        await reader.done;
+        reader.stop();
+        conn.close();
+        return;
+      }
       if (buffer === 0) {
         // the connection alone, never read: welcomed at once and kept
         held.add(conn);
@@ -139,9 +158,11 @@ async function startFloor(buffer: number, inspectPort: number): Promise<RunningS
       "run",
       "--allow-net",
       ...(inspectPort ? [`--inspect=${HOST}:${inspectPort}`] : []),
-      ...(Deno.env.get("FLOOR_SCRIPT")
-        ? ["--allow-ffi", Deno.env.get("FLOOR_SCRIPT")!, String(port)]
-        : [new URL(import.meta.url).pathname, "--serve-floor", String(port), String(buffer)]),
+      "--allow-ffi",
+      new URL(import.meta.url).pathname,
+      "--serve-floor",
+      String(port),
+      String(buffer),
     ],
     stdin: "null",
     stdout: "null",
@@ -158,7 +179,7 @@ async function startFloor(buffer: number, inspectPort: number): Promise<RunningS
   }
   let stopped = false;
   return {
-    name: `floor-${buffer}`,
+    name: buffer < 0 ? "floor-epoll" : buffer === 0 ? "floor-held" : `floor-read${buffer}`,
     pid: child.pid,
     host: HOST,
     port,
