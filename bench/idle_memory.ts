@@ -28,6 +28,7 @@ import {
   rssKiB,
   type RunningServer,
   setOurRoot,
+  settledRssKiB,
   startOurs,
 } from "./servers.ts";
 
@@ -344,18 +345,6 @@ function printDiff(before: HeapSnapshot, after: HeapSnapshot, n: number, top: nu
 
 // ---- runs ----
 
-/** RSS in KiB once two readings 250 ms apart differ by under 1% (at most 10 s). */
-async function settledRss(pid: number): Promise<number> {
-  let last = rssKiB(pid);
-  for (let i = 0; i < 40; i++) {
-    await sleep(250);
-    const now = rssKiB(pid);
-    if (Math.abs(now - last) < last * 0.01) return now;
-    last = now;
-  }
-  return last;
-}
-
 /**
  * The idle scenario's measurement (scenarios.ts runIdle): RSS with the server settled, N
  * clients registered at the generator's rate, one second to settle, RSS again; the heap
@@ -375,9 +364,8 @@ async function measure(
   }
   const pool = new WorkerPool(o.workers);
   try {
-    // a fresh server gives memory back during its first second or so (115 → 86 MiB for
-    // ours): the base is taken once RSS has settled, or the figure per client moves by KiB
-    const base = await settledRss(server.pid);
+    // as the bench's idle scenario does: the base once a fresh server's RSS has settled
+    const base = await settledRssKiB(server.pid);
     const shares = split(n, pool.size);
     const results = await pool.all<ConnectResult>((w) => ({
       op: "connect",

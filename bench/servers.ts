@@ -71,6 +71,22 @@ export function rssKiB(pid: number): number {
   }
 }
 
+/**
+ * RSS in KiB once it has settled: two readings 250 ms apart within 1% (at most 10 s). A
+ * fresh Deno server gives memory back during its first second or so (ours: from about 115
+ * to 86 MiB), so a reading taken at a fixed moment after start moves by tens of MiB.
+ */
+export async function settledRssKiB(pid: number): Promise<number> {
+  let last = rssKiB(pid);
+  for (let i = 0; i < 40; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = rssKiB(pid);
+    if (Math.abs(now - last) < last * 0.01) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** User+system CPU time of a process in seconds (from /proc/<pid>/stat); 0 if unreadable. */
 export function cpuSeconds(pid: number): number {
   try {
