@@ -46,6 +46,7 @@ interface Options {
   byOwner: boolean;
   top: number;
   later: number;
+  v8Flags: string;
 }
 
 function parseArgs(args: string[]): Options {
@@ -60,6 +61,7 @@ function parseArgs(args: string[]): Options {
     byOwner: false,
     top: 25,
     later: 0,
+    v8Flags: "",
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -77,12 +79,13 @@ function parseArgs(args: string[]): Options {
     else if (a === "--snapshot") o.snapshot = true;
     else if (a === "--by-owner") [o.snapshot, o.byOwner] = [true, true];
     else if (a === "--top") o.top = Number(next());
+    else if (a === "--v8-flags") o.v8Flags = next();
     else if (a === "--later") o.later = Math.min(24, Number(next()));
     else if (a === "--root") setOurRoot(next());
     else if (a === "--help") {
       console.log(
         "idle_memory.ts [--n 10000,19000] [--floor | --floor-only] [--floor-buffer B|0|-1]\n" +
-          "  [--snapshot] [--by-owner] [--top K] [--later K]\n  [--workers W] [--reg-rate R] [--root DIR]",
+          "  [--snapshot] [--by-owner] [--top K] [--later K] [--v8-flags F]\n  [--workers W] [--reg-rate R] [--root DIR]",
       );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -427,7 +430,10 @@ async function main(): Promise<void> {
       const inspectPort = o.snapshot ? freePort() : 0;
       const server = await startOurs({
         maxClients: n + 100,
-        denoFlags: o.snapshot ? [`--inspect=${HOST}:${inspectPort}`] : [],
+        denoFlags: [
+          ...(o.snapshot ? [`--inspect=${HOST}:${inspectPort}`] : []),
+          ...(o.v8Flags ? [`--v8-flags=${o.v8Flags}`] : []),
+        ],
       });
       let snap: Inspector | undefined;
       try {
