@@ -13,6 +13,7 @@ import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
 import type { AccountRecord } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
+import { adoptAccountMetadata } from "./handlers/metadata.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { Context } from "./context.ts";
 import type { Limits } from "./limits.ts";
@@ -140,6 +141,8 @@ export function logIn(ctx: Context, account: AccountRecord, alwaysOn = false): v
   if (user.registered) {
     const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
     toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
+    // the account's display name and avatar come with it (registration does this itself)
+    void adoptAccountMetadata(server, user);
   }
 }
 
