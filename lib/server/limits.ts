@@ -123,6 +123,11 @@ export interface Limits {
   metadataMaxValueBytes: number;
   /** Bytes of one metadata key name. */
   metadataKeyLen: number;
+  /**
+   * Flood-control tokens a metadata change costs besides its line: everyone sharing a
+   * channel may be told of it, as of a nick change.
+   */
+  metadataChangeCost: number;
 }
 
 /** The defaults. */
@@ -186,6 +191,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   metadataMaxKeys: 20,
   metadataMaxValueBytes: 300,
   metadataKeyLen: 64,
+  metadataChangeCost: 3,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -248,6 +254,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   metadataMaxKeys: "metadata keys one user or channel may set (draft/metadata-2 max-keys)",
   metadataMaxValueBytes: "bytes of one metadata value (draft/metadata-2 max-value-bytes)",
   metadataKeyLen: "bytes of one metadata key name",
+  metadataChangeCost: "extra flood-control tokens one metadata change costs",
 };
 
 /**

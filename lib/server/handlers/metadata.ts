@@ -23,6 +23,7 @@ import {
 import { isChannelName } from "../../protocol/validate.ts";
 import type { Context } from "../context.ts";
 import { toPeers } from "../delivery.ts";
+import { charge } from "../fakelag.ts";
 import {
   isValidMetadataKey,
   METADATA_CAP,
@@ -244,11 +245,13 @@ export function handleMetadata(ctx: Context): void {
     }
     if (sub === "CLEAR") {
       const id = ctx.rb.startBatch("metadata", [name]);
-      for (const [key] of table.clear(target)) {
+      const cleared = table.clear(target);
+      for (const [key] of cleared) {
         ctx.numeric(RPL_KEYNOTSET, name, key, "Key deleted");
         notifyMetadata(ctx.server, target, key, undefined, ctx.session);
       }
       ctx.rb.endBatch(id);
+      if (cleared.length > 0) chargeChange(ctx);
       return;
     }
     return set(ctx, target, name, table);
@@ -315,6 +318,15 @@ function set(ctx: Context, target: MetadataTarget, name: string, table: Metadata
       break;
   }
   notifyMetadata(ctx.server, target, key, value, ctx.session);
+  chargeChange(ctx);
+}
+
+/**
+ * The rate limit of changes: through flood control, as every line, at a higher price (its
+ * next lines wait; nothing is refused, so no RATE_LIMITED is ever needed).
+ */
+function chargeChange(ctx: Context): void {
+  charge(ctx.session, ctx.limits, ctx.limits.metadataChangeCost, Date.now());
 }
 
 function validKeys(ctx: Context, keys: readonly string[]): string[] {
