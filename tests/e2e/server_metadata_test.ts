@@ -220,10 +220,12 @@ Deno.test("METADATA: notifications to subscribers who share a channel, and metad
       await cid.expect(/ 761 /);
       cid.send("JOIN #room");
       await ann.expect(/:cid!\S+ JOIN #room/);
-      assertEquals(
-        await ann.expect(/ METADATA /),
-        `${S} METADATA cid display-name * :Cid Newcomer`,
-      );
+      for (const member of [ann, bob]) {
+        assertEquals(
+          await member.expect(/ METADATA /),
+          `${S} METADATA cid display-name * :Cid Newcomer`,
+        );
+      }
     });
 
     await t.step("channel metadata: operators set it, members hear of it", async () => {
@@ -311,5 +313,29 @@ Deno.test("METADATA: before-connect keys apply at registration; an account's sur
     }
   } finally {
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("METADATA: a JOIN whose members' metadata would fill the SendQ says 774 to SYNC later", async () => {
+  const server = await startServer([], [...TEST_LIMITS, "sendQ=8192"]);
+  const pool = new ClientPool(server.port);
+  try {
+    for (const nick of ["m1", "m2", "m3", "m4"]) {
+      const m = await metaUser(pool, nick);
+      m.send(
+        `METADATA * SET display-name :${"n".repeat(290)}`,
+        `METADATA * SET avatar :https://example.com/${"a".repeat(260)}`,
+      );
+      await m.expect(/ 761 \S+ \S+ avatar /);
+      await join(m, "#big");
+    }
+    const late = await metaUser(pool, "late");
+    late.send("JOIN #big");
+    await late.expect(/ 366 late #big /);
+    // instead of the batch that would not fit
+    assertEquals(await late.expect(/ (774|BATCH) /), `${S} 774 late #big :10`);
+  } finally {
+    for (const c of pool.clients) await c.close();
+    await server.stop();
   }
 });

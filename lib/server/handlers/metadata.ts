@@ -18,6 +18,7 @@ import {
   RPL_KEYVALUE,
   RPL_METADATASUBOK,
   RPL_METADATASUBS,
+  RPL_METADATASYNCLATER,
   RPL_METADATAUNSUBOK,
 } from "../../protocol/numerics.ts";
 import { isChannelName } from "../../protocol/validate.ts";
@@ -40,6 +41,13 @@ import type { User } from "../user.ts";
 const CMD = "METADATA";
 /** Bytes of keys in one 770/771/772 line, so it stays far below 512 with any nick. */
 const KEYS_PER_LINE_BYTES = 400;
+/**
+ * The share of the SendQ a JOIN's metadata may take: beyond it (a large channel of members
+ * with many keys) the joiner is told to SYNC later instead of being dropped for SendQ.
+ */
+const JOIN_SYNC_SENDQ_SHARE = 4;
+/** The seconds ERR_METADATASYNCLATER asks a client to wait. */
+const SYNC_RETRY_SECONDS = "10";
 
 function isChannel(target: MetadataTarget): target is Channel {
   return "members" in target;
@@ -390,10 +398,24 @@ export function sendMetadataOnJoin(
 ): void {
   const user = ctx.user;
   const server = ctx.server;
+  const budget = server.sendQ / JOIN_SYNC_SENDQ_SHARE;
   for (const s of user.sessions) {
     if (onlyThisSession && s !== ctx.session) continue;
     if (!s.caps.has(METADATA_CAP) || server.metadata.subscriptions(s).size === 0) continue;
-    sendBatch(ctx, s, channel.name, channelSync(server, s, channel));
+    const lines = channelSync(server, s, channel);
+    let bytes = 0;
+    for (const l of lines) bytes += 48 + l.params.reduce((n, p) => n + p.length, 0);
+    if (bytes <= budget) {
+      sendBatch(ctx, s, channel.name, lines);
+      continue;
+    }
+    const later = new Outgoing(server.name, RPL_METADATASYNCLATER, [
+      user.nick,
+      channel.name,
+      SYNC_RETRY_SECONDS,
+    ]);
+    if (s === ctx.session) ctx.send(later);
+    else s.send(later);
   }
   if (onlyThisSession) return;
   const own = server.metadata.list(user);
