@@ -19,9 +19,11 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["draft/message-redaction", ""],
   ["draft/metadata-2", ""], // its value follows the limits: see capValue
   ["draft/multiline", ""], // its value follows the limits: see capValue
+  ["draft/no-implicit-names", ""],
   ["draft/read-marker", ""],
   ["echo-message", ""],
   ["extended-join", ""],
+  ["extended-monitor", ""],
   ["invite-notify", ""],
   ["labeled-response", ""],
   ["message-tags", ""],
