@@ -62,7 +62,7 @@ export function valueBytes(value: string): number {
 }
 
 /** The store's name for a target's metadata, or undefined when it is not kept there. */
-export function storeOwner(target: MetadataTarget): string | undefined {
+function storeOwner(target: MetadataTarget): string | undefined {
   if ("members" in target) return target.registration ? target.folded : undefined;
   return target.account === undefined ? undefined : `@${casefold(target.account)}`;
 }

@@ -69,7 +69,7 @@ export function isAvatarUrl(url: string): boolean {
 }
 
 /** The page user's saved profile (empty fields when none). */
-export function loadProfile(): Profile {
+function loadProfile(): Profile {
   try {
     const p = JSON.parse(localStorage.getItem(PROFILE_KEY) ?? "{}") as Partial<Profile>;
     return {
@@ -147,11 +147,6 @@ export function handleMetadataMessage(msg: IrcMessage, conn: MetadataConnection)
       return people.delete(fold(sourceNick(msg.source ?? "")));
   }
   return false;
-}
-
-/** The display name and avatar known for a nick. */
-export function personOf(nick: string): Readonly<Person> | undefined {
-  return people.get(fold(nick));
 }
 
 /**
