@@ -39,6 +39,7 @@ import { casefold } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
 import { playHistoryOnJoin, playMissedPrivate } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
+import { sendMetadataOnJoin } from "./metadata.ts";
 import { sendMarkerOnJoin } from "./read_marker.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
@@ -73,6 +74,15 @@ export async function handleJoin(ctx: Context): Promise<void> {
       if (!channel) {
         channel = fresh;
         if (!channel.registration) bits = PREFIX_OP;
+        else {
+          // a registered channel's metadata is kept in the store
+          await ctx.server.metadata.adopt(channel).catch((err) =>
+            console.error(`reading metadata failed: ${(err as Error).message}`)
+          );
+          if (ctx.session.dead) return;
+          channel = ctx.channels.find(name) ?? fresh;
+          if (channel.members.has(user)) continue;
+        }
       } else if (channel.members.has(user)) continue;
     }
     const account = user.account ? casefold(user.account) : undefined;
@@ -104,16 +114,17 @@ export async function handleJoin(ctx: Context): Promise<void> {
     if (channel.topic) sendTopic(ctx, channel);
     // draft/read-marker: before the end of NAMES
     await sendMarkerOnJoin(ctx, channel);
-    sendNames(ctx, channel);
+    sendImplicitNames(ctx, channel);
     // the user's other devices joined too: they need the channel's topic and members as well
     if (user.sessions.length > 1) {
       for (const s of user.sessions) {
         if (s === ctx.session) continue;
         const side = new Context(ctx.server, s, ctx.msg);
         if (channel.topic) sendTopic(side, channel);
-        sendNames(side, channel);
+        sendImplicitNames(side, channel);
       }
     }
+    sendMetadataOnJoin(ctx, channel);
     await playHistoryOnJoin(ctx, channel);
   }
 }
@@ -167,7 +178,8 @@ export async function sendChannelsOnAttach(ctx: Context, since?: number): Promis
     ctx.send(joinPicker(channel, user)(ctx.session));
     if (channel.topic) sendTopic(ctx, channel);
     await sendMarkerOnJoin(ctx, channel, true);
-    sendNames(ctx, channel);
+    sendImplicitNames(ctx, channel);
+    sendMetadataOnJoin(ctx, channel, true);
     await playHistoryOnJoin(ctx, channel, since);
   }
   if (since !== undefined && !ctx.session.dead) await playMissedPrivate(ctx, since);
@@ -182,6 +194,15 @@ function sendTopic(ctx: Context, channel: Channel): void {
   }
   ctx.numeric(RPL_TOPIC, channel.name, topic.text);
   ctx.numeric(RPL_TOPICWHOTIME, channel.name, topic.setBy, String(topic.setAt));
+}
+
+/**
+ * The NAMES that follow a JOIN, unless the session asked for none (IRCv3
+ * `draft/no-implicit-names`: a client that tracks members another way, or asks with NAMES
+ * when it wants them, saves the lines of a big channel).
+ */
+function sendImplicitNames(ctx: Context, channel: Channel): void {
+  if (!ctx.session.caps.has("draft/no-implicit-names")) sendNames(ctx, channel);
 }
 
 /** Sends RPL_NAMREPLY lines (each under 512 bytes) and RPL_ENDOFNAMES. */
