@@ -41,8 +41,11 @@ const EVENT_SIZE = 12;
 const MAX_EVENTS = 512;
 /** Backstop only: the wait is woken through an eventfd when the last reader stops. */
 const WAIT_MS = 1000;
-/** One read's room; lines are at most 4,608 bytes, the framer keeps partial ones. */
-const READ_BUFFER = 16 * 1024;
+/**
+ * One read's room: what the ordinary path reads at most at once too (tcp.ts), so a client
+ * that floods gets no more handled per turn than before; the framer keeps partial lines.
+ */
+const READ_BUFFER = 4096;
 
 type CtlFn = (ep: number, op: number, fd: number, event: Uint8Array | null) => number;
 type IoFn = (fd: number, buf: Uint8Array, length: number, flags: number) => number | bigint;

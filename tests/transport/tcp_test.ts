@@ -323,3 +323,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a polled read hands on a line longer than one read (tags near the limit) whole",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await pair();
+    try {
+      const lines: string[] = [];
+      let got!: () => void;
+      const both = new Promise<void>((r) => got = r);
+      const reading = p.server.readLines((line) => {
+        lines.push(line.kind === "line" ? line.text : line.kind);
+        if (lines.length === 2) got();
+      });
+      const long = `@+x=${"a".repeat(4000)} PRIVMSG #c :${"b".repeat(400)}`;
+      await p.peer.write(enc.encode(`${long}\r\nPING :y\r\n`));
+      await both;
+      assertEquals(lines, [long, "PING :y"]);
+      p.peer.close();
+      await reading;
+    } finally {
+      p.close();
+    }
+  },
+});
