@@ -348,3 +348,42 @@ Deno.test({
     }
   },
 });
+
+Deno.test("without a usable descriptor input is read the ordinary way: lines, TLS knock", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const peer = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const peer2 = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const real = await listener.accept();
+  const real2 = await listener.accept();
+  listener.close();
+  // -1: no descriptor, so no direct sends and no polled reads
+  const conn = new StreamConnection(withDescriptor(real, -1), "tcp", () => {});
+  const conn2 = new StreamConnection(withDescriptor(real2, -1), "tcp", () => {});
+  try {
+    const before = pollReaders();
+    const lines: string[] = [];
+    const reading = conn.readLines((line) => {
+      lines.push(line.kind === "line" ? line.text : line.kind);
+    });
+    assertEquals(pollReaders(), before);
+    await peer.write(enc.encode("NICK a\r\nPING :x\r\n"));
+    peer.close();
+    await reading;
+    assertEquals(lines, ["NICK a", "PING :x"]);
+
+    const reading2 = conn2.readLines(() => {});
+    await peer2.write(new Uint8Array([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
+    const alert = await readExactly(peer2, 7);
+    assertEquals([...alert], [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
+    await reading2;
+    assertEquals(await peer2.read(new Uint8Array(16)), null);
+  } finally {
+    conn.close();
+    conn2.close();
+    try {
+      peer2.close();
+    } catch {
+      // closed
+    }
+  }
+});
