@@ -39,6 +39,17 @@ function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || "file";
 }
 
+/**
+ * Why a file cannot be opened, in words: Deno's own message repeats the path and an OS
+ * error number ("No such file or directory (os error 2): open 'x'").
+ */
+function whyUnreadable(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "there is no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a folder";
+  return (e as Error).message;
+}
+
 /** What the server answered. */
 interface Answer {
   status: number;
@@ -63,11 +74,15 @@ export async function uploadFile(opts: UploadOptions): Promise<string> {
   try {
     file = await Deno.open(opts.path, { read: true });
   } catch (e) {
-    throw new Error(`Cannot read ${opts.path}: ${(e as Error).message}`);
+    throw new Error(`Cannot read ${opts.path}: ${whyUnreadable(e)}.`);
   }
   try {
     const info = await file.stat();
-    if (!info.isFile) throw new Error(`Cannot read ${opts.path}: it is not a file`);
+    if (!info.isFile) {
+      throw new Error(
+        `Cannot read ${opts.path}: ${info.isDirectory ? "it is a folder" : "it is not a file"}.`,
+      );
+    }
     size = info.size;
     const answer = await post(opts, file, size, name);
     if (answer.status !== 201 && answer.status !== 200) {

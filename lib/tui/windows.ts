@@ -315,7 +315,10 @@ export class WindowList {
     return undefined;
   }
 
-  /** Adds a reaction to a message of a window; the line changed, or undefined. */
+  /**
+   * Adds a reaction to a message of a window; the line changed, or undefined (no such
+   * message, a deleted one, or a reaction this person already gave).
+   */
   react(
     w: Window,
     msgid: string,
@@ -324,7 +327,8 @@ export class WindowList {
     id?: string,
   ): ChatLine | undefined {
     const line = this.byMsgid(w, msgid);
-    if (!line) return undefined;
+    // a deleted message takes no reactions: a late one would show it as if still there
+    if (!line || line.redacted) return undefined;
     const list = line.reactions ??= [];
     let r = list.find((x) => x.reaction === reaction);
     if (!r) {

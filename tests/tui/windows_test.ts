@@ -116,3 +116,17 @@ Deno.test("WindowList.prepend() puts older lines first, leaving out those alread
   assert.deepEqual(w.lines.map((l) => l.text), ["a", "b"]);
   assert.equal(w.unread, 0);
 });
+
+Deno.test("WindowList takes no reaction to a deleted message, before or after the deletion", () => {
+  const wl = new WindowList();
+  const a = wl.open("#a", "channel", true);
+  const line = msg("#a", { msgid: "m1" });
+  wl.add(a, line);
+  assert.equal(wl.react(a, "m1", "cy", "😮", "t1"), line);
+  assert.equal(wl.redact(a, "m1"), line);
+  assert.equal(line.redacted, true);
+  assert.equal(line.reactions, undefined);
+  // a reaction arriving after the deletion (relayed late, or replayed) changes nothing
+  assert.equal(wl.react(a, "m1", "cy", "👍", "t2"), undefined);
+  assert.equal(line.reactions, undefined);
+});

@@ -1,0 +1,375 @@
+/**
+ * The terminal client's modern features (issue 15) in tmux, against the real server process:
+ * the chat-client logged in to an account with SASL (--user, --password-file) and raw TCP
+ * clients that see the exact lines it sends. Notify (MONITOR), replies, reactions, deletion
+ * (REDACT), search, uploads, and a bracketed paste as one multiline message. Skipped, with a
+ * message, when tmux is not installed.
+ */
+import assert from "node:assert/strict";
+import { hasProgram, repoPath, Tmux } from "../helpers/client_harness.ts";
+import { ClientPool, join } from "../helpers/client_pool.ts";
+import type { TestClient } from "../helpers/irc_client.ts";
+import { type RunningServer, startServer } from "../helpers/server_process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const haveTmux = await hasProgram("tmux", ["-V"]);
+if (!haveTmux) console.warn("tmux is not installed: the tmux modern-client tests are skipped");
+
+const COLS = 120;
+const ROWS = 30;
+const CHANNEL = "#modern";
+const PASSWORD = "ann-password-1";
+
+/** The raw clients' capabilities: enough to see every tag the terminal client sends. */
+const RAW_CAPS = [
+  "message-tags",
+  "server-time",
+  "batch",
+  "echo-message",
+  "draft/message-redaction",
+];
+
+/** A line's tags as an object (values unescaped enough for these tests: none need escapes). */
+function tagsOf(line: string): Record<string, string> {
+  const m = /^@(\S+) /.exec(line);
+  if (!m) return {};
+  return Object.fromEntries(
+    m[1].split(";").map((t) => {
+      const i = t.indexOf("=");
+      return i === -1 ? [t, ""] : [t.slice(0, i), t.slice(i + 1)];
+    }),
+  );
+}
+
+/** The line without its tags. */
+const untagged = (line: string) => line.replace(/^@\S+ /, "");
+
+/**
+ * The server-made tags of a relayed line, `time=…;msgid=…` as the server puts them last,
+ * so a test can state the rest of the line exactly.
+ */
+function stamp(line: string): string {
+  const { time, msgid } = tagsOf(line);
+  assert.match(time ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, line);
+  assert.ok(msgid, line);
+  return `time=${time};msgid=${msgid}`;
+}
+
+/** Escapes a string for a RegExp. */
+const re = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
+
+/** One server, the account `ann` and her terminal client in tmux on CHANNEL. */
+interface World {
+  server: RunningServer;
+  pool: ClientPool;
+  tmux: Tmux;
+  dir: string;
+  /** A raw client on CHANNEL with {@link RAW_CAPS}. */
+  cy: TestClient;
+}
+
+async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
+  // uploads need the web port
+  const server = await startServer([], undefined, { web: true });
+  const pool = new ClientPool(server.port);
+  const tmux = new Tmux();
+  const dir = await Deno.makeTempDir({ prefix: "deno-chat-tmux-modern-" });
+  try {
+    const reg = await pool.user("ann", ["draft/account-registration"]);
+    reg.send(`REGISTER * * ${PASSWORD}`);
+    await reg.expect(/ REGISTER SUCCESS ann /);
+    reg.send("QUIT");
+    await reg.expectClosed();
+    const cy = await pool.user("cy", RAW_CAPS);
+    await join(cy, CHANNEL);
+    const pwFile = `${dir}/password`;
+    await Deno.writeTextFile(pwFile, `${PASSWORD}\n`);
+    await tmux.newSession(
+      "ann",
+      [
+        Deno.execPath(),
+        "run",
+        "-A",
+        repoPath("client.ts"),
+        "--server",
+        `127.0.0.1:${server.port}`,
+        "--nick",
+        "ann",
+        "--user",
+        "ann",
+        "--password-file",
+        pwFile,
+        "--join",
+        CHANNEL,
+      ],
+      COLS,
+      ROWS,
+    );
+    await tmux.waitScreen("ann", new RegExp(`You joined ${re(CHANNEL)}[^]*\\[lag`));
+    await cy.expect(new RegExp(`^(@\\S+ )?:ann!\\S+ JOIN ${re(CHANNEL)}`));
+    // logged in with SASL while connecting: the account is hers
+    cy.send("WHOIS ann");
+    assert.equal(
+      await cy.expect(/ 330 /),
+      ":deno-chat.local 330 cy ann ann :is logged in as",
+    );
+    await fn({ server, pool, tmux, dir, cy });
+  } finally {
+    await tmux.kill();
+    await Promise.all(pool.clients.map((c) => c.close()));
+    await server.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Types a line into ann's client and presses Enter. */
+async function say(w: World, text: string): Promise<void> {
+  await w.tmux.type("ann", text);
+  await w.tmux.keys("ann", "Enter");
+}
+
+/**
+ * Waits until ann's screen matches; returns its rows without the member pane (the channel
+ * window shows one on the right at this width), trailing spaces trimmed.
+ */
+async function screen(w: World, pattern: RegExp, ms = 20000): Promise<string[]> {
+  let last: string[] = [];
+  try {
+    return await waitFor(
+      `ann's screen to show ${pattern}`,
+      async () => {
+        last = (await w.tmux.capture("ann")).map((l) => l.replace(/ *│.*$/, ""));
+        return pattern.test(last.join("\n")) ? last : undefined;
+      },
+      ms,
+      50,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- ann ---\n${last.join("\n")}`);
+  }
+}
+
+/** The row of the screen that matches, or -1. */
+const rowOf = (screen: string[], pattern: RegExp) => screen.findIndex((l) => pattern.test(l));
+
+Deno.test({
+  name: "chat-client in tmux: /notify add, list and del follow a real user coming and going",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      await say(w, "/notify add bob");
+      await screen(w, /Watching bob\./);
+      await screen(w, /bob is offline\./);
+      const bob = await w.pool.user("bob");
+      let s = await screen(w, /bob came online\./);
+      assert.match(s[ROWS - 2], /\[online: bob\]/);
+      await say(w, "/notify list");
+      await screen(w, /Notify list: bob \(online\)/);
+      bob.send("QUIT :bye");
+      await bob.expectClosed();
+      s = await screen(w, /bob went offline\./);
+      assert.doesNotMatch(s[ROWS - 2], /online:/);
+      await say(w, "/notify del bob");
+      await screen(w, /No longer watching bob\./);
+      await say(w, "/notify list");
+      await screen(w, /Your notify list is empty\./);
+      // no longer watched: coming online again says nothing
+      const again = await w.pool.user("bob");
+      await join(again, CHANNEL);
+      s = await screen(w, /bob \(\S+\) joined/);
+      assert.equal(s.filter((l) => /bob came online/.test(l)).length, 1, s.join("\n"));
+    }),
+});
+
+/** Sends a message from a raw client with echo-message and returns its msgid. */
+async function said(c: TestClient, nick: string, text: string): Promise<string> {
+  c.send(`PRIVMSG ${CHANNEL} :${text}`);
+  const echo = await c.expect(
+    new RegExp(`^@\\S+ :${nick}!\\S+ PRIVMSG ${re(CHANNEL)} :${re(text)}$`),
+  );
+  return tagsOf(echo).msgid;
+}
+
+Deno.test({
+  name: "chat-client in tmux: /reply sends +draft/reply and both directions show the quote",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      const question = "what time is the meeting tomorrow morning, and where exactly?";
+      const q = await said(w.cy, "cy", question);
+      await screen(w, new RegExp(`<cy> ${re(question)}`));
+      await say(w, "/reply 1 at ten, room 4");
+      const line = await w.cy.expect(/ PRIVMSG #modern :at ten, room 4$/);
+      assert.equal(
+        line,
+        `@+draft/reply=${q};${stamp(line)} :ann!~ann@127.0.0.1 PRIVMSG #modern :at ten, room 4`,
+      );
+      const mine = tagsOf(line).msgid;
+      let s = await screen(w, /<ann> at ten, room 4/);
+      let row = rowOf(s, /<ann> at ten, room 4/);
+      // the start of the original, on the row above
+      assert.equal(s[row - 1], "        ↪ cy: what time is the meeting tomorrow morning, and w…");
+      // an incoming reply to ann's line
+      w.cy.send(`@+draft/reply=${mine} PRIVMSG ${CHANNEL} :see you there`);
+      s = await screen(w, /<cy> see you there/);
+      row = rowOf(s, /<cy> see you there/);
+      assert.equal(s[row - 1], "        ↪ ann: at ten, room 4", s.join("\n"));
+    }),
+});
+
+Deno.test({
+  name: "chat-client in tmux: /react sends a TAGMSG, and reactions show on the original line",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      const m = await said(w.cy, "cy", "the release is out");
+      await said(w.cy, "cy", "and the changelog");
+      await screen(w, /<cy> and the changelog/);
+      await say(w, "/react 2 👍");
+      const line = await w.cy.expect(/ TAGMSG #modern$/);
+      assert.equal(
+        line,
+        `@+draft/reply=${m};+draft/react=👍;${stamp(line)} :ann!~ann@127.0.0.1 TAGMSG #modern`,
+      );
+      await screen(w, /<cy> the release is out \[👍 1\]$/m);
+      w.cy.send(`@+draft/reply=${m};+draft/react=👍 TAGMSG ${CHANNEL}`);
+      w.cy.send(`@+draft/reply=${m};+draft/react=🎉 TAGMSG ${CHANNEL}`);
+      const s = await screen(w, /<cy> the release is out \[👍 2\] \[🎉 1\]$/m);
+      assert.ok(s.some((l) => /<cy> and the changelog$/.test(l)), s.join("\n"));
+    }),
+});
+
+Deno.test({
+  name:
+    "chat-client in tmux: /delete sends REDACT, a REDACT shows the line deleted, late reactions stay off it",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      // a watcher without the capability
+      const old = await w.pool.user("old", ["message-tags"]);
+      await join(old, CHANNEL);
+      await say(w, "keep this one");
+      await w.cy.expect(/:ann!\S+ PRIVMSG #modern :keep this one$/);
+      await say(w, "oops, wrong window");
+      const oops = tagsOf(await w.cy.expect(/:ann!\S+ PRIVMSG #modern :oops, wrong window$/))
+        .msgid;
+      await screen(w, /<ann> oops, wrong window/);
+      await say(w, "/delete");
+      const redact = await w.cy.expect(/ REDACT /);
+      assert.equal(redact, `@${stamp(redact)} :ann!~ann@127.0.0.1 REDACT #modern ${oops}`);
+      let s = await screen(w, /<ann> \(message deleted\)/);
+      assert.ok(s.some((l) => /<ann> keep this one$/.test(l)), s.join("\n"));
+      assert.ok(!s.join("\n").includes("oops"), s.join("\n"));
+      await old.expectNone(/ REDACT /);
+
+      // cy deletes one of hers; a reaction before and one after the deletion
+      const gone = await said(w.cy, "cy", "a regrettable remark");
+      await screen(w, /<cy> a regrettable remark/);
+      w.cy.send(`@+draft/reply=${gone};+draft/react=😮 TAGMSG ${CHANNEL}`);
+      await screen(w, /<cy> a regrettable remark \[😮 1\]/);
+      w.cy.send(`REDACT ${CHANNEL} ${gone}`);
+      s = await screen(w, /<cy> \(message deleted\)/);
+      assert.ok(!s.join("\n").includes("regrettable"), s.join("\n"));
+      w.cy.send(`@+draft/reply=${gone};+draft/react=👍 TAGMSG ${CHANNEL}`);
+      // a line after the late reaction: once it shows, the reaction has been handled
+      await said(w.cy, "cy", "moving on");
+      s = await screen(w, /<cy> moving on/);
+      const deleted = s.find((l) => /<cy> \(message deleted\)/.test(l))!;
+      assert.match(deleted, /<cy> \(message deleted\)$/, s.join("\n"));
+    }),
+});
+
+Deno.test({
+  name: "chat-client in tmux: /search shows the server's matches with time, channel and sender",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      await join(w.cy, "#ops");
+      w.cy.send("PRIVMSG #ops :the deploy of 2.1 finished");
+      await said(w.cy, "cy", "nothing to see here");
+      await said(w.cy, "cy", "Deploy window is Friday");
+      await screen(w, /<cy> Deploy window is Friday/);
+      // ann is not on #ops: its line is not hers to find
+      await say(w, "/search deploy");
+      const s = await screen(w, /1 message found for “deploy”:/);
+      const hit = s.find((l) => /Deploy window is Friday/.test(l));
+      assert.match(hit ?? "", /^\[\d\d:\d\d\] #modern <cy> Deploy window is Friday$/, s.join("\n"));
+      assert.ok(!s.join("\n").includes("2.1 finished"), s.join("\n"));
+      assert.match(s[ROWS - 2], /\[\d:search\]/);
+      await say(w, "/search #modern nothing");
+      await w.tmux.waitScreen(
+        "ann",
+        /1 message found for “nothing in #modern”:[^]*#modern <cy> nothing to see here/,
+      );
+      await say(w, "/search zebra");
+      await screen(w, /Nothing found for “zebra”\./);
+    }),
+});
+
+Deno.test({
+  name: "chat-client in tmux: /upload posts the link, and the link serves the file's bytes",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      const bytes = new Uint8Array(70_000).map((_, i) => (i * 31 + 7) % 256);
+      const file = `${w.dir}/report.bin`;
+      await Deno.writeFile(file, bytes);
+      await say(w, `/upload ${file}`);
+      const line = await w.cy.expect(/:ann!\S+ PRIVMSG #modern :/);
+      const url = untagged(line).replace(/^.* PRIVMSG #modern :/, "");
+      assert.match(url, new RegExp(`^https?://127\\.0\\.0\\.1:${w.server.httpPort}/uploads/\\S+$`));
+      await screen(w, new RegExp(`<ann> ${re(url)}`));
+      const res = await fetch(url);
+      assert.equal(res.status, 200);
+      assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes);
+      await screen(w, /\[lag/);
+      assert.ok(!(await w.tmux.capture("ann")).join("\n").includes("[upload"));
+    }),
+});
+
+Deno.test({
+  name:
+    "chat-client in tmux: a bracketed paste is one multiline batch, or separate lines without the cap",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      const ml = await w.pool.user("ml", ["batch", "draft/multiline"]);
+      await join(ml, CHANNEL);
+      const plain = await w.pool.user("plain");
+      await join(plain, CHANNEL);
+      const lines = ["def main():", "    return 42", "", "main()"];
+      const file = `${w.dir}/paste.txt`;
+      await Deno.writeTextFile(file, lines.join("\n"));
+      await w.tmux.run("load-buffer", "-b", "p", file);
+      await w.tmux.run("paste-buffer", "-p", "-b", "p", "-t", "ann");
+      const batch = await ml.collectUntil(/ BATCH -\S+$/);
+      const open = batch.findIndex((l) => / BATCH \+\S+ draft\/multiline #modern$/.test(l));
+      assert.ok(open !== -1, batch.join("\n"));
+      const id = / BATCH \+(\S+) /.exec(batch[open])![1];
+      assert.deepEqual(batch.slice(open).map(untagged), [
+        `:ann!~ann@127.0.0.1 BATCH +${id} draft/multiline #modern`,
+        ...lines.map((l) => `:ann!~ann@127.0.0.1 PRIVMSG #modern :${l}`),
+        `:ann!~ann@127.0.0.1 BATCH -${id}`,
+      ]);
+      for (const l of batch.slice(open + 1, -1)) assert.equal(tagsOf(l).batch, id, l);
+      // without the cap: one PRIVMSG per line, the blank one left out
+      const got: string[] = [];
+      const sent = lines.filter((l) => l !== "");
+      while (got.length < sent.length) {
+        got.push(await plain.expect(/:ann!\S+ PRIVMSG #modern :/));
+      }
+      assert.deepEqual(
+        got,
+        lines.filter((l) => l !== "").map((l) => `:ann!~ann@127.0.0.1 PRIVMSG #modern :${l}`),
+      );
+      const s = await screen(w, /<ann> def main\(\):/);
+      const row = rowOf(s, /<ann> def main\(\):/);
+      // the lines after the first are indented under the text ("[hh:mm] <ann> ")
+      const indent = " ".repeat(14);
+      assert.deepEqual(s.slice(row + 1, row + 4), [
+        indent + "    return 42",
+        "",
+        indent + "main()",
+      ]);
+    }),
+});
