@@ -6,6 +6,7 @@
  * message, when tmux is not installed.
  */
 import assert from "node:assert/strict";
+import { encodePlain } from "../../lib/shared/sasl_plain.ts";
 import { hasProgram, repoPath, Tmux } from "../helpers/client_harness.ts";
 import { ClientPool, join } from "../helpers/client_pool.ts";
 import type { TestClient } from "../helpers/irc_client.ts";
@@ -15,6 +16,8 @@ import { waitFor } from "../helpers/wait.ts";
 const haveTmux = await hasProgram("tmux", ["-V"]);
 if (!haveTmux) console.warn("tmux is not installed: the tmux modern-client tests are skipped");
 
+/** How long to wait for what the terminal client does (it runs in its own process). */
+const TUI_MS = 20000;
 const COLS = 120;
 const ROWS = 30;
 const CHANNEL = "#modern";
@@ -106,7 +109,7 @@ async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
       ROWS,
     );
     await tmux.waitScreen("ann", new RegExp(`You joined ${re(CHANNEL)}[^]*\\[lag`));
-    await cy.expect(new RegExp(`^(@\\S+ )?:ann!\\S+ JOIN ${re(CHANNEL)}`));
+    await cy.expect(new RegExp(`^(@\\S+ )?:ann!\\S+ JOIN ${re(CHANNEL)}`), TUI_MS);
     // logged in with SASL while connecting: the account is hers
     cy.send("WHOIS ann");
     assert.equal(
@@ -190,6 +193,13 @@ async function said(c: TestClient, nick: string, text: string): Promise<string> 
   return tagsOf(echo).msgid;
 }
 
+/** The server time of the message with this text that a raw client has seen. */
+function timeOf(c: TestClient, text: string): string {
+  const line = c.lines.find((l) => l.endsWith(` :${text}`));
+  assert.ok(line, text);
+  return tagsOf(line).time;
+}
+
 Deno.test({
   name: "chat-client in tmux: /reply sends +draft/reply and both directions show the quote",
   ignore: !haveTmux,
@@ -199,7 +209,7 @@ Deno.test({
       const q = await said(w.cy, "cy", question);
       await screen(w, new RegExp(`<cy> ${re(question)}`));
       await say(w, "/reply 1 at ten, room 4");
-      const line = await w.cy.expect(/ PRIVMSG #modern :at ten, room 4$/);
+      const line = await w.cy.expect(/ PRIVMSG #modern :at ten, room 4$/, TUI_MS);
       assert.equal(
         line,
         `@+draft/reply=${q};${stamp(line)} :ann!~ann@127.0.0.1 PRIVMSG #modern :at ten, room 4`,
@@ -226,7 +236,7 @@ Deno.test({
       await said(w.cy, "cy", "and the changelog");
       await screen(w, /<cy> and the changelog/);
       await say(w, "/react 2 👍");
-      const line = await w.cy.expect(/ TAGMSG #modern$/);
+      const line = await w.cy.expect(/ TAGMSG #modern$/, TUI_MS);
       assert.equal(
         line,
         `@+draft/reply=${m};+draft/react=👍;${stamp(line)} :ann!~ann@127.0.0.1 TAGMSG #modern`,
@@ -249,13 +259,14 @@ Deno.test({
       const old = await w.pool.user("old", ["message-tags"]);
       await join(old, CHANNEL);
       await say(w, "keep this one");
-      await w.cy.expect(/:ann!\S+ PRIVMSG #modern :keep this one$/);
+      await w.cy.expect(/:ann!\S+ PRIVMSG #modern :keep this one$/, TUI_MS);
       await say(w, "oops, wrong window");
-      const oops = tagsOf(await w.cy.expect(/:ann!\S+ PRIVMSG #modern :oops, wrong window$/))
-        .msgid;
+      const oops =
+        tagsOf(await w.cy.expect(/:ann!\S+ PRIVMSG #modern :oops, wrong window$/, TUI_MS))
+          .msgid;
       await screen(w, /<ann> oops, wrong window/);
       await say(w, "/delete");
-      const redact = await w.cy.expect(/ REDACT /);
+      const redact = await w.cy.expect(/ REDACT /, TUI_MS);
       assert.equal(redact, `@${stamp(redact)} :ann!~ann@127.0.0.1 REDACT #modern ${oops}`);
       let s = await screen(w, /<ann> \(message deleted\)/);
       assert.ok(s.some((l) => /<ann> keep this one$/.test(l)), s.join("\n"));
@@ -315,7 +326,7 @@ Deno.test({
       const file = `${w.dir}/report.bin`;
       await Deno.writeFile(file, bytes);
       await say(w, `/upload ${file}`);
-      const line = await w.cy.expect(/:ann!\S+ PRIVMSG #modern :/);
+      const line = await w.cy.expect(/:ann!\S+ PRIVMSG #modern :/, TUI_MS);
       const url = untagged(line).replace(/^.* PRIVMSG #modern :/, "");
       assert.match(url, new RegExp(`^https?://127\\.0\\.0\\.1:${w.server.httpPort}/uploads/\\S+$`));
       await screen(w, new RegExp(`<ann> ${re(url)}`));
@@ -342,7 +353,7 @@ Deno.test({
       await Deno.writeTextFile(file, lines.join("\n"));
       await w.tmux.run("load-buffer", "-b", "p", file);
       await w.tmux.run("paste-buffer", "-p", "-b", "p", "-t", "ann");
-      const batch = await ml.collectUntil(/ BATCH -\S+$/);
+      const batch = await ml.collectUntil(/ BATCH -\S+$/, TUI_MS);
       const open = batch.findIndex((l) => / BATCH \+\S+ draft\/multiline #modern$/.test(l));
       assert.ok(open !== -1, batch.join("\n"));
       const id = / BATCH \+(\S+) /.exec(batch[open])![1];
@@ -356,7 +367,7 @@ Deno.test({
       const got: string[] = [];
       const sent = lines.filter((l) => l !== "");
       while (got.length < sent.length) {
-        got.push(await plain.expect(/:ann!\S+ PRIVMSG #modern :/));
+        got.push(await plain.expect(/:ann!\S+ PRIVMSG #modern :/, TUI_MS));
       }
       assert.deepEqual(
         got,
@@ -371,5 +382,63 @@ Deno.test({
         "",
         indent + "main()",
       ]);
+    }),
+});
+
+Deno.test({
+  name:
+    "chat-client in tmux: a second device of the account shares messages, deletions and the read marker",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      const phone = await w.pool.connect();
+      phone.send("CAP LS 302", "NICK ann", "USER ann 0 * :ann");
+      phone.send(
+        "CAP REQ :sasl message-tags server-time echo-message batch draft/read-marker draft/message-redaction",
+      );
+      await phone.expect(/ CAP \S+ ACK /);
+      phone.send("AUTHENTICATE PLAIN");
+      await phone.expect("AUTHENTICATE +");
+      phone.send(...encodePlain("ann", PASSWORD).map((c) => `AUTHENTICATE ${c}`));
+      await phone.expect(/ 903 /);
+      phone.send("CAP END");
+      // attached to ann, already on the channel
+      await phone.expect(new RegExp(`:ann!\\S+ JOIN ${re(CHANNEL)}$`));
+
+      // said on the phone: shown in the terminal as ann's, and /delete there takes it back
+      phone.send(`PRIVMSG ${CHANNEL} :sent from the phone`);
+      const sent = await phone.expect(/ PRIVMSG #modern :sent from the phone$/);
+      await screen(w, /<ann> sent from the phone/);
+      await say(w, "/delete");
+      const redact = await phone.expect(/ REDACT /, TUI_MS);
+      assert.equal(
+        redact,
+        `@${stamp(redact)} :ann!~ann@127.0.0.1 REDACT #modern ${tagsOf(sent).msgid}`,
+      );
+      await screen(w, /<ann> \(message deleted\)/);
+
+      // the terminal looks at the channel: the phone hears how far ann has read
+      await said(w.cy, "cy", "news for ann's phone");
+      const newsTime = timeOf(w.cy, "news for ann's phone");
+      await screen(w, /<cy> news for ann's phone/);
+      assert.equal(
+        await phone.expect(new RegExp(`MARKREAD #modern timestamp=${re(newsTime)}$`), TUI_MS),
+        `:deno-chat.local MARKREAD #modern timestamp=${newsTime}`,
+      );
+
+      // elsewhere in the terminal, read on the phone: the unread count goes away
+      await say(w, "/join #elsewhere");
+      await screen(w, /\[3:#elsewhere\]/);
+      await said(w.cy, "cy", "read this on the phone");
+      await screen(w, /\[Act: 2\]/);
+      phone.send(`MARKREAD ${CHANNEL} timestamp=${timeOf(w.cy, "read this on the phone")}`);
+      await waitFor("the unread count to go", async () => {
+        const s = await w.tmux.capture("ann");
+        return /\[3:#elsewhere\]/.test(s[ROWS - 2]) && !s[ROWS - 2].includes("Act:");
+      });
+      // back in the channel: everything was read, so no "new" line
+      await w.tmux.keys("ann", "M-2");
+      const s = await screen(w, /<cy> read this on the phone[^]*\[2:#modern\]/);
+      assert.ok(!s.join("\n").includes("── new ──"), s.join("\n"));
     }),
 });
