@@ -307,10 +307,11 @@ Deno.test({
       assert.match(hit ?? "", /^\[\d\d:\d\d\] #modern <cy> Deploy window is Friday$/, s.join("\n"));
       assert.ok(!s.join("\n").includes("2.1 finished"), s.join("\n"));
       assert.match(s[ROWS - 2], /\[\d:search\]/);
-      await say(w, "/search #modern nothing");
-      await w.tmux.waitScreen(
-        "ann",
-        /1 message found for “nothing in #modern”:[^]*#modern <cy> nothing to see here/,
+      // several words, all to be there (sent escaped as one attribute), in one channel
+      await say(w, "/search #modern nothing to see");
+      await screen(
+        w,
+        /1 message found for “nothing to see in #modern”:\n\[\d\d:\d\d\] #modern <cy> nothing to see here$/m,
       );
       await say(w, "/search zebra");
       await screen(w, /Nothing found for “zebra”\./);
@@ -375,6 +376,8 @@ Deno.test({
       );
       const s = await screen(w, /<ann> def main\(\):/);
       const row = rowOf(s, /<ann> def main\(\):/);
+      // one message, shown once (the echo is not a second copy)
+      assert.equal(s.filter((l) => l.includes("def main")).length, 1, s.join("\n"));
       // the lines after the first are indented under the text ("[hh:mm] <ann> ")
       const indent = " ".repeat(14);
       assert.deepEqual(s.slice(row + 1, row + 4), [
