@@ -58,6 +58,21 @@ interface Answer {
 }
 
 /**
+ * Why the server refused an upload: its own words when it gave a short plain sentence (a
+ * quota full is not "too large"), else what the status means. An error page (HTML from a
+ * proxy) is never shown.
+ */
+function refusal(answer: Answer): string {
+  const said = answer.body.trim().replace(/\.$/, "");
+  if (said !== "" && said.length <= 200 && !/[<\n]/.test(said)) return said;
+  return answer.status === 401 || answer.status === 403
+    ? "the server refused your account"
+    : answer.status === 413
+    ? "the file is too large for this server"
+    : `the server answered ${answer.status}`;
+}
+
+/**
  * Uploads a file; resolves with the address the server gives it, rejects with an Error
  * whose message is a sentence for the user (file missing, refused, too large, …).
  *
@@ -86,13 +101,7 @@ export async function uploadFile(opts: UploadOptions): Promise<string> {
     size = info.size;
     const answer = await post(opts, file, size, name);
     if (answer.status !== 201 && answer.status !== 200) {
-      const why = answer.status === 401 || answer.status === 403
-        ? "the server refused your account"
-        : answer.status === 413
-        ? "the file is too large for this server"
-        : `the server answered ${answer.status}`;
-      const said = answer.body.trim().slice(0, 200);
-      throw new Error(`The upload of ${name} failed: ${why}${said ? ` (${said})` : ""}.`);
+      throw new Error(`The upload of ${name} failed: ${refusal(answer)}.`);
     }
     const link = uploadedLocation(answer.location, opts.url);
     if (!link) throw new Error(`The server accepted ${name} but did not say where it is.`);

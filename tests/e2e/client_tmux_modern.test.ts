@@ -10,7 +10,7 @@ import { encodePlain } from "../../lib/shared/sasl_plain.ts";
 import { hasProgram, repoPath, Tmux } from "../helpers/client_harness.ts";
 import { ClientPool, join } from "../helpers/client_pool.ts";
 import type { TestClient } from "../helpers/irc_client.ts";
-import { type RunningServer, startServer } from "../helpers/server_process.ts";
+import { type RunningServer, startServer, TEST_LIMITS } from "../helpers/server_process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const haveTmux = await hasProgram("tmux", ["-V"]);
@@ -71,9 +71,12 @@ interface World {
   cy: TestClient;
 }
 
-async function withWorld(fn: (w: World) => Promise<void>): Promise<void> {
+async function withWorld(
+  fn: (w: World) => Promise<void>,
+  limits: string[] = TEST_LIMITS,
+): Promise<void> {
   // uploads need the web port
-  const server = await startServer([], undefined, { web: true });
+  const server = await startServer([], limits, { web: true });
   const pool = new ClientPool(server.port);
   const tmux = new Tmux();
   const dir = await Deno.makeTempDir({ prefix: "deno-chat-tmux-modern-" });
@@ -151,6 +154,9 @@ async function screen(w: World, pattern: RegExp, ms = 20000): Promise<string[]> 
     throw new Error(`${(e as Error).message}\n--- ann ---\n${last.join("\n")}`);
   }
 }
+
+/** A sentence as the screen may show it: wrapped anywhere between its words. */
+const wrapped = (text: string) => new RegExp(text.split(" ").map(re).join("\\s+"));
 
 /** The row of the screen that matches, or -1. */
 const rowOf = (screen: string[], pattern: RegExp) => screen.findIndex((l) => pattern.test(l));
@@ -336,7 +342,18 @@ Deno.test({
       assert.deepEqual(new Uint8Array(await res.arrayBuffer()), bytes);
       await screen(w, /\[lag/);
       assert.ok(!(await w.tmux.capture("ann")).join("\n").includes("[upload"));
-    }),
+
+      // over the server's limit: the server's reason, and no link
+      await Deno.writeFile(`${w.dir}/huge.bin`, new Uint8Array(100_001));
+      await say(w, `/upload ${w.dir}/huge.bin`);
+      await screen(
+        w,
+        wrapped(
+          "!! The upload of huge.bin failed: the file is 100001 bytes; this server takes files of up to 100000 bytes.",
+        ),
+      );
+      await w.cy.expectNone(/ PRIVMSG /);
+    }, [...TEST_LIMITS, "uploadMaxBytes=100000"]),
 });
 
 Deno.test({
