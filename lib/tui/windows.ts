@@ -203,10 +203,13 @@ export class WindowList {
    */
   add(w: Window, line: ChatLine): boolean {
     if (this.isCopy(w, line)) return false;
-    // a live line coming in while the user looks, with nothing unread before it, is not new
-    // (replayed history still may be: it is what they missed)
+    // a live message coming in while the user looks, with nothing unread before it, is not
+    // new (replayed history still may be: it is what they missed; and an event line such as
+    // the member count after a join, between the server's marker and its replay, says nothing
+    // of what was read)
     if (
-      w === this.current && !line.history && w.markerShown && this.markerIndex(w) === -1
+      w === this.current && !line.history && isNews(line) && w.markerShown &&
+      this.markerIndex(w) === -1
     ) {
       w.markerShown = false;
     }

@@ -71,6 +71,60 @@ interface World {
   cy: TestClient;
 }
 
+/**
+ * Starts ann's terminal client (logged in with --user and --password-file) in the tmux
+ * session "ann", and waits until cy sees her join CHANNEL.
+ */
+async function startAnn(w: World): Promise<void> {
+  const pwFile = `${w.dir}/password`;
+  await Deno.writeTextFile(pwFile, `${PASSWORD}\n`);
+  await w.tmux.newSession(
+    "ann",
+    [
+      Deno.execPath(),
+      "run",
+      "-A",
+      repoPath("client.ts"),
+      "--server",
+      `127.0.0.1:${w.server.port}`,
+      "--nick",
+      "ann",
+      "--user",
+      "ann",
+      "--password-file",
+      pwFile,
+      "--join",
+      CHANNEL,
+    ],
+    COLS,
+    ROWS,
+  );
+  await annJoined(w);
+}
+
+/** Waits until ann's client shows CHANNEL joined and cy sees her join. */
+async function annJoined(w: World): Promise<void> {
+  await w.tmux.waitScreen("ann", new RegExp(`You joined ${re(CHANNEL)}[^]*\\[lag`));
+  await w.cy.expect(new RegExp(`^(@\\S+ )?:ann!\\S+ JOIN ${re(CHANNEL)}`), TUI_MS);
+}
+
+/** Another device logged in to ann's account (SASL), attached to her presence. */
+async function secondDevice(w: World): Promise<TestClient> {
+  const phone = await w.pool.connect();
+  phone.send("CAP LS 302", "NICK ann", "USER ann 0 * :ann");
+  phone.send(
+    "CAP REQ :sasl message-tags server-time echo-message batch draft/read-marker draft/message-redaction",
+  );
+  await phone.expect(/ CAP \S+ ACK /);
+  phone.send("AUTHENTICATE PLAIN");
+  await phone.expect("AUTHENTICATE +");
+  phone.send(...encodePlain("ann", PASSWORD).map((c) => `AUTHENTICATE ${c}`));
+  await phone.expect(/ 903 /);
+  phone.send("CAP END");
+  await phone.expect(/ (376|422) /);
+  return phone;
+}
+
 async function withWorld(
   fn: (w: World) => Promise<void>,
   limits: string[] = TEST_LIMITS,
@@ -88,38 +142,15 @@ async function withWorld(
     await reg.expectClosed();
     const cy = await pool.user("cy", RAW_CAPS);
     await join(cy, CHANNEL);
-    const pwFile = `${dir}/password`;
-    await Deno.writeTextFile(pwFile, `${PASSWORD}\n`);
-    await tmux.newSession(
-      "ann",
-      [
-        Deno.execPath(),
-        "run",
-        "-A",
-        repoPath("client.ts"),
-        "--server",
-        `127.0.0.1:${server.port}`,
-        "--nick",
-        "ann",
-        "--user",
-        "ann",
-        "--password-file",
-        pwFile,
-        "--join",
-        CHANNEL,
-      ],
-      COLS,
-      ROWS,
-    );
-    await tmux.waitScreen("ann", new RegExp(`You joined ${re(CHANNEL)}[^]*\\[lag`));
-    await cy.expect(new RegExp(`^(@\\S+ )?:ann!\\S+ JOIN ${re(CHANNEL)}`), TUI_MS);
+    const w = { server, pool, tmux, dir, cy };
+    await startAnn(w);
     // logged in with SASL while connecting: the account is hers
     cy.send("WHOIS ann");
     assert.equal(
       await cy.expect(/ 330 /),
       ":deno-chat.local 330 cy ann ann :is logged in as",
     );
-    await fn({ server, pool, tmux, dir, cy });
+    await fn(w);
   } finally {
     await tmux.kill();
     await Promise.all(pool.clients.map((c) => c.close()));
@@ -411,17 +442,7 @@ Deno.test({
   ignore: !haveTmux,
   fn: () =>
     withWorld(async (w) => {
-      const phone = await w.pool.connect();
-      phone.send("CAP LS 302", "NICK ann", "USER ann 0 * :ann");
-      phone.send(
-        "CAP REQ :sasl message-tags server-time echo-message batch draft/read-marker draft/message-redaction",
-      );
-      await phone.expect(/ CAP \S+ ACK /);
-      phone.send("AUTHENTICATE PLAIN");
-      await phone.expect("AUTHENTICATE +");
-      phone.send(...encodePlain("ann", PASSWORD).map((c) => `AUTHENTICATE ${c}`));
-      await phone.expect(/ 903 /);
-      phone.send("CAP END");
+      const phone = await secondDevice(w);
       // attached to ann, already on the channel
       await phone.expect(new RegExp(`:ann!\\S+ JOIN ${re(CHANNEL)}$`));
 
@@ -460,5 +481,44 @@ Deno.test({
       await w.tmux.keys("ann", "M-2");
       const s = await screen(w, /<cy> read this on the phone[^]*\[2:#modern\]/);
       assert.ok(!s.join("\n").includes("── new ──"), s.join("\n"));
+    }),
+});
+
+Deno.test({
+  name:
+    "chat-client in tmux: back after quitting, the replay shows the new line above what was missed",
+  ignore: !haveTmux,
+  fn: () =>
+    withWorld(async (w) => {
+      await said(w.cy, "cy", "seen before leaving");
+      await screen(w, /<cy> seen before leaving/);
+      // the client tells the server what was read: a device of ann's asks until it is stored
+      const seen = timeOf(w.cy, "seen before leaving");
+      const phone = await secondDevice(w);
+      await waitFor(
+        "ann's read marker to be stored",
+        async () => {
+          phone.send(`MARKREAD ${CHANNEL}`);
+          const got = await phone.expect(/ MARKREAD #modern /);
+          return got.endsWith(`timestamp=${seen}`);
+        },
+        TUI_MS,
+        100,
+      );
+      phone.send("QUIT");
+      await phone.expectClosed();
+      await say(w, "/quit");
+      await w.cy.expect(/:ann!\S+ QUIT /, TUI_MS);
+      await said(w.cy, "cy", "missed while away");
+      await said(w.cy, "cy", "and this too");
+      // the same command again in the same pane (it stayed, dead, after the client quit)
+      await w.tmux.run("respawn-pane", "-k", "-t", "ann");
+      await annJoined(w);
+      const s = await screen(w, /<cy> and this too/);
+      const at = rowOf(s, /── new ──/);
+      assert.ok(at > 0, s.join("\n"));
+      assert.match(s[at - 1], /<cy> seen before leaving$/);
+      assert.match(s[at + 1], /<cy> missed while away$/);
+      assert.match(s[at + 2], /<cy> and this too$/);
     }),
 });

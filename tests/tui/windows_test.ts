@@ -130,3 +130,21 @@ Deno.test("WindowList takes no reaction to a deleted message, before or after th
   assert.equal(wl.react(a, "m1", "cy", "👍", "t2"), undefined);
   assert.equal(line.reactions, undefined);
 });
+
+Deno.test("WindowList keeps the server's marker through the event lines of a join, for the replay after them", () => {
+  const wl = new WindowList();
+  const a = wl.open("#a", "channel", true);
+  // as a server sends a join: JOIN, MARKREAD, NAMES, then the replayed history
+  wl.add(a, msg("#a", { kind: "join", text: "You joined #a", time: new Date(5000) }));
+  wl.setReadMarker(a, new Date(1000));
+  wl.add(a, msg("#a", { kind: "info", text: "2 on #a: ann bob", time: new Date(5000) }));
+  wl.add(a, msg("#a", { history: true, msgid: "h1", text: "seen", time: new Date(1000) }));
+  wl.add(a, msg("#a", { history: true, msgid: "h2", text: "missed", time: new Date(2000) }));
+  assert.equal(a.markerShown, true);
+  assert.equal(a.lines[wl.markerIndex(a)].text, "missed");
+  // a live message while looking, with nothing unread: nothing new, no marker
+  const b = wl.open("#b", "channel", true);
+  wl.setReadMarker(b, new Date(1000));
+  wl.add(b, msg("#b", { text: "live", time: new Date(6000) }));
+  assert.equal(b.markerShown, false);
+});
