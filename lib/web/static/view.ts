@@ -43,6 +43,8 @@ const EVENT_TYPES = new Set(["join", "part", "quit", "kick", "nick", "topic", "m
 /** Draws the chat; keeps what is on screen to append instead of redrawing. */
 export class View {
   #shown = { key: "", count: 0, lastId: "", marker: "" };
+  /** Redraw the messages next time, instead of appending (but it is the same conversation). */
+  #stale = false;
   #chat: () => Chat;
   #actions: ViewActions;
 
@@ -53,7 +55,9 @@ export class View {
 
   /** Forces a full redraw of the messages next time (history came in above). */
   invalidate(): void {
-    this.#shown.key = "";
+    // not by forgetting which conversation is shown: that would scroll a reader who is
+    // looking at older lines down to the bottom whenever history came in above them
+    this.#stale = true;
   }
 
   render(meText: string): void {
@@ -115,7 +119,7 @@ export class View {
     const lines = b.lines;
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     const s = this.#shown;
-    const canAppend = s.key === b.key && s.count <= lines.length && s.marker === b.markerAfter &&
+    const canAppend = !this.#stale && s.key === b.key && s.count <= lines.length && s.marker === b.markerAfter &&
       (s.count === 0 || lines[s.count - 1]?.id === s.lastId);
     const marker = b.markerAfter !== "" && b.markerAfter !== lines.at(-1)?.id ? b.markerAfter : "";
     if (canAppend) {
@@ -145,6 +149,7 @@ export class View {
       // older lines came in above: keep what the reader was looking at in place
       if (sameBuffer && !atBottom) box.scrollTop = box.scrollHeight - fromBottom;
     }
+    this.#stale = false;
     this.#shown = {
       key: b.key,
       count: lines.length,
@@ -316,6 +321,7 @@ function lineNodes(b: Buffer, line: Line, prev: Line | undefined, actions: ViewA
   div.dataset.type = line.type;
   if (line.self) div.classList.add("self");
   if (line.mention) div.classList.add("mention");
+  if (line.id === flashing.id && Date.now() < flashing.until) div.classList.add("flash");
   const d = new Date(line.time);
   const time = el(
     "time",
@@ -402,12 +408,21 @@ function replyQuote(b: Buffer, id: string): HTMLElement {
   return quote;
 }
 
+/** How long a line jumped to stays highlighted (the CSS animation's length). */
+const FLASH_MS = 1500;
+/**
+ * The line last jumped to and until when it flashes: a redraw in that time (older history
+ * loading above it, which scrolling there asks for) draws it highlighted again.
+ */
+let flashing = { id: "", until: 0 };
+
 /** Scrolls to a line of the open conversation and flashes it; false if it is not shown. */
 export function jumpToLine(id: string): boolean {
   const target = [...document.querySelectorAll<HTMLElement>("#messages .line")].find((x) =>
     x.dataset.id === id
   );
   if (!target) return false;
+  flashing = { id, until: Date.now() + FLASH_MS };
   target.scrollIntoView({ block: "center" });
   target.classList.remove("flash");
   void target.offsetWidth; // restart the animation
