@@ -46,8 +46,12 @@ async function registerAda(w: World): Promise<void> {
 }
 
 /** Opens the app in a new context and signs in to `ada` with the form, joining `channels`. */
-async function device(w: World, channels: string): Promise<Device> {
+async function device(w: World, channels: string, sent?: string[]): Promise<Device> {
   const { page, errors } = await newUserPage(w.browser);
+  // what the page says to the server, when the test wants to see it
+  if (sent) {
+    page.on("websocket", (ws) => ws.on("framesent", (f) => sent.push(String(f.payload))));
+  }
   await page.goto(`http://127.0.0.1:${w.server.httpPort}/`);
   await page.fill("#nick", "ada");
   await page.fill("#password", PASSWORD);
@@ -101,8 +105,8 @@ Deno.test({
       await open(a.page, "#side");
       await open(b.page, "#side");
       bob.send("PRIVMSG #lobby :one", "PRIVMSG #lobby :two");
-      await bufferItem(a.page, "#lobby").locator(".badge.unread", { hasText: "2" }).waitFor();
-      await bufferItem(b.page, "#lobby").locator(".badge.unread", { hasText: "2" }).waitFor();
+      await bufferItem(a.page, "#lobby").locator(".badge.unread", { hasText: /^2$/ }).waitFor();
+      await bufferItem(b.page, "#lobby").locator(".badge.unread", { hasText: /^2$/ }).waitFor();
 
       // A reads #lobby: B's badge goes, though B never looked
       await open(a.page, "#lobby");
@@ -112,8 +116,8 @@ Deno.test({
       // A goes elsewhere; one more comes: B counts only what A has not read
       await open(a.page, "#side");
       bob.send("PRIVMSG #lobby :three");
-      await bufferItem(b.page, "#lobby").locator(".badge.unread", { hasText: "1" }).waitFor();
-      await bufferItem(a.page, "#lobby").locator(".badge.unread", { hasText: "1" }).waitFor();
+      await bufferItem(b.page, "#lobby").locator(".badge.unread", { hasText: /^1$/ }).waitFor();
+      await bufferItem(a.page, "#lobby").locator(".badge.unread", { hasText: /^1$/ }).waitFor();
 
       // B opens #lobby: its "new" marker sits where A stopped reading, after "two"
       await open(b.page, "#lobby");
@@ -136,25 +140,30 @@ Deno.test({
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async (w) => {
-      const [a, b] = await twoDevices(w, "#lobby");
+      const [a, b] = await twoDevices(w, "#lobby,#side");
       const bob = await joined(w, "bob", "#lobby");
-      await send(a.page, "hello from the laptop");
+      // both look elsewhere (a device looking at #lobby would mark it read for both)
+      await open(a.page, "#side");
+      await open(b.page, "#side");
+      await send(a.page, "/msg #lobby hello from the laptop");
       const raw = await bob.expect(/ PRIVMSG #lobby :hello from the laptop$/);
       assertEquals(raw, ":ada!~ada@127.0.0.1 PRIVMSG #lobby :hello from the laptop");
-      await sees(b.page, "hello from the laptop");
       // a later line has arrived after it, so a duplicate would be there by now
       bob.send("PRIVMSG #lobby :after");
-      await sees(b.page, "after");
+      // on both devices our own message is not unread: only bob's counts
+      for (const d of [a, b]) {
+        await bufferItem(d.page, "#lobby").locator(".badge.unread", { hasText: /^1$/ }).waitFor();
+      }
+      await open(a.page, "#lobby");
+      await open(b.page, "#lobby");
       await sees(a.page, "after");
+      await sees(b.page, "after");
       for (const d of [a, b]) {
         const mine = line(d.page, "hello from the laptop");
         assertEquals(await mine.count(), 1);
         ok(await mine.evaluate((e) => e.classList.contains("self")), "shown as our own");
         assertEquals(await mine.locator(".nick").textContent(), "ada");
       }
-      // our own message is not unread on the other device
-      await open(b.page, "#lobby");
-      assertEquals(await bufferItem(b.page, "#lobby").locator(".badge").count(), 0);
       await bob.expectNone(/hello from the laptop/);
       assertEquals([...a.errors, ...b.errors], []);
     }),
@@ -254,18 +263,20 @@ Deno.test({
 
 /** Waits until the line with `text` has a loaded inline image. */
 async function preview(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((t) =>
-    [...document.querySelectorAll("#messages .line")].some((l) =>
-      (l.textContent ?? "").includes(t) &&
-      [...l.querySelectorAll<HTMLImageElement>(".preview img")].some((i) =>
-        i.complete && i.naturalWidth === 1
-      )
-    ), text);
+  await page.waitForFunction(
+    (t) =>
+      [...document.querySelectorAll("#messages .line")].some((l) =>
+        (l.textContent ?? "").includes(t) &&
+        [...l.querySelectorAll<HTMLImageElement>(".preview img")].some((i) =>
+          i.complete && i.naturalWidth === 1
+        )
+      ),
+    text,
+  );
 }
 
 Deno.test({
-  name:
-    "web devices: an uploaded PNG shows inline in both browsers; a text file shows as a link",
+  name: "web devices: an uploaded PNG shows inline in both browsers; a text file shows as a link",
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async (w) => {
@@ -365,12 +376,19 @@ Deno.test({
       await carol.expect(/ 306 carol /);
       await joined(w, "dave", "#lobby");
       await registerAda(w);
-      const a = await device(w, "#lobby");
-      await a.page.locator("#member-list li.away button[title='carol is away: at lunch']")
-        .waitFor();
+      const sent: string[] = [];
+      const a = await device(w, "#lobby,#side", sent);
+      await open(a.page, "#lobby");
+      // WHO says who is away ("G"), not why
+      await a.page.locator("#member-list li.away button[title='carol is away']").waitFor();
       // the others are present
       await a.page.locator("#member-list li:not(.away) .nick", { hasText: "dave" }).waitFor();
       assertEquals(await a.page.locator("#member-list li.away").count(), 1);
+      // one WHO per channel joined (WHOX: channel, nick and flags), not one per member
+      assertEquals(sent.filter((l) => /^WHO /.test(l)).sort(), [
+        "WHO #lobby %tcnf,71",
+        "WHO #side %tcnf,71",
+      ]);
       // the asking is silent: no user list printed in the conversation or the server window
       assertEquals(await a.page.locator("#messages .line", { hasText: /user list/ }).count(), 0);
       // back: away-notify takes over
@@ -379,4 +397,3 @@ Deno.test({
       assertEquals(a.errors, []);
     }),
 });
-

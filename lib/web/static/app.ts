@@ -320,6 +320,10 @@ class App implements InputHost {
             this.switchTo(e.buffer.key);
           }
           this.loadLatest(e.buffer);
+          // who is away already: away-notify tells only what changes from now on
+          if (this.conn?.has("away-notify")) {
+            this.conn.send("WHO", this.chat.awayQuery(e.buffer.name));
+          }
           this.save();
           break;
         }

@@ -157,6 +157,9 @@ const HELD_BATCHES = new Set([
   "soju.im/search",
 ]);
 
+/** The WHOX query token of the app's own WHO on joining (its answers are not shown). */
+const AWAY_WHO_TOKEN = "71";
+
 /** Whether a line counts as unread (what people say, not joins and parts). */
 function counts(l: Line): boolean {
   return l.type === "message" || l.type === "action" || l.type === "notice";
@@ -208,6 +211,10 @@ export class Chat {
   filehost = "";
   /** Most nicks the server watches for us (ISUPPORT MONITOR); 0 when it has no MONITOR. */
   monitorLimit = 0;
+  /** The server has WHOX (ISUPPORT): a WHO can ask for just the fields it needs. */
+  whox = false;
+  /** Folded channels whose WHO the app sent by itself (awayQuery): answered silently. */
+  #quietWho: Set<string> = new Set();
 
   constructor(me: string) {
     this.me = me;
@@ -342,6 +349,25 @@ export class Chat {
     return true;
   }
 
+  /**
+   * The WHO parameters that tell who in a channel is away already: away-notify only reports
+   * changes, so the app asks once on joining (as the away-notify specification suggests).
+   * The answer updates {@link away} and is not shown.
+   */
+  awayQuery(channel: string): string[] {
+    this.#quietWho.add(fold(channel));
+    return this.whox ? [channel, `%tcnf,${AWAY_WHO_TOKEN}`] : [channel];
+  }
+
+  /** A member's away state from the flags of a WHO reply (`G`one or `H`ere). */
+  #whoFlags(nick: string, flags: string): void {
+    const key = fold(nick);
+    if (flags.startsWith("G")) {
+      // WHO carries no away message; one already known (away-notify, 301) is kept
+      if (!this.away.has(key)) this.away.set(key, "");
+    } else if (flags.startsWith("H")) this.away.delete(key);
+  }
+
   /** The user asked for a channel's names (/names): the reply is shown, not only stored. */
   askedNames(channel: string): void {
     this.#namesAsked.add(fold(channel));
@@ -457,6 +483,19 @@ export class Chat {
       case N.RPL_AWAY:
         this.away.set(fold(p[1] ?? ""), stripFormatting(p[2] ?? ""));
         break; // and shown
+      case N.RPL_WHOREPLY:
+        // <me> <channel> <user> <host> <server> <nick> <flags> :<hops> <realname>
+        if (!this.#quietWho.has(fold(p[1] ?? ""))) break;
+        this.#whoFlags(p[5] ?? "", p[6] ?? "");
+        return;
+      case N.RPL_WHOSPCRPL:
+        // <me> <token> <channel> <nick> <flags>: the reply to awayQuery's %tcnf
+        if (p[1] !== AWAY_WHO_TOKEN || !this.#quietWho.has(fold(p[2] ?? ""))) break;
+        this.#whoFlags(p[3] ?? "", p[4] ?? "");
+        return;
+      case N.RPL_ENDOFWHO:
+        if (this.#quietWho.delete(fold(p[1] ?? ""))) return;
+        break;
       case N.RPL_UNAWAY:
         this.away.delete(fold(this.me));
         break;
@@ -920,6 +959,7 @@ export class Chat {
       if (name === "soju.im/FILEHOST" || name === "draft/FILEHOST") this.filehost = value;
       else if (name === "MONITOR") this.monitorLimit = Number(value) || 100;
       else if (name === "-MONITOR") this.monitorLimit = 0;
+      else if (name === "WHOX" || name === "-WHOX") this.whox = name === "WHOX";
       const [k, v = ""] = t.split("=", 2);
       if (k === "PREFIX") {
         const m = /^\(([^)]*)\)(.*)$/.exec(v);

@@ -119,7 +119,8 @@ export class View {
     const lines = b.lines;
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     const s = this.#shown;
-    const canAppend = !this.#stale && s.key === b.key && s.count <= lines.length && s.marker === b.markerAfter &&
+    const canAppend = !this.#stale && s.key === b.key && s.count <= lines.length &&
+      s.marker === b.markerAfter &&
       (s.count === 0 || lines[s.count - 1]?.id === s.lastId);
     const marker = b.markerAfter !== "" && b.markerAfter !== lines.at(-1)?.id ? b.markerAfter : "";
     if (canAppend) {
@@ -179,6 +180,8 @@ export class View {
       const away = chat.away.get(fold(m.nick));
       button.title = away === undefined
         ? `Talk privately with ${m.nick}`
+        : away === ""
+        ? `${m.nick} is away`
         : `${m.nick} is away: ${away}`;
       if (away !== undefined) li.classList.add("away");
       button.append(el("span", "prefix", m.prefix.slice(0, 1)));
@@ -216,7 +219,9 @@ export class View {
       open.title = state === "online"
         ? `${f.nick} is online: talk privately`
         : state === "away"
-        ? `${f.nick} is away: ${chat.away.get(fold(f.nick))}`
+        ? `${f.nick} is away${
+          chat.away.get(fold(f.nick)) ? `: ${chat.away.get(fold(f.nick))}` : ""
+        }`
         : `${f.nick} is offline`;
       open.append(el("span", "dot"), el("span", "name", f.nick));
       open.addEventListener("click", () => this.#actions.openQuery(f.nick));
