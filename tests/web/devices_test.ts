@@ -206,7 +206,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "web devices: Shift+Enter lines go as one multiline message: one in the other browser, one BATCH, PRIVMSGs without the cap, one from history",
+    "web devices: Shift+Enter lines and a paste go as one multiline message: one in the other browser, one BATCH, PRIVMSGs without the cap, one from history",
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async (w) => {
@@ -253,10 +253,26 @@ Deno.test({
       await oneMessage(a.page);
       await oneMessage(b.page);
 
+      // a real paste of several lines (the clipboard, Ctrl+V) goes the same way
+      await a.page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+      await a.page.evaluate(() => navigator.clipboard.writeText("pasted one\npasted two"));
+      await input.focus();
+      await a.page.keyboard.press("Control+V");
+      assertEquals(await input.inputValue(), "pasted one\npasted two");
+      await a.page.keyboard.press("Enter");
+      const again = await ml.expect(/ BATCH \+/);
+      const ref2 = /BATCH \+(\S+) /.exec(again)![1];
+      assertEquals((await ml.collectUntil(new RegExp(`BATCH -${ref2}$`))).length, 3);
+      const pasted = line(b.page, "pasted one");
+      await pasted.waitFor();
+      assertEquals(await pasted.locator(".text").textContent(), "pasted one\npasted two");
+
       // after a reload, history gives it back as one message
       await b.page.reload();
       await onScreen(b.page, "#lobby");
       await oneMessage(b.page);
+      // one device leaving and coming back is nothing the others see
+      await plain.expectNone(/ (QUIT|PART|JOIN) /);
       assertEquals([...a.errors, ...b.errors], []);
     }),
 });
@@ -394,6 +410,37 @@ Deno.test({
       // back: away-notify takes over
       carol.send("AWAY");
       await a.page.locator("#member-list li.away").waitFor({ state: "detached" });
+      assertEquals(a.errors, []);
+    }),
+});
+
+Deno.test({
+  name: "web devices: scrolling up loads older lines and keeps the reader where they were",
+  ...BROWSER_TEST,
+  fn: () =>
+    withWorld(async (w) => {
+      const bob = await joined(w, "bob", "#lobby", ["echo-message"]);
+      for (let i = 1; i <= 70; i++) bob.send(`PRIVMSG #lobby :line ${i}`);
+      await bob.expect(/ PRIVMSG #lobby :line 70$/);
+      await registerAda(w);
+      const a = await device(w, "#lobby");
+      await sees(a.page, "line 70");
+      // the last 50 came; the oldest shown is line 21
+      assertEquals(await line(a.page, /^line 20$/).count(), 0);
+      await a.page.locator("#messages").evaluate((box) => box.scrollTop = 0);
+      await sees(a.page, "line 1");
+      await a.page.locator("#messages .history-note", { hasText: "Start of the conversation" })
+        .waitFor();
+      // what was at the top (line 21) is still on screen, not the bottom of the conversation
+      const shown = await a.page.evaluate(() => {
+        const box = document.getElementById("messages")!.getBoundingClientRect();
+        return [...document.querySelectorAll("#messages .line")].filter((l) => {
+          const r = l.getBoundingClientRect();
+          return r.bottom > box.top && r.top < box.bottom;
+        }).map((l) => l.querySelector(".text")?.textContent);
+      });
+      ok(shown.includes("line 21"), shown.join(", "));
+      ok(!shown.includes("line 70"), shown.join(", "));
       assertEquals(a.errors, []);
     }),
 });
