@@ -177,6 +177,7 @@ Deno.test({
       const [a, b] = await twoDevices(w, "#lobby");
       const bob = await joined(w, "bob", "#lobby", ["message-tags", "draft/message-redaction"]);
       const plain = await joined(w, "cat", "#lobby");
+      await send(a.page, "keep this");
       await send(a.page, "regret this");
       const msg = await bob.expectMessage(/ PRIVMSG #lobby :regret this$/);
       const id = msg.tags["msgid"];
@@ -186,12 +187,11 @@ Deno.test({
       assertEquals(await mine.getAttribute("data-id"), id);
       await mine.hover();
       await mine.locator(".act-delete").click();
-      const redact = await bob.expectMessage(/ REDACT /);
-      ok(redact.tags["msgid"]);
-      assertEquals(
-        await bob.lines.at(-1),
-        `@msgid=${redact.tags["msgid"]} :ada!~ada@127.0.0.1 REDACT #lobby ${id}`,
-      );
+      const redact = await bob.expect(/ REDACT /);
+      // the REDACT has its own msgid (message-tags), then exactly the spec's form
+      const rid = /^@msgid=(\S+) /.exec(redact)?.[1];
+      ok(rid && rid !== id, redact);
+      assertEquals(redact, `@msgid=${rid} :ada!~ada@127.0.0.1 REDACT #lobby ${id}`);
       for (const d of [a, b]) {
         await d.page.locator(`#messages .line[data-id="${id}"] .redacted`, {
           hasText: "message deleted",
@@ -200,6 +200,11 @@ Deno.test({
       }
       // a client without the capability is told nothing it cannot understand
       await plain.expectNone(/REDACT/);
+      // and it is gone from history: a reload shows what came before it, not it
+      await b.page.reload();
+      await onScreen(b.page, "#lobby");
+      await sees(b.page, "keep this");
+      assertEquals(await b.page.locator(`#messages .line[data-id="${id}"]`).count(), 0);
       assertEquals([...a.errors, ...b.errors], []);
     }),
 });
