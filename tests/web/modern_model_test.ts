@@ -95,7 +95,17 @@ Deno.test("redaction: a REDACT shows the message as deleted", () => {
     ["m1", "", true],
     ["m2", "fine", false],
   ]);
-  assertEquals(a.unread, 2); // no read marker: counts stay as they were
+  // no read marker to count from: the deleted one comes off the badge all the same
+  assertEquals(a.unread, 1);
+  feed(chat, "@msgid=m3 :bob!u@h PRIVMSG #a :ann: look", ":bob!u@h REDACT #a m3");
+  assertEquals([a.unread, a.mentions], [1, 0]);
+  // a second REDACT of it changes nothing; nor does one of a message already read
+  feed(chat, ":bob!u@h REDACT #a m3");
+  assertEquals(a.unread, 1);
+  chat.activate(a.key);
+  chat.activate(chat.buffer("#b")!.key);
+  feed(chat, ":bob!u@h REDACT #a m2");
+  assertEquals(a.unread, 0);
   // a REDACT of a message we do not have is ignored
   assertEquals(feed(chat, ":bob!u@h REDACT #a nope"), []);
   // in a private chat the target is us: the message is found by the sender

@@ -213,6 +213,12 @@ export class Chat {
   monitorLimit = 0;
   /** The server has WHOX (ISUPPORT): a WHO can ask for just the fields it needs. */
   whox = false;
+  /**
+   * The msgids counted in each conversation's unread badge since it was last looked at, so
+   * that a message deleted before anyone read it comes off the count (without a read marker
+   * to count from again).
+   */
+  #counted: WeakMap<Buffer, Set<string>> = new WeakMap();
   /** Folded channels whose WHO the app sent by itself (awayQuery): answered silently. */
   #quietWho: Set<string> = new Set();
 
@@ -285,6 +291,7 @@ export class Chat {
     this.active = key;
     b.unread = 0;
     b.mentions = 0;
+    this.#counted.delete(b);
   }
 
   /**
@@ -467,6 +474,11 @@ export class Chat {
         const found = this.findLine(p[1] ?? "", where) ?? this.findLine(p[1] ?? "");
         if (!found) return;
         const l = found.line;
+        const b = found.buffer;
+        if (b.readAt === undefined && this.#counted.get(b)?.delete(l.id)) {
+          b.unread = Math.max(0, b.unread - 1);
+          if (l.mention) b.mentions = Math.max(0, b.mentions - 1);
+        }
         l.redacted = true;
         l.text = "";
         l.formatted = undefined;
@@ -1040,6 +1052,13 @@ export class Chat {
     if (!history && counts(line) && !line.self && (b.key !== this.active || !this.visible)) {
       b.unread++;
       if (line.mention) b.mentions++;
+      if (!line.id.startsWith("local-")) {
+        let ids = this.#counted.get(b);
+        if (!ids) this.#counted.set(b, ids = new Set());
+        ids.add(line.id);
+        // as bounded as the lines kept
+        if (ids.size > MAX_LINES) ids.delete(ids.values().next().value!);
+      }
     }
     return true;
   }
