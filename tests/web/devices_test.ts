@@ -45,14 +45,22 @@ async function registerAda(w: World): Promise<void> {
   await reg.expectClosed();
 }
 
-/** Opens the app in a new context and signs in to `ada` with the form, joining `channels`. */
-async function device(w: World, channels: string, sent?: string[]): Promise<Device> {
+/**
+ * Opens the app in a new context and signs in to `ada` with the form, joining `channels`;
+ * at `host` (the server advertises its uploads at 127.0.0.1).
+ */
+async function device(
+  w: World,
+  channels: string,
+  sent?: string[],
+  host = "127.0.0.1",
+): Promise<Device> {
   const { page, errors } = await newUserPage(w.browser);
   // what the page says to the server, when the test wants to see it
   if (sent) {
     page.on("websocket", (ws) => ws.on("framesent", (f) => sent.push(String(f.payload))));
   }
-  await page.goto(`http://127.0.0.1:${w.server.httpPort}/`);
+  await page.goto(`http://${host}:${w.server.httpPort}/`);
   await page.fill("#nick", "ada");
   await page.fill("#password", PASSWORD);
   await page.fill("#channels", channels);
@@ -338,6 +346,33 @@ Deno.test({
       assertEquals(text.headers.get("content-type"), "text/plain; charset=utf-8");
       ok(/^attachment/.test(text.headers.get("content-disposition") ?? ""));
       assertEquals(await text.text(), "just some notes\n");
+      assertEquals([...a.errors, ...b.errors], []);
+    }),
+});
+
+Deno.test({
+  name:
+    "web devices: a page opened by another name of the server (localhost) uploads and previews; the link posted is the advertised one",
+  ...BROWSER_TEST,
+  fn: () =>
+    withWorld(async (w) => {
+      await registerAda(w);
+      const a = await device(w, "#lobby");
+      const b = await device(w, "#lobby", undefined, "localhost");
+      const bob = await joined(w, "bob", "#lobby");
+      await b.page.locator("#attach-button").waitFor();
+      await b.page.setInputFiles("#attach-input", {
+        name: "from-localhost.png",
+        mimeType: "image/png",
+        buffer: Buffer.from(PNG),
+      });
+      // everyone gets the address the server advertises, which they can reach
+      const url = body(await bob.expect(/ PRIVMSG #lobby :http/));
+      ok(url.startsWith(`http://127.0.0.1:${w.server.httpPort}/uploads/`), url);
+      ok(url.endsWith("/from-localhost.png"), url);
+      await preview(a.page, "from-localhost.png");
+      // and the page at localhost shows it too (its policy allows its own origin only)
+      await preview(b.page, "from-localhost.png");
       assertEquals([...a.errors, ...b.errors], []);
     }),
 });

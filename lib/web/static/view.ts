@@ -11,7 +11,7 @@
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { formatRuns, nearestBaseColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
-import { isInlineImage, QUICK_REACTIONS } from "./modern_ui.ts";
+import { isInlineImage, onPage, QUICK_REACTIONS } from "./modern_ui.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
 
@@ -353,13 +353,16 @@ function lineNodes(b: Buffer, line: Line, prev: Line | undefined, actions: ViewA
   if (!line.redacted) {
     const up = actions.uploadUrl();
     for (const seg of up === "" ? [] : linkify(line.text)) {
-      if (seg.kind !== "link" || !isInlineImage(seg.href, up, location.origin)) continue;
+      if (seg.kind !== "link") continue;
+      // the advertised address of this server, loaded by the name the page uses
+      const src = onPage(seg.href, up, location.origin);
+      if (!isInlineImage(src, onPage(up, up, location.origin), location.origin)) continue;
       const a = el("a", "preview");
       a.href = seg.href;
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       const img = el("img");
-      img.src = seg.href;
+      img.src = src;
       img.alt = "";
       img.loading = "lazy";
       img.addEventListener("error", () => a.remove());
