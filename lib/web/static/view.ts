@@ -214,14 +214,13 @@ export class View {
         : "unknown";
       li.classList.add(state);
       li.dataset.nick = f.nick;
+      const why = chat.away.get(fold(f.nick));
       const open = el("button", "open");
       open.type = "button";
       open.title = state === "online"
         ? `${f.nick} is online: talk privately`
         : state === "away"
-        ? `${f.nick} is away${
-          chat.away.get(fold(f.nick)) ? `: ${chat.away.get(fold(f.nick))}` : ""
-        }`
+        ? `${f.nick} is away${why ? `: ${why}` : ""}`
         : `${f.nick} is offline`;
       open.append(el("span", "dot"), el("span", "name", f.nick));
       open.addEventListener("click", () => this.#actions.openQuery(f.nick));
