@@ -484,3 +484,35 @@ Deno.test({
       assertEquals(a.errors, []);
     }),
 });
+
+Deno.test({
+  name: "web devices: a private chat started in one browser shows in the other, both ways",
+  ...BROWSER_TEST,
+  fn: () =>
+    withWorld(async (w) => {
+      const [a, b] = await twoDevices(w, "#lobby");
+      const bob = await joined(w, "bob", "#lobby");
+      await send(a.page, "/msg bob psst, from the laptop");
+      assertEquals(
+        await bob.expect(/ PRIVMSG bob /),
+        ":ada!~ada@127.0.0.1 PRIVMSG bob :psst, from the laptop",
+      );
+      // the other device has the chat with bob, our line in it
+      await bufferItem(b.page, "bob").waitFor();
+      bob.send("PRIVMSG ada :hi both");
+      for (const d of [a, b]) {
+        await bufferItem(d.page, "bob").waitFor();
+        await open(d.page, "bob");
+        await sees(d.page, "hi both");
+        assertEquals(await line(d.page, "psst, from the laptop").count(), 1);
+        ok(await line(d.page, "psst").evaluate((e) => e.classList.contains("self")));
+      }
+      // and it is still there after a reload
+      await b.page.reload();
+      await bufferItem(b.page, "bob").waitFor();
+      await open(b.page, "bob");
+      await sees(b.page, "hi both");
+      assertEquals(await line(b.page, "psst, from the laptop").count(), 1);
+      assertEquals([...a.errors, ...b.errors], []);
+    }),
+});
