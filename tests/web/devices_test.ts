@@ -516,3 +516,43 @@ Deno.test({
       assertEquals([...a.errors, ...b.errors], []);
     }),
 });
+
+Deno.test({
+  name: "web devices: a reaction and a reply from one browser show in the other, counted once",
+  ...BROWSER_TEST,
+  fn: () =>
+    withWorld(async (w) => {
+      const [a, b] = await twoDevices(w, "#lobby");
+      const bob = await joined(w, "bob", "#lobby", ["message-tags", "echo-message"]);
+      bob.send("PRIVMSG #lobby :lunch at noon?");
+      const id = (await bob.expectMessage(/ PRIVMSG #lobby :lunch at noon\?$/)).tags["msgid"];
+      const target = (d: Device) => d.page.locator(`#messages .line[data-id="${id}"]`);
+      await target(a).hover();
+      await target(a).locator(".act-react").click();
+      await target(a).locator(".picker .pick", { hasText: "👍" }).click();
+      const react = await bob.expect(/ TAGMSG #lobby$/);
+      const rid = /;msgid=(\S+) /.exec(react)?.[1];
+      assertEquals(
+        react,
+        `@+draft/react=👍;+draft/reply=${id};msgid=${rid} :ada!~ada@127.0.0.1 TAGMSG #lobby`,
+      );
+      for (const d of [a, b]) {
+        const chip = target(d).locator(".reaction", { hasText: "👍 1" });
+        await chip.waitFor();
+        assertEquals(await chip.getAttribute("title"), "ada reacted with 👍");
+      }
+      // the other device reacting the same is the same person: still one
+      await target(b).hover();
+      await target(b).locator(".act-react").click();
+      await target(b).locator(".picker .pick", { hasText: "👍" }).click();
+      await bob.expectNone(/ TAGMSG /);
+      // a reply from B: quoted in A
+      await target(b).hover();
+      await target(b).locator(".act-reply").click();
+      await send(b.page, "yes!");
+      const quote = line(a.page, "yes!").locator(".reply-quote");
+      await quote.waitFor();
+      ok((await quote.textContent())?.includes("lunch at noon?"));
+      assertEquals([...a.errors, ...b.errors], []);
+    }),
+});
