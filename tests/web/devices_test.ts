@@ -423,7 +423,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "web devices: someone already away when we join shows as away in the member list",
+  name:
+    "web devices: someone already away when we join shows as away in the member list; a friend's away shows too",
   ...BROWSER_TEST,
   fn: () =>
     withWorld(async (w) => {
@@ -450,6 +451,19 @@ Deno.test({
       // back: away-notify takes over
       carol.send("AWAY");
       await a.page.locator("#member-list li.away").waitFor({ state: "detached" });
+      // a friend who shares no channel with us: extended-monitor tells of their away too
+      const erin = await w.tcp();
+      await erin.register("erin");
+      await a.page.fill("#friend-nick", "erin");
+      await a.page.press("#friend-nick", "Enter");
+      await a.page.locator('#friend-list li.online[data-nick="erin"]').waitFor();
+      erin.send("AWAY :on a call");
+      await a.page.locator(
+        '#friend-list li.away[data-nick="erin"] button[title="erin is away: on a call"]',
+      )
+        .waitFor();
+      erin.send("AWAY");
+      await a.page.locator('#friend-list li.online[data-nick="erin"]').waitFor();
       assertEquals(a.errors, []);
     }),
 });
