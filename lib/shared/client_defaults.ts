@@ -51,7 +51,7 @@ export const COMMON_CAPS: readonly string[] = [
 export const TERMINAL_CAPS: readonly string[] = [...COMMON_CAPS, "away-notify"];
 
 /**
- * The browser's list: cap-notify, away-notify, and chathistory, since
+ * The browser's list: cap-notify, away-notify (and extended-monitor, for friends), and chathistory, since
  * the page fetches history itself (on open, on reload and when scrolled to the top).
  *
  * @example
@@ -64,6 +64,8 @@ export const BROWSER_CAPS: readonly string[] = [
   ...COMMON_CAPS,
   "cap-notify",
   "away-notify",
+  // with away-notify: the away changes of friends (MONITOR) who share no channel with us
+  "extended-monitor",
   "draft/chathistory",
   "chathistory",
 ];

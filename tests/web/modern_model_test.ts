@@ -95,7 +95,17 @@ Deno.test("redaction: a REDACT shows the message as deleted", () => {
     ["m1", "", true],
     ["m2", "fine", false],
   ]);
-  assertEquals(a.unread, 2); // no read marker: counts stay as they were
+  // no read marker to count from: the deleted one comes off the badge all the same
+  assertEquals(a.unread, 1);
+  feed(chat, "@msgid=m3 :bob!u@h PRIVMSG #a :ann: look", ":bob!u@h REDACT #a m3");
+  assertEquals([a.unread, a.mentions], [1, 0]);
+  // a second REDACT of it changes nothing; nor does one of a message already read
+  feed(chat, ":bob!u@h REDACT #a m3");
+  assertEquals(a.unread, 1);
+  chat.activate(a.key);
+  chat.activate(chat.buffer("#b")!.key);
+  feed(chat, ":bob!u@h REDACT #a m2");
+  assertEquals(a.unread, 0);
   // a REDACT of a message we do not have is ignored
   assertEquals(feed(chat, ":bob!u@h REDACT #a nope"), []);
   // in a private chat the target is us: the message is found by the sender
@@ -216,6 +226,43 @@ Deno.test("friends and away: MONITOR replies and away-notify", () => {
   assertEquals(chat.away.get("bob"), "in a meeting");
   feed(chat, ":bob!u@h QUIT :bye");
   assertEquals(chat.away.has("bob"), false);
+});
+
+Deno.test("away: the WHO sent on joining learns who is away already, silently", () => {
+  const chat = joined();
+  const lines = () => [...chat.buffers.values()].reduce((n, b) => n + b.lines.length, 0);
+  // without WHOX: a plain WHO, read from the flags of RPL_WHOREPLY
+  assertEquals(chat.awayQuery("#a"), ["#a"]);
+  const before = lines();
+  feed(
+    chat,
+    ":s 352 ann #a b h s bob G@ :0 Bob",
+    ":s 352 ann #a a h s ann H@ :0 Ann",
+    ":s 315 ann #a :End of WHO list",
+  );
+  assertEquals([...chat.away], [["bob", ""]]);
+  assertEquals(lines(), before);
+  // with WHOX: only the channel, nick and flags, under the app's own token
+  feed(chat, ":s 005 ann WHOX :are supported");
+  assertEquals(chat.awayQuery("#a"), ["#a", "%tcnf,71"]);
+  feed(chat, ":bob!u@h AWAY :lunch");
+  feed(
+    chat,
+    ":s 354 ann 71 #a bob G",
+    ":s 354 ann 71 #a cat G",
+    ":s 354 ann 71 #a ann H",
+    ":s 315 ann #a :End of WHO list",
+  );
+  // a message known from away-notify is kept; WHO has none
+  assertEquals([...chat.away], [["bob", "lunch"], ["cat", ""]]);
+  // the next join's answer: cat is back
+  chat.awayQuery("#a");
+  feed(chat, ":s 354 ann 71 #a cat H", ":s 315 ann #a :End");
+  assertEquals(chat.away.has("cat"), false);
+  assertEquals(lines(), before);
+  // and the quiet ended with its 315: a WHO the user asks for is shown
+  feed(chat, ":s 352 ann #a b h s bob G@ :0 Bob", ":s 315 ann #a :End of WHO list");
+  assertEquals(lines(), before + 2);
 });
 
 Deno.test("myPrefix: our status in a channel decides who may delete others' messages", () => {

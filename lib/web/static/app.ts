@@ -19,7 +19,7 @@ import { $ } from "./dom.ts";
 import { Composer, type InputHost } from "./input.ts";
 import { IrcConnection } from "./irc_socket.ts";
 import { handleMetadataMessage, setUpProfile } from "./metadata.ts";
-import { mayRedact } from "./modern_ui.ts";
+import { advertised, mayRedact, onPage } from "./modern_ui.ts";
 import {
   type Buffer,
   Chat,
@@ -324,6 +324,10 @@ class App implements InputHost {
             this.switchTo(e.buffer.key);
           }
           this.loadLatest(e.buffer);
+          // who is away already: away-notify tells only what changes from now on
+          if (this.conn?.has("away-notify")) {
+            this.conn.send("WHO", this.chat.awayQuery(e.buffer.name));
+          }
           this.save();
           break;
         }
@@ -712,7 +716,10 @@ class App implements InputHost {
     }
     const target = b.name;
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", url);
+    // this server by the name the page used: the page may only talk to its own origin
+    const page = location.origin;
+    const postTo = onPage(url, url, page);
+    xhr.open("POST", postTo);
     const headers = uploadHeaders(file.name || "pasted.png", file.type, this.session?.credential);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     const bar = $("upload-bar");
@@ -735,7 +742,8 @@ class App implements InputHost {
       const location = xhr.getResponseHeader("Location");
       if ((xhr.status === 201 || xhr.status === 200) && location) {
         done();
-        this.composer.say(target, new URL(location, url).href);
+        // the link by the address the server advertises, which everyone can reach
+        this.composer.say(target, advertised(new URL(location, postTo).href, url, page));
         this.render();
         return;
       }

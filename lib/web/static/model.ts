@@ -157,6 +157,9 @@ const HELD_BATCHES = new Set([
   "soju.im/search",
 ]);
 
+/** The WHOX query token of the app's own WHO on joining (its answers are not shown). */
+const AWAY_WHO_TOKEN = "71";
+
 /** Whether a line counts as unread (what people say, not joins and parts). */
 function counts(l: Line): boolean {
   return l.type === "message" || l.type === "action" || l.type === "notice";
@@ -208,6 +211,16 @@ export class Chat {
   filehost = "";
   /** Most nicks the server watches for us (ISUPPORT MONITOR); 0 when it has no MONITOR. */
   monitorLimit = 0;
+  /** The server has WHOX (ISUPPORT): a WHO can ask for just the fields it needs. */
+  whox = false;
+  /**
+   * The msgids counted in each conversation's unread badge since it was last looked at, so
+   * that a message deleted before anyone read it comes off the count (without a read marker
+   * to count from again).
+   */
+  #counted: WeakMap<Buffer, Set<string>> = new WeakMap();
+  /** Folded channels whose WHO the app sent by itself (awayQuery): answered silently. */
+  #quietWho: Set<string> = new Set();
 
   constructor(me: string) {
     this.me = me;
@@ -278,6 +291,7 @@ export class Chat {
     this.active = key;
     b.unread = 0;
     b.mentions = 0;
+    this.#counted.delete(b);
   }
 
   /**
@@ -340,6 +354,25 @@ export class Chat {
     if (!nicks.some((n) => fold(n) === fold(nick))) nicks.push(nick);
     line.reactions.set(emoji, nicks);
     return true;
+  }
+
+  /**
+   * The WHO parameters that tell who in a channel is away already: away-notify only reports
+   * changes, so the app asks once on joining (as the away-notify specification suggests).
+   * The answer updates {@link away} and is not shown.
+   */
+  awayQuery(channel: string): string[] {
+    this.#quietWho.add(fold(channel));
+    return this.whox ? [channel, `%tcnf,${AWAY_WHO_TOKEN}`] : [channel];
+  }
+
+  /** A member's away state from the flags of a WHO reply (`G`one or `H`ere). */
+  #whoFlags(nick: string, flags: string): void {
+    const key = fold(nick);
+    if (flags.startsWith("G")) {
+      // WHO carries no away message; one already known (away-notify, 301) is kept
+      if (!this.away.has(key)) this.away.set(key, "");
+    } else if (flags.startsWith("H")) this.away.delete(key);
   }
 
   /** The user asked for a channel's names (/names): the reply is shown, not only stored. */
@@ -441,6 +474,11 @@ export class Chat {
         const found = this.findLine(p[1] ?? "", where) ?? this.findLine(p[1] ?? "");
         if (!found) return;
         const l = found.line;
+        const b = found.buffer;
+        if (b.readAt === undefined && this.#counted.get(b)?.delete(l.id)) {
+          b.unread = Math.max(0, b.unread - 1);
+          if (l.mention) b.mentions = Math.max(0, b.mentions - 1);
+        }
         l.redacted = true;
         l.text = "";
         l.formatted = undefined;
@@ -457,6 +495,19 @@ export class Chat {
       case N.RPL_AWAY:
         this.away.set(fold(p[1] ?? ""), stripFormatting(p[2] ?? ""));
         break; // and shown
+      case N.RPL_WHOREPLY:
+        // <me> <channel> <user> <host> <server> <nick> <flags> :<hops> <realname>
+        if (!this.#quietWho.has(fold(p[1] ?? ""))) break;
+        this.#whoFlags(p[5] ?? "", p[6] ?? "");
+        return;
+      case N.RPL_WHOSPCRPL:
+        // <me> <token> <channel> <nick> <flags>: the reply to awayQuery's %tcnf
+        if (p[1] !== AWAY_WHO_TOKEN || !this.#quietWho.has(fold(p[2] ?? ""))) break;
+        this.#whoFlags(p[3] ?? "", p[4] ?? "");
+        return;
+      case N.RPL_ENDOFWHO:
+        if (this.#quietWho.delete(fold(p[1] ?? ""))) return;
+        break;
       case N.RPL_UNAWAY:
         this.away.delete(fold(this.me));
         break;
@@ -920,6 +971,7 @@ export class Chat {
       if (name === "soju.im/FILEHOST" || name === "draft/FILEHOST") this.filehost = value;
       else if (name === "MONITOR") this.monitorLimit = Number(value) || 100;
       else if (name === "-MONITOR") this.monitorLimit = 0;
+      else if (name === "WHOX" || name === "-WHOX") this.whox = name === "WHOX";
       const [k, v = ""] = t.split("=", 2);
       if (k === "PREFIX") {
         const m = /^\(([^)]*)\)(.*)$/.exec(v);
@@ -1000,6 +1052,13 @@ export class Chat {
     if (!history && counts(line) && !line.self && (b.key !== this.active || !this.visible)) {
       b.unread++;
       if (line.mention) b.mentions++;
+      if (!line.id.startsWith("local-")) {
+        let ids = this.#counted.get(b);
+        if (!ids) this.#counted.set(b, ids = new Set());
+        ids.add(line.id);
+        // as bounded as the lines kept
+        if (ids.size > MAX_LINES) ids.delete(ids.values().next().value!);
+      }
     }
     return true;
   }

@@ -45,6 +45,66 @@ export function isInlineImage(href: string, uploadUrl: string, pageOrigin: strin
   }
 }
 
+/**
+ * Whether the file host the server advertises is this page's own server under another name
+ * (the page was opened as `localhost` or by host name, the server names its LAN address):
+ * same scheme and port. The page may talk to its own origin only, so it then uploads and
+ * loads previews there, and posts links with the advertised address, which others reach.
+ */
+function sameServer(fileHost: URL, page: URL): boolean {
+  return fileHost.protocol === page.protocol && fileHost.port === page.port;
+}
+
+/**
+ * A URL of the file host as this page reaches it: on the page's own origin when the file
+ * host is this server under another name ({@link sameServer}); else unchanged.
+ *
+ * @example
+ * ```ts
+ * import { onPage } from "./modern_ui.ts";
+ * const up = "http://10.0.0.5:8080/upload";
+ * onPage("http://10.0.0.5:8080/uploads/a/x.png", up, "http://localhost:8080"); // "http://localhost:8080/uploads/a/x.png"
+ * onPage("http://10.0.0.5:9000/x.png", up, "http://localhost:8080"); // "http://10.0.0.5:9000/x.png"
+ * ```
+ */
+export function onPage(href: string, fileHost: string, pageOrigin: string): string {
+  return rebase(href, fileHost, pageOrigin, fileHost, pageOrigin);
+}
+
+/**
+ * A URL of this page's origin as everyone reaches it: on the advertised file host's origin
+ * when that is this server ({@link sameServer}); else unchanged. For the link to an upload
+ * the server made from the address the page used.
+ *
+ * @example
+ * ```ts
+ * import { advertised } from "./modern_ui.ts";
+ * const up = "http://10.0.0.5:8080/upload";
+ * advertised("http://localhost:8080/uploads/a/x.png", up, "http://localhost:8080"); // "http://10.0.0.5:8080/uploads/a/x.png"
+ * ```
+ */
+export function advertised(href: string, fileHost: string, pageOrigin: string): string {
+  return rebase(href, fileHost, pageOrigin, pageOrigin, fileHost);
+}
+
+/** `href` moved from the origin of `from` to that of `to`, when the two are one server. */
+function rebase(
+  href: string,
+  fileHost: string,
+  pageOrigin: string,
+  from: string,
+  to: string,
+): string {
+  try {
+    const u = new URL(href);
+    const f = new URL(from);
+    if (u.origin !== f.origin || !sameServer(new URL(fileHost), new URL(pageOrigin))) return href;
+    return new URL(u.pathname + u.search + u.hash, new URL(to).origin).href;
+  } catch {
+    return href;
+  }
+}
+
 /** Status prefixes of channel operators and above, who may delete anyone's message there. */
 const OP_SYMBOLS = "~&@%";
 

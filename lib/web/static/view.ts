@@ -12,7 +12,7 @@ import { casefold as fold } from "../../protocol/casemap.ts";
 import { formatRuns, nearestBaseColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
 import { withIdentity } from "./metadata.ts";
-import { isInlineImage, QUICK_REACTIONS } from "./modern_ui.ts";
+import { isInlineImage, onPage, QUICK_REACTIONS } from "./modern_ui.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
 
@@ -44,6 +44,8 @@ const EVENT_TYPES = new Set(["join", "part", "quit", "kick", "nick", "topic", "m
 /** Draws the chat; keeps what is on screen to append instead of redrawing. */
 export class View {
   #shown = { key: "", count: 0, lastId: "", marker: "" };
+  /** Redraw the messages next time, instead of appending (but it is the same conversation). */
+  #stale = false;
   #chat: () => Chat;
   #actions: ViewActions;
 
@@ -54,7 +56,9 @@ export class View {
 
   /** Forces a full redraw of the messages next time (history came in above). */
   invalidate(): void {
-    this.#shown.key = "";
+    // not by forgetting which conversation is shown: that would scroll a reader who is
+    // looking at older lines down to the bottom whenever history came in above them
+    this.#stale = true;
   }
 
   render(meText: string): void {
@@ -116,7 +120,8 @@ export class View {
     const lines = b.lines;
     const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
     const s = this.#shown;
-    const canAppend = s.key === b.key && s.count <= lines.length && s.marker === b.markerAfter &&
+    const canAppend = !this.#stale && s.key === b.key && s.count <= lines.length &&
+      s.marker === b.markerAfter &&
       (s.count === 0 || lines[s.count - 1]?.id === s.lastId);
     const marker = b.markerAfter !== "" && b.markerAfter !== lines.at(-1)?.id ? b.markerAfter : "";
     if (canAppend) {
@@ -146,6 +151,7 @@ export class View {
       // older lines came in above: keep what the reader was looking at in place
       if (sameBuffer && !atBottom) box.scrollTop = box.scrollHeight - fromBottom;
     }
+    this.#stale = false;
     this.#shown = {
       key: b.key,
       count: lines.length,
@@ -175,6 +181,8 @@ export class View {
       const away = chat.away.get(fold(m.nick));
       button.title = away === undefined
         ? `Talk privately with ${m.nick}`
+        : away === ""
+        ? `${m.nick} is away`
         : `${m.nick} is away: ${away}`;
       if (away !== undefined) li.classList.add("away");
       button.append(el("span", "prefix", m.prefix.slice(0, 1)));
@@ -207,12 +215,13 @@ export class View {
         : "unknown";
       li.classList.add(state);
       li.dataset.nick = f.nick;
+      const why = chat.away.get(fold(f.nick));
       const open = el("button", "open");
       open.type = "button";
       open.title = state === "online"
         ? `${f.nick} is online: talk privately`
         : state === "away"
-        ? `${f.nick} is away: ${chat.away.get(fold(f.nick))}`
+        ? `${f.nick} is away${why ? `: ${why}` : ""}`
         : `${f.nick} is offline`;
       open.append(el("span", "dot"), el("span", "name", f.nick));
       open.addEventListener("click", () => this.#actions.openQuery(f.nick));
@@ -317,6 +326,7 @@ function lineNodes(b: Buffer, line: Line, prev: Line | undefined, actions: ViewA
   div.dataset.type = line.type;
   if (line.self) div.classList.add("self");
   if (line.mention) div.classList.add("mention");
+  if (line.id === flashing.id && Date.now() < flashing.until) div.classList.add("flash");
   const d = new Date(line.time);
   const time = el(
     "time",
@@ -345,13 +355,16 @@ function lineNodes(b: Buffer, line: Line, prev: Line | undefined, actions: ViewA
   if (!line.redacted) {
     const up = actions.uploadUrl();
     for (const seg of up === "" ? [] : linkify(line.text)) {
-      if (seg.kind !== "link" || !isInlineImage(seg.href, up, location.origin)) continue;
+      if (seg.kind !== "link") continue;
+      // the advertised address of this server, loaded by the name the page uses
+      const src = onPage(seg.href, up, location.origin);
+      if (!isInlineImage(src, onPage(up, up, location.origin), location.origin)) continue;
       const a = el("a", "preview");
       a.href = seg.href;
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       const img = el("img");
-      img.src = seg.href;
+      img.src = src;
       img.alt = "";
       img.loading = "lazy";
       img.addEventListener("error", () => a.remove());
@@ -405,12 +418,21 @@ function replyQuote(b: Buffer, id: string): HTMLElement {
   return quote;
 }
 
+/** How long a line jumped to stays highlighted (the CSS animation's length). */
+const FLASH_MS = 1500;
+/**
+ * The line last jumped to and until when it flashes: a redraw in that time (older history
+ * loading above it, which scrolling there asks for) draws it highlighted again.
+ */
+let flashing = { id: "", until: 0 };
+
 /** Scrolls to a line of the open conversation and flashes it; false if it is not shown. */
 export function jumpToLine(id: string): boolean {
   const target = [...document.querySelectorAll<HTMLElement>("#messages .line")].find((x) =>
     x.dataset.id === id
   );
   if (!target) return false;
+  flashing = { id, until: Date.now() + FLASH_MS };
   target.scrollIntoView({ block: "center" });
   target.classList.remove("flash");
   void target.offsetWidth; // restart the animation
