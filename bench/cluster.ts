@@ -521,11 +521,13 @@ export function clusterText(r: ClusterResults): string {
     out.push(`fan-out, ${r.plan.members}-member channel`, textOf(FANOUT_HEAD, fanout), "");
   }
   if (idle.length > 0) out.push("idle registered clients", textOf(IDLE_HEAD, idle), "");
-  out.push(
-    "µs/dlv: CPU microseconds per delivered line, from the first send to the end of the " +
-      "drain; + vs: total µs/dlv minus the single server's (or the 1-node cluster's) at the " +
-      "same rate.",
-  );
+  if (fanout.length > 0) {
+    out.push(
+      "µs/dlv: CPU microseconds per delivered line, from the first send to the end of the " +
+        "drain; + vs: total µs/dlv minus the single server's (or the 1-node cluster's) at the " +
+        "same rate.",
+    );
+  }
   for (const p of problems(r)) out.push(`problem: ${p}`);
   return out.join("\n");
 }
