@@ -387,6 +387,12 @@ export function cpuPerDelivery(p: RatePoint): Record<string, number> & { total: 
   return { ...out, total };
 }
 
+/** CPU microseconds of one process group per message sent (the bus and the store work per message). */
+export function perMessage(p: RatePoint, group: string): number {
+  const s = p.cpuSecondsBy?.[group];
+  return s === undefined || p.sent === 0 ? NaN : (s * 1e6) / p.sent;
+}
+
 /** The fan-out table's columns. */
 const FANOUT_HEAD = [
   "setup",
@@ -395,16 +401,17 @@ const FANOUT_HEAD = [
   "p50 ms",
   "p99 ms",
   "lost",
+  "lines/read",
   "nodes CPU %",
   "Redis CPU %",
   "PG CPU %",
   "gen CPU %",
   "nodes µs/dlv",
-  "Redis µs/dlv",
-  "PG µs/dlv",
   "total µs/dlv",
   "+ vs single",
   "+ vs 1 node",
+  "Redis µs/msg",
+  "PG µs/msg",
 ];
 
 const IDLE_HEAD = [
@@ -427,7 +434,7 @@ function fmt(v: number | undefined, digits = 1): string {
 
 function signed(v: number | undefined): string {
   if (v === undefined) return "–";
-  return (v >= 0 ? "+" : "") + fmt(v);
+  return (v >= 0 ? "+" : "") + fmt(v, 2);
 }
 
 /** The rows of the two tables (fan-out per setup and rate; idle), as text cells. */
@@ -453,18 +460,19 @@ export function clusterRows(r: ClusterResults): { fanout: string[][]; idle: stri
         fmt(p.p50Ms),
         fmt(p.p99Ms),
         fmt(p.dropped),
+        fmt(p.linesPerRead),
         fmt(cpu.server ?? p.serverCpuPct, 0),
         isCluster ? fmt(cpu.redis, 0) : "–",
         isCluster ? fmt(cpu.postgres, 0) : "–",
         fmt(p.genCpuPct, 0),
         fmt(cost.server, 2),
-        isCluster ? fmt(cost.redis, 2) : "–",
-        isCluster ? fmt(cost.postgres, 2) : "–",
         fmt(cost.total, 2),
         isCluster && base ? signed(cost.total - cpuPerDelivery(base).total) : "–",
         isCluster && f.setup.nodes !== 1 && base1
           ? signed(cost.total - cpuPerDelivery(base1).total)
           : "–",
+        isCluster ? fmt(perMessage(p, "redis")) : "–",
+        isCluster ? fmt(perMessage(p, "postgres")) : "–",
       ]);
     }
   }
