@@ -272,8 +272,10 @@ async function everyNodeSees(ports: number[], count: number, ms = 30_000): Promi
         if (seen[k] === count) continue;
         c.send(`LIST ${FANOUT_CHANNEL}`);
         const lines = await c.collectUntil(/ 323 /, Math.max(1, deadline - Date.now()));
-        const row = lines.find((l) => / 322 \S+ #fanout \d+/.test(l));
-        seen[k] = row ? Number(row.split(" ")[4]) : 0;
+        const row = lines.map((l) => l.split(" ")).find((w) =>
+          w[1] === "322" && w[3] === FANOUT_CHANNEL
+        );
+        seen[k] = row ? Number(row[4]) : 0;
       }
       if (seen.every((s) => s === count)) return [];
       await new Promise((r) => setTimeout(r, 200));
@@ -297,12 +299,6 @@ function log(o: ClusterOptions, text: string): void {
  * run. A setup that fails is recorded in its errors; the others still run.
  */
 export async function runCluster(o: ClusterOptions, plan: ClusterPlan): Promise<ClusterResults> {
-  if (!haveRedis() || postgresBinDir() === undefined) {
-    throw new Error(
-      "--cluster needs Debian's redis-server and postgresql (apt-get install redis-server " +
-        "postgresql)",
-    );
-  }
   const so: ScenarioOptions = {
     regRate: o.regRate,
     joinRate: o.joinRate,
@@ -372,6 +368,13 @@ export async function runCluster(o: ClusterOptions, plan: ClusterPlan): Promise<
     }
   }
   return results;
+}
+
+/** Why the cluster bench cannot run here (Redis or PostgreSQL missing), or undefined. */
+export function clusterMissing(): string | undefined {
+  if (haveRedis() && postgresBinDir() !== undefined) return undefined;
+  return "--cluster needs Debian's redis-server and postgresql (apt-get install redis-server " +
+    "postgresql)";
 }
 
 /** CPU microseconds per delivered line in a rate point, by group and in total. */

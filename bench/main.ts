@@ -9,7 +9,13 @@
  */
 
 import { resolve } from "node:path";
-import { clusterMarkdown, clusterPlan, clusterText, runCluster } from "./cluster.ts";
+import {
+  clusterMarkdown,
+  clusterMissing,
+  clusterPlan,
+  clusterText,
+  runCluster,
+} from "./cluster.ts";
 import { killAll } from "./procs.ts";
 import { latencyPlot } from "./plot.ts";
 import { markdownTable, metrics, type TargetResults, textTable } from "./report.ts";
@@ -602,6 +608,11 @@ async function clusterMain(
     plan = clusterPlan(o, Number.isFinite(limit) ? limit : 20_000);
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
+    return 2;
+  }
+  const missing = clusterMissing();
+  if (missing) {
+    console.error(`bench: ${missing}`);
     return 2;
   }
   const results = await runCluster(o, plan);
