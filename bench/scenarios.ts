@@ -263,7 +263,7 @@ async function measureRate(
   const cpu2 = cpuSnapshot(server);
   const windowS = Math.max(0.001, (Math.max(doneAt, sendEnd) - startAt) / 1000);
   const sendS = Math.max(0.001, (sendEnd - startAt) / 1000);
-  const cpuPctBy = mapValues(cpuDelta(cpu0, cpu1), (v) => Math.round((v / sendS) * 100));
+  const cpuPctBy = mapValues(cpuDelta(cpu0, cpu1), (v) => round((v / sendS) * 100));
   return {
     offered,
     members,
@@ -279,7 +279,7 @@ async function measureRate(
     maxMs: round(s.latency.maxMs()),
     genLagMaxMs: round(Math.max(...sends.map((r) => r.lagMaxMs))),
     genCpuPct: Math.round(((gen1 - gen0) / Math.max(0.001, (sendEnd - startAt) / 1000)) * 100),
-    serverCpuPct: cpuPctBy.server ?? 0,
+    serverCpuPct: Math.round(cpuPctBy.server ?? 0),
     cpuPctBy,
     cpuSecondsBy: mapValues(cpuDelta(cpu0, cpu2), (v) => Math.round(v * 100) / 100),
     serverRssKiB: rss,
