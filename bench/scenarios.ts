@@ -142,7 +142,7 @@ function log(opts: ScenarioOptions, text: string): void {
  * Opens `n` connections over the pool with contiguous global indices (spread over the
  * server's `ports` when it has several); returns totals.
  */
-export async function connectAll(
+async function connectAll(
   pool: WorkerPool,
   server: RunningServer,
   n: number,
