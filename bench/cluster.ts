@@ -28,7 +28,7 @@ import {
   runIdle,
   type ScenarioOptions,
 } from "./scenarios.ts";
-import { type RunningServer, type StartOptions, startOurs } from "./servers.ts";
+import { loadOurLimitNames, type RunningServer, type StartOptions, startOurs } from "./servers.ts";
 
 /** The options the cluster bench reads (a subset of main.ts's BenchOptions). */
 export interface ClusterOptions {
@@ -299,6 +299,8 @@ function log(o: ClusterOptions, text: string): void {
  * run. A setup that fails is recorded in its errors; the others still run.
  */
 export async function runCluster(o: ClusterOptions, plan: ClusterPlan): Promise<ClusterResults> {
+  // the limits the bench lifts are the ones this server's --help names
+  await loadOurLimitNames();
   const so: ScenarioOptions = {
     regRate: o.regRate,
     joinRate: o.joinRate,

@@ -305,7 +305,10 @@ function ourLimits(maxClients: number): string[] {
     // one port may hold every descriptor the bench's raised ulimit gives (default: 70 %)
     portDescriptorShare: 100,
   };
-  const known = ourLimitNames ?? new Set<string>();
+  // without the names every limit would silently stay at its default (flood control on,
+  // 70 % of the descriptors per port): a bench of something else
+  if (ourLimitNames === null) throw new Error("loadOurLimitNames() must run before startOurs()");
+  const known = ourLimitNames;
   return Object.entries(wanted).filter(([k]) => known.has(k)).map(([k, v]) => `${k}=${v}`);
 }
 
