@@ -520,7 +520,12 @@ function problems(r: ClusterResults): string[] {
   const out = [...r.errors];
   for (const f of r.fanout) {
     for (const e of f.errors) out.push(e);
-    for (const run of f.runs) for (const e of run.errors) out.push(`${f.setup.label}: ${e}`);
+    for (const run of f.runs) {
+      for (const e of run.errors) out.push(`${f.setup.label}: ${e}`);
+      for (const p of run.points) {
+        for (const e of p.errors) out.push(`${f.setup.label} @${p.offered}/s: ${e}`);
+      }
+    }
   }
   for (const e of r.idle?.errors ?? []) out.push(`idle: ${e}`);
   return [...new Set(out)].slice(0, 20);
