@@ -15,7 +15,14 @@ import type {
   SendResult,
   StatsResult,
 } from "./protocol.ts";
-import { cpuGroupsOf, cpuSeconds, openFiles, rssKiB, type RunningServer } from "./servers.ts";
+import {
+  cpuGroupsOf,
+  cpuSeconds,
+  openFiles,
+  rssKiB,
+  type RunningServer,
+  settledRssKiB,
+} from "./servers.ts";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -297,9 +304,8 @@ export async function runIdle(
 ): Promise<IdleResult> {
   const pool = new WorkerPool(workers);
   try {
-    await sleep(300);
     const nodes = () => cpuGroupsOf(server).server;
-    const base = sum(nodes().map(rssKiB));
+    const base = sum(await Promise.all(nodes().map(settledRssKiB)));
     log(opts, `idle: registering ${n} clients at ${opts.regRate}/s`);
     const c = await connectAll(
       pool,

@@ -316,6 +316,22 @@ export class ClusterEvents implements ServerEvents {
     );
   }
 
+  metadataChanged(target: User | Channel, key: string, value: string | undefined): void {
+    if ("members" in target) {
+      this.#background(
+        "a metadata change",
+        this.#send(target.folded, { t: "meta", c: target.name, k: key, v: value ?? null }),
+      );
+      return;
+    }
+    if (!this.isLocal(target)) return;
+    const gid = this.gid(target);
+    this.#background(
+      "a metadata change",
+      this.#send(gid, { t: "meta", u: gid, k: key, v: value ?? null }),
+    );
+  }
+
   message(from: User, target: string, out: Outgoing): void | Promise<void> {
     const gid = this.gid(from);
     const bare = target[0] === "@" || target[0] === "+" ? target.slice(1) : target;

@@ -105,7 +105,7 @@ export class ChannelTable {
     if (channel.members.size === 0) this.#byName.set(channel.folded, channel);
     channel.clearInvite(user);
     channel.setMember(user, bits);
-    user.channels.add(channel);
+    user.joined(channel);
     this.#events.joined(channel, user, bits);
     saveAlwaysOn(this.#store, user);
   }
@@ -128,12 +128,12 @@ export class ChannelTable {
       channel.deleteMember(user);
       if (channel.members.size === 0) this.#drop(channel);
     }
-    user.channels.clear();
+    user.left();
   }
 
   #remove(channel: Channel, user: User): void {
     channel.deleteMember(user);
-    user.channels.delete(channel);
+    user.left(channel);
     if (channel.members.size === 0) this.#drop(channel);
     saveAlwaysOn(this.#store, user);
   }
@@ -189,6 +189,8 @@ export class ChannelTable {
   /** Drops a channel's registration (ChanServ DROP), online or not. */
   async unregister(folded: string): Promise<void> {
     await this.#store.deleteChannel(folded);
+    // the metadata kept for the registration goes with it (the live values stay)
+    await this.#store.clearMetadata(folded);
     // looked up after the store answered: the channel may have emptied or been re-made
     this.#byName.get(folded)?.setRegistration(undefined);
   }
