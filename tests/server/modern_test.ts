@@ -194,3 +194,41 @@ Deno.test("draft/no-implicit-names: JOIN brings no NAMES; NAMES still answers", 
     await t.close();
   }
 });
+
+Deno.test("the replay on JOIN leaves out what came live while the store was being read", async () => {
+  const t = startInProcess();
+  try {
+    const talker = t.connect();
+    await talker.register("talker");
+    talker.send("JOIN #replay", "PRIVMSG #replay :before");
+    await talker.expect(/ 366 /);
+    // the store answers the joiner's replay only once a message has come after the join
+    const store = t.server.store;
+    const latest = store.latest.bind(store);
+    let release!: () => void;
+    const released = new Promise<void>((r) => release = r);
+    store.latest = async (...args) => {
+      await released;
+      return latest(...args);
+    };
+    const late = t.connect();
+    await late.register("late");
+    late.send("JOIN #replay");
+    await late.expect(/ 366 late #replay /);
+    talker.send("PRIVMSG #replay :during");
+    await late.expect(/ PRIVMSG #replay :during$/);
+    release();
+    await late.expect(/ PRIVMSG #replay :\[[\d :-]+\] before$/);
+    late.send("PING :sync");
+    await late.expect(/PONG .*sync/);
+    assertEquals(
+      late.lines.filter((l) => / PRIVMSG #replay :/.test(l)).map((l) => l.replace(/\[.*\] /, "")),
+      [
+        ":talker!~talker@127.0.0.1 PRIVMSG #replay :during",
+        ":talker!~talker@127.0.0.1 PRIVMSG #replay :before",
+      ],
+    );
+  } finally {
+    await t.close();
+  }
+});

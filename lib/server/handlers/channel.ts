@@ -108,6 +108,8 @@ export async function handleJoin(ctx: Context): Promise<void> {
         continue;
       }
     }
+    // from here on the channel's messages reach the user live (see playHistoryOnJoin)
+    const joinedAt = Date.now();
     ctx.channels.join(channel, user, bits);
     // both forms carry the one event's tags (so the same time and msgid)
     announceJoin(channel, user, ctx.server.eventTags(), ctx.rb);
@@ -125,7 +127,7 @@ export async function handleJoin(ctx: Context): Promise<void> {
       }
     }
     sendMetadataOnJoin(ctx, channel);
-    await playHistoryOnJoin(ctx, channel);
+    await playHistoryOnJoin(ctx, channel, -Infinity, joinedAt);
   }
 }
 
@@ -172,6 +174,8 @@ function joinPicker(
  */
 export async function sendChannelsOnAttach(ctx: Context, since?: number): Promise<void> {
   const user = ctx.user;
+  // attached: the channels' messages reach this device live from now on
+  const attachedAt = Date.now();
   for (const channel of [...user.channels]) {
     if (ctx.session.dead) return;
     if (!channel.members.has(user)) continue;
@@ -180,7 +184,7 @@ export async function sendChannelsOnAttach(ctx: Context, since?: number): Promis
     await sendMarkerOnJoin(ctx, channel, true);
     sendImplicitNames(ctx, channel);
     sendMetadataOnJoin(ctx, channel, true);
-    await playHistoryOnJoin(ctx, channel, since);
+    await playHistoryOnJoin(ctx, channel, since, attachedAt);
   }
   if (since !== undefined && !ctx.session.dead) await playMissedPrivate(ctx, since);
 }

@@ -203,18 +203,21 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 /**
  * On join, replays a channel's last lines to clients without chathistory (those with it
  * ask for exactly what they want). Clients without server-time see the time in the text.
- * With `since` (ms), only the lines after it: what a returning device missed.
+ * With `since` (ms), only the lines after it: what a returning device missed. `until` (ms)
+ * is when the session started hearing the channel live: the store is read after that, so
+ * what came meanwhile was delivered already and is left out of the replay.
  */
 export async function playHistoryOnJoin(
   ctx: Context,
   channel: Channel,
   since = -Infinity,
+  until = Infinity,
 ): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
   // only this channel's own history (see Channel.historyFloor), and with `since` (a device
   // returning to an always-on user) only what came after
-  const messages = await replayable(ctx, channel, n, since);
+  const messages = (await replayable(ctx, channel, n, since)).filter((m) => m.time < until);
   if (messages.length === 0) return;
   sendBatch(ctx, "chathistory", [channel.name], replayLines(ctx, messages));
 }
