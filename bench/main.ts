@@ -9,11 +9,20 @@
  */
 
 import { resolve } from "node:path";
+import {
+  clusterMarkdown,
+  clusterMissing,
+  clusterPlan,
+  clusterText,
+  runCluster,
+} from "./cluster.ts";
 import { killAll } from "./procs.ts";
 import { latencyPlot } from "./plot.ts";
 import { markdownTable, metrics, type TargetResults, textTable } from "./report.ts";
 import {
   type FanoutResult,
+  medianBy,
+  medianFanout,
   type RoomsResult,
   runFanout,
   runIdle,
@@ -65,6 +74,10 @@ export interface BenchOptions {
   verbose: boolean;
   /** Keep each server's temp dir (its log) and print where: `--keep-logs`. */
   keepLogs: boolean;
+  /** Node counts for the cluster bench (`--cluster 1,2,3`); empty: the usual bench. */
+  cluster: number[];
+  /** Idle clients over the largest node count (`--cluster-idle`). */
+  clusterIdleN: number;
 }
 
 const HELP = `deno task bench [-- options]
@@ -87,6 +100,13 @@ Scenarios (default: all):
   --duration S            seconds of sending per rate point (default 10)
   --repeat N              run fan-out and rooms N times (servers taking turns); the table
                           shows the run with the median p99 per rate, JSON keeps all
+
+Cluster (our server only; needs redis-server and postgresql):
+  --cluster N,N..         instead of the above: fan-out on the single-node server (SQLite),
+                          then on clusters of N nodes (fresh Redis + PostgreSQL each, the
+                          members spread evenly), then idle clients over the largest N;
+                          only the fanout and idle scenarios apply
+  --cluster-idle N        idle clients over the largest N (default 50000; --quick 3000)
 
 Generator:
   --workers N             worker processes (default 2)
@@ -146,6 +166,8 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
     outDir: new URL("./results/", import.meta.url).pathname,
     verbose: true,
     keepLogs: false,
+    cluster: [],
+    clusterIdleN: 50_000,
   };
   const set = new Set<string>();
   let compare = false, ergo = false;
@@ -270,6 +292,17 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
       case "--keep-logs":
         o.keepLogs = true;
         break;
+      case "--cluster": {
+        const v = val();
+        o.cluster = list(v).map(Number);
+        if (o.cluster.length === 0 || o.cluster.some((n) => !Number.isInteger(n) || n < 1)) {
+          throw new Error(`--cluster wants node counts such as 1,2,3, got "${v}"`);
+        }
+        break;
+      }
+      case "--cluster-idle":
+        o.clusterIdleN = Math.round(nums(val(), key)[0]);
+        break;
       case "--quiet":
         o.verbose = false;
         break;
@@ -289,6 +322,7 @@ export function parseArgs(args: string[]): BenchOptions | "help" {
     if (!set.has("--storm-rates")) o.stormRates = [500, 1000, 2000, 4000];
     if (!set.has("--storm-stage")) o.stormStageS = 1;
     if (!set.has("--duration")) o.durationS = 3;
+    if (!set.has("--cluster-idle")) o.clusterIdleN = 3000;
   }
   return o;
 }
@@ -407,21 +441,6 @@ async function start(
   }
 }
 
-/** The element with the median key (the lower middle one for an even count). */
-export function medianBy<T>(xs: T[], key: (x: T) => number): T {
-  const sorted = [...xs].sort((a, b) => key(a) - key(b));
-  return sorted[Math.floor((sorted.length - 1) / 2)];
-}
-
-/** Per offered rate, the point with the median p99 over the repeated runs. */
-function medianFanout(runs: FanoutResult[]): FanoutResult {
-  const base = runs[0];
-  const points = base.points.map((_, i) =>
-    medianBy(runs.map((r) => r.points[i]).filter((p) => p !== undefined), (p) => p.p99Ms)
-  );
-  return { ...base, points };
-}
-
 /** Runs one scenario on a fresh server; errors are recorded, not thrown. */
 async function withServer(
   t: TargetName,
@@ -468,6 +487,7 @@ async function main(): Promise<number> {
   if (load0 > 0.5) {
     console.error(`bench: load average is ${load0} before starting; figures will be noisy`);
   }
+  if (o.cluster.length > 0) return await clusterMain(o, t0, load0, limit);
   const biggest = Math.max(
     o.scenarios.includes("idle") ? Math.max(...o.idleN) : 0,
     o.scenarios.includes("fanout") ? o.fanoutMembers : 0,
@@ -574,6 +594,57 @@ async function main(): Promise<number> {
   if (svgPath) console.log(`plot: ${svgPath}`);
   await Deno.writeTextFile(`${o.outDir}latest.md`, markdownTable(all) + "\n");
   return all.length === 0 ? 1 : 0;
+}
+
+/** `--cluster`: runs the cluster plan, prints its tables, writes cluster-*.json and .md. */
+async function clusterMain(
+  o: BenchOptions,
+  t0: number,
+  load0: number,
+  limit: number,
+): Promise<number> {
+  let plan;
+  try {
+    plan = clusterPlan(o, Number.isFinite(limit) ? limit : 20_000);
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    return 2;
+  }
+  const missing = clusterMissing();
+  if (missing) {
+    console.error(`bench: ${missing}`);
+    return 2;
+  }
+  const results = await runCluster(o, plan);
+  const info = await hostInfo();
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+  await Deno.mkdir(o.outDir, { recursive: true });
+  const json = JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      seconds: Math.round((Date.now() - t0) / 1000),
+      host: { ...info, loadAvgAtStart: load0, loadAvgAtEnd: loadAvg() },
+      options: o,
+      results,
+    },
+    null,
+    2,
+  ) + "\n";
+  const jsonPath = `${o.outDir}cluster-${stamp}.json`;
+  await Deno.writeTextFile(jsonPath, json);
+  await Deno.writeTextFile(`${o.outDir}cluster-latest.json`, json);
+  await Deno.writeTextFile(`${o.outDir}cluster-latest.md`, clusterMarkdown(results) + "\n");
+  console.log("");
+  console.log(clusterText(results));
+  console.log("");
+  console.log(
+    `host: ${info.cpus} CPUs (${info.cpu}), deno ${info.deno}, commit ${info.commit}; ` +
+      `load average ${load0} at the start, ${loadAvg()} at the end; ` +
+      `${Math.round((Date.now() - t0) / 1000)} s`,
+  );
+  console.log(`json: ${jsonPath}`);
+  const ran = results.fanout.some((f) => f.runs.length > 0) || results.idle !== undefined;
+  return ran ? 0 : 1;
 }
 
 if (import.meta.main) {

@@ -19,6 +19,11 @@ export interface ConnectCommand {
   id: number;
   host: string;
   port: number;
+  /**
+   * Several servers (the nodes of a cluster): connection `index` goes to
+   * `ports[index % ports.length]`, so consecutive indices are spread evenly; `port` is unused.
+   */
+  ports?: number[];
   firstIndex: number;
   count: number;
   /** Connection attempts per second started by this worker. */

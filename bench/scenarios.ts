@@ -15,9 +15,19 @@ import type {
   SendResult,
   StatsResult,
 } from "./protocol.ts";
-import { cpuSeconds, rssKiB, type RunningServer, settledRssKiB } from "./servers.ts";
+import {
+  cpuGroupsOf,
+  cpuSeconds,
+  openFiles,
+  rssKiB,
+  type RunningServer,
+  settledRssKiB,
+} from "./servers.ts";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The fan-out scenario's one channel. */
+export const FANOUT_CHANNEL = "#fanout";
 
 /** Knobs shared by the scenarios. */
 export interface ScenarioOptions {
@@ -43,6 +53,12 @@ export interface IdleResult {
   rssKiB: number;
   /** (RSS with clients − RSS before) / registered clients. */
   rssPerClientKiB: number;
+  /** Each node's RSS with the clients (one entry for a single server). */
+  rssPerNodeKiB?: number[];
+  /** Each node's open file descriptors with the clients. */
+  openFilesPerNode?: number[];
+  /** RSS with the clients per process group other than the server (e.g. `redis`). */
+  rssByKiB?: Record<string, number>;
   /** PING→PONG round trip on a sample of the idle clients. */
   probeAnswered: number;
   probeP50Ms: number;
@@ -74,6 +90,13 @@ export interface RatePoint {
   genCpuPct: number;
   /** Server CPU use over the send window, in percent of one core. */
   serverCpuPct: number;
+  /** CPU use over the send window per process group (`server`, `redis`, …), % of one core. */
+  cpuPctBy?: Record<string, number>;
+  /**
+   * CPU seconds per process group from just before the first send to the end of the drain,
+   * so every delivery's work is inside (for the CPU cost per delivery).
+   */
+  cpuSecondsBy?: Record<string, number>;
   serverRssKiB: number;
   closedByServer: number;
   errors: string[];
@@ -122,7 +145,10 @@ function log(opts: ScenarioOptions, text: string): void {
   if (opts.verbose) console.error(`  ${text}`);
 }
 
-/** Opens `n` connections over the pool with contiguous global indices; returns totals. */
+/**
+ * Opens `n` connections over the pool with contiguous global indices (spread over the
+ * server's `ports` when it has several); returns totals.
+ */
 async function connectAll(
   pool: WorkerPool,
   server: RunningServer,
@@ -137,6 +163,7 @@ async function connectAll(
     op: "connect",
     host: server.host,
     port: server.port,
+    ports: server.ports,
     firstIndex: starts[w],
     count: shares[w],
     ratePerSec: Math.max(1, rate / pool.size),
@@ -209,7 +236,7 @@ async function measureRate(
 ): Promise<RatePoint> {
   await stats(pool, true);
   const startAt = Date.now() + 300;
-  const cpu0 = cpuSeconds(server.pid);
+  const cpu0 = cpuSnapshot(server);
   const gen0 = sum(pool.pids.map(cpuSeconds));
   const sends = await pool.all<SendResult>((w) => ({
     op: "send",
@@ -220,10 +247,10 @@ async function measureRate(
     phase: w / pool.size,
     pad: opts.pad,
   }));
-  const cpu1 = cpuSeconds(server.pid);
+  const cpu1 = cpuSnapshot(server);
   const gen1 = sum(pool.pids.map(cpuSeconds));
   const sendEnd = Date.now();
-  const rss = rssKiB(server.pid);
+  const rss = sum(cpuGroupsOf(server).server.map(rssKiB));
   // drain: until everything arrived, or nothing moved for 2 s (bounded at 20 s)
   let last = await stats(pool, false);
   let lastChange = Date.now();
@@ -240,7 +267,10 @@ async function measureRate(
   }
   if (last.received >= last.expected) doneAt = Math.min(doneAt, Date.now());
   const s = await stats(pool, true);
+  const cpu2 = cpuSnapshot(server);
   const windowS = Math.max(0.001, (Math.max(doneAt, sendEnd) - startAt) / 1000);
+  const sendS = Math.max(0.001, (sendEnd - startAt) / 1000);
+  const cpuPctBy = mapValues(cpuDelta(cpu0, cpu1), (v) => round((v / sendS) * 100));
   return {
     offered,
     members,
@@ -256,7 +286,9 @@ async function measureRate(
     maxMs: round(s.latency.maxMs()),
     genLagMaxMs: round(Math.max(...sends.map((r) => r.lagMaxMs))),
     genCpuPct: Math.round(((gen1 - gen0) / Math.max(0.001, (sendEnd - startAt) / 1000)) * 100),
-    serverCpuPct: Math.round(((cpu1 - cpu0) / Math.max(0.001, (sendEnd - startAt) / 1000)) * 100),
+    serverCpuPct: Math.round(cpuPctBy.server ?? 0),
+    cpuPctBy,
+    cpuSecondsBy: mapValues(cpuDelta(cpu0, cpu2), (v) => Math.round(v * 100) / 100),
     serverRssKiB: rss,
     closedByServer: s.closedByPeer,
     errors: s.errors,
@@ -272,7 +304,8 @@ export async function runIdle(
 ): Promise<IdleResult> {
   const pool = new WorkerPool(workers);
   try {
-    const base = await settledRssKiB(server.pid);
+    const nodes = () => cpuGroupsOf(server).server;
+    const base = sum(await Promise.all(nodes().map(settledRssKiB)));
     log(opts, `idle: registering ${n} clients at ${opts.regRate}/s`);
     const c = await connectAll(
       pool,
@@ -283,7 +316,12 @@ export async function runIdle(
       Math.max(60_000, (n / opts.regRate) * 3000),
     );
     await sleep(1000);
-    const rss = rssKiB(server.pid);
+    const perNode = nodes().map(rssKiB);
+    const rss = sum(perNode);
+    const rssByKiB = mapValues(
+      Object.fromEntries(Object.entries(cpuGroupsOf(server)).filter(([g]) => g !== "server")),
+      (pids) => sum(pids.map(rssKiB)),
+    );
     const probes = await pool.all<ProbeResult>(() => ({
       op: "probe",
       count: Math.ceil(200 / workers),
@@ -299,6 +337,9 @@ export async function runIdle(
       rssBaseKiB: base,
       rssKiB: rss,
       rssPerClientKiB: round(c.registered ? (rss - base) / c.registered : 0),
+      rssPerNodeKiB: perNode,
+      openFilesPerNode: nodes().map(openFiles),
+      rssByKiB,
       probeAnswered: sum(probes.map((p) => p.answered)),
       probeP50Ms: round(h.percentileMs(50)),
       probeP99Ms: round(h.percentileMs(99)),
@@ -311,20 +352,26 @@ export async function runIdle(
   }
 }
 
-/** Scenario 2: one channel of `members`; everybody sends; total rate stepped over `rates`. */
+/**
+ * Scenario 2: one channel of `members`; everybody sends; total rate stepped over `rates`.
+ * `settle`, when given, runs once every member has joined and before the first message
+ * (a cluster waits there until every node sees every member); it returns problems to report.
+ */
 export async function runFanout(
   server: RunningServer,
   workers: number,
   members: number,
   rates: number[],
   opts: ScenarioOptions,
+  settle?: (joined: number) => Promise<string[]>,
 ): Promise<FanoutResult> {
   const pool = new WorkerPool(workers);
   try {
     const t0 = Date.now();
     log(opts, `fan-out: ${members} members`);
     const c = await connectAll(pool, server, members, opts.regRate);
-    const j = await joinAll(pool, { kind: "single", name: "#fanout" }, opts.joinRate);
+    const j = await joinAll(pool, { kind: "single", name: FANOUT_CHANNEL }, opts.joinRate);
+    const settleErrors = settle ? await settle(j.joined) : [];
     const setupSeconds = round((Date.now() - t0) / 1000);
     await sleep(500);
     await stats(pool, true);
@@ -342,7 +389,7 @@ export async function runFanout(
       joined: j.joined,
       setupSeconds,
       points,
-      errors: uniq([...c.errors, ...j.errors]),
+      errors: uniq([...c.errors, ...j.errors, ...settleErrors]),
     };
   } finally {
     await pool.all(() => ({ op: "close" })).catch(() => {});
@@ -444,6 +491,44 @@ export async function runStorm(
   }
   const ok = stages.filter((s) => s.failed <= s.attempted * 0.01);
   return { stages, peakPerSec: Math.max(0, ...ok.map((s) => s.achievedPerSec)), stopReason };
+}
+
+/** CPU seconds of every process of the server, by group and pid. */
+type CpuSnapshot = Record<string, Map<number, number>>;
+
+function cpuSnapshot(server: RunningServer): CpuSnapshot {
+  return mapValues(cpuGroupsOf(server), (pids) => new Map(pids.map((p) => [p, cpuSeconds(p)])));
+}
+
+/**
+ * CPU seconds used between two snapshots, per group; a process that appeared meanwhile
+ * counts from 0, one that ended is lost (unreadable).
+ */
+function cpuDelta(a: CpuSnapshot, b: CpuSnapshot): Record<string, number> {
+  return mapValues(b, (pids, group) => {
+    let t = 0;
+    for (const [pid, secs] of pids) t += Math.max(0, secs - (a[group]?.get(pid) ?? 0));
+    return t;
+  });
+}
+
+function mapValues<A, B>(o: Record<string, A>, f: (v: A, k: string) => B): Record<string, B> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)]));
+}
+
+/** The element with the median key (the lower middle one for an even count). */
+export function medianBy<T>(xs: T[], key: (x: T) => number): T {
+  const sorted = [...xs].sort((a, b) => key(a) - key(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** Per offered rate, the point with the median p99 over the repeated runs. */
+export function medianFanout(runs: FanoutResult[]): FanoutResult {
+  const base = runs[0];
+  const points = base.points.map((_, i) =>
+    medianBy(runs.map((r) => r.points[i]).filter((p) => p !== undefined), (p) => p.p99Ms)
+  );
+  return { ...base, points };
 }
 
 function sum(xs: number[]): number {

@@ -24,8 +24,23 @@ export interface RunningServer {
   port: number;
   /** Its temp dir (config, logs, data). */
   dir: string;
+  /**
+   * Several listening servers taken as one (the nodes of a cluster): clients are spread
+   * over these ports; absent for a single server (`port` then).
+   */
+  ports?: number[];
+  /**
+   * The processes whose CPU time counts, by group: `server` (the server, or every node)
+   * and e.g. `redis`, `postgres`. Absent: `{ server: [pid] }`.
+   */
+  cpuGroups?(): Record<string, number[]>;
   /** Stops the server and removes its temp dir. */
   stop(): Promise<void>;
+}
+
+/** The processes of a server whose CPU counts, by group (see {@link RunningServer.cpuGroups}). */
+export function cpuGroupsOf(s: RunningServer): Record<string, number[]> {
+  return s.cpuGroups?.() ?? { server: [s.pid] };
 }
 
 /** Options for starting a server. */
@@ -36,6 +51,8 @@ export interface StartOptions {
   keepDir?: boolean;
   /** Max connections the config should allow. */
   maxClients: number;
+  /** Extra arguments for our server.ts, after the bench's own (e.g. `--cluster …`). */
+  serverArgs?: string[];
 }
 
 const HOST = "127.0.0.1";
@@ -66,6 +83,17 @@ export function rssKiB(pid: number): number {
   try {
     const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^VmRSS:\s+(\d+)\s+kB/m);
     return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Open file descriptors of a process (entries of /proc/<pid>/fd); 0 if unreadable. */
+export function openFiles(pid: number): number {
+  try {
+    let n = 0;
+    for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) n++;
+    return n;
   } catch {
     return 0;
   }
@@ -253,6 +281,7 @@ export async function startOurs(
     "--data",
     `${dir}/data`,
     ...limits,
+    ...(opts.serverArgs ?? []),
   ];
   return await launch(name, argv, dir, port, opts.keepDir);
 }
@@ -295,7 +324,10 @@ function ourLimits(maxClients: number): string[] {
     // one port may hold every descriptor the bench's raised ulimit gives (default: 70 %)
     portDescriptorShare: 100,
   };
-  const known = ourLimitNames ?? new Set<string>();
+  // without the names every limit would silently stay at its default (flood control on,
+  // 70 % of the descriptors per port): a bench of something else
+  if (ourLimitNames === null) throw new Error("loadOurLimitNames() must run before startOurs()");
+  const known = ourLimitNames;
   return Object.entries(wanted).filter(([k]) => known.has(k)).map(([k, v]) => `${k}=${v}`);
 }
 

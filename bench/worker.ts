@@ -258,7 +258,8 @@ async function connect(cmd: ConnectCommand): Promise<ConnectResult> {
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      c.tcp = await Deno.connect({ hostname: cmd.host, port: cmd.port });
+      const port = cmd.ports?.length ? cmd.ports[index % cmd.ports.length] : cmd.port;
+      c.tcp = await Deno.connect({ hostname: cmd.host, port });
       c.tcp.setNoDelay(true);
       conns.push(c);
       const ok = await new Promise<boolean>((resolve) => {
