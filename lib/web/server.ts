@@ -86,7 +86,7 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self'",
   // avatars (draft/metadata-2) are images on other sites; the page sends no referrer
-  "img-src 'self' data: https: http:",
+  "img-src 'self' data:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",

@@ -3,16 +3,27 @@
  * Display names and avatars (draft/metadata-2) in the web app against the real server: one
  * browser sets its profile, another shows the display name and the avatar beside the nick,
  * in the member list and on its messages, and follows a change; an avatar that does not
- * load is hidden without moving the line.
+ * load is hidden without moving the line; a picture on another site is never loaded (it
+ * would tell that site who reads the channel).
  */
 
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import type { Page } from "playwright-core";
 import { BROWSER_TEST, line, newUserPage, onScreen, send, withWorld } from "./browser.ts";
 
-async function enter(page: Page, port: number, nick: string): Promise<void> {
+/** A real 1×1 PNG. */
+const PNG = Uint8Array.from(
+  atob(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  ),
+  (c) => c.charCodeAt(0),
+);
+
+async function enter(page: Page, port: number, nick: string, password = ""): Promise<void> {
   await page.goto(`http://127.0.0.1:${port}/`);
   await page.fill("#nick", nick);
+  if (password) await page.fill("#password", password);
   await page.fill("#channels", "#lobby");
   await page.click("#join-button");
   await onScreen(page, "#lobby");
@@ -30,12 +41,33 @@ Deno.test({
   name: "web metadata (real server): a display name and avatar set in one browser show in another",
   ...BROWSER_TEST,
   fn: () =>
-    withWorld(async ({ server, browser }) => {
+    withWorld(async ({ server, browser, tcp }) => {
       const base = `http://127.0.0.1:${server.httpPort}`;
-      const avatar = `${base}/lib/web/static/favicon.svg`;
+      // uploads are for accounts: ann has one
+      const reg = await tcp();
+      await reg.register("ann");
+      reg.send("PRIVMSG NickServ :REGISTER ann-secret-1");
+      await reg.expect(/Account ann created/);
+      reg.send("QUIT");
+      await reg.expectClosed();
       const ann = await newUserPage(browser);
-      await enter(ann.page, server.httpPort, "ann");
-      await setProfile(ann.page, "Ann Lee", avatar);
+      await enter(ann.page, server.httpPort, "ann", "ann-secret-1");
+      // the profile's "Upload a picture" puts it on the server and fills in its address
+      await ann.page.click("#profile-button");
+      await ann.page.fill("#profile-display-name", "Ann Lee");
+      await ann.page.setInputFiles("#profile-avatar-file", {
+        name: "me.png",
+        mimeType: "image/png",
+        buffer: Buffer.from(PNG),
+      });
+      await ann.page.waitForFunction(() =>
+        (document.querySelector("#profile-avatar") as HTMLInputElement).value.endsWith("/me.png")
+      );
+      const avatar = await ann.page.inputValue("#profile-avatar");
+      ok(avatar.startsWith(`${base}/uploads/`), avatar);
+      assertEquals(new Uint8Array(await (await fetch(avatar)).arrayBuffer()), PNG);
+      await ann.page.click("#profile-save");
+      await ann.page.locator("#profile-dialog").waitFor({ state: "hidden" });
 
       const bob = await newUserPage(browser);
       await enter(bob.page, server.httpPort, "bob");
@@ -66,6 +98,12 @@ Deno.test({
         await said.locator("img.avatar").evaluate((el) => getComputedStyle(el).visibility),
         "hidden",
       );
+
+      // a picture on another site is kept for other clients but never loaded here
+      await setProfile(ann.page, "Ann L.", "https://tracker.example/pixel.png");
+      await said.locator("img.avatar").waitFor({ state: "detached" });
+      await member.locator(".display-name", { hasText: "Ann L." }).waitFor();
+      assertEquals(await member.locator("img.avatar").count(), 0);
 
       // a URL that is not http(s) is refused by the form and never drawn
       await ann.page.click("#profile-button");

@@ -18,7 +18,7 @@ import { searchAttributes } from "../../shared/search_query.ts";
 import { $ } from "./dom.ts";
 import { Composer, type InputHost } from "./input.ts";
 import { IrcConnection } from "./irc_socket.ts";
-import { handleMetadataMessage, setUpProfile } from "./metadata.ts";
+import { handleMetadataMessage, setFileHost, setUpProfile } from "./metadata.ts";
 import { advertised, mayRedact, onPage } from "./modern_ui.ts";
 import {
   type Buffer,
@@ -100,7 +100,8 @@ class App implements InputHost {
 
   start(): void {
     this.applyTheme(loadTheme());
-    setUpProfile(() => this.conn);
+    setFileHost(() => this.uploadUrl());
+    setUpProfile(() => this.conn, (file, done) => this.upload(file, done));
     $("join-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.submitJoin();
@@ -703,13 +704,15 @@ class App implements InputHost {
 
   /**
    * Uploads a file to the server's file host (soju.im/filehost) with a progress bar, then
-   * posts its link in the open conversation. XMLHttpRequest, because fetch has no upload
-   * progress in every browser.
+   * posts its link in the open conversation, or with `then` hands the link (or why it
+   * failed) to it instead (the profile's picture). XMLHttpRequest, because fetch has no
+   * upload progress in every browser.
    */
-  upload(file: File): void {
+  upload(file: File, then?: (link: string | undefined, error?: string) => void): void {
     const url = this.uploadUrl();
     const b = this.chat.buffers.get(this.chat.active)!;
-    if (url === "" || b.kind === "server") {
+    if (url === "" || (b.kind === "server" && !then)) {
+      if (then) return then(undefined, "This server does not take uploads here.");
       this.chat.note(b.key, "error", "This server does not take uploads here.");
       this.render();
       return;
@@ -733,7 +736,8 @@ class App implements InputHost {
     });
     const done = (error?: string) => {
       if (--this.#uploading === 0) bar.hidden = true;
-      if (error !== undefined) {
+      if (error !== undefined && then) then(undefined, error);
+      else if (error !== undefined) {
         this.chat.note(this.chat.buffer(target)?.key ?? this.chat.active, "error", error);
         this.render();
       }
@@ -743,7 +747,9 @@ class App implements InputHost {
       if ((xhr.status === 201 || xhr.status === 200) && location) {
         done();
         // the link by the address the server advertises, which everyone can reach
-        this.composer.say(target, advertised(new URL(location, postTo).href, url, page));
+        const link = advertised(new URL(location, postTo).href, url, page);
+        if (then) return then(link);
+        this.composer.say(target, link);
         this.render();
         return;
       }

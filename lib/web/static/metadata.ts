@@ -3,9 +3,12 @@
  * Display names and avatars (IRCv3 `draft/metadata-2`, keys `display-name` and `avatar`):
  * what the page's user set in its profile goes to the server on every connect and on save;
  * what others set arrives as METADATA lines (and 761/766 replies), kept here by nick, and is
- * drawn beside the nick in messages and the member list. An avatar is drawn only for an
- * http(s) URL, at a fixed size (no layout shift), without a referrer, and hidden when it
- * does not load. Nothing is asked for unless the server offers the capability.
+ * drawn beside the nick in messages and the member list. An avatar is drawn only when it is
+ * a picture uploaded to this server (its file host): loading one from any other site would
+ * tell that site the address of everyone who looks at the sender's messages, which anyone
+ * could use to learn who reads a channel. It is drawn at a fixed size (no layout shift),
+ * without a referrer, and hidden when it does not load. Nothing is asked for unless the
+ * server offers the capability.
  *
  * @module
  */
@@ -15,6 +18,7 @@ import type { IrcMessage } from "../../protocol/message.ts";
 import { RPL_KEYNOTSET, RPL_KEYVALUE } from "../../protocol/numerics.ts";
 import { sourceNick } from "../../shared/message_text.ts";
 import { $, el } from "./dom.ts";
+import { isInlineImage, onPage } from "./modern_ui.ts";
 
 /** The capability; the connection asks for it when the server offers it. */
 export const METADATA_CAP = "draft/metadata-2";
@@ -45,6 +49,26 @@ export interface MetadataConnection {
 }
 
 const people = new Map<string, Person>();
+
+/** The server's upload address as the page knows it ("" for none); set by the app. */
+let fileHost: () => string = () => "";
+
+/**
+ * Tells this module where the server's file host is, the one place avatars are drawn from,
+ * and how the page uploads a picture for its own (see {@link setUpProfile}).
+ */
+export function setFileHost(uploadUrl: () => string): void {
+  fileHost = uploadUrl;
+}
+
+/** An avatar's address as this page loads it, or undefined when it is not shown here. */
+function avatarSource(url: string): string | undefined {
+  const up = fileHost();
+  if (up === "" || !isAvatarUrl(url)) return undefined;
+  const page = location.origin;
+  const src = onPage(url, up, page);
+  return isInlineImage(src, onPage(up, up, page), page) ? src : undefined;
+}
 
 /**
  * Whether a URL may be shown as an avatar: http or https only (no `data:`, `javascript:`,
@@ -157,7 +181,8 @@ export function withIdentity(nick: string, nickElement: HTMLElement): Node[] {
   const person = people.get(fold(nick));
   if (!person) return [nickElement];
   const out: Node[] = [];
-  if (person.avatar !== undefined && isAvatarUrl(person.avatar)) {
+  const src = person.avatar === undefined ? undefined : avatarSource(person.avatar);
+  if (src !== undefined) {
     const img = el("img", "avatar");
     img.alt = "";
     img.width = 20;
@@ -166,7 +191,7 @@ export function withIdentity(nick: string, nickElement: HTMLElement): Node[] {
     img.decoding = "async";
     img.referrerPolicy = "no-referrer";
     img.addEventListener("error", () => img.classList.add("broken"));
-    img.src = person.avatar;
+    img.src = src;
     out.push(img);
   }
   out.push(nickElement);
@@ -181,13 +206,32 @@ export function withIdentity(nick: string, nickElement: HTMLElement): Node[] {
 /**
  * Wires the profile dialog (display name, avatar URL): it shows the saved profile, and
  * saving keeps it in this browser and sends it to the server at once (an emptied field
- * removes the key there).
+ * removes the key there). "Upload a picture" puts a file on the server's file host with
+ * `upload` and fills in its address (the only avatars this page draws).
  */
-export function setUpProfile(conn: () => MetadataConnection | undefined): void {
+export function setUpProfile(
+  conn: () => MetadataConnection | undefined,
+  upload: (file: File, done: (link: string | undefined, error?: string) => void) => void,
+): void {
   const dialog = $("profile-dialog") as HTMLDialogElement;
   const nameInput = $("profile-display-name") as HTMLInputElement;
   const avatarInput = $("profile-avatar") as HTMLInputElement;
+  const fileInput = $("profile-avatar-file") as HTMLInputElement;
+  const fileButton = $("profile-avatar-upload") as HTMLButtonElement;
   const error = $("profile-error");
+  fileButton.addEventListener("click", () => fileInput.click());
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files?.[0];
+    fileInput.value = "";
+    if (!file) return;
+    error.textContent = "";
+    fileButton.disabled = true;
+    upload(file, (link, why) => {
+      fileButton.disabled = false;
+      if (link !== undefined) avatarInput.value = link;
+      else error.textContent = why ?? "The picture could not be uploaded.";
+    });
+  });
   nameInput.maxLength = MAX_VALUE;
   avatarInput.maxLength = MAX_VALUE;
   $("profile-button").addEventListener("click", () => {
@@ -195,6 +239,7 @@ export function setUpProfile(conn: () => MetadataConnection | undefined): void {
     nameInput.value = p.displayName;
     avatarInput.value = p.avatar;
     error.textContent = "";
+    fileButton.hidden = fileHost() === "";
     dialog.showModal();
   });
   $("profile-cancel").addEventListener("click", () => dialog.close());
