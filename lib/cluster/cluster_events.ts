@@ -15,6 +15,7 @@ import type { ModeChange } from "../protocol/modes.ts";
 import type { Channel, Topic } from "../server/channel.ts";
 import type { ServerEvents, UserChange } from "../server/events.ts";
 import type { Outgoing } from "../server/outgoing.ts";
+import type { HistoryMessage } from "../store/store.ts";
 import type { User } from "../server/user.ts";
 import { type BusEvent, ClaimError, type RedisBus } from "./redis_bus.ts";
 
@@ -83,6 +84,8 @@ export function channelState(c: Channel): ChannelState {
  * ```
  */
 export class ClusterEvents implements ServerEvents {
+  /** A message the store could not take goes on with its record, to the history queue. */
+  readonly defersHistory = true;
   /** Set while another node's event is applied: its changes are not published again. */
   applying = false;
   #bus: RedisBus | undefined;
@@ -316,16 +319,26 @@ export class ClusterEvents implements ServerEvents {
     );
   }
 
-  message(from: User, target: string, out: Outgoing): void | Promise<void> {
+  message(
+    from: User,
+    target: string,
+    out: Outgoing,
+    history?: HistoryMessage,
+  ): void | Promise<void> {
     const gid = this.gid(from);
     const bare = target[0] === "@" || target[0] === "+" ? target.slice(1) : target;
-    return this.#send(casefold(bare), {
+    const event: Event = {
       t: "msg",
       u: gid,
       to: target,
       cmd: out.command,
       p: out.params,
       tags: out.tags,
-    });
+    };
+    if (history === undefined) return this.#send(casefold(bare), event);
+    const bus = this.#live();
+    // not on the bus any more (fenced, stopping): the record has nowhere to go
+    if (bus === undefined) return Promise.reject(new Error("this node left the cluster"));
+    return bus.publishWithHistory(bus.shardOf(casefold(bare)), event, history).then(() => {});
   }
 }

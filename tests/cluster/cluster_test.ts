@@ -6,53 +6,16 @@ import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
 import { parseServerArgs } from "../../lib/server/cli.ts";
 import { loadNodeId } from "../../lib/cluster/node.ts";
 import { TestClient } from "../helpers/irc_client.ts";
-import { postgresBinDir, startPostgres, type TestPostgres } from "../helpers/postgres.ts";
-import { haveRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
-import { type RunningServer, startServer } from "../helpers/server_process.ts";
+import {
+  addNode,
+  clusterClient,
+  noCluster,
+  startCluster,
+  stopCluster,
+} from "../helpers/cluster.ts";
 
-const ignore = !haveRedis() || postgresBinDir() === undefined;
-
-interface Cluster {
-  redis: TestRedis;
-  pg: TestPostgres;
-  nodes: RunningServer[];
-  clients: TestClient[];
-}
-
-async function startCluster(count = 3): Promise<Cluster & { url: string }> {
-  const redis = await startRedis({ aof: true });
-  const pg = await startPostgres();
-  const url = await pg.newDatabase();
-  const c = { redis, pg, url, nodes: [] as RunningServer[], clients: [] };
-  // one after another: each new node asks the running ones for their state
-  for (const id of ["a", "b", "c"].slice(0, count)) await addNode(c, id);
-  return c;
-}
-
-async function addNode(c: Cluster & { url: string }, id: string, web = false) {
-  const node = await startServer(
-    ["--cluster", c.redis.url, "--node-id", id, "--store", c.url],
-    undefined,
-    { web },
-  );
-  await node.waitForOutput(/^cluster mode: node /);
-  c.nodes.push(node);
-  return node;
-}
-
-async function stopCluster(c: Cluster): Promise<void> {
-  for (const cl of c.clients) await cl.close();
-  for (const n of c.nodes) await n.stop().catch(() => {});
-  await c.redis.stop();
-  await c.pg.stop();
-}
-
-async function client(c: Cluster, node: number, nick: string): Promise<TestClient> {
-  const cl = await TestClient.connect(c.nodes[node].port);
-  c.clients.push(cl);
-  await cl.register(nick, ["echo-message"]);
-  return cl;
-}
+const ignore = noCluster;
+const client = clusterClient;
 
 /**
  * The members NAMES shows, sorted: each node lists its own users' joins when they happened and

@@ -17,8 +17,15 @@ import {
   RPL_SASLSUCCESS,
 } from "../../protocol/numerics.ts";
 import { isValidNick } from "../../protocol/validate.ts";
-import type { AccountRecord } from "../../store/store.ts";
-import { authenticate, authRefusalText, createAccount, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { type AccountRecord, StoreUnavailableError } from "../../store/store.ts";
+import {
+  authenticate,
+  authRefusalText,
+  createAccount,
+  logIn,
+  SERVICE_NICKS,
+  STORE_DOWN_TEXT,
+} from "../accounts.ts";
 import type { Context } from "../context.ts";
 import { Outgoing } from "../outgoing.ts";
 import { casefold } from "../../protocol/casemap.ts";
@@ -78,15 +85,28 @@ export async function registerAccount(
       text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
     };
   }
-  if (await ctx.store.getAccount(folded)) {
-    return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+  const storeDown = { code: "TEMPORARILY_UNAVAILABLE", text: capitalised(STORE_DOWN_TEXT) };
+  if (!ctx.store.available()) return storeDown;
+  try {
+    if (await ctx.store.getAccount(folded)) {
+      return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+    }
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) return storeDown;
+    throw err;
   }
   const admitted = server.loginGate.admitRegistration(ip, password);
   if ("refused" in admitted) {
-    const text = admitted.refused;
-    return { code: "TEMPORARILY_UNAVAILABLE", text: text[0].toUpperCase() + text.slice(1) };
+    return { code: "TEMPORARILY_UNAVAILABLE", text: capitalised(admitted.refused) };
   }
-  const record = await createAccount(server, name, admitted.hashing, email);
+  let record: AccountRecord | undefined;
+  try {
+    record = await createAccount(server, name, admitted.hashing, email);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    admitted.cancel();
+    return storeDown;
+  }
   if (!record) {
     admitted.cancel();
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
@@ -94,6 +114,10 @@ export async function registerAccount(
   server.log.info("account-registered", { account: record.name, ip });
   if (!ctx.session.dead) logIn(ctx, record);
   return { name: record.name };
+}
+
+function capitalised(text: string): string {
+  return text[0].toUpperCase() + text.slice(1);
 }
 
 /** REGISTER <account> <email> <password> (account: `*` or the current nick) */
