@@ -12,7 +12,7 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { ModeChange } from "../protocol/modes.ts";
-import type { Channel, Topic } from "../server/channel.ts";
+import type { Channel, ChannelRegistration, Topic } from "../server/channel.ts";
 import type { ServerEvents, UserChange } from "../server/events.ts";
 import type { Outgoing } from "../server/outgoing.ts";
 import type { HistoryMessage } from "../store/store.ts";
@@ -42,6 +42,26 @@ export interface ChannelState {
   key?: string;
   limit?: number;
   topic?: Topic;
+  /** Its ChanServ registration, when registered. */
+  reg?: RegistrationState;
+  /** Where its history starts (ms), as its node decided when it was made. */
+  floor?: number;
+}
+
+/** A channel's registration on the bus. */
+export interface RegistrationState {
+  founder: string;
+  /** Registration time (seconds). */
+  at: number;
+  /** Casefolded accounts that get +o on join. */
+  ops: string[];
+}
+
+/** The registration for other nodes. */
+export function registrationState(
+  r: Readonly<ChannelRegistration> | undefined,
+): RegistrationState | undefined {
+  return r ? { founder: r.founder, at: r.registeredAt, ops: [...r.ops] } : undefined;
 }
 
 type Event = Omit<BusEvent, "n" | "i">;
@@ -70,6 +90,8 @@ export function channelState(c: Channel): ChannelState {
     key: c.key,
     limit: c.limit,
     topic: c.topic,
+    reg: registrationState(c.registration),
+    floor: Number.isFinite(c.historyFloor) ? c.historyFloor : undefined,
   };
 }
 
@@ -303,6 +325,13 @@ export class ClusterEvents implements ServerEvents {
         by: this.gid(by),
         topic: channel.topic,
       }),
+    );
+  }
+
+  channelRegistered(folded: string, registration: Readonly<ChannelRegistration> | undefined): void {
+    this.#background(
+      "a channel registration",
+      this.#send(folded, { t: "creg", c: folded, reg: registrationState(registration) ?? null }),
     );
   }
 

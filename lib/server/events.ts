@@ -14,7 +14,7 @@
 
 import type { ModeChange } from "../protocol/modes.ts";
 import type { HistoryMessage } from "../store/store.ts";
-import type { Channel } from "./channel.ts";
+import type { Channel, ChannelRegistration } from "./channel.ts";
 import type { Outgoing } from "./outgoing.ts";
 import type { User } from "./user.ts";
 
@@ -41,6 +41,11 @@ export interface ServerEvents {
   modeChanged(channel: Channel, changes: readonly ModeChange[], by: User): void;
   /** A channel's topic was set or cleared (`channel.topic`). */
   topicChanged(channel: Channel, by: User): void;
+  /**
+   * A channel was registered (ChanServ REGISTER) or, undefined, its registration dropped;
+   * `folded` is its casefolded name (a dropped one may have no members here).
+   */
+  channelRegistered(folded: string, registration: Readonly<ChannelRegistration> | undefined): void;
   /**
    * Whether a message the store could not take (it is unavailable) can still be sent: the
    * events then carry its history record ({@link ServerEvents.message}) to a queue that
@@ -108,6 +113,7 @@ export const LOCAL_EVENTS: ServerEvents = Object.freeze({
   quit: nothing,
   modeChanged: nothing,
   topicChanged: nothing,
+  channelRegistered: nothing,
   message: nothing,
   redacted: nothing,
 });

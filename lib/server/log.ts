@@ -201,6 +201,7 @@ export function loggedEvents(inner: ServerEvents, log: Logger): ServerEvents {
       inner.modeChanged(channel, changes, by);
     },
     topicChanged: (channel, by) => inner.topicChanged(channel, by),
+    channelRegistered: (folded, registration) => inner.channelRegistered(folded, registration),
     defersHistory: inner.defersHistory,
     message: (from, target, out, history) => inner.message(from, target, out, history),
   };

@@ -5,6 +5,7 @@
 import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
 import { parseServerArgs } from "../../lib/server/cli.ts";
 import { loadNodeId } from "../../lib/cluster/node.ts";
+import { PostgresStore } from "../../lib/store/postgres.ts";
 import { TestClient } from "../helpers/irc_client.ts";
 import {
   addNode,
@@ -350,6 +351,54 @@ Deno.test({
       // well before a lease could run out
       await a.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 3000);
     } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: a channel registered on one node is registered on the others: founder's ops, kept topic",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    const store = await PostgresStore.open({ url: c.url });
+    try {
+      const a = await client(c, 0, "ann");
+      a.send("REGISTER * * longpassword");
+      await a.expect(/ REGISTER SUCCESS ann /);
+      a.send("JOIN #reg");
+      await a.expect(/ 366 ann #reg /);
+      const b = await client(c, 1, "bob");
+      b.send("JOIN #reg");
+      await b.expect(/ 366 bob #reg /);
+      await a.expect(/^:bob!\S+ JOIN #reg$/);
+      a.send("PRIVMSG ChanServ :REGISTER #reg");
+      await a.expect(/ NOTICE ann :#reg is registered to ann\.$/);
+
+      // ann leaves node a and comes back through node b, where #reg lives on with bob
+      a.send("QUIT :moving");
+      await a.expectClosed();
+      await b.expect(/^:ann!\S+ QUIT :Quit: moving$/);
+      const back = await TestClient.connect(c.nodes[1].port);
+      c.clients.push(back);
+      back.send("PASS ann:longpassword");
+      await back.register("ann", ["echo-message"]);
+      back.send("JOIN #reg");
+      // the founder is an operator there too
+      ok((await back.expect(/ 353 ann = #reg :/)).split(" :")[1].split(" ").includes("@ann"));
+      await b.expect(/^:ann!\S+ JOIN #reg$/);
+
+      // and a topic set on node b is kept: b saves it, as a would
+      back.send("TOPIC #reg :kept from b");
+      await back.expect(/^:ann!\S+ TOPIC #reg :kept from b$/);
+      const deadline = Date.now() + 5000;
+      while ((await store.getChannel("#reg"))?.topic?.text !== "kept from b") {
+        if (Date.now() > deadline) throw new Error("the topic was not saved");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await store.close();
       await stopCluster(c);
     }
   },
