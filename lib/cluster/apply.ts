@@ -173,6 +173,7 @@ export class Applier {
       this.#quit(this.#gidOf(holder), SPLIT_REASON);
     }
     const user = new User(who.nick, who.user, who.host, who.real);
+    user.remote = true;
     (user as { signonAt: number }).signonAt = who.on;
     user.account = who.acct;
     user.away = who.away;

@@ -403,3 +403,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: a second device of an account on another node is a user of its own, told so",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const a = await client(c, 0, "ann");
+      a.send("REGISTER * * longpassword");
+      await a.expect(/ REGISTER SUCCESS ann /);
+      a.send("JOIN #room");
+      await a.expect(/ 366 ann #room /);
+      const b = await client(c, 1, "bob");
+      b.send("JOIN #room");
+      await b.expect(/ 366 bob #room /);
+
+      // logged in while connecting to node b: ann's nick stays with node a's user
+      const d = await TestClient.connect(c.nodes[1].port);
+      c.clients.push(d);
+      d.send("PASS ann:longpassword", "NICK ann", "USER d 0 * :d");
+      await d.expect(/ 433 \* ann :Nickname is already in use$/);
+      d.send("NICK ann2");
+      await d.expect(/ 001 ann2 /);
+      await d.expect(
+        ":deno-chat.local NOTICE ann2 :Your account is also connected through another server " +
+          "node, as ann: this connection is a user of its own (ann2); several devices share " +
+          "one nick only when they connect to the same node",
+      );
+      d.send("JOIN #room", "PRIVMSG #room :from d");
+      await a.expect(/^:ann2!~?d@\S+ JOIN #room$/);
+      await a.expect(/^:ann2!\S+ PRIVMSG #room :from d$/);
+      await b.expect(/^:ann2!\S+ PRIVMSG #room :from d$/);
+      a.send("WHOIS ann2");
+      await a.expect(/ 330 ann ann2 ann :is logged in as$/);
+      assertEquals(await names(b, "bob"), ["@ann", "ann2", "bob"]);
+
+      // logging in later (NickServ) on node b: the same
+      const e = await client(c, 1, "eve");
+      e.send("PRIVMSG NickServ :IDENTIFY ann longpassword");
+      await e.expect(
+        / NOTICE eve :Your account is also connected through another server node, as ann: /,
+      );
+      await e.expect(/^:NickServ!\S+ NOTICE eve :You are now logged in as ann\.$/);
+      e.send("WHOIS eve");
+      await e.expect(/ 330 eve eve ann :is logged in as$/);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});

@@ -27,6 +27,7 @@ import {
   STORE_DOWN_TEXT,
 } from "../accounts.ts";
 import type { Context } from "../context.ts";
+import type { User } from "../user.ts";
 import { Outgoing } from "../outgoing.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { sendChannelsOnAttach } from "./channel.ts";
@@ -191,6 +192,20 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
 }
 
 /**
+ * Tells a device that logged in to an account whose user is on another node of a cluster
+ * that it stays a user of its own: devices become one user only on the same node (the nick
+ * stays with the other node's user, so there is never a second user of one nick).
+ */
+export function otherNodeNotice(ctx: Context, online: User): void {
+  ctx.reply("NOTICE", [
+    ctx.user.nick,
+    `Your account is also connected through another server node, as ${online.nick}: this ` +
+    `connection is a user of its own (${ctx.user.nick}); several devices share one nick ` +
+    "only when they connect to the same node",
+  ]);
+}
+
+/**
  * Logs the command's session in to an account. When the account is online already (another
  * device) and this connection is registered, the connection attaches to that user instead
  * (multiclient): its own user quits, and the connection is told it left its channels,
@@ -205,8 +220,9 @@ export async function logInOrAttach(
   const session = ctx.session;
   const old = ctx.user;
   const online = ctx.users.findAccount(account.folded);
-  if (online === undefined || online === old || !old.registered) {
+  if (online === undefined || online === old || !old.registered || online.remote) {
     logIn(ctx, account, alwaysOn);
+    if (online?.remote && old.registered) otherNodeNotice(ctx, online);
     return;
   }
   const server = ctx.server;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { otherNodeNotice } from "./account.ts";
 import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import {
@@ -235,7 +236,9 @@ async function welcome(ctx: Context): Promise<void> {
     ? undefined
     : ctx.users.findAccount(placeholder.account);
   let since: number | undefined;
-  if (online !== undefined && online !== placeholder) {
+  // a user of another cluster node: this device stays a user of its own
+  const elsewhere = online?.remote === true ? online : undefined;
+  if (online !== undefined && online !== placeholder && !online.remote) {
     since = online.detachedAt > 0 ? online.detachedAt : undefined;
     if (!ctx.users.attach(session, online)) {
       // the account filled up between the login and now: connect without it
@@ -277,5 +280,6 @@ async function welcome(ctx: Context): Promise<void> {
     ]);
   }
   if (attached) return sendChannelsOnAttach(ctx, since);
+  if (elsewhere !== undefined) otherNodeNotice(ctx, elsewhere);
   await ctx.users.checkReservation(user, ctx.rb);
 }
