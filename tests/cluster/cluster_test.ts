@@ -6,6 +6,7 @@ import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
 import { parseServerArgs } from "../../lib/server/cli.ts";
 import { loadNodeId } from "../../lib/cluster/node.ts";
 import { PostgresStore } from "../../lib/store/postgres.ts";
+import { createClient } from "redis";
 import { TestClient } from "../helpers/irc_client.ts";
 import {
   addNode,
@@ -448,6 +449,71 @@ Deno.test({
       await e.expect(/^:NickServ!\S+ NOTICE eve :You are now logged in as ann\.$/);
       e.send("WHOIS eve");
       await e.expect(/ 330 eve eve ann :is logged in as$/);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: messages sent at the same moment on two nodes: every node shows each node's in the stream's order",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const senders = [
+        await client(c, 0, "a1"),
+        await client(c, 0, "a2"),
+        await client(c, 1, "b1"),
+        await client(c, 1, "b2"),
+      ];
+      const watchers = [await client(c, 0, "wa"), await client(c, 1, "wb")];
+      const nicks = ["a1", "a2", "b1", "b2"];
+      for (const [w, nick] of [[watchers[0], "wa"], [watchers[1], "wb"]] as const) {
+        w.send("JOIN #room");
+        await w.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await watchers[0].expect(/^:wb!\S+ JOIN #room$/);
+      // one after another, each seen by both watchers before the next
+      for (const [k, s] of senders.entries()) {
+        s.send("JOIN #room");
+        for (const w of watchers) {
+          await w.expect(new RegExp(`^:${nicks[k]}!\\S+ JOIN #room$`));
+        }
+      }
+      const per = 10;
+      // all at once, interleaved line by line
+      for (let i = 0; i < per; i++) {
+        senders.forEach((s, k) => s.send(`PRIVMSG #room :${nicks[k]}-${i}`));
+      }
+      for (const w of watchers) {
+        for (let n = 0; n < per * nicks.length; n++) await w.expect(/ PRIVMSG #room :/);
+      }
+
+      // the one order Redis gave them
+      const redis = createClient({ url: c.redis.url });
+      await redis.connect();
+      const entries = await redis.xRange("dc:s:0", "-", "+");
+      await redis.quit();
+      const stream = entries.map((e) => JSON.parse(e.message.e as string))
+        .filter((e) => e.t === "msg" && e.to === "#room")
+        .map((e) => ({ node: e.n as string, text: (e.p as string[])[1] }));
+      equal(stream.length, per * nicks.length);
+      const fromNode = (node: string) => stream.filter((e) => e.node === node).map((e) => e.text);
+      for (const w of watchers) {
+        const seen = said(w);
+        equal(seen.length, per * nicks.length);
+        // each node's messages (two senders interleaved) in the stream's order, on every node
+        for (const node of ["a", "b"]) {
+          const of = new Set(fromNode(node));
+          assertEquals(
+            seen.filter((t) => of.has(t)),
+            fromNode(node),
+            `${node} as seen by a watcher`,
+          );
+        }
+      }
     } finally {
       await stopCluster(c);
     }
