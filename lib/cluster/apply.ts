@@ -200,19 +200,22 @@ export class Applier {
       case "away": {
         users.setAway(user, who.away);
         const notice = new Outgoing(user.hostmask, "AWAY", who.away ? [who.away] : []);
-        toPeers(user, (s) => (s.caps.has("away-notify") ? notice : undefined), false);
+        const pick = (s: Session) => (s.caps.has("away-notify") ? notice : undefined);
+        toPeers(user, pick, false, undefined, this.#server.monitors.watchersOf(user));
         return;
       }
       case "realname": {
         users.setRealname(user, who.real);
         const change = new Outgoing(user.hostmask, "SETNAME", [who.real]);
-        toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), false);
+        const pick = (s: Session) => (s.caps.has("setname") ? change : undefined);
+        toPeers(user, pick, false, undefined, this.#server.monitors.watchersOf(user));
         return;
       }
       case "account": {
         users.setAccount(user, who.acct);
         const change = new Outgoing(user.hostmask, "ACCOUNT", [who.acct ?? "*"]);
-        toPeers(user, (s) => (s.caps.has("account-notify") ? change : undefined), false);
+        const pick = (s: Session) => (s.caps.has("account-notify") ? change : undefined);
+        toPeers(user, pick, false, undefined, this.#server.monitors.watchersOf(user));
         return;
       }
       case "modes":

@@ -14,6 +14,7 @@ import { type AccountRecord, StoreUnavailableError } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import { Outgoing } from "./outgoing.ts";
+import type { Session } from "./session.ts";
 import type { Context } from "./context.ts";
 import type { Limits } from "./limits.ts";
 import type { ChatServer } from "./server.ts";
@@ -158,7 +159,8 @@ export function logIn(ctx: Context, account: AccountRecord, alwaysOn = false): v
   );
   if (user.registered) {
     const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
-    toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
+    const pick = (s: Session) => (s.caps.has("account-notify") ? notice : undefined);
+    toPeers(user, pick, false, undefined, server.monitors.watchersOf(user));
   }
 }
 
@@ -179,7 +181,8 @@ export async function logOut(ctx: Context): Promise<void> {
     ctx.rb,
   );
   const notice = new Outgoing(user.hostmask, "ACCOUNT", ["*"]);
-  toPeers(user, (s) => (s.caps.has("account-notify") ? notice : undefined), false);
+  const pick = (s: Session) => (s.caps.has("account-notify") ? notice : undefined);
+  toPeers(user, pick, false, undefined, server.monitors.watchersOf(user));
   await server.users.checkReservation(user, ctx.rb);
 }
 

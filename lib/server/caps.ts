@@ -18,9 +18,11 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["draft/chathistory", ""],
   ["draft/message-redaction", ""],
   ["draft/multiline", ""], // its value follows the limits: see capValue
+  ["draft/no-implicit-names", ""],
   ["draft/read-marker", ""],
   ["echo-message", ""],
   ["extended-join", ""],
+  ["extended-monitor", ""],
   ["invite-notify", ""],
   ["labeled-response", ""],
   ["message-tags", ""],

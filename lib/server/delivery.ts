@@ -102,6 +102,7 @@ export function toPeers(
   pick: Picker,
   includeSelf: boolean,
   origin?: ResponseBuffer,
+  watchers?: ReadonlySet<Session>,
 ): void {
   const seen = new Set<User>([user]);
   if (includeSelf) toUserPicked(user, pick, origin);
@@ -114,5 +115,13 @@ export function toPeers(
         if (out) s.send(out);
       }
     }
+  }
+  if (watchers === undefined) return;
+  // IRCv3 extended-monitor: a session that watches the nick hears what a channel peer
+  // would, once (a watcher sharing a channel already heard it above)
+  for (const s of watchers) {
+    if (seen.has(s.user) || !s.caps.has("extended-monitor")) continue;
+    const out = pick(s);
+    if (out) s.send(out);
   }
 }

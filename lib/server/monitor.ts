@@ -33,6 +33,14 @@ export class MonitorTable {
     this.#serverName = serverName;
   }
 
+  /**
+   * The sessions watching `user`'s nick (none: undefined). With `extended-monitor` they hear
+   * of its away, account and real-name changes as if they shared a channel with it.
+   */
+  watchersOf(user: User): ReadonlySet<Session> | undefined {
+    return this.#watchers.get(user.folded);
+  }
+
   /** How many sessions watch anything (for tests and metrics). */
   get size(): number {
     return this.#lists.size;

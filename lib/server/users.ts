@@ -250,7 +250,8 @@ export class UserTable {
     this.setAway(user, away);
     if (user.registered) {
       const notice = new Outgoing(user.hostmask, "AWAY", away === undefined ? [] : [away]);
-      toPeers(user, (s) => (s.caps.has("away-notify") ? notice : undefined), false);
+      const pick = (s: Session) => (s.caps.has("away-notify") ? notice : undefined);
+      toPeers(user, pick, false, undefined, this.#monitors?.watchersOf(user));
     }
     return true;
   }

@@ -4,8 +4,8 @@ import { startServer } from "../helpers/server_process.ts";
 
 const ALL_CAPS = "account-notify account-tag away-notify batch cap-notify " +
   "draft/account-registration=before-connect draft/chathistory draft/message-redaction " +
-  "draft/multiline=max-bytes=4096,max-lines=100 draft/read-marker echo-message extended-join " +
-  "invite-notify labeled-response message-tags multi-prefix sasl=PLAIN server-time setname " +
+  "draft/multiline=max-bytes=4096,max-lines=100 draft/no-implicit-names draft/read-marker " +
+  "echo-message extended-join extended-monitor invite-notify labeled-response message-tags multi-prefix sasl=PLAIN server-time setname " +
   "soju.im/search " +
   "userhost-in-names";
 

@@ -139,3 +139,58 @@ Deno.test("a registered channel keeps its +e and +I lists when it empties and co
     await t.close();
   }
 });
+
+Deno.test("extended-monitor: a watcher hears AWAY, ACCOUNT and SETNAME of a nick it shares no channel with, once", async () => {
+  const t = startInProcess();
+  try {
+    const caps = ["extended-monitor", "away-notify", "account-notify", "setname"];
+    const w = t.connect();
+    await w.register("watcher", caps);
+    // watches without extended-monitor: MONITOR only, as before
+    const plain = t.connect();
+    await plain.register("plain", ["away-notify", "account-notify", "setname"]);
+    const bob = t.connect();
+    await bob.register("bob", ["setname"]);
+    w.send("MONITOR + bob");
+    await w.expect(/ 730 /);
+    plain.send("MONITOR + bob");
+    await plain.expect(/ 730 /);
+    bob.send("AWAY :lunch");
+    assertEquals(await w.expect(/ AWAY /), ":bob!~bob@127.0.0.1 AWAY :lunch");
+    bob.send("SETNAME :Bob B");
+    assertEquals(await w.expect(/ SETNAME /), ":bob!~bob@127.0.0.1 SETNAME :Bob B");
+    bob.send("PRIVMSG NickServ :REGISTER bob-secret-1");
+    assertEquals(await w.expect(/ ACCOUNT /), ":bob!~bob@127.0.0.1 ACCOUNT bob");
+    bob.send("AWAY");
+    assertEquals(await w.expect(/ AWAY/), ":bob!~bob@127.0.0.1 AWAY");
+    // sharing a channel as well: still once
+    for (const c of [w, bob]) {
+      c.send("JOIN #both");
+      await c.expect(/ 366 \S+ #both /);
+    }
+    bob.send("AWAY :again");
+    await w.expect(/ AWAY :again$/);
+    w.send("PING :sync");
+    await w.expect(/PONG .*sync/);
+    assertEquals(w.lines.filter((l) => / AWAY :again$/.test(l)).length, 1);
+    await plain.expectNone(/ (AWAY|SETNAME|ACCOUNT) /);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("draft/no-implicit-names: JOIN brings no NAMES; NAMES still answers", async () => {
+  const t = startInProcess();
+  try {
+    const a = t.connect();
+    await a.register("quiet", ["draft/no-implicit-names"]);
+    a.send("JOIN #calm", "PING :after-join");
+    await a.expect(/PONG .*after-join/);
+    assertEquals(a.lines.filter((l) => / (353|366) /.test(l)), []);
+    a.send("NAMES #calm");
+    assertEquals(await a.expect(/ 353 /), `${S} 353 quiet = #calm :@quiet`);
+    assertEquals(await a.expect(/ 366 /), `${S} 366 quiet #calm :End of /NAMES list`);
+  } finally {
+    await t.close();
+  }
+});

@@ -104,14 +104,14 @@ export async function handleJoin(ctx: Context): Promise<void> {
     if (channel.topic) sendTopic(ctx, channel);
     // draft/read-marker: before the end of NAMES
     await sendMarkerOnJoin(ctx, channel);
-    sendNames(ctx, channel);
+    sendImplicitNames(ctx, channel);
     // the user's other devices joined too: they need the channel's topic and members as well
     if (user.sessions.length > 1) {
       for (const s of user.sessions) {
         if (s === ctx.session) continue;
         const side = new Context(ctx.server, s, ctx.msg);
         if (channel.topic) sendTopic(side, channel);
-        sendNames(side, channel);
+        sendImplicitNames(side, channel);
       }
     }
     await playHistoryOnJoin(ctx, channel);
@@ -167,7 +167,7 @@ export async function sendChannelsOnAttach(ctx: Context, since?: number): Promis
     ctx.send(joinPicker(channel, user)(ctx.session));
     if (channel.topic) sendTopic(ctx, channel);
     await sendMarkerOnJoin(ctx, channel, true);
-    sendNames(ctx, channel);
+    sendImplicitNames(ctx, channel);
     await playHistoryOnJoin(ctx, channel, since);
   }
   if (since !== undefined && !ctx.session.dead) await playMissedPrivate(ctx, since);
@@ -182,6 +182,15 @@ function sendTopic(ctx: Context, channel: Channel): void {
   }
   ctx.numeric(RPL_TOPIC, channel.name, topic.text);
   ctx.numeric(RPL_TOPICWHOTIME, channel.name, topic.setBy, String(topic.setAt));
+}
+
+/**
+ * The NAMES that follow a JOIN, unless the session asked for none (IRCv3
+ * `draft/no-implicit-names`: a client that tracks members another way, or asks with NAMES
+ * when it wants them, saves the lines of a big channel).
+ */
+function sendImplicitNames(ctx: Context, channel: Channel): void {
+  if (!ctx.session.caps.has("draft/no-implicit-names")) sendNames(ctx, channel);
 }
 
 /** Sends RPL_NAMREPLY lines (each under 512 bytes) and RPL_ENDOFNAMES. */

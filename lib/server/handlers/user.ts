@@ -9,6 +9,7 @@ import { cleanText } from "../../protocol/validate.ts";
 import type { Context } from "../context.ts";
 import { toPeers } from "../delivery.ts";
 import { Outgoing } from "../outgoing.ts";
+import type { Session } from "../session.ts";
 
 /**
  * AWAY [message]: sets or clears this device's away message. The user is away while all of
@@ -31,5 +32,6 @@ export function handleSetname(ctx: Context): void {
   }
   ctx.users.setRealname(user, text);
   const change = new Outgoing(user.hostmask, "SETNAME", [text]);
-  toPeers(user, (s) => (s.caps.has("setname") ? change : undefined), true, ctx.rb);
+  const pick = (s: Session) => (s.caps.has("setname") ? change : undefined);
+  toPeers(user, pick, true, ctx.rb, ctx.server.monitors.watchersOf(user));
 }
