@@ -99,6 +99,7 @@ export async function handleJoin(ctx: Context): Promise<void> {
       }
     }
     ctx.channels.join(channel, user, bits);
+    const joinedAt = Date.now();
     // both forms carry the one event's tags (so the same time and msgid)
     announceJoin(channel, user, ctx.server.eventTags(), ctx.rb);
     if (channel.topic) sendTopic(ctx, channel);
@@ -114,7 +115,7 @@ export async function handleJoin(ctx: Context): Promise<void> {
         sendImplicitNames(side, channel);
       }
     }
-    await playHistoryOnJoin(ctx, channel);
+    await playHistoryOnJoin(ctx, channel, -Infinity, joinedAt);
   }
 }
 

@@ -209,12 +209,15 @@ export async function handleChathistory(ctx: Context): Promise<void> {
 /**
  * On join, replays a channel's last lines to clients without chathistory (those with it
  * ask for exactly what they want). Clients without server-time see the time in the text.
- * With `since` (ms), only the lines after it: what a returning device missed.
+ * With `since` (ms), only the lines after it: what a returning device missed. With `until`
+ * (ms, the join's time), only the lines before it: later ones were delivered live (the store
+ * may answer after they came, on a busy server).
  */
 export async function playHistoryOnJoin(
   ctx: Context,
   channel: Channel,
   since = -Infinity,
+  until = Infinity,
 ): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
@@ -222,7 +225,7 @@ export async function playHistoryOnJoin(
   // returning to an always-on user) only what came after
   let messages: HistoryMessage[];
   try {
-    messages = await replayable(ctx, channel, n, since);
+    messages = (await replayable(ctx, channel, n, since)).filter((m) => m.time < until);
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     // the JOIN itself is done: say why no history came, and carry on
