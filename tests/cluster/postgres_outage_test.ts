@@ -15,6 +15,8 @@ import {
 } from "../helpers/cluster.ts";
 import { addNode } from "../helpers/cluster.ts";
 import { TestClient } from "../helpers/irc_client.ts";
+import { postgresBinDir, startPostgres } from "../helpers/postgres.ts";
+import { startServer } from "../helpers/server_process.ts";
 
 const HISTORY_CAPS = ["batch", "draft/chathistory", "server-time", "message-tags"];
 
@@ -176,6 +178,42 @@ Deno.test({
       assertEquals(await history(c, 1, "hist2"), ["stored", ...queued]);
     } finally {
       await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "one server on PostgreSQL: while it is away, messages are refused at once and /healthz says so",
+  ignore: postgresBinDir() === undefined,
+  async fn() {
+    const pg = await startPostgres();
+    const server = await startServer(["--store", await pg.newDatabase()], undefined, { web: true });
+    const cl = await TestClient.connect(server.port);
+    try {
+      await cl.register("ann", ["echo-message"]);
+      cl.send("JOIN #room");
+      await cl.expect(/ 366 ann #room /);
+      await pg.kill();
+      cl.send("PRIVMSG #room :lost");
+      await cl.expect(
+        ":deno-chat.local FAIL PRIVMSG MESSAGE_NOT_STORED :Your message could not be saved; try again",
+      );
+      const h = await fetch(`http://127.0.0.1:${server.httpPort}/healthz`);
+      equal(h.status, 503);
+      equal(await h.text(), "store unavailable\n");
+      await pg.start();
+      const deadline = Date.now() + 20_000;
+      while ((await fetch(`http://127.0.0.1:${server.httpPort}/healthz`)).status !== 200) {
+        if (Date.now() > deadline) throw new Error("the store did not come back");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      cl.send("PRIVMSG #room :kept");
+      await cl.expect(/ PRIVMSG #room :kept$/);
+    } finally {
+      await cl.close();
+      await server.stop();
+      await pg.stop();
     }
   },
 });
