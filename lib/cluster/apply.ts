@@ -14,6 +14,7 @@ import { isChannelName } from "../protocol/validate.ts";
 import { Channel, PREFIX_OP, PREFIX_VOICE } from "../server/channel.ts";
 import { toChannel, toChannelPicked, toPeers, toUser } from "../server/delivery.ts";
 import { announceJoin } from "../server/handlers/channel.ts";
+import { notifyMetadata } from "../server/handlers/metadata.ts";
 import { Outgoing } from "../server/outgoing.ts";
 import type { ChatServer } from "../server/server.ts";
 import type { Session } from "../server/session.ts";
@@ -106,6 +107,8 @@ export class Applier {
         return this.#message(e);
       case "redact":
         return this.#redact(e);
+      case "meta":
+        return this.#metadata(e);
       case "state":
         return this.#state(e);
       case "creg":
@@ -409,6 +412,18 @@ export class Applier {
     }
     const recipient = this.#server.users.find(target);
     if (recipient) { for (const s of recipient.sessions) if (pick(s)) s.send(out); }
+  }
+
+  /** The store is shared: the origin saved the value; subscribers here are told. */
+  #metadata(e: BusEvent): void {
+    const target = e.c !== undefined ? this.#server.channels.find(e.c as string) : this.#user(e.u);
+    if (!target) return;
+    const key = e.k as string;
+    const value = e.v === null ? undefined : e.v as string;
+    const outcome = this.#server.metadata.set(target, key, value, false);
+    if (outcome === "set" || outcome === "deleted") {
+      notifyMetadata(this.#server, target, key, value, undefined);
+    }
   }
 
   #message(e: BusEvent): void {

@@ -348,6 +348,22 @@ export class ClusterEvents implements ServerEvents {
     );
   }
 
+  metadataChanged(target: User | Channel, key: string, value: string | undefined): void {
+    if ("members" in target) {
+      this.#background(
+        "a metadata change",
+        this.#send(target.folded, { t: "meta", c: target.name, k: key, v: value ?? null }),
+      );
+      return;
+    }
+    if (!this.isLocal(target)) return;
+    const gid = this.gid(target);
+    this.#background(
+      "a metadata change",
+      this.#send(gid, { t: "meta", u: gid, k: key, v: value ?? null }),
+    );
+  }
+
   message(
     from: User,
     target: string,

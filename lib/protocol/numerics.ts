@@ -132,3 +132,11 @@ export const RPL_MONOFFLINE = "731";
 export const RPL_MONLIST = "732";
 export const RPL_ENDOFMONLIST = "733";
 export const ERR_MONLISTFULL = "734";
+// draft/metadata-2
+export const RPL_WHOISKEYVALUE = "760";
+export const RPL_KEYVALUE = "761";
+export const RPL_KEYNOTSET = "766";
+export const RPL_METADATASUBOK = "770";
+export const RPL_METADATAUNSUBOK = "771";
+export const RPL_METADATASUBS = "772";
+export const RPL_METADATASYNCLATER = "774";

@@ -13,6 +13,7 @@ import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
 import { type AccountRecord, StoreUnavailableError } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
+import { adoptAccountMetadata } from "./handlers/metadata.ts";
 import { Outgoing } from "./outgoing.ts";
 import type { Session } from "./session.ts";
 import type { Context } from "./context.ts";
@@ -161,6 +162,8 @@ export function logIn(ctx: Context, account: AccountRecord, alwaysOn = false): v
     const notice = new Outgoing(user.hostmask, "ACCOUNT", [account.name]);
     const pick = (s: Session) => (s.caps.has("account-notify") ? notice : undefined);
     toPeers(user, pick, false, undefined, server.monitors.watchersOf(user));
+    // the account's display name and avatar come with it (registration does this itself)
+    void adoptAccountMetadata(server, user);
   }
 }
 

@@ -17,6 +17,7 @@ export const SUPPORTED_CAPS: ReadonlyMap<string, string> = new Map([
   ["draft/account-registration", "before-connect"],
   ["draft/chathistory", ""],
   ["draft/message-redaction", ""],
+  ["draft/metadata-2", ""], // its value follows the limits: see capValue
   ["draft/multiline", ""], // its value follows the limits: see capValue
   ["draft/no-implicit-names", ""],
   ["draft/read-marker", ""],
@@ -72,8 +73,8 @@ export function stsValue(
 }
 
 /**
- * The value a capability is offered with in `CAP LS 302`: `draft/multiline` carries the
- * server's limits, the others their fixed value.
+ * The value a capability is offered with in `CAP LS 302`: `draft/multiline` and
+ * `draft/metadata-2` carry the server's limits, the others their fixed value.
  *
  * @example
  * ```ts
@@ -81,15 +82,30 @@ export function stsValue(
  * import { capValue } from "./caps.ts";
  * import { DEFAULT_LIMITS } from "./limits.ts";
  * strictEqual(capValue("draft/multiline", DEFAULT_LIMITS), "max-bytes=4096,max-lines=100");
+ * strictEqual(
+ *   capValue("draft/metadata-2", DEFAULT_LIMITS),
+ *   "before-connect,max-subs=50,max-keys=20,max-value-bytes=300",
+ * );
  * strictEqual(capValue("sasl", DEFAULT_LIMITS), "PLAIN");
  * ```
  */
 export function capValue(
   name: string,
-  limits: Pick<Limits, "multilineMaxBytes" | "multilineMaxLines">,
+  limits: Pick<
+    Limits,
+    | "multilineMaxBytes"
+    | "multilineMaxLines"
+    | "metadataMaxSubs"
+    | "metadataMaxKeys"
+    | "metadataMaxValueBytes"
+  >,
 ): string {
   if (name === "draft/multiline") {
     return `max-bytes=${limits.multilineMaxBytes},max-lines=${limits.multilineMaxLines}`;
+  }
+  if (name === "draft/metadata-2") {
+    return `before-connect,max-subs=${limits.metadataMaxSubs},max-keys=${limits.metadataMaxKeys},` +
+      `max-value-bytes=${limits.metadataMaxValueBytes}`;
   }
   return SUPPORTED_CAPS.get(name) ?? "";
 }

@@ -190,6 +190,8 @@ export class ChannelTable {
   /** Drops a channel's registration (ChanServ DROP), online or not. */
   async unregister(folded: string): Promise<void> {
     await this.#store.deleteChannel(folded);
+    // the metadata kept for the registration goes with it (the live values stay)
+    await this.#store.clearMetadata(folded);
     // looked up after the store answered: the channel may have emptied or been re-made
     this.#byName.get(folded)?.setRegistration(undefined);
     this.#events.channelRegistered(folded, undefined);

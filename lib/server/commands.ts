@@ -21,6 +21,7 @@ import { handleBatch, handleNotice, handlePrivmsg, handleTagmsg } from "./handle
 import { handleMode } from "./handlers/mode.ts";
 import { handleMonitor } from "./handlers/monitor.ts";
 import { handleMarkread } from "./handlers/read_marker.ts";
+import { handleMetadata } from "./handlers/metadata.ts";
 import { handleRedact } from "./handlers/redact.ts";
 import {
   handleAdmin,
@@ -129,6 +130,8 @@ export const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
   ["SETNAME", cmd(handleSetname, 1)],
   ["MONITOR", cmd(handleMonitor, 1)],
   ["MARKREAD", cmd(handleMarkread, 0)],
+  // before-connect: a client may subscribe and set its own keys while registering
+  ["METADATA", cmd(handleMetadata, 2, false)],
   // queries
   ["WHO", cmd(handleWho, 0)],
   ["WHOIS", cmd(handleWhois, 0)],

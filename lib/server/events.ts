@@ -70,6 +70,11 @@ export interface ServerEvents {
    * conversation; `out` is the REDACT for members with `draft/message-redaction`.
    */
   redacted(by: User, target: string, msgid: string, out: Outgoing): void;
+  /**
+   * One metadata key (`draft/metadata-2`) of a user or a channel was set to `value`, or
+   * removed (`value` undefined). The store already has it when it keeps that target's.
+   */
+  metadataChanged(target: User | Channel, key: string, value: string | undefined): void;
 }
 
 /** A cluster node's bus state, for /healthz and /metrics (lib/cluster/node.ts has one). */
@@ -116,4 +121,5 @@ export const LOCAL_EVENTS: ServerEvents = Object.freeze({
   channelRegistered: nothing,
   message: nothing,
   redacted: nothing,
+  metadataChanged: nothing,
 });

@@ -115,6 +115,19 @@ export interface Limits {
   multilineMaxLines: number;
   /** Seconds a client may keep a multiline batch open before it is dropped. */
   multilineTimeout: number;
+  /** Metadata keys one connection may subscribe to (draft/metadata-2 `max-subs`). */
+  metadataMaxSubs: number;
+  /** Metadata keys one user or channel may have set (draft/metadata-2 `max-keys`). */
+  metadataMaxKeys: number;
+  /** Bytes of one metadata value (draft/metadata-2 `max-value-bytes`). */
+  metadataMaxValueBytes: number;
+  /** Bytes of one metadata key name. */
+  metadataKeyLen: number;
+  /**
+   * Flood-control tokens a metadata change costs besides its line: everyone sharing a
+   * channel may be told of it, as of a nick change.
+   */
+  metadataChangeCost: number;
 }
 
 /** The defaults. */
@@ -173,6 +186,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   multilineMaxBytes: 4096,
   multilineMaxLines: 100,
   multilineTimeout: 30,
+  // a key and its value must fit one METADATA line with a 64-byte channel name as target
+  metadataMaxSubs: 50,
+  metadataMaxKeys: 20,
+  metadataMaxValueBytes: 300,
+  metadataKeyLen: 64,
+  metadataChangeCost: 3,
 });
 
 /** One line per limit for `--help`: name, default, description. */
@@ -231,6 +250,11 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = {
   multilineMaxBytes: "bytes of text in one multi-line message (draft/multiline max-bytes)",
   multilineMaxLines: "lines in one multi-line message (draft/multiline max-lines)",
   multilineTimeout: "seconds a multi-line message may take to arrive",
+  metadataMaxSubs: "metadata keys one connection may subscribe to (draft/metadata-2 max-subs)",
+  metadataMaxKeys: "metadata keys one user or channel may set (draft/metadata-2 max-keys)",
+  metadataMaxValueBytes: "bytes of one metadata value (draft/metadata-2 max-value-bytes)",
+  metadataKeyLen: "bytes of one metadata key name",
+  metadataChangeCost: "extra flood-control tokens one metadata change costs",
 };
 
 /**

@@ -193,6 +193,7 @@ export function loggedEvents(inner: ServerEvents, log: Logger): ServerEvents {
     },
     quit: (user, reason) => inner.quit(user, reason),
     redacted: (by, target, msgid, out) => inner.redacted(by, target, msgid, out),
+    metadataChanged: (target, key, value) => inner.metadataChanged(target, key, value),
     modeChanged(channel: Channel, changes: readonly ModeChange[], by: User): void {
       for (const c of changes) {
         if (c.mode !== "b") continue;

@@ -22,6 +22,7 @@ import { type LogFormat, loggedEvents, Logger, logReason } from "./log.ts";
 import type { Limits } from "./limits.ts";
 import { Admission, Listeners } from "./listeners.ts";
 import { Liveness } from "./liveness.ts";
+import { MetadataTable } from "./metadata.ts";
 import { MonitorTable } from "./monitor.ts";
 import { ReadMarkers } from "./read_markers.ts";
 import { errorLine } from "./outgoing.ts";
@@ -130,6 +131,8 @@ export class ChatServer implements SessionHost {
   readonly monitors: MonitorTable;
   /** Where each user stopped reading each conversation (MARKREAD). */
   readonly readMarkers: ReadMarkers;
+  /** Metadata of users and channels, and what each session subscribed to (METADATA). */
+  readonly metadata: MetadataTable;
   /** Channels by name and their membership. */
   readonly channels: ChannelTable;
   /** The cluster node this server is, when it is one of several (set before `start()`). */
@@ -176,6 +179,7 @@ export class ChatServer implements SessionHost {
     const observed = loggedEvents(events, this.log);
     this.users = new UserTable(config.limits, store, observed, this.monitors, this.eventTags);
     this.channels = new ChannelTable(store, observed);
+    this.metadata = new MetadataTable(config.limits, store, observed);
     this.klines = new KlineTable(store);
     const users = this.users;
     this.stats = {

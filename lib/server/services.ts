@@ -192,6 +192,10 @@ async function chanServ(ctx: Context, text: string): Promise<void> {
       else if (channel.registration) say(`${channel.name} is already registered.`);
       else {
         ctx.channels.register(channel, casefold(user.account));
+        // its live metadata is kept from now on (a former registration's is gone: see DROP)
+        void ctx.server.metadata.adopt(channel).catch((err) =>
+          console.error(`saving metadata failed: ${(err as Error).message}`)
+        );
         say(`${channel.name} is registered to ${user.account}.`);
       }
       break;

@@ -161,7 +161,17 @@ export function describeNumeric(msg: IrcMessage): Described | undefined {
       return info(`Server time: ${last}`);
     case N.RPL_YOUREOPER:
       return info("You are now an IRC operator.");
+    case N.RPL_WHOISKEYVALUE:
+      return info(b === "display-name" ? `${a}'s display name: ${last}` : `${a}'s ${b}: ${last}`);
+    case N.RPL_KEYVALUE:
+    case N.RPL_KEYNOTSET:
+    case N.RPL_METADATASUBOK:
+    case N.RPL_METADATAUNSUBOK:
+    case N.RPL_METADATASUBS:
+    case N.RPL_METADATASYNCLATER:
+      return undefined;
     // errors
+    // metadata replies: the client that asked reads them itself
     case N.ERR_NOSUCHNICK:
       return err(
         isChannel(a) ? `There is no channel named ${a}.` : `There is no one called ${a} online.`,

@@ -56,6 +56,7 @@ export class MemoryStore implements ChatStore {
   #byMsgid = new Map<string, Stored>();
   /** "account target" → time (ms). */
   #readMarkers = new Map<string, number>();
+  #metadata = new Map<string, Map<string, string>>();
   #floors = new Map<string, number>();
   #seq = 0;
   #uploads = new Map<string, UploadRecord>();
@@ -356,6 +357,32 @@ export class MemoryStore implements ChatStore {
       const now = Math.max(this.#readMarkers.get(key) ?? -Infinity, time);
       this.#readMarkers.set(key, now);
       return now;
+    });
+  }
+
+  getMetadata(owner: string): Promise<Record<string, string>> {
+    return Promise.try(() => {
+      const keys = [...(this.#metadata.get(owner) ?? [])].sort(([a], [b]) => a < b ? -1 : 1);
+      return Object.fromEntries(keys);
+    });
+  }
+
+  setMetadata(owner: string, key: string, value: string | undefined): Promise<void> {
+    return Promise.try(() => {
+      let map = this.#metadata.get(owner);
+      if (value === undefined) {
+        map?.delete(key);
+        if (map?.size === 0) this.#metadata.delete(owner);
+        return;
+      }
+      if (!map) this.#metadata.set(owner, map = new Map());
+      map.set(key, value);
+    });
+  }
+
+  clearMetadata(owner: string): Promise<void> {
+    return Promise.try(() => {
+      this.#metadata.delete(owner);
     });
   }
 

@@ -213,6 +213,21 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("DROP TRIGGER IF EXISTS history_fts_insert");
     },
   },
+  {
+    version: 10,
+    description: "metadata (draft/metadata-2) of accounts and registered channels",
+    up(db) {
+      // owner: `@account` or a channel name, casefolded
+      db.exec(`
+        CREATE TABLE metadata (
+          owner TEXT NOT NULL,
+          key TEXT NOT NULL,
+          value TEXT NOT NULL,
+          PRIMARY KEY (owner, key)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /**

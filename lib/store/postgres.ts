@@ -649,6 +649,26 @@ export class PostgresStore implements ChatStore {
     return Number(r.time);
   }
 
+  async getMetadata(owner: string): Promise<Record<string, string>> {
+    const rows = await this.#sql<{ key: string; value: string }[]>`
+      SELECT key, value FROM metadata WHERE owner = ${owner} ORDER BY key`;
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  async setMetadata(owner: string, key: string, value: string | undefined): Promise<void> {
+    if (value === undefined) {
+      await this.#sql`DELETE FROM metadata WHERE owner = ${owner} AND key = ${key}`;
+      return;
+    }
+    await this.#sql`
+      INSERT INTO metadata (owner, key, value) VALUES (${owner}, ${key}, ${value})
+      ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`;
+  }
+
+  async clearMetadata(owner: string): Promise<void> {
+    await this.#sql`DELETE FROM metadata WHERE owner = ${owner}`;
+  }
+
   async prune(maxAgeMs: number, maxPerTarget: number): Promise<void> {
     await this.#sql`DELETE FROM history WHERE time < ${Date.now() - maxAgeMs}`;
     await this.#sql`

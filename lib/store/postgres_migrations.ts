@@ -130,4 +130,17 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     // NULL: always-on is off; else an AlwaysOnState
     sql: `ALTER TABLE accounts ADD COLUMN always_on jsonb;`,
   },
+  {
+    version: 8,
+    description: "metadata (draft/metadata-2) of accounts and registered channels",
+    // owner: `@account` or a channel name, casefolded
+    sql: `
+      CREATE TABLE metadata (
+        owner text NOT NULL,
+        key text NOT NULL,
+        value text NOT NULL,
+        PRIMARY KEY (owner, key)
+      );
+    `,
+  },
 ];

@@ -737,6 +737,33 @@ export class SqliteStore implements ChatStore {
     });
   }
 
+  getMetadata(owner: string): Promise<Record<string, string>> {
+    return Promise.try(() => {
+      const rows = this.#stmt("SELECT key, value FROM metadata WHERE owner = ? ORDER BY key")
+        .all(owner) as { key: string; value: string }[];
+      return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    });
+  }
+
+  setMetadata(owner: string, key: string, value: string | undefined): Promise<void> {
+    return Promise.try(() => {
+      if (value === undefined) {
+        this.#stmt("DELETE FROM metadata WHERE owner = ? AND key = ?").run(owner, key);
+        return;
+      }
+      this.#stmt(
+        `INSERT INTO metadata (owner, key, value) VALUES (?, ?, ?)
+         ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value`,
+      ).run(owner, key, value);
+    });
+  }
+
+  clearMetadata(owner: string): Promise<void> {
+    return Promise.try(() => {
+      this.#stmt("DELETE FROM metadata WHERE owner = ?").run(owner);
+    });
+  }
+
   /**
    * Prunes in steps of at most {@link PRUNE_STEP} rows, each its own transaction, with a
    * turn of the event loop between them: a million expired rows must not stop the chat.

@@ -321,6 +321,15 @@ export interface ChatStore {
    */
   setReadMarker(account: string, target: string, time: number): Promise<number>;
   /**
+   * The metadata (IRCv3 `draft/metadata-2`) kept for an owner, key → value: `owner` is
+   * `@account` or a channel name, casefolded. Empty when none is kept.
+   */
+  getMetadata(owner: string): Promise<Record<string, string>>;
+  /** Sets one key of an owner's metadata, or removes it (`value` undefined). */
+  setMetadata(owner: string, key: string, value: string | undefined): Promise<void>;
+  /** Removes all of an owner's metadata. */
+  clearMetadata(owner: string): Promise<void>;
+  /**
    * Drops messages older than `maxAgeMs` and beyond `maxPerTarget` per conversation, and the
    * history floors of channels with no history left (they would show nothing anyway).
    */

@@ -85,7 +85,8 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  // avatars (draft/metadata-2) are images on other sites; the page sends no referrer
+  "img-src 'self' data: https: http:",
   "connect-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",

@@ -519,3 +519,41 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "cluster: a metadata change on one node reaches subscribers on another",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const caps = ["echo-message", "draft/metadata-2", "batch"];
+      const meta = async (node: number, nick: string) => {
+        const cl = await TestClient.connect(c.nodes[node].port);
+        c.clients.push(cl);
+        await cl.register(nick, caps);
+        cl.send("METADATA * SUB display-name url", "JOIN #room");
+        await cl.expect(new RegExp(` 366 ${nick} #room `));
+        return cl;
+      };
+      const a = await meta(0, "ann");
+      const b = await meta(1, "bob");
+      await a.expect(/^:bob!\S+ JOIN #room$/);
+      a.send("METADATA * SET display-name :Ann Lee");
+      assertEquals(
+        await b.expect(/ METADATA ann /),
+        ":deno-chat.local METADATA ann display-name * :Ann Lee",
+      );
+      b.send("METADATA ann GET display-name");
+      await b.expect(/ 761 bob ann display-name \* :Ann Lee$/);
+      a.send("METADATA #room SET url :https://room.example");
+      assertEquals(
+        await b.expect(/ METADATA #room /),
+        ":deno-chat.local METADATA #room url * :https://room.example",
+      );
+      b.send("METADATA #room GET url");
+      await b.expect(/ 761 bob #room url \* :https:\/\/room.example$/);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});

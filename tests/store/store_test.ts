@@ -366,6 +366,36 @@ function conformance(
     }
   });
 
+  Deno.test(`${name}: metadata is kept per owner and key, replaced, removed and cleared`, async () => {
+    const { store, done } = await make();
+    try {
+      assertEquals(await store.getMetadata("@ann"), {});
+      await store.setMetadata("@ann", "display-name", "Ann Lee");
+      await store.setMetadata("@ann", "avatar", "https://example.com/a.png");
+      await store.setMetadata("#room", "url", "https://example.com");
+      assertEquals(await store.getMetadata("@ann"), {
+        "avatar": "https://example.com/a.png",
+        "display-name": "Ann Lee",
+      });
+      // a new value replaces the old; an empty value is a value
+      await store.setMetadata("@ann", "display-name", "Ann 🐱 Lee");
+      await store.setMetadata("@ann", "status", "");
+      assertEquals((await store.getMetadata("@ann"))["display-name"], "Ann 🐱 Lee");
+      assertEquals((await store.getMetadata("@ann"))["status"], "");
+      // removing a key (twice, or one never set) touches nothing else
+      await store.setMetadata("@ann", "avatar", undefined);
+      await store.setMetadata("@ann", "avatar", undefined);
+      await store.setMetadata("@ann", "never", undefined);
+      assertEquals(await store.getMetadata("@ann"), { "display-name": "Ann 🐱 Lee", status: "" });
+      assertEquals(await store.getMetadata("@bob"), {});
+      await store.clearMetadata("@ann");
+      assertEquals(await store.getMetadata("@ann"), {});
+      assertEquals(await store.getMetadata("#room"), { url: "https://example.com" });
+    } finally {
+      await done();
+    }
+  });
+
   Deno.test(`${name}: read markers only move forward, per account and conversation`, async () => {
     const { store, done } = await make();
     try {

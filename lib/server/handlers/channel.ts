@@ -39,6 +39,7 @@ import { casefold } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
 import { playHistoryOnJoin, playMissedPrivate } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
+import { sendMetadataOnJoin } from "./metadata.ts";
 import { sendMarkerOnJoin } from "./read_marker.ts";
 
 /** JOIN <channels> [keys], or JOIN 0 to leave every channel. */
@@ -73,6 +74,15 @@ export async function handleJoin(ctx: Context): Promise<void> {
       if (!channel) {
         channel = fresh;
         if (!channel.registration) bits = PREFIX_OP;
+        else {
+          // a registered channel's metadata is kept in the store
+          await ctx.server.metadata.adopt(channel).catch((err) =>
+            console.error(`reading metadata failed: ${(err as Error).message}`)
+          );
+          if (ctx.session.dead) return;
+          channel = ctx.channels.find(name) ?? fresh;
+          if (channel.members.has(user)) continue;
+        }
       } else if (channel.members.has(user)) continue;
     }
     const account = user.account ? casefold(user.account) : undefined;
@@ -115,6 +125,7 @@ export async function handleJoin(ctx: Context): Promise<void> {
         sendImplicitNames(side, channel);
       }
     }
+    sendMetadataOnJoin(ctx, channel);
     await playHistoryOnJoin(ctx, channel, -Infinity, joinedAt);
   }
 }
@@ -169,6 +180,7 @@ export async function sendChannelsOnAttach(ctx: Context, since?: number): Promis
     if (channel.topic) sendTopic(ctx, channel);
     await sendMarkerOnJoin(ctx, channel, true);
     sendImplicitNames(ctx, channel);
+    sendMetadataOnJoin(ctx, channel, true);
     await playHistoryOnJoin(ctx, channel, since);
   }
   if (since !== undefined && !ctx.session.dead) await playMissedPrivate(ctx, since);

@@ -49,6 +49,7 @@ import {
   RPL_WHOISBOT,
   RPL_WHOISCHANNELS,
   RPL_WHOISIDLE,
+  RPL_WHOISKEYVALUE,
   RPL_WHOISOPERATOR,
   RPL_WHOISSERVER,
   RPL_WHOISUSER,
@@ -364,6 +365,11 @@ export function handleWhois(ctx: Context): void {
   if (u.oper) ctx.numeric(RPL_WHOISOPERATOR, u.nick, "is an IRC operator");
   if (u.bot) ctx.numeric(RPL_WHOISBOT, u.nick, `is a Bot on ${server.config.network}`);
   if (u.account) ctx.numeric(RPL_WHOISACCOUNT, u.nick, u.account, "is logged in as");
+  // draft/metadata-2: the one key meant for people to read
+  const displayName = server.metadata.get(u, "display-name");
+  if (displayName !== undefined) {
+    ctx.numeric(RPL_WHOISKEYVALUE, u.nick, "display-name", "*", displayName);
+  }
   if (u.away !== undefined) ctx.numeric(RPL_AWAY, u.nick, u.away);
   ctx.numeric(
     RPL_WHOISIDLE,

@@ -28,6 +28,7 @@ import type { User } from "../user.ts";
 import { authenticate, authRefusalText, logIn, SERVICE_NICKS } from "../accounts.ts";
 import { fillBucket } from "../fakelag.ts";
 import { sendChannelsOnAttach } from "./channel.ts";
+import { sendMetadataOnWelcome } from "./metadata.ts";
 import { sendIsupport, sendLusers, sendMotd } from "./query.ts";
 
 /** PASS: remembers the connection password for the check at registration. */
@@ -279,6 +280,8 @@ async function welcome(ctx: Context): Promise<void> {
       "or /msg NickServ IDENTIFY <account> <password> to log in.",
     ]);
   }
+  await sendMetadataOnWelcome(ctx, placeholder);
+  if (ctx.session.dead) return;
   if (attached) return sendChannelsOnAttach(ctx, since);
   if (elsewhere !== undefined) otherNodeNotice(ctx, elsewhere);
   await ctx.users.checkReservation(user, ctx.rb);

@@ -18,6 +18,7 @@ import { searchAttributes } from "../../shared/search_query.ts";
 import { $ } from "./dom.ts";
 import { Composer, type InputHost } from "./input.ts";
 import { IrcConnection } from "./irc_socket.ts";
+import { handleMetadataMessage, setUpProfile } from "./metadata.ts";
 import { mayRedact } from "./modern_ui.ts";
 import {
   type Buffer,
@@ -99,6 +100,7 @@ class App implements InputHost {
 
   start(): void {
     this.applyTheme(loadTheme());
+    setUpProfile(() => this.conn);
     $("join-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       this.submitJoin();
@@ -244,6 +246,8 @@ class App implements InputHost {
       message: (msg) => {
         const effects = this.chat.handle(msg);
         this.apply(effects);
+        // display names and avatars: drawn beside nicks, so every line is drawn again
+        if (this.conn && handleMetadataMessage(msg, this.conn)) this.view.invalidate();
         // the end of the welcome burst: ISUPPORT has said whether MONITOR is there
         if (msg.command === "376" || msg.command === "422") this.#watchFriends();
         if (this.shown) this.render();

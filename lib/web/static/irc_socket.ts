@@ -11,10 +11,11 @@ import { type IrcMessage, parseMessage, serializeMessage } from "../../protocol/
 import { BROWSER_CAPS } from "../../shared/client_defaults.ts";
 import { encodePlain } from "../../shared/sasl_plain.ts";
 import { MODERN_CAPS } from "../../shared/modern_caps.ts";
+import { METADATA_CAP } from "./metadata.ts";
 import { type MultilineLimits, parseMultilineCap } from "../../shared/multiline_batch.ts";
 
 /** Every capability the page asks for when offered. */
-const WANTED_CAPS: readonly string[] = [...BROWSER_CAPS, ...MODERN_CAPS];
+const WANTED_CAPS: readonly string[] = [...BROWSER_CAPS, ...MODERN_CAPS, METADATA_CAP];
 
 /** One line on the wire; line breaks inside a parameter become spaces, so no text can
  * smuggle a second command. */

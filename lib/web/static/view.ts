@@ -11,6 +11,7 @@
 import { casefold as fold } from "../../protocol/casemap.ts";
 import { formatRuns, nearestBaseColour } from "../../shared/formatting.ts";
 import { $, el } from "./dom.ts";
+import { withIdentity } from "./metadata.ts";
 import { isInlineImage, QUICK_REACTIONS } from "./modern_ui.ts";
 import { type Buffer, type Chat, type Line } from "./model.ts";
 import { linkify, nickColour } from "./view_text.ts";
@@ -177,7 +178,7 @@ export class View {
         : `${m.nick} is away: ${away}`;
       if (away !== undefined) li.classList.add("away");
       button.append(el("span", "prefix", m.prefix.slice(0, 1)));
-      button.append(el("span", `nick nc${nickColour(m.nick)}`, m.nick));
+      button.append(...withIdentity(m.nick, el("span", `nick nc${nickColour(m.nick)}`, m.nick)));
       button.addEventListener("click", () => {
         if (fold(m.nick) !== fold(chat.me)) this.#actions.openQuery(m.nick);
       });
@@ -327,7 +328,9 @@ function lineNodes(b: Buffer, line: Line, prev: Line | undefined, actions: ViewA
   div.append(time);
   const text = el("span", "text");
   if (line.type === "message" || line.type === "notice") {
-    div.append(el("span", `nick nc${nickColour(line.nick)}`, line.nick));
+    div.append(
+      ...withIdentity(line.nick, el("span", `nick nc${nickColour(line.nick)}`, line.nick)),
+    );
   } else if (line.type === "action" || event) {
     text.append(event ? "→ " : "* ");
     text.append(el("span", `nick nc${nickColour(line.nick)}`, line.nick), " ");
