@@ -15,7 +15,7 @@ import type {
   SendResult,
   StatsResult,
 } from "./protocol.ts";
-import { cpuSeconds, rssKiB, type RunningServer } from "./servers.ts";
+import { cpuSeconds, rssKiB, type RunningServer, settledRssKiB } from "./servers.ts";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -272,8 +272,7 @@ export async function runIdle(
 ): Promise<IdleResult> {
   const pool = new WorkerPool(workers);
   try {
-    await sleep(300);
-    const base = rssKiB(server.pid);
+    const base = await settledRssKiB(server.pid);
     log(opts, `idle: registering ${n} clients at ${opts.regRate}/s`);
     const c = await connectAll(
       pool,

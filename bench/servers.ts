@@ -71,6 +71,25 @@ export function rssKiB(pid: number): number {
   }
 }
 
+/**
+ * RSS in KiB once it has settled: five readings 250 ms apart within 1% of each other (at
+ * most 15 s). A fresh Deno server peaks for a moment while it starts (ours: about 115 MiB
+ * for a few hundred ms, then 85), so a reading taken at a fixed moment after the port opens
+ * may land on either side and move the figure per idle client by KiB.
+ */
+export async function settledRssKiB(pid: number): Promise<number> {
+  const readings = [rssKiB(pid)];
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    readings.push(rssKiB(pid));
+    const last = readings.slice(-5);
+    if (last.length === 5 && Math.max(...last) - Math.min(...last) < Math.min(...last) * 0.01) {
+      return last[4];
+    }
+  }
+  return readings[readings.length - 1];
+}
+
 /** User+system CPU time of a process in seconds (from /proc/<pid>/stat); 0 if unreadable. */
 export function cpuSeconds(pid: number): number {
   try {

@@ -169,6 +169,11 @@ export class IrcClient {
   #isupport = new Map<string, string>();
   /** The notify list by casefolded nick, and what we know of each. */
   #notify = new Map<string, NotifyEntry>();
+  /**
+   * What the last connection knew of each watched nick (by casefolded nick), until the
+   * new one says: a reconnect then announces only what changed meanwhile.
+   */
+  #knownBefore = new Map<string, boolean>();
   /** MONITOR + was sent for the notify list on this connection. */
   #monitorSent = false;
   /** ISON polls sent whose reply has not come. */
@@ -533,6 +538,7 @@ export class IrcClient {
         this.#notify.set(key, { nick: n, online: undefined });
         changed.push(n);
       } else if (op === "del" && this.#notify.delete(key)) {
+        this.#knownBefore.delete(key);
         changed.push(n);
       }
     }
@@ -559,11 +565,16 @@ export class IrcClient {
   #presence(nicks: string[], online: boolean): void {
     let changed = false;
     for (const n of nicks) {
-      const e = this.#notify.get(casefold(n));
+      const key = casefold(n);
+      const e = this.#notify.get(key);
       if (!e || e.online === online) continue;
-      const first = e.online === undefined;
+      const before = this.#knownBefore.get(key);
+      this.#knownBefore.delete(key);
+      const first = e.online === undefined && before === undefined;
       e.online = online;
       changed = true;
+      // the same as before the reconnect: nothing to tell
+      if (before === online) continue;
       this.#emitLine(
         ACTIVE_WINDOW,
         "info",
@@ -781,8 +792,12 @@ export class IrcClient {
     this.#isonPending = 0;
     this.#searches = [];
     this.#marks.clear();
-    // a new connection knows nothing yet of who is online
-    for (const e of this.#notify.values()) e.online = undefined;
+    // a new connection knows nothing yet of who is online (what the last one knew is kept
+    // to tell changes from repeats)
+    for (const [key, e] of this.#notify) {
+      if (e.online !== undefined) this.#knownBefore.set(key, e.online);
+      e.online = undefined;
+    }
     this.#heldNotes = [];
     this.#setState("registering");
     for (const line of this.#reg.begin(tls)) this.sendRaw(line);

@@ -39,11 +39,37 @@ function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || "file";
 }
 
+/**
+ * Why a file cannot be opened, in words: Deno's own message repeats the path and an OS
+ * error number ("No such file or directory (os error 2): open 'x'").
+ */
+function whyUnreadable(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "there is no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a folder";
+  return (e as Error).message;
+}
+
 /** What the server answered. */
 interface Answer {
   status: number;
   location: string | null;
   body: string;
+}
+
+/**
+ * Why the server refused an upload: its own words when it gave a short plain sentence (a
+ * quota full is not "too large"), else what the status means. An error page (HTML from a
+ * proxy) is never shown.
+ */
+function refusal(answer: Answer): string {
+  const said = answer.body.trim().replace(/\.$/, "");
+  if (said !== "" && said.length <= 200 && !/[<\n]/.test(said)) return said;
+  return answer.status === 401 || answer.status === 403
+    ? "the server refused your account"
+    : answer.status === 413
+    ? "the file is too large for this server"
+    : `the server answered ${answer.status}`;
 }
 
 /**
@@ -63,21 +89,19 @@ export async function uploadFile(opts: UploadOptions): Promise<string> {
   try {
     file = await Deno.open(opts.path, { read: true });
   } catch (e) {
-    throw new Error(`Cannot read ${opts.path}: ${(e as Error).message}`);
+    throw new Error(`Cannot read ${opts.path}: ${whyUnreadable(e)}.`);
   }
   try {
     const info = await file.stat();
-    if (!info.isFile) throw new Error(`Cannot read ${opts.path}: it is not a file`);
+    if (!info.isFile) {
+      throw new Error(
+        `Cannot read ${opts.path}: ${info.isDirectory ? "it is a folder" : "it is not a file"}.`,
+      );
+    }
     size = info.size;
     const answer = await post(opts, file, size, name);
     if (answer.status !== 201 && answer.status !== 200) {
-      const why = answer.status === 401 || answer.status === 403
-        ? "the server refused your account"
-        : answer.status === 413
-        ? "the file is too large for this server"
-        : `the server answered ${answer.status}`;
-      const said = answer.body.trim().slice(0, 200);
-      throw new Error(`The upload of ${name} failed: ${why}${said ? ` (${said})` : ""}.`);
+      throw new Error(`The upload of ${name} failed: ${refusal(answer)}.`);
     }
     const link = uploadedLocation(answer.location, opts.url);
     if (!link) throw new Error(`The server accepted ${name} but did not say where it is.`);

@@ -105,7 +105,7 @@ export class ChannelTable {
     if (channel.members.size === 0) this.#byName.set(channel.folded, channel);
     channel.clearInvite(user);
     channel.setMember(user, bits);
-    user.channels.add(channel);
+    user.joined(channel);
     this.#events.joined(channel, user, bits);
     saveAlwaysOn(this.#store, user);
   }
@@ -128,12 +128,12 @@ export class ChannelTable {
       channel.deleteMember(user);
       if (channel.members.size === 0) this.#drop(channel);
     }
-    user.channels.clear();
+    user.left();
   }
 
   #remove(channel: Channel, user: User): void {
     channel.deleteMember(user);
-    user.channels.delete(channel);
+    user.left(channel);
     if (channel.members.size === 0) this.#drop(channel);
     saveAlwaysOn(this.#store, user);
   }

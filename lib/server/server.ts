@@ -159,7 +159,8 @@ export class ChatServer implements SessionHost {
   #msgidPrefix: string = Math.floor(Math.random() * 2 ** 40).toString(36);
   #msgidCounter = 0;
   #stopping = false;
-  #sessionTasks: Set<Promise<void>> = new Set();
+  /** Sessions whose reading has not finished yet (shutdown waits for them). */
+  readonly #running: Set<Session> = new Set();
   #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #lastThrottleSweep = Date.now();
   #refusals = { second: 0, logged: 0, unlogged: 0 };
@@ -298,12 +299,19 @@ export class ChatServer implements SessionHost {
     fillBucket(session, this.limits, Date.now());
     user.sessions.push(session);
     this.sessions.add(session);
-    const task = session.run().catch((err) => {
-      this.log.error("session-error", { ip, error: (err as Error).message });
-      this.endSession(session, "Internal error");
+    this.#running.add(session);
+    void session.run();
+  }
+
+  /** A session's reading has finished (see {@link SessionHost.sessionFinished}). */
+  sessionFinished(session: Session, error?: unknown): void {
+    this.#running.delete(session);
+    if (error === undefined) return;
+    this.log.error("session-error", {
+      ip: session.conn.remoteAddress,
+      error: (error as Error)?.message ?? String(error),
     });
-    this.#sessionTasks.add(task);
-    task.finally(() => this.#sessionTasks.delete(task));
+    this.endSession(session, "Internal error");
   }
 
   /** Sends a refused connection its ERROR line and closes it without losing that line. */
@@ -465,7 +473,7 @@ export class ChatServer implements SessionHost {
       closing.push(session.close());
     }
     await Promise.all(closing);
-    const pending = [...this.#sessionTasks];
+    const pending = [...this.#running].map((s) => s.run());
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.allSettled(pending),

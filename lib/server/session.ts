@@ -14,6 +14,9 @@ import type { Outgoing } from "./outgoing.ts";
 import type { OutputEnd, OutputQueue, OutputScheduler } from "./output.ts";
 import type { User } from "./user.ts";
 
+/** The capabilities of a session that enabled none: one empty set for all of them. */
+const NO_CAPS: ReadonlySet<string> = new Set();
+
 /** What a session needs from the server it belongs to. */
 export interface SessionHost {
   /** Handles one input line of a session (parse, flood control, dispatch). */
@@ -26,6 +29,11 @@ export interface SessionHost {
   readonly closeGrace: number;
   /** The server's output scheduler, which gives each session its queue. */
   readonly output: OutputScheduler;
+  /**
+   * The session's reading has finished ({@link Session.run} settles next); `error` is set
+   * when ending it threw (a bug: the host logs it and ends the session its own way).
+   */
+  sessionFinished(session: Session, error?: unknown): void;
 }
 
 /**
@@ -45,8 +53,8 @@ export class Session {
    */
   user: User;
   readonly connectedAt: number = Date.now();
-  /** Enabled capabilities. */
-  readonly caps: Set<string> = new Set();
+  /** Enabled capabilities; made at the first (an empty set costs about 170 bytes). */
+  #caps: Set<string> | undefined = undefined;
   /** Bits of {@link tagMaskOf} for the enabled capabilities. */
   tagMask = 0;
   /** CAP LS version (302 enables values and cap-notify). */
@@ -84,6 +92,8 @@ export class Session {
   readonly #out: OutputQueue;
   #closing = false;
   #dead = false;
+  /** {@link Session.run}'s promise, once started. */
+  #running: Promise<void> | undefined = undefined;
 
   constructor(host: SessionHost, conn: Connection, user: User, pingJitter = 0) {
     this.#host = host;
@@ -103,21 +113,51 @@ export class Session {
     return this.#out.queuedBytes;
   }
 
+  /** Enabled capabilities (change them with {@link setCap}). */
+  get caps(): ReadonlySet<string> {
+    return this.#caps ?? NO_CAPS;
+  }
+
+  /** Enables or disables a capability; call {@link capsChanged} after a batch of these. */
+  setCap(name: string, on: boolean): void {
+    if (on) (this.#caps ??= new Set()).add(name);
+    else this.#caps?.delete(name);
+  }
+
   /** Recomputes the tag mask after the enabled capabilities changed. */
   capsChanged(): void {
     this.tagMask = tagMaskOf(this.caps);
   }
 
-  /** Reads and handles input until the connection ends. */
-  async run(): Promise<void> {
-    await this.conn.readLines((line) => {
-      if (this.#dead || this.#closing) return;
-      this.lastActivity = Date.now();
-      this.pingSentAt = 0;
-      return this.#host.handleLine(this, line);
-    });
-    if (!this.#dead) this.#host.endSession(this, "Connection closed");
+  /**
+   * Reads and handles input until the connection ends; resolves after that (the same
+   * promise on every call), never rejects.
+   */
+  run(): Promise<void> {
+    // one reaction per session and no async frame: an idle session keeps only this promise
+    return this.#running ??= this.conn.readLines(this.#onLine).then(
+      this.#readEnded,
+      this.#readEnded,
+    );
   }
+
+  // bound once, like the others: a closure per session, none per line
+  readonly #onLine = (line: FramedLine): void | Promise<void> => {
+    if (this.#dead || this.#closing) return;
+    this.lastActivity = Date.now();
+    this.pingSentAt = 0;
+    return this.#host.handleLine(this, line);
+  };
+
+  readonly #readEnded = (): void => {
+    try {
+      if (!this.#dead) this.#host.endSession(this, "Connection closed");
+    } catch (err) {
+      this.#host.sessionFinished(this, err);
+      return;
+    }
+    this.#host.sessionFinished(this);
+  };
 
   /** Queues a message for this session. */
   send(out: Outgoing): void {

@@ -10,6 +10,9 @@ import { casefold } from "../protocol/casemap.ts";
 import type { Channel } from "./channel.ts";
 import type { Session } from "./session.ts";
 
+/** The channels of a user in none (most idle users): one empty set for all of them. */
+const NO_CHANNELS: ReadonlySet<Channel> = new Set();
+
 /**
  * One registered (or registering) user.
  *
@@ -38,7 +41,8 @@ export class User {
   bot = false;
   /** When a registered nick held without logging in is taken back (ms; 0 = never). */
   nickDeadline = 0;
-  readonly channels: Set<Channel> = new Set();
+  /** Made at the first join: an empty set costs about 170 bytes per user. */
+  #channels: Set<Channel> | undefined = undefined;
   /** The connections (devices) carrying this user: several when logged in more than once. */
   readonly sessions: Session[] = [];
   /** Stays online, in its channels, while no device is connected (NickServ SET always-on). */
@@ -67,6 +71,22 @@ export class User {
 
   get nick(): string {
     return this.#nick;
+  }
+
+  /** The channels this user is in; changed only by the channel table (see {@link joined}). */
+  get channels(): ReadonlySet<Channel> {
+    return this.#channels ?? NO_CHANNELS;
+  }
+
+  /** For the channel table: the user is now in `channel`. */
+  joined(channel: Channel): void {
+    (this.#channels ??= new Set()).add(channel);
+  }
+
+  /** For the channel table: the user left `channel` (or, with none, every channel). */
+  left(channel?: Channel): void {
+    if (channel === undefined) this.#channels = undefined;
+    else this.#channels?.delete(channel);
   }
 
   /** The casefolded nick, the key in the server's user table. */

@@ -7,6 +7,7 @@
 
 import { type FramedLine, LineFramer } from "../protocol/framer.ts";
 import type { Connection, TransportKind } from "./connection.ts";
+import { pollLines, type PollReader } from "./socket_poll.ts";
 import { directSendFd, sendNow } from "./socket_send.ts";
 
 // Every idle connection holds its read buffer in a pending read, so it starts small (most
@@ -53,6 +54,8 @@ export class StreamConnection implements Connection {
   readonly #fd: number;
   /** Whether the direct write has been handed out (it has one holder). */
   #directTaken = false;
+  /** Input read through the shared epoll (socket_poll.ts), when the descriptor allows it. */
+  #poll: PollReader | undefined = undefined;
 
   readonly #log: (line: string) => void;
 
@@ -73,7 +76,19 @@ export class StreamConnection implements Connection {
     }
   }
 
-  async readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
+  readLines(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    // an idle connection then holds no pending read of its own (see socket_poll.ts), nor an
+    // async frame waiting for one
+    if (this.#fd >= 0 && this.#poll === undefined) {
+      this.#poll = pollLines(this.#fd, onLine, this.#tlsKnock);
+      if (this.#poll !== undefined) return this.#poll.done;
+    }
+    return this.#readLoop(onLine);
+  }
+
+  /** The ordinary path: one pending `read()` at a time, into a buffer of this connection's. */
+  async #readLoop(onLine: (line: FramedLine) => void | Promise<void>): Promise<void> {
     const framer = new LineFramer();
     let buf = new Uint8Array(READ_BUFFER_SMALL);
     let first = this.kind === "tcp";
@@ -83,17 +98,8 @@ export class StreamConnection implements Connection {
         if (n === null) break;
         if (first) {
           first = false;
-          if (n >= 2 && isTlsHandshake(buf)) {
-            this.#log(
-              `TLS handshake from ${this.remoteAddress} on the plain-text port; closed ` +
-                "(the client should use the TLS port)",
-            );
-            // a TLS alert tells the client's TLS library what happened ("handshake
-            // failure") instead of leaving it waiting or reporting garbage
-            await this.#conn.write(TLS_HANDSHAKE_FAILURE_ALERT).catch(() => {});
-            this.close();
-            return;
-          }
+          const knock = this.#tlsKnock(buf.subarray(0, n));
+          if (knock) return await knock;
         }
         const lines = framer.push(buf.subarray(0, n));
         // the framer copied what it keeps, so the buffer can be swapped for a larger one
@@ -110,6 +116,21 @@ export class StreamConnection implements Connection {
       // reset by peer, closed under us, TLS handshake garbage: all mean end of input
     }
   }
+
+  /**
+   * When the first bytes on the plain-text port are a TLS handshake: tells the client with an
+   * alert, then closes; resolves once closed. Undefined for any other first bytes.
+   */
+  readonly #tlsKnock = (bytes: Uint8Array): Promise<void> | undefined => {
+    if (this.kind !== "tcp" || bytes.length < 2 || !isTlsHandshake(bytes)) return undefined;
+    this.#log(
+      `TLS handshake from ${this.remoteAddress} on the plain-text port; closed ` +
+        "(the client should use the TLS port)",
+    );
+    // a TLS alert tells the client's TLS library what happened ("handshake failure")
+    // instead of leaving it waiting or reporting garbage
+    return this.#conn.write(TLS_HANDSHAKE_FAILURE_ALERT).catch(() => {}).then(() => this.close());
+  };
 
   /**
    * The direct write (see {@link Connection.takeDirectWrite}), to the first caller only:
@@ -154,6 +175,8 @@ export class StreamConnection implements Connection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // out of the epoll before the descriptor is closed: its number may be reused at once
+    this.#poll?.stop();
     try {
       this.#conn.close();
     } catch {

@@ -140,10 +140,26 @@ export const LOCAL_COMMANDS: Readonly<Handlers> = {
   quit: (h, a) => h.quit(a.reason),
   notify: (h, a) => {
     if (a.op !== "list") {
+      const listed = new Set(h.client.notifyList.map((e) => casefold(e.nick)));
+      // each nick once, as first typed
+      const asked = [...new Map(a.nicks.map((n) => [casefold(n), n])).values()];
+      const known = asked.filter((n) => listed.has(casefold(n)));
+      const fresh = asked.filter((n) => !listed.has(casefold(n)));
       h.client.perform(a);
-      const nicks = a.nicks.join(", ");
-      if (a.op === "del") h.note("info", `No longer watching ${nicks}.`);
-      else if (!h.client.connected) h.note("info", `Watching ${nicks} once connected.`);
+      if (a.op === "del") {
+        if (fresh.length > 0) {
+          h.note(
+            "info",
+            `${fresh.join(", ")} ${fresh.length === 1 ? "is" : "are"} not on your notify list.`,
+          );
+        }
+        if (known.length > 0) h.note("info", `No longer watching ${known.join(", ")}.`);
+        return;
+      }
+      if (known.length > 0) h.note("info", `You are already watching ${known.join(", ")}.`);
+      if (fresh.length === 0) return;
+      const nicks = fresh.join(", ");
+      if (!h.client.connected) h.note("info", `Watching ${nicks} once connected.`);
       else if (!h.client.hasMonitor) {
         h.note(
           "info",

@@ -203,10 +203,13 @@ export class WindowList {
    */
   add(w: Window, line: ChatLine): boolean {
     if (this.isCopy(w, line)) return false;
-    // a live line coming in while the user looks, with nothing unread before it, is not new
-    // (replayed history still may be: it is what they missed)
+    // a live message coming in while the user looks, with nothing unread before it, is not
+    // new (replayed history still may be: it is what they missed; and an event line such as
+    // the member count after a join, between the server's marker and its replay, says nothing
+    // of what was read)
     if (
-      w === this.current && !line.history && w.markerShown && this.markerIndex(w) === -1
+      w === this.current && !line.history && isNews(line) && w.markerShown &&
+      this.markerIndex(w) === -1
     ) {
       w.markerShown = false;
     }
@@ -315,7 +318,10 @@ export class WindowList {
     return undefined;
   }
 
-  /** Adds a reaction to a message of a window; the line changed, or undefined. */
+  /**
+   * Adds a reaction to a message of a window; the line changed, or undefined (no such
+   * message, a deleted one, or a reaction this person already gave).
+   */
   react(
     w: Window,
     msgid: string,
@@ -324,7 +330,8 @@ export class WindowList {
     id?: string,
   ): ChatLine | undefined {
     const line = this.byMsgid(w, msgid);
-    if (!line) return undefined;
+    // a deleted message takes no reactions: a late one would show it as if still there
+    if (!line || line.redacted) return undefined;
     const list = line.reactions ??= [];
     let r = list.find((x) => x.reaction === reaction);
     if (!r) {

@@ -198,6 +198,16 @@ function size(n: number): string {
   return `${n} bytes`;
 }
 
+/**
+ * Several sizes of one sentence, each as {@link size} words it, unless two different ones
+ * would then read the same ("the file is 97.7 KiB; … up to 97.7 KiB"): then all in bytes.
+ */
+function sizes(...ns: number[]): string[] {
+  const shown = ns.map(size);
+  const clash = ns.some((n, i) => ns.some((m, j) => m !== n && shown[i] === shown[j]));
+  return clash ? ns.map((n) => `${n} bytes`) : shown;
+}
+
 const UNAUTHORIZED_HEADERS = {
   "www-authenticate": 'Basic realm="deno-chat uploads", charset="UTF-8"',
 };
@@ -290,12 +300,8 @@ export class Uploads {
     const account = casefold(auth.account.name);
     if (length === 0) return refuse(text(400, "the file is empty\n"));
     if (length > limits.uploadMaxBytes) {
-      return refuse(text(
-        413,
-        `the file is ${size(length)}; this server takes files of up to ${
-          size(limits.uploadMaxBytes)
-        }\n`,
-      ));
+      const [file, max] = sizes(length, limits.uploadMaxBytes);
+      return refuse(text(413, `the file is ${file}; this server takes files of up to ${max}\n`));
     }
     // reserved before the store is asked, so two uploads at once cannot both fit one quota
     const others = this.#reserved.get(account) ?? 0;
@@ -303,10 +309,10 @@ export class Uploads {
     try {
       const used = (await this.#host.store.uploadBytes(account)) + others;
       if (used + length > limits.uploadQuotaBytes) {
+        const [kept, quota, file] = sizes(used, limits.uploadQuotaBytes, length);
         return refuse(text(
           413,
-          `over your upload quota: you keep ${size(used)} of ${size(limits.uploadQuotaBytes)}, ` +
-            `and this file is ${size(length)}\n`,
+          `over your upload quota: you keep ${kept} of ${quota}, and this file is ${file}\n`,
         ));
       }
       return await this.#write(head, conn, pending, length, account, origin, alive);

@@ -312,3 +312,28 @@ Deno.test("IrcClient asks ISON about the notify list right after a reconnect", a
     await s.dispose();
   }
 });
+
+Deno.test("IrcClient after a reconnect tells only who came or went meanwhile, not the whole list again", async () => {
+  const s = await setup({ caps: ["server-time"] });
+  try {
+    s.client.perform({ kind: "notify", op: "add", nicks: ["bob", "cy", "dee"] });
+    await s.srv.waitForLine(/^ISON :?bob cy dee$/);
+    s.conn.send(":fake.srv 303 ann :bob");
+    await waitFor("the first answer", () => s.lines.some((l) => l.text === "dee is offline."));
+    s.srv.dropAll();
+    const again = await s.srv.waitForConn(2);
+    await waitFor("ISON again", () => again.received.some((l) => /^ISON :?bob cy dee$/.test(l)));
+    // unknown until the new connection says: the status bar shows no stale "online"
+    assert.deepEqual(s.client.notifyList.map((e) => e.online), [undefined, undefined, undefined]);
+    const from = s.lines.length;
+    again.send(":fake.srv 303 ann :bob cy");
+    await waitFor("the answer", () => s.client.notifyList.every((e) => e.online !== undefined));
+    assert.deepEqual(
+      s.lines.slice(from).filter((l) => /online|offline/.test(l.text)).map((l) => l.text),
+      ["cy came online."],
+    );
+    assert.deepEqual(s.client.notifyList.map((e) => e.online), [true, true, false]);
+  } finally {
+    await s.dispose();
+  }
+});

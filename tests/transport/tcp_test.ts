@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { StreamConnection } from "../../lib/transport/tcp.ts";
+import { pollAvailable, pollReaders } from "../../lib/transport/socket_poll.ts";
 import {
   descriptorMatches,
   directSendCounters,
@@ -243,5 +244,146 @@ Deno.test("ipBytes() reads IPv4 and IPv6 text forms, and nothing else", () => {
   assertEquals([...ipBytes("1:2:3:4:5:6:7:8")!].slice(14), [0, 8]);
   for (const bad of ["localhost", "1.2.3", "256.0.0.1", "1::2::3", "1:2:3:4:5:6:7:8:9", ":::"]) {
     assertEquals(ipBytes(bad), undefined, bad);
+  }
+});
+
+Deno.test({
+  name: "input is read through the shared epoll: lines split across reads, handler awaited, " +
+    "end of input when the peer closes",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    ok(pollAvailable());
+    const p = await pair();
+    const before = pollReaders();
+    const lines: string[] = [];
+    let release!: () => void;
+    let held!: () => void;
+    const heldLine = new Promise<void>((r) => held = r);
+    const reading = p.server.readLines((line) => {
+      lines.push(line.kind === "too-long" ? "<too long>" : `${line.kind}:${line.text}`);
+      if (lines.length === 1) {
+        held();
+        // the next line must wait for this one (backpressure)
+        return new Promise<void>((r) => release = r);
+      }
+    });
+    try {
+      assertEquals(pollReaders(), before + 1, "one reader, no pending read of its own");
+      await p.peer.write(enc.encode("NICK a\r\nUSER a 0 * :A"));
+      await heldLine;
+      assertEquals(lines, ["line:NICK a"]);
+      await p.peer.write(enc.encode(" B\r\nPING :x\r\n"));
+      // nothing is handed on while the first line's handler has not finished
+      await new Promise((r) => setTimeout(r, 50));
+      assertEquals(lines, ["line:NICK a"]);
+      release();
+      p.peer.close();
+      await reading;
+      assertEquals(lines, ["line:NICK a", "line:USER a 0 * :A B", "line:PING :x"]);
+      assertEquals(pollReaders(), before, "the reader stopped at the end of input");
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "close() ends a polled read at once and takes the socket out of the epoll",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await pair();
+    const before = pollReaders();
+    const reading = p.server.readLines(() => {});
+    assertEquals(pollReaders(), before + 1);
+    p.server.close();
+    await reading;
+    assertEquals(pollReaders(), before);
+    p.close();
+  },
+});
+
+Deno.test({
+  name: "a TLS handshake on the plain-text port gets the alert, then the end (polled read)",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await pair();
+    try {
+      const seen: unknown[] = [];
+      const reading = p.server.readLines((line) => {
+        seen.push(line);
+      });
+      await p.peer.write(new Uint8Array([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
+      const alert = await readExactly(p.peer, 7);
+      assertEquals([...alert], [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
+      assertEquals(await p.peer.read(new Uint8Array(16)), null);
+      await reading;
+      assertEquals(seen, []);
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a polled read hands on a line longer than one read (tags near the limit) whole",
+  ignore: !linuxWithFfi,
+  fn: async () => {
+    const p = await pair();
+    try {
+      const lines: string[] = [];
+      let got!: () => void;
+      const both = new Promise<void>((r) => got = r);
+      const reading = p.server.readLines((line) => {
+        lines.push(line.kind === "line" ? line.text : line.kind);
+        if (lines.length === 2) got();
+      });
+      const long = `@+x=${"a".repeat(4000)} PRIVMSG #c :${"b".repeat(400)}`;
+      await p.peer.write(enc.encode(`${long}\r\nPING :y\r\n`));
+      await both;
+      assertEquals(lines, [long, "PING :y"]);
+      p.peer.close();
+      await reading;
+    } finally {
+      p.close();
+    }
+  },
+});
+
+Deno.test("without a usable descriptor input is read the ordinary way: lines, TLS knock", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const peer = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const peer2 = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const real = await listener.accept();
+  const real2 = await listener.accept();
+  listener.close();
+  // -1: no descriptor, so no direct sends and no polled reads
+  const conn = new StreamConnection(withDescriptor(real, -1), "tcp", () => {});
+  const conn2 = new StreamConnection(withDescriptor(real2, -1), "tcp", () => {});
+  try {
+    const before = pollReaders();
+    const lines: string[] = [];
+    const reading = conn.readLines((line) => {
+      lines.push(line.kind === "line" ? line.text : line.kind);
+    });
+    assertEquals(pollReaders(), before);
+    await peer.write(enc.encode("NICK a\r\nPING :x\r\n"));
+    peer.close();
+    await reading;
+    assertEquals(lines, ["NICK a", "PING :x"]);
+
+    const reading2 = conn2.readLines(() => {});
+    await peer2.write(new Uint8Array([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5]));
+    const alert = await readExactly(peer2, 7);
+    assertEquals([...alert], [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28]);
+    await reading2;
+    assertEquals(await peer2.read(new Uint8Array(16)), null);
+  } finally {
+    conn.close();
+    conn2.close();
+    try {
+      peer2.close();
+    } catch {
+      // closed
+    }
   }
 });

@@ -233,6 +233,15 @@ Deno.test("TuiApp /notify tells who comes online in the active window and the st
     assert.ok(!s[s.length - 2].includes("online:"));
     h.app.feed("/notify list\r");
     await h.waitScreen(/Notify list: bob \(offline\)/);
+    // what is already so is said, not done again
+    h.app.feed("/notify add Bob,cy,cy\r");
+    await h.srv.waitForLine(/^MONITOR \+ cy$/);
+    s = await h.waitScreen(/Watching cy\.$/m);
+    assert.ok(s.some((l) => l.endsWith("You are already watching Bob.")), s.join("\n"));
+    h.app.feed("/notify del zed,cy\r");
+    await h.srv.waitForLine(/^MONITOR - cy$/);
+    s = await h.waitScreen(/No longer watching cy\.$/m);
+    assert.ok(s.some((l) => l.endsWith("zed is not on your notify list.")), s.join("\n"));
   } finally {
     await h.dispose();
   }

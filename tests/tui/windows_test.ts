@@ -116,3 +116,35 @@ Deno.test("WindowList.prepend() puts older lines first, leaving out those alread
   assert.deepEqual(w.lines.map((l) => l.text), ["a", "b"]);
   assert.equal(w.unread, 0);
 });
+
+Deno.test("WindowList takes no reaction to a deleted message, before or after the deletion", () => {
+  const wl = new WindowList();
+  const a = wl.open("#a", "channel", true);
+  const line = msg("#a", { msgid: "m1" });
+  wl.add(a, line);
+  assert.equal(wl.react(a, "m1", "cy", "😮", "t1"), line);
+  assert.equal(wl.redact(a, "m1"), line);
+  assert.equal(line.redacted, true);
+  assert.equal(line.reactions, undefined);
+  // a reaction arriving after the deletion (relayed late, or replayed) changes nothing
+  assert.equal(wl.react(a, "m1", "cy", "👍", "t2"), undefined);
+  assert.equal(line.reactions, undefined);
+});
+
+Deno.test("WindowList keeps the server's marker through the event lines of a join, for the replay after them", () => {
+  const wl = new WindowList();
+  const a = wl.open("#a", "channel", true);
+  // as a server sends a join: JOIN, MARKREAD, NAMES, then the replayed history
+  wl.add(a, msg("#a", { kind: "join", text: "You joined #a", time: new Date(5000) }));
+  wl.setReadMarker(a, new Date(1000));
+  wl.add(a, msg("#a", { kind: "info", text: "2 on #a: ann bob", time: new Date(5000) }));
+  wl.add(a, msg("#a", { history: true, msgid: "h1", text: "seen", time: new Date(1000) }));
+  wl.add(a, msg("#a", { history: true, msgid: "h2", text: "missed", time: new Date(2000) }));
+  assert.equal(a.markerShown, true);
+  assert.equal(a.lines[wl.markerIndex(a)].text, "missed");
+  // a live message while looking, with nothing unread: nothing new, no marker
+  const b = wl.open("#b", "channel", true);
+  wl.setReadMarker(b, new Date(1000));
+  wl.add(b, msg("#b", { text: "live", time: new Date(6000) }));
+  assert.equal(b.markerShown, false);
+});

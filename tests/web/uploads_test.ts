@@ -201,3 +201,27 @@ Deno.test("uploads (soju.im/FILEHOST): accounts only, safe types, size limit and
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("uploads: a refusal whose sizes would read the same in KiB gives them in bytes", async () => {
+  const server = await startServer([], [...TEST_LIMITS, "uploadMaxBytes=100000"], { web: true });
+  try {
+    const { clients, user } = new ClientPool(server.port);
+    const irc = await user("ann");
+    irc.send("REGISTER * * ann-password");
+    await irc.expect(/REGISTER SUCCESS/);
+    await Promise.all(clients.map((c) => c.close()));
+    // 97.7 KiB both, in KiB
+    const r = await upload(server, pngOf(100_001), "big.png");
+    assertEquals(
+      [r.status, r.text],
+      [413, "the file is 100001 bytes; this server takes files of up to 100000 bytes\n"],
+    );
+    const big = await upload(server, pngOf(150_000), "bigger.png");
+    assertEquals(
+      [big.status, big.text],
+      [413, "the file is 146.5 KiB; this server takes files of up to 97.7 KiB\n"],
+    );
+  } finally {
+    await server.stop();
+  }
+});

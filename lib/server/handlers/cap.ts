@@ -23,7 +23,7 @@ export function handleCap(ctx: Context): void | Promise<void> {
       if (version > session.capVersion) session.capVersion = version;
       if (!ctx.user.registered) session.capNegotiating = true;
       if (session.capVersion >= 302) {
-        session.caps.add("cap-notify");
+        session.setCap("cap-notify", true);
         session.capsChanged();
       }
       const tokens = [...SUPPORTED_CAPS.keys()].map((name) => {
@@ -58,8 +58,8 @@ export function handleCap(ctx: Context): void | Promise<void> {
         return;
       }
       for (const t of wanted) {
-        if (t.startsWith("-")) session.caps.delete(t.slice(1));
-        else session.caps.add(t);
+        if (t.startsWith("-")) session.setCap(t.slice(1), false);
+        else session.setCap(t, true);
       }
       session.capsChanged();
       ctx.reply("CAP", [target, "ACK", raw]);
