@@ -250,7 +250,10 @@ async function main(): Promise<void> {
         // an upload is not one more device: the account's device limit does not apply
         authenticate: async (name, password, ip) => {
           const r = await authenticateAccount(server, name, password, ip, false);
-          return r.ok || r.reason !== "sessions" ? r : { ok: false, reason: "invalid" };
+          if (r.ok) return r;
+          // a store that is away: a 503 "try again in a moment", as when hashing is busy
+          if (r.reason === "unavailable") return { ok: false, reason: "busy" };
+          return r.reason !== "sessions" ? r : { ok: false, reason: "invalid" };
         },
       });
       web = await startWeb(server, {

@@ -23,9 +23,16 @@ import {
   type ChannelState,
   channelState,
   type ClusterEvents,
+  type RegistrationState,
   type UserInfo,
   userInfo,
 } from "./cluster_events.ts";
+import { casefold } from "../protocol/casemap.ts";
+import type { ChannelRegistration } from "../server/channel.ts";
+
+function toRegistration(r: RegistrationState): ChannelRegistration {
+  return { founder: r.founder, registeredAt: r.at, ops: new Set(r.ops) };
+}
 import type { BusEvent } from "./redis_bus.ts";
 
 /** Who is shown REDACT lines (as in handlers/redact.ts). */
@@ -104,6 +111,8 @@ export class Applier {
         return this.#metadata(e);
       case "state":
         return this.#state(e);
+      case "creg":
+        return this.#registration(e.c as string, (e.reg as RegistrationState | null) ?? undefined);
     }
   }
 
@@ -167,6 +176,7 @@ export class Applier {
       this.#quit(this.#gidOf(holder), SPLIT_REASON);
     }
     const user = new User(who.nick, who.user, who.host, who.real);
+    user.remote = true;
     (user as { signonAt: number }).signonAt = who.on;
     user.account = who.acct;
     user.away = who.away;
@@ -248,10 +258,21 @@ export class Applier {
         channel.setKey(st.key);
         channel.setLimit(st.limit);
         channel.setTopic(st.topic);
+        if (typeof st.floor === "number") channel.setHistoryFloor(st.floor);
+        if (st.reg) channel.setRegistration(toRegistration(st.reg));
       }
     }
     channels.join(channel, user, bits);
     announceJoin(channel, user, this.#server.eventTags());
+  }
+
+  /**
+   * A channel was registered or dropped on another node: its members here get the same
+   * founder's ops on rejoin and the same keeping of topic and modes (the node the change
+   * came from saves them; this one does not write them again).
+   */
+  #registration(folded: string, reg: RegistrationState | undefined): void {
+    this.#server.channels.get(folded)?.setRegistration(reg ? toRegistration(reg) : undefined);
   }
 
   #part(e: BusEvent): void {
@@ -306,6 +327,8 @@ export class Applier {
           if (!target || bits === undefined) continue;
           const bit = mode === "o" ? PREFIX_OP : PREFIX_VOICE;
           channel.setMember(target, add ? bits | bit : bits & ~bit);
+          // as the MODE handler on the origin did (a registered channel's ops by account)
+          if (mode === "o" && target.account) channel.rememberOp(casefold(target.account), add);
           break;
         }
         case "b":
@@ -338,8 +361,9 @@ export class Applier {
       }
       applied.push(change);
     }
+    // not channels.modesChanged: the origin saved a registered channel's modes already, and
+    // a second writer could only put an older state back
     if (applied.length === 0) return;
-    this.#server.channels.modesChanged(channel, applied, by);
     toChannel(
       channel,
       new Outgoing(
@@ -356,7 +380,8 @@ export class Applier {
     const channel = this.#server.channels.find(e.c as string);
     if (!by || !channel) return;
     const topic = e.topic as ChannelState["topic"];
-    this.#server.channels.setTopic(channel, topic, by);
+    // as for modes: the origin saved it
+    channel.setTopic(topic);
     toChannel(
       channel,
       new Outgoing(

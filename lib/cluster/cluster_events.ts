@@ -12,9 +12,10 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { ModeChange } from "../protocol/modes.ts";
-import type { Channel, Topic } from "../server/channel.ts";
+import type { Channel, ChannelRegistration, Topic } from "../server/channel.ts";
 import type { ServerEvents, UserChange } from "../server/events.ts";
 import type { Outgoing } from "../server/outgoing.ts";
+import type { HistoryMessage } from "../store/store.ts";
 import type { User } from "../server/user.ts";
 import { type BusEvent, ClaimError, type RedisBus } from "./redis_bus.ts";
 
@@ -41,6 +42,26 @@ export interface ChannelState {
   key?: string;
   limit?: number;
   topic?: Topic;
+  /** Its ChanServ registration, when registered. */
+  reg?: RegistrationState;
+  /** Where its history starts (ms), as its node decided when it was made. */
+  floor?: number;
+}
+
+/** A channel's registration on the bus. */
+export interface RegistrationState {
+  founder: string;
+  /** Registration time (seconds). */
+  at: number;
+  /** Casefolded accounts that get +o on join. */
+  ops: string[];
+}
+
+/** The registration for other nodes. */
+export function registrationState(
+  r: Readonly<ChannelRegistration> | undefined,
+): RegistrationState | undefined {
+  return r ? { founder: r.founder, at: r.registeredAt, ops: [...r.ops] } : undefined;
 }
 
 type Event = Omit<BusEvent, "n" | "i">;
@@ -69,6 +90,8 @@ export function channelState(c: Channel): ChannelState {
     key: c.key,
     limit: c.limit,
     topic: c.topic,
+    reg: registrationState(c.registration),
+    floor: Number.isFinite(c.historyFloor) ? c.historyFloor : undefined,
   };
 }
 
@@ -83,6 +106,8 @@ export function channelState(c: Channel): ChannelState {
  * ```
  */
 export class ClusterEvents implements ServerEvents {
+  /** A message the store could not take goes on with its record, to the history queue. */
+  readonly defersHistory = true;
   /** Set while another node's event is applied: its changes are not published again. */
   applying = false;
   #bus: RedisBus | undefined;
@@ -303,6 +328,13 @@ export class ClusterEvents implements ServerEvents {
     );
   }
 
+  channelRegistered(folded: string, registration: Readonly<ChannelRegistration> | undefined): void {
+    this.#background(
+      "a channel registration",
+      this.#send(folded, { t: "creg", c: folded, reg: registrationState(registration) ?? null }),
+    );
+  }
+
   redacted(by: User, target: string, _msgid: string, out: Outgoing): void {
     this.#background(
       "a redaction",
@@ -332,16 +364,26 @@ export class ClusterEvents implements ServerEvents {
     );
   }
 
-  message(from: User, target: string, out: Outgoing): void | Promise<void> {
+  message(
+    from: User,
+    target: string,
+    out: Outgoing,
+    history?: HistoryMessage,
+  ): void | Promise<void> {
     const gid = this.gid(from);
     const bare = target[0] === "@" || target[0] === "+" ? target.slice(1) : target;
-    return this.#send(casefold(bare), {
+    const event: Event = {
       t: "msg",
       u: gid,
       to: target,
       cmd: out.command,
       p: out.params,
       tags: out.tags,
-    });
+    };
+    if (history === undefined) return this.#send(casefold(bare), event);
+    const bus = this.#live();
+    // not on the bus any more (fenced, stopping): the record has nowhere to go
+    if (bus === undefined) return Promise.reject(new Error("this node left the cluster"));
+    return bus.publishWithHistory(bus.shardOf(casefold(bare)), event, history).then(() => {});
   }
 }

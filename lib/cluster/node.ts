@@ -17,6 +17,7 @@ import type { ClusterStatus } from "../server/events.ts";
 import type { ChatServer } from "../server/server.ts";
 import { Applier } from "./apply.ts";
 import type { ClusterEvents } from "./cluster_events.ts";
+import { HistoryQueue } from "./history_queue.ts";
 import { type BusEntry, RedisBus } from "./redis_bus.ts";
 
 /** How a node is set up. */
@@ -52,6 +53,7 @@ export class ClusterNode implements ClusterStatus {
   readonly #events: ClusterEvents;
   readonly #applier: Applier;
   readonly #bus: RedisBus;
+  readonly #history: HistoryQueue;
   readonly #opts: NodeOptions;
   #fenced = false;
   /** The peers that answered this node's hello. */
@@ -75,6 +77,12 @@ export class ClusterNode implements ClusterStatus {
       onGap: (shard) => this.#onGap(shard),
       onFenced: (reason) => this.#onFenced(reason),
     });
+    this.#history = new HistoryQueue({
+      url: opts.url,
+      nodeId: opts.nodeId,
+      key: this.#bus.historyKey,
+      store: server.store,
+    });
   }
 
   /** This node's id. */
@@ -90,6 +98,7 @@ export class ClusterNode implements ClusterStatus {
   /** Connects, joins the cluster and asks the peers for their state. */
   async start(): Promise<void> {
     await this.#bus.start();
+    await this.#history.start();
     this.#events.attach(this.#bus);
     const users = this.#server.users;
     users.nickClaim = (user, nick) => this.#events.claim(user, nick);
@@ -107,6 +116,7 @@ export class ClusterNode implements ClusterStatus {
   /** Leaves the cluster (peers show this node's users' QUITs at once). */
   async stop(): Promise<void> {
     this.#events.stop();
+    await this.#history.stop();
     await this.#bus.stop();
   }
 
@@ -142,6 +152,7 @@ export class ClusterNode implements ClusterStatus {
     if (this.#fenced) return;
     this.#fenced = true;
     this.#events.stop();
+    void this.#history.stop();
     console.error(`cluster: node ${this.nodeId} is fenced: ${reason}`);
     for (const session of [...this.#server.sessions]) {
       this.#server.endSession(session, FENCED_REASON);
@@ -161,7 +172,12 @@ export class ClusterNode implements ClusterStatus {
   /** The bus state for /healthz and /metrics. */
   clusterStatus(): ReturnType<ClusterStatus["clusterStatus"]> {
     const s = this.#bus.stats();
-    return { nodeId: this.nodeId, fenced: this.#fenced, ...s };
+    return {
+      nodeId: this.nodeId,
+      fenced: this.#fenced,
+      ...s,
+      historyBacklog: this.#history.backlog,
+    };
   }
 }
 

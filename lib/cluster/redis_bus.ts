@@ -14,6 +14,7 @@
  */
 
 import { createClient } from "redis";
+import type { HistoryMessage } from "../store/store.ts";
 import { CLAIM_NICK, DECLARE_DEAD, RELEASE_NICK, RENEW_LEASE } from "./scripts.ts";
 
 /** One event on the bus. `t` is its type; `n` and `i` the node and incarnation it came from. */
@@ -214,6 +215,47 @@ export class RedisBus {
     });
     this.#eventsOut++;
     return id;
+  }
+
+  /**
+   * Appends an event to a shard and, in the same MULTI, a history record to the history
+   * queue ({@link RedisBus.historyKey}, read by lib/cluster/history_queue.ts): for a message
+   * the store could not take, so that whichever node writes history next finds it.
+   */
+  async publishWithHistory(
+    shard: number,
+    event: Omit<BusEvent, "n" | "i">,
+    record: HistoryMessage,
+  ): Promise<string> {
+    const full = { ...event, n: this.nodeId, i: this.incarnation };
+    const trim = {
+      TRIM: {
+        strategy: "MINID" as const,
+        strategyModifier: "~" as const,
+        threshold: Number(this.#minId()),
+      },
+    };
+    const [id] = await this.#cmd.multi()
+      .xAdd(this.#streams[shard], "*", { e: JSON.stringify(full) }, trim)
+      .xAdd(this.historyKey, "*", { h: JSON.stringify(record) }, trim)
+      .exec();
+    this.#eventsOut++;
+    return String(id);
+  }
+
+  /** The stream of history records waiting for the store (see lib/cluster/history_queue.ts). */
+  get historyKey(): string {
+    return this.#key("h");
+  }
+
+  /** Key prefix of this cluster's keys in Redis. */
+  get prefix(): string {
+    return this.#opts.prefix;
+  }
+
+  /** Retention of the streams (ms). */
+  get retentionMs(): number {
+    return this.#opts.retentionMs;
   }
 
   #minId(): string {

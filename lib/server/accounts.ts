@@ -10,7 +10,7 @@ import { LoginGate, type LoginOutcome, refusalText } from "../auth/login_gate.ts
 import { hashPassword, randomPassword } from "../auth/password.ts";
 import { casefold } from "../protocol/casemap.ts";
 import { RPL_LOGGEDIN, RPL_LOGGEDOUT } from "../protocol/numerics.ts";
-import type { AccountRecord } from "../store/store.ts";
+import { type AccountRecord, StoreUnavailableError } from "../store/store.ts";
 import { isLoopback } from "../transport/connection.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import { adoptAccountMetadata } from "./handlers/metadata.ts";
@@ -24,7 +24,12 @@ import type { ChatServer } from "./server.ts";
 export type AuthResult =
   | { ok: true; account: AccountRecord; alwaysOn: boolean }
   | Exclude<LoginOutcome, { ok: true }>
-  | { ok: false; reason: "sessions"; limit: number };
+  | { ok: false; reason: "sessions"; limit: number }
+  | { ok: false; reason: "unavailable" };
+
+/** What a user is told when the store (a PostgreSQL that is away) cannot answer. */
+export const STORE_DOWN_TEXT =
+  "the account database is unavailable right now, try again in a moment";
 
 /**
  * Why a login was refused, for the user: {@link refusalText}, or the account's device limit.
@@ -37,6 +42,7 @@ export type AuthResult =
  * ```
  */
 export function authRefusalText(result: Exclude<AuthResult, { ok: true }>): string {
+  if (result.reason === "unavailable") return STORE_DOWN_TEXT;
   return result.reason === "sessions"
     ? `the account already has ${result.limit} connections`
     : refusalText(result);
@@ -72,7 +78,15 @@ export async function authenticate(
   forDevice = true,
 ): Promise<AuthResult> {
   const folded = casefold(accountName);
-  const account = await server.store.getAccount(folded);
+  let account: AccountRecord | undefined;
+  try {
+    account = await server.store.getAccount(folded);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    // not counted as a failed attempt: the password was never checked
+    server.log.info("login-failed", { account: accountName, ip, reason: "unavailable" });
+    return { ok: false, reason: "unavailable" };
+  }
   const result = await server.loginGate.check(
     `account:${folded}`,
     ip,
@@ -89,8 +103,13 @@ export async function authenticate(
     if (forDevice && online !== undefined && online.sessions.length >= limit) {
       outcome = { ok: false, reason: "sessions", limit };
     } else {
-      const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;
-      outcome = { ok: true, account, alwaysOn };
+      try {
+        const alwaysOn = (await server.store.getAlwaysOn(folded)) !== undefined;
+        outcome = { ok: true, account, alwaysOn };
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        outcome = { ok: false, reason: "unavailable" };
+      }
     }
   }
   if (outcome.ok) server.log.info("login", { account: outcome.account.name, ip });

@@ -184,6 +184,7 @@ export class ChannelTable {
       ops: new Set([account]),
     });
     this.persist(channel);
+    this.#events.channelRegistered(channel.folded, channel.registration);
   }
 
   /** Drops a channel's registration (ChanServ DROP), online or not. */
@@ -193,6 +194,7 @@ export class ChannelTable {
     await this.#store.clearMetadata(folded);
     // looked up after the store answered: the channel may have emptied or been re-made
     this.#byName.get(folded)?.setRegistration(undefined);
+    this.#events.channelRegistered(folded, undefined);
   }
 
   /** Saves a registered channel's state after a change; unregistered channels are skipped. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { StoreUnavailableError } from "../store/store.ts";
 import type { FramedLine } from "../protocol/framer.ts";
 import { type IrcMessage, parseMessage } from "../protocol/message.ts";
 import {
@@ -123,6 +124,16 @@ export class Dispatcher {
 }
 
 function internalError(ctx: Context, err: unknown): void {
+  if (err instanceof StoreUnavailableError) {
+    // not a bug: the store said once that it is away, and says when it is back
+    ctx.fail(
+      ctx.msg.command,
+      "TEMPORARILY_UNAVAILABLE",
+      [],
+      "The server's database is unavailable right now; try again in a moment",
+    );
+    return;
+  }
   // one line (the stack quoted in it), so a JSON log stays one object per line
   const e = err as Error;
   ctx.server.log.error("command-failed", {

@@ -13,7 +13,8 @@
  */
 
 import type { ModeChange } from "../protocol/modes.ts";
-import type { Channel } from "./channel.ts";
+import type { HistoryMessage } from "../store/store.ts";
+import type { Channel, ChannelRegistration } from "./channel.ts";
 import type { Outgoing } from "./outgoing.ts";
 import type { User } from "./user.ts";
 
@@ -41,11 +42,29 @@ export interface ServerEvents {
   /** A channel's topic was set or cleared (`channel.topic`). */
   topicChanged(channel: Channel, by: User): void;
   /**
+   * A channel was registered (ChanServ REGISTER) or, undefined, its registration dropped;
+   * `folded` is its casefolded name (a dropped one may have no members here).
+   */
+  channelRegistered(folded: string, registration: Readonly<ChannelRegistration> | undefined): void;
+  /**
+   * Whether a message the store could not take (it is unavailable) can still be sent: the
+   * events then carry its history record ({@link ServerEvents.message}) to a queue that
+   * writes it once the store is back. False on one node: such a message is refused.
+   */
+  readonly defersHistory: boolean;
+  /**
    * A PRIVMSG, NOTICE or TAGMSG went to a channel (`#name`) or a nick. A promise means the
    * sender's echo waits for it (the bus between nodes has the message); on one node nothing
-   * is returned and nothing waits.
+   * is returned and nothing waits. `history`: the message's record, when the store did not
+   * take it (only where {@link ServerEvents.defersHistory}); the promise then also means
+   * the record is queued.
    */
-  message(from: User, target: string, out: Outgoing): void | Promise<void>;
+  message(
+    from: User,
+    target: string,
+    out: Outgoing,
+    history?: HistoryMessage,
+  ): void | Promise<void>;
   /**
    * A stored message was redacted (removed from history) in a channel or a private
    * conversation; `out` is the REDACT for members with `draft/message-redaction`.
@@ -71,6 +90,8 @@ export interface ClusterStatus {
     /** Milliseconds since the lease was last renewed. */
     leaseAgeMs: number;
     peers: number;
+    /** Messages waiting in the history queue for the store, cluster-wide. */
+    historyBacklog: number;
   };
 }
 
@@ -87,6 +108,7 @@ const nothing = (): void => {};
  * ```
  */
 export const LOCAL_EVENTS: ServerEvents = Object.freeze({
+  defersHistory: false,
   registered: nothing,
   userChanged: nothing,
   nickChanged: nothing,
@@ -96,6 +118,7 @@ export const LOCAL_EVENTS: ServerEvents = Object.freeze({
   quit: nothing,
   modeChanged: nothing,
   topicChanged: nothing,
+  channelRegistered: nothing,
   message: nothing,
   redacted: nothing,
   metadataChanged: nothing,

@@ -202,6 +202,8 @@ export function loggedEvents(inner: ServerEvents, log: Logger): ServerEvents {
       inner.modeChanged(channel, changes, by);
     },
     topicChanged: (channel, by) => inner.topicChanged(channel, by),
-    message: (from, target, out) => inner.message(from, target, out),
+    channelRegistered: (folded, registration) => inner.channelRegistered(folded, registration),
+    defersHistory: inner.defersHistory,
+    message: (from, target, out, history) => inner.message(from, target, out, history),
   };
 }

@@ -49,6 +49,11 @@ export class User {
   alwaysOn = false;
   /** When the last device left an always-on user (ms; 0 while one is connected). */
   detachedAt = 0;
+  /**
+   * A user of another node of a cluster, seen here through the bus: it has no sessions here
+   * and a device logging in to its account here never attaches to it (lib/cluster/apply.ts).
+   */
+  remote = false;
   readonly signonAt: number = Math.floor(Date.now() / 1000);
   /** Last PRIVMSG/NOTICE time, for WHOIS idle. */
   lastSpokeAt: number = Date.now();

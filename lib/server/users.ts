@@ -9,7 +9,12 @@
  */
 
 import { casefold } from "../protocol/casemap.ts";
-import type { AlwaysOnState, ChatStore } from "../store/store.ts";
+import {
+  type AccountRecord,
+  type AlwaysOnState,
+  type ChatStore,
+  StoreUnavailableError,
+} from "../store/store.ts";
 import { NICKSERV, serviceMask } from "./accounts.ts";
 import { toPeers, toUser } from "./delivery.ts";
 import type { ServerEvents } from "./events.ts";
@@ -422,7 +427,14 @@ export class UserTable {
    */
   async checkReservation(user: User, origin?: ResponseBuffer): Promise<void> {
     const folded = user.folded;
-    const owner = await this.#store.getAccount(folded);
+    let owner: AccountRecord | undefined;
+    try {
+      owner = await this.#store.getAccount(folded);
+    } catch (err) {
+      // whose the nick is cannot be told now: it is not enforced while the store is away
+      if (err instanceof StoreUnavailableError) return;
+      throw err;
+    }
     // a later nick change runs its own check
     if (user.folded !== folded || user.sessions.length === 0) return;
     if (!owner || (user.account && casefold(user.account) === owner.folded)) {

@@ -62,6 +62,11 @@ export class MemoryStore implements ChatStore {
   #uploads = new Map<string, UploadRecord>();
   readonly #maxPerTarget: number;
 
+  /** Always: the store is this process's own memory. */
+  available(): boolean {
+    return true;
+  }
+
   constructor(maxPerTarget = 1000) {
     this.#maxPerTarget = maxPerTarget;
   }
@@ -155,6 +160,8 @@ export class MemoryStore implements ChatStore {
   }
 
   appendMessage(message: HistoryMessage): Promise<void> {
+    // idempotent by msgid, as the databases are: a retried append stores nothing twice
+    if (this.#byMsgid.has(message.msgid)) return Promise.resolve();
     const list = this.#history.get(message.target) ?? [];
     if (list.length === 0) {
       this.#history.set(message.target, list);

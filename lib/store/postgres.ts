@@ -8,6 +8,11 @@
  * committed. An append is idempotent by msgid (`ON CONFLICT DO NOTHING`), so a writer that
  * retries after a dropped connection never stores a message twice.
  *
+ * When the database cannot be reached (refused, reset, timed out), the store says so once on
+ * stderr, {@link PostgresStore.available} turns false and every request fails at once with
+ * {@link StoreUnavailableError} instead of waiting for a connection; a probe (`SELECT 1`)
+ * every second finds the database back.
+ *
  * @module
  */
 
@@ -26,6 +31,7 @@ import {
   type KlineRecord,
   SEARCH_SCAN,
   type SearchQuery,
+  StoreUnavailableError,
   type TargetScope,
   type UploadRecord,
 } from "./store.ts";
@@ -52,6 +58,36 @@ interface Pending {
   message: HistoryMessage;
   resolve: () => void;
   reject: (err: Error) => void;
+}
+
+/** The methods that are not requests to the database. */
+const UNGUARDED: ReadonlySet<PropertyKey> = new Set(["available", "close", "constructor"]);
+
+/** How often a database that went away is asked whether it is back. */
+const PROBE_MS = 1000;
+
+/** Error codes of the driver and the network that mean "cannot reach the database". */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+]);
+
+/**
+ * Whether an error says the database cannot be reached (the network, or a server shutting
+ * down or starting: SQLSTATE classes 08 and 57P), rather than that a request was bad.
+ */
+function unreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== "string") return false;
+  return UNREACHABLE_CODES.has(code) || code.startsWith("08") || code.startsWith("57P");
 }
 
 /** Most rows one INSERT carries: PostgreSQL allows 65,535 parameters, a row takes 10. */
@@ -102,9 +138,75 @@ export class PostgresStore implements ChatStore {
   #closed = false;
   /** The flush under way, so close() can wait for it. */
   #flushing: Promise<void> = Promise.resolve();
+  #up = true;
+  #probeTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(sql: Sql) {
     this.#sql = sql;
+  }
+
+  /** False while the database cannot be reached (see the module's notes). */
+  available(): boolean {
+    return this.#up;
+  }
+
+  /**
+   * The store as the server gets it: every request goes through {@link PostgresStore.#call},
+   * which fails at once while the database is away and notices when it goes away.
+   */
+  static #guarded(store: PostgresStore): PostgresStore {
+    const wrapped = new Map<PropertyKey, unknown>();
+    return new Proxy(store, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (typeof value !== "function") return value;
+        let w = wrapped.get(prop);
+        if (w === undefined) {
+          const fn = value as (...args: unknown[]) => unknown;
+          w = UNGUARDED.has(prop)
+            ? fn.bind(target)
+            : (...args: unknown[]) => target.#call(fn, args);
+          wrapped.set(prop, w);
+        }
+        return w;
+      },
+    });
+  }
+
+  #call(fn: (...args: unknown[]) => unknown, args: unknown[]): Promise<unknown> {
+    if (!this.#up) return Promise.reject(new StoreUnavailableError());
+    let p: Promise<unknown>;
+    try {
+      p = Promise.resolve(fn.apply(this, args));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.catch((err) => {
+      if (!unreachable(err)) throw err;
+      this.#down(err);
+      throw new StoreUnavailableError();
+    });
+  }
+
+  /** The database stopped answering: say so once and probe until it is back. */
+  #down(err: unknown): void {
+    if (!this.#up || this.#closed) return;
+    this.#up = false;
+    console.error(
+      `store: PostgreSQL cannot be reached (${describe(err)}); retrying every second`,
+    );
+    const probe = async () => {
+      this.#probeTimer = undefined;
+      if (this.#closed) return;
+      try {
+        await this.#sql`SELECT 1`;
+        this.#up = true;
+        console.error("store: PostgreSQL answers again");
+      } catch {
+        if (!this.#closed) this.#probeTimer = setTimeout(probe, PROBE_MS);
+      }
+    };
+    this.#probeTimer = setTimeout(probe, PROBE_MS);
   }
 
   /**
@@ -127,7 +229,7 @@ export class PostgresStore implements ChatStore {
       await sql.end({ timeout: 1 }).catch(() => {});
       throw new StoreOpenError(`cannot use the database ${redact(options.url)}: ${describe(err)}`);
     }
-    return new PostgresStore(sql);
+    return PostgresStore.#guarded(new PostgresStore(sql));
   }
 
   async getAccount(folded: string): Promise<AccountRecord | undefined> {
@@ -612,6 +714,7 @@ export class PostgresStore implements ChatStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#probeTimer);
     // what was appended this turn still goes out before the pool closes
     if (this.#flushScheduled) await new Promise<void>((r) => queueMicrotask(r));
     await this.#flushing;

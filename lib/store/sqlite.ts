@@ -166,7 +166,8 @@ export class SqliteStore implements ChatStore {
     this.#insert = db.prepare(
       `INSERT INTO history
          (msgid, time, target, raw_target, source, account, command, text, tags, multiline)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (msgid) DO NOTHING`,
     );
     // a probe that writes nothing when the conversation is known: the hot path stays as it was
     this.#side = db.prepare(
@@ -186,6 +187,11 @@ export class SqliteStore implements ChatStore {
   }
 
   /** Opens the store; throws {@link StoreOpenError} with a clear reason. */
+  /** Always: the database is a local file, open for the server's lifetime. */
+  available(): boolean {
+    return true;
+  }
+
   static open(path: string): SqliteStore {
     let db: DatabaseSync;
     try {

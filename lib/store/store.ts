@@ -241,8 +241,16 @@ export interface ChatStore {
   removeKline(mask: string): Promise<boolean>;
 
   /**
+   * Whether the store answers right now. Always true for SQLite and memory; false while a
+   * networked store's database cannot be reached: its requests then fail at once with
+   * {@link StoreUnavailableError} until a probe in the background finds it back.
+   */
+  available(): boolean;
+
+  /**
    * Appends a message; resolves once it is durable. Appends in one event-loop turn share a
-   * transaction, so the store never limits throughput.
+   * transaction, so the store never limits throughput. Idempotent by msgid: a message
+   * appended again (a retry, or another writer of the same entry) is stored once.
    */
   appendMessage(message: HistoryMessage): Promise<void>;
   /** The newest `limit` messages after `after` (exclusive), oldest first. */
@@ -341,6 +349,23 @@ export interface ChatStore {
 
   /** Commits what is pending and closes. */
   close(): Promise<void>;
+}
+
+/**
+ * A request the store could not do because its database cannot be reached right now (not a
+ * bad request): nothing was changed; the same request may succeed later.
+ *
+ * @example
+ * ```ts
+ * import { StoreUnavailableError } from "./store.ts";
+ * new StoreUnavailableError().message; // "the database is unavailable right now"
+ * ```
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message = "the database is unavailable right now") {
+    super(message);
+    this.name = "StoreUnavailableError";
+  }
 }
 
 /** How many channels and how many private conversations one TARGETS request reads, at most. */

@@ -23,6 +23,8 @@ export interface MetricsSource {
   };
   /** Set on a node of a cluster. */
   readonly cluster?: ClusterStatus | undefined;
+  /** The store, for whether it answers (a PostgreSQL one can be away). */
+  readonly store?: { available(): boolean };
 }
 
 const KINDS: readonly TransportKind[] = ["tcp", "tls", "websocket"];
@@ -121,6 +123,11 @@ export function renderMetrics(source: MetricsSource): string {
     "WebSocket clients closed for sending faster than their input could be handled.",
     [`chat_websocket_inbox_overflows_total ${wsCounters.inboxOverflows}`],
   );
+  if (source.store) {
+    metric("chat_store_available", "gauge", "1 while the store answers.", [
+      `chat_store_available ${source.store.available() ? 1 : 0}`,
+    ]);
+  }
   const c = source.cluster?.clusterStatus();
   if (c) {
     metric("chat_cluster_connected", "gauge", "1 while the bus's Redis connection is up.", [
@@ -135,6 +142,9 @@ export function renderMetrics(source: MetricsSource): string {
     metric("chat_cluster_lease_age_seconds", "gauge", "Time since the lease was renewed.", [
       `chat_cluster_lease_age_seconds ${(c.leaseAgeMs / 1000).toFixed(3)}`,
     ]);
+    metric("chat_cluster_history_backlog", "gauge", "Messages waiting for the store.", [
+      `chat_cluster_history_backlog ${c.historyBacklog}`,
+    ]);
     metric("chat_cluster_peers", "gauge", "Other nodes of the cluster seen.", [
       `chat_cluster_peers ${c.peers}`,
     ]);
@@ -144,23 +154,35 @@ export function renderMetrics(source: MetricsSource): string {
 
 /**
  * The `/healthz` answer: `ok`, or on a cluster node the bus state (503 while the bus is
- * down or the node fenced, so a load balancer stops sending clients to it).
+ * down or the node fenced, so a load balancer stops sending clients to it), the store's
+ * (`store ok` or `store unavailable`) and the history queue's backlog. A cluster node whose
+ * store is away still chats (messages wait in the history queue), so it stays 200; a single
+ * server without its store cannot take messages and answers 503.
  *
  * @example
  * ```ts
  * import { health } from "./metrics.ts";
  * import { equal } from "node:assert/strict";
  * equal(health(undefined).status, 200);
+ * equal(health(undefined, { available: () => false }).text, "store unavailable\n");
  * ```
  */
-export function health(cluster: ClusterStatus | undefined): { status: number; text: string } {
+export function health(
+  cluster: ClusterStatus | undefined,
+  store?: { available(): boolean },
+): { status: number; text: string } {
+  const storeUp = store?.available() ?? true;
   const c = cluster?.clusterStatus();
-  if (!c) return { status: 200, text: "ok\n" };
+  if (!c) {
+    return storeUp ? { status: 200, text: "ok\n" } : { status: 503, text: "store unavailable\n" };
+  }
   const up = c.connected && !c.fenced;
   return {
     status: up ? 200 : 503,
     text: `${up ? "ok" : "bus down"}\nnode ${c.nodeId}\nbus ${
       c.fenced ? "fenced" : c.connected ? "connected" : "disconnected"
-    }\npeers ${c.peers}\nlease age ${c.leaseAgeMs} ms\n`,
+    }\npeers ${c.peers}\nlease age ${c.leaseAgeMs} ms\nstore ${
+      storeUp ? "ok" : "unavailable"
+    }\nhistory backlog ${c.historyBacklog}\n`,
   };
 }

@@ -233,7 +233,7 @@ export function createHandler(
     const path = url.pathname;
     if (path === WS_PATH) return upgrade(req);
     if (path === "/healthz") {
-      const h = health(host.cluster);
+      const h = health(host.cluster, host.store);
       return respond(h.text, h.status, {
         "content-type": "text/plain; charset=utf-8",
         "cache-control": "no-store",

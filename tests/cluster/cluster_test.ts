@@ -5,54 +5,19 @@
 import { deepStrictEqual as assertEquals, equal, ok } from "node:assert/strict";
 import { parseServerArgs } from "../../lib/server/cli.ts";
 import { loadNodeId } from "../../lib/cluster/node.ts";
+import { PostgresStore } from "../../lib/store/postgres.ts";
+import { createClient } from "redis";
 import { TestClient } from "../helpers/irc_client.ts";
-import { postgresBinDir, startPostgres, type TestPostgres } from "../helpers/postgres.ts";
-import { haveRedis, startRedis, type TestRedis } from "../helpers/redis.ts";
-import { type RunningServer, startServer } from "../helpers/server_process.ts";
+import {
+  addNode,
+  clusterClient,
+  noCluster,
+  startCluster,
+  stopCluster,
+} from "../helpers/cluster.ts";
 
-const ignore = !haveRedis() || postgresBinDir() === undefined;
-
-interface Cluster {
-  redis: TestRedis;
-  pg: TestPostgres;
-  nodes: RunningServer[];
-  clients: TestClient[];
-}
-
-async function startCluster(count = 3): Promise<Cluster & { url: string }> {
-  const redis = await startRedis({ aof: true });
-  const pg = await startPostgres();
-  const url = await pg.newDatabase();
-  const c = { redis, pg, url, nodes: [] as RunningServer[], clients: [] };
-  // one after another: each new node asks the running ones for their state
-  for (const id of ["a", "b", "c"].slice(0, count)) await addNode(c, id);
-  return c;
-}
-
-async function addNode(c: Cluster & { url: string }, id: string, web = false) {
-  const node = await startServer(
-    ["--cluster", c.redis.url, "--node-id", id, "--store", c.url],
-    undefined,
-    { web },
-  );
-  await node.waitForOutput(/^cluster mode: node /);
-  c.nodes.push(node);
-  return node;
-}
-
-async function stopCluster(c: Cluster): Promise<void> {
-  for (const cl of c.clients) await cl.close();
-  for (const n of c.nodes) await n.stop().catch(() => {});
-  await c.redis.stop();
-  await c.pg.stop();
-}
-
-async function client(c: Cluster, node: number, nick: string): Promise<TestClient> {
-  const cl = await TestClient.connect(c.nodes[node].port);
-  c.clients.push(cl);
-  await cl.register(nick, ["echo-message"]);
-  return cl;
-}
+const ignore = noCluster;
+const client = clusterClient;
 
 /**
  * The members NAMES shows, sorted: each node lists its own users' joins when they happened and
@@ -386,6 +351,169 @@ Deno.test({
       c.nodes.splice(1, 1);
       // well before a lease could run out
       await a.expect(/^:bob!\S+ QUIT :\*\.net \*\.split$/, 3000);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: a channel registered on one node is registered on the others: founder's ops, kept topic",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    const store = await PostgresStore.open({ url: c.url });
+    try {
+      const a = await client(c, 0, "ann");
+      a.send("REGISTER * * longpassword");
+      await a.expect(/ REGISTER SUCCESS ann /);
+      a.send("JOIN #reg");
+      await a.expect(/ 366 ann #reg /);
+      const b = await client(c, 1, "bob");
+      b.send("JOIN #reg");
+      await b.expect(/ 366 bob #reg /);
+      await a.expect(/^:bob!\S+ JOIN #reg$/);
+      a.send("PRIVMSG ChanServ :REGISTER #reg");
+      await a.expect(/ NOTICE ann :#reg is registered to ann\.$/);
+
+      // ann leaves node a and comes back through node b, where #reg lives on with bob
+      a.send("QUIT :moving");
+      await a.expectClosed();
+      await b.expect(/^:ann!\S+ QUIT :Quit: moving$/);
+      const back = await TestClient.connect(c.nodes[1].port);
+      c.clients.push(back);
+      back.send("PASS ann:longpassword");
+      await back.register("ann", ["echo-message"]);
+      back.send("JOIN #reg");
+      // the founder is an operator there too
+      ok((await back.expect(/ 353 ann = #reg :/)).split(" :")[1].split(" ").includes("@ann"));
+      await b.expect(/^:ann!\S+ JOIN #reg$/);
+
+      // and a topic set on node b is kept: b saves it, as a would
+      back.send("TOPIC #reg :kept from b");
+      await back.expect(/^:ann!\S+ TOPIC #reg :kept from b$/);
+      const deadline = Date.now() + 5000;
+      while ((await store.getChannel("#reg"))?.topic?.text !== "kept from b") {
+        if (Date.now() > deadline) throw new Error("the topic was not saved");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await store.close();
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name: "cluster: a second device of an account on another node is a user of its own, told so",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const a = await client(c, 0, "ann");
+      a.send("REGISTER * * longpassword");
+      await a.expect(/ REGISTER SUCCESS ann /);
+      a.send("JOIN #room");
+      await a.expect(/ 366 ann #room /);
+      const b = await client(c, 1, "bob");
+      b.send("JOIN #room");
+      await b.expect(/ 366 bob #room /);
+
+      // logged in while connecting to node b: ann's nick stays with node a's user
+      const d = await TestClient.connect(c.nodes[1].port);
+      c.clients.push(d);
+      d.send("PASS ann:longpassword", "NICK ann", "USER d 0 * :d");
+      await d.expect(/ 433 \* ann :Nickname is already in use$/);
+      d.send("NICK ann2");
+      await d.expect(/ 001 ann2 /);
+      await d.expect(
+        ":deno-chat.local NOTICE ann2 :Your account is also connected through another server " +
+          "node, as ann: this connection is a user of its own (ann2); several devices share " +
+          "one nick only when they connect to the same node",
+      );
+      d.send("JOIN #room", "PRIVMSG #room :from d");
+      await a.expect(/^:ann2!~?d@\S+ JOIN #room$/);
+      await a.expect(/^:ann2!\S+ PRIVMSG #room :from d$/);
+      await b.expect(/^:ann2!\S+ PRIVMSG #room :from d$/);
+      a.send("WHOIS ann2");
+      await a.expect(/ 330 ann ann2 ann :is logged in as$/);
+      assertEquals(await names(b, "bob"), ["@ann", "ann2", "bob"]);
+
+      // logging in later (NickServ) on node b: the same
+      const e = await client(c, 1, "eve");
+      e.send("PRIVMSG NickServ :IDENTIFY ann longpassword");
+      await e.expect(
+        / NOTICE eve :Your account is also connected through another server node, as ann: /,
+      );
+      await e.expect(/^:NickServ!\S+ NOTICE eve :You are now logged in as ann\.$/);
+      e.send("WHOIS eve");
+      await e.expect(/ 330 eve eve ann :is logged in as$/);
+    } finally {
+      await stopCluster(c);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "cluster: messages sent at the same moment on two nodes: every node shows each node's in the stream's order",
+  ignore,
+  async fn() {
+    const c = await startCluster(2);
+    try {
+      const senders = [
+        await client(c, 0, "a1"),
+        await client(c, 0, "a2"),
+        await client(c, 1, "b1"),
+        await client(c, 1, "b2"),
+      ];
+      const watchers = [await client(c, 0, "wa"), await client(c, 1, "wb")];
+      const nicks = ["a1", "a2", "b1", "b2"];
+      for (const [w, nick] of [[watchers[0], "wa"], [watchers[1], "wb"]] as const) {
+        w.send("JOIN #room");
+        await w.expect(new RegExp(` 366 ${nick} #room `));
+      }
+      await watchers[0].expect(/^:wb!\S+ JOIN #room$/);
+      // one after another, each seen by both watchers before the next
+      for (const [k, s] of senders.entries()) {
+        s.send("JOIN #room");
+        for (const w of watchers) {
+          await w.expect(new RegExp(`^:${nicks[k]}!\\S+ JOIN #room$`));
+        }
+      }
+      const per = 10;
+      // all at once, interleaved line by line
+      for (let i = 0; i < per; i++) {
+        senders.forEach((s, k) => s.send(`PRIVMSG #room :${nicks[k]}-${i}`));
+      }
+      for (const w of watchers) {
+        for (let n = 0; n < per * nicks.length; n++) await w.expect(/ PRIVMSG #room :/);
+      }
+
+      // the one order Redis gave them
+      const redis = createClient({ url: c.redis.url });
+      await redis.connect();
+      const entries = await redis.xRange("dc:s:0", "-", "+");
+      await redis.quit();
+      const stream = entries.map((e) => JSON.parse(e.message.e as string))
+        .filter((e) => e.t === "msg" && e.to === "#room")
+        .map((e) => ({ node: e.n as string, text: (e.p as string[])[1] }));
+      equal(stream.length, per * nicks.length);
+      const fromNode = (node: string) => stream.filter((e) => e.node === node).map((e) => e.text);
+      for (const w of watchers) {
+        const seen = said(w);
+        equal(seen.length, per * nicks.length);
+        // each node's messages (two senders interleaved) in the stream's order, on every node
+        for (const node of ["a", "b"]) {
+          const of = new Set(fromNode(node));
+          assertEquals(
+            seen.filter((t) => of.has(t)),
+            fromNode(node),
+            `${node} as seen by a watcher`,
+          );
+        }
+      }
     } finally {
       await stopCluster(c);
     }

@@ -1,7 +1,9 @@
 /**
  * Starts a throw-away PostgreSQL (Debian's `postgresql` package) for tests: its own cluster in
  * a temporary folder, on 127.0.0.1 and a free port, trust authentication for user `chat`,
- * and stops and removes it again. Run as root (as CI does), the server runs as the
+ * and stops and removes it again. Durability is as in production for a killed server (commits
+ * are written to the WAL before they are acknowledged; only fsync is off, which matters
+ * for the machine losing power, not for `kill()`). Run as root (as CI does), the server runs as the
  * `postgres` system user, since PostgreSQL refuses to run as root.
  *
  * @module
@@ -105,8 +107,6 @@ export async function startPostgres(): Promise<TestPostgres> {
       "listen_addresses=127.0.0.1",
       "-c",
       "fsync=off",
-      "-c",
-      "synchronous_commit=off",
       "-c",
       "full_page_writes=off",
     ]).spawn();

@@ -1,11 +1,16 @@
-import { deepStrictEqual as assertEquals, ok, throws } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, equal, ok, rejects, throws } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { MemoryStore } from "../../lib/store/memory.ts";
 import { MIGRATIONS } from "../../lib/store/migrations.ts";
 import { PostgresStore } from "../../lib/store/postgres.ts";
 import { SqliteStore, StoreOpenError } from "../../lib/store/sqlite.ts";
 import { postgresBinDir, startPostgres } from "../helpers/postgres.ts";
-import { type ChatStore, dmKey, type HistoryMessage } from "../../lib/store/store.ts";
+import {
+  type ChatStore,
+  dmKey,
+  type HistoryMessage,
+  StoreUnavailableError,
+} from "../../lib/store/store.ts";
 
 function msg(n: number, target = "#room", time = 1_000_000 + n * 1000): HistoryMessage {
   return {
@@ -164,6 +169,21 @@ function conformance(
       ]);
       assertEquals(await store.targets(0, 999_999, 10, both), []);
       assertEquals((await store.targets(0, 2_000_000, 1, both)).map((t) => t.target), ["#other"]);
+    } finally {
+      await done();
+    }
+  });
+
+  Deno.test(`${name}: a message appended again is stored once, in one batch or later`, async () => {
+    const { store, done } = await make();
+    try {
+      equal(store.available(), true);
+      // a retry in the same turn, a retry later, and another writer's copy of the same entry
+      await Promise.all([store.appendMessage(msg(1)), store.appendMessage(msg(1))]);
+      await store.appendMessage(msg(2));
+      await store.appendMessage(msg(1));
+      await Promise.all([store.appendMessage(msg(2)), store.appendMessage(msg(3))]);
+      assertEquals((await store.latest("#room", 10)).map((m) => m.msgid), ["m1", "m2", "m3"]);
     } finally {
       await done();
     }
@@ -704,6 +724,32 @@ if (postgresBinDir()) {
         await pg.stop();
       },
     };
+  });
+
+  Deno.test("PostgresStore: a database that went away fails requests at once, and is found back", async () => {
+    const pg = await startPostgres();
+    const store = await PostgresStore.open({ url: await pg.newDatabase() });
+    try {
+      await store.appendMessage(msg(1));
+      await pg.kill();
+      // the first request finds out; the next ones fail without waiting for a connection
+      await rejects(store.appendMessage(msg(2)), StoreUnavailableError);
+      equal(store.available(), false);
+      const started = Date.now();
+      await rejects(store.getAccount("ann"), StoreUnavailableError);
+      ok(Date.now() - started < 100);
+      await pg.start();
+      const deadline = Date.now() + 10_000;
+      while (!store.available() && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      equal(store.available(), true);
+      await store.appendMessage(msg(2));
+      assertEquals((await store.latest("#room", 10)).map((m) => m.msgid), ["m1", "m2"]);
+    } finally {
+      await store.close();
+      await pg.stop();
+    }
   });
 } else {
   Deno.test({

@@ -17,9 +17,17 @@ import {
   RPL_SASLSUCCESS,
 } from "../../protocol/numerics.ts";
 import { isValidNick } from "../../protocol/validate.ts";
-import type { AccountRecord } from "../../store/store.ts";
-import { authenticate, authRefusalText, createAccount, logIn, SERVICE_NICKS } from "../accounts.ts";
+import { type AccountRecord, StoreUnavailableError } from "../../store/store.ts";
+import {
+  authenticate,
+  authRefusalText,
+  createAccount,
+  logIn,
+  SERVICE_NICKS,
+  STORE_DOWN_TEXT,
+} from "../accounts.ts";
 import type { Context } from "../context.ts";
+import type { User } from "../user.ts";
 import { Outgoing } from "../outgoing.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { sendChannelsOnAttach } from "./channel.ts";
@@ -78,15 +86,28 @@ export async function registerAccount(
       text: `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`,
     };
   }
-  if (await ctx.store.getAccount(folded)) {
-    return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+  const storeDown = { code: "TEMPORARILY_UNAVAILABLE", text: capitalised(STORE_DOWN_TEXT) };
+  if (!ctx.store.available()) return storeDown;
+  try {
+    if (await ctx.store.getAccount(folded)) {
+      return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
+    }
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) return storeDown;
+    throw err;
   }
   const admitted = server.loginGate.admitRegistration(ip, password);
   if ("refused" in admitted) {
-    const text = admitted.refused;
-    return { code: "TEMPORARILY_UNAVAILABLE", text: text[0].toUpperCase() + text.slice(1) };
+    return { code: "TEMPORARILY_UNAVAILABLE", text: capitalised(admitted.refused) };
   }
-  const record = await createAccount(server, name, admitted.hashing, email);
+  let record: AccountRecord | undefined;
+  try {
+    record = await createAccount(server, name, admitted.hashing, email);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    admitted.cancel();
+    return storeDown;
+  }
   if (!record) {
     admitted.cancel();
     return { code: "ACCOUNT_EXISTS", text: `The account ${name} already exists` };
@@ -94,6 +115,10 @@ export async function registerAccount(
   server.log.info("account-registered", { account: record.name, ip });
   if (!ctx.session.dead) logIn(ctx, record);
   return { name: record.name };
+}
+
+function capitalised(text: string): string {
+  return text[0].toUpperCase() + text.slice(1);
 }
 
 /** REGISTER <account> <email> <password> (account: `*` or the current nick) */
@@ -167,6 +192,20 @@ export async function handleAuthenticate(ctx: Context): Promise<void> {
 }
 
 /**
+ * Tells a device that logged in to an account whose user is on another node of a cluster
+ * that it stays a user of its own: devices become one user only on the same node (the nick
+ * stays with the other node's user, so there is never a second user of one nick).
+ */
+export function otherNodeNotice(ctx: Context, online: User): void {
+  ctx.reply("NOTICE", [
+    ctx.user.nick,
+    `Your account is also connected through another server node, as ${online.nick}: this ` +
+    `connection is a user of its own (${ctx.user.nick}); several devices share one nick ` +
+    "only when they connect to the same node",
+  ]);
+}
+
+/**
  * Logs the command's session in to an account. When the account is online already (another
  * device) and this connection is registered, the connection attaches to that user instead
  * (multiclient): its own user quits, and the connection is told it left its channels,
@@ -181,8 +220,9 @@ export async function logInOrAttach(
   const session = ctx.session;
   const old = ctx.user;
   const online = ctx.users.findAccount(account.folded);
-  if (online === undefined || online === old || !old.registered) {
+  if (online === undefined || online === old || !old.registered || online.remote) {
     logIn(ctx, account, alwaysOn);
+    if (online?.remote && old.registered) otherNodeNotice(ctx, online);
     return;
   }
   const server = ctx.server;

@@ -6,7 +6,13 @@
  */
 
 import { isChannelName } from "../../protocol/validate.ts";
-import { dmKey, dmParties, type HistoryBound, type HistoryMessage } from "../../store/store.ts";
+import {
+  dmKey,
+  dmParties,
+  type HistoryBound,
+  type HistoryMessage,
+  StoreUnavailableError,
+} from "../../store/store.ts";
 import { historyParty, type PartyLookup, partyNick, partyOfNick } from "../history_keys.ts";
 import type { Channel } from "../channel.ts";
 import type { Context } from "../context.ts";
@@ -217,7 +223,20 @@ export async function playHistoryOnJoin(
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
   // only this channel's own history (see Channel.historyFloor), and with `since` (a device
   // returning to an always-on user) only what came after
-  const messages = (await replayable(ctx, channel, n, since)).filter((m) => m.time < until);
+  let messages: HistoryMessage[];
+  try {
+    messages = (await replayable(ctx, channel, n, since)).filter((m) => m.time < until);
+  } catch (err) {
+    if (!(err instanceof StoreUnavailableError)) throw err;
+    // the JOIN itself is done: say why no history came, and carry on
+    ctx.reply("NOTE", [
+      "JOIN",
+      "HISTORY_UNAVAILABLE",
+      channel.name,
+      "The history is unavailable right now (the server's database is away)",
+    ]);
+    return;
+  }
   if (messages.length === 0) return;
   sendBatch(ctx, "chathistory", [channel.name], replayLines(ctx, messages));
 }

@@ -27,6 +27,7 @@ import { casefold } from "../../protocol/casemap.ts";
 import { SERVICE_NICKS } from "../accounts.ts";
 import { handleServiceMessage } from "../services.ts";
 import { privateHistoryKey } from "../history_keys.ts";
+import { type HistoryMessage, StoreUnavailableError } from "../../store/store.ts";
 import {
   closeBatch,
   failBatch,
@@ -212,6 +213,8 @@ async function relay(
   // validate every target first; store what is to be kept; deliver once it is committed
   const deliveries: (() => void)[] = [];
   const commits: Promise<void>[] = [];
+  // set when the store did not take them and the events carry the records instead
+  let deferred = false;
   // with several nodes: the echoes wait until the bus has each message
   let acks: Promise<void>[] | undefined;
   const targets = [...new Set(rawTargets.split(",").filter((t) => t !== ""))];
@@ -255,6 +258,7 @@ async function relay(
       ? new MultilineOutgoing(user.hostmask, command, written, parts, tags, server.nextBatchId)
       : new Outgoing(user.hostmask, command, tagmsg ? [written] : [written, text], tags);
     let historyKey: string | undefined;
+    let record: HistoryMessage | undefined;
     // to oneself, every device already gets it as the recipient: no second copy as an echo
     let toOneself = false;
 
@@ -305,24 +309,40 @@ async function relay(
       }
     }
     if (historyKey) {
-      commits.push(store(ctx, historyKey, out, now, clientTags));
+      record = historyRecord(ctx, historyKey, out, now, clientTags);
+      commits.push(ctx.store.appendMessage(record));
       // a guest's message has no account to be recognised by when it wants to redact it
       if (user.account === undefined) user.rememberSent(tags["msgid"], ctx.limits.guestRedactable);
     }
     server.stats.messagesRelayed++;
     deliveries.push(() => {
-      const published = server.events.message(user, written, out);
+      const published = server.events.message(
+        user,
+        written,
+        out,
+        deferred ? record : undefined,
+      );
       if (published === undefined) echo(ctx, out, tagmsg, toOneself);
       else (acks ??= []).push(published.then(() => echo(ctx, out, tagmsg, toOneself)));
     });
   }
   if (commits.length > 0) {
+    const defers = server.events.defersHistory;
     try {
-      await Promise.all(commits);
+      await (defers ? within(Promise.all(commits), STORE_WAIT_MS) : Promise.all(commits));
     } catch (err) {
-      console.error(`storing a message failed: ${(err as Error).message}`);
-      ctx.fail(command, "MESSAGE_NOT_STORED", [], "Your message could not be saved; try again");
-      return;
+      if (defers && (err instanceof StoreUnavailableError || err instanceof StoreSlowError)) {
+        // the bus carries the records to the history queue (lib/cluster/history_queue.ts),
+        // which writes them once the store is back; an append still under way may land
+        // too, and the msgid keeps it to one row
+        deferred = true;
+      } else {
+        if (!(err instanceof StoreUnavailableError)) {
+          console.error(`storing a message failed: ${(err as Error).message}`);
+        }
+        ctx.fail(command, "MESSAGE_NOT_STORED", [], "Your message could not be saved; try again");
+        return;
+      }
     }
   }
   for (const deliver of deliveries) deliver();
@@ -353,14 +373,34 @@ function echo(ctx: Context, out: Outgoing, tagmsg: boolean, toOneself: boolean):
   }
 }
 
-function store(
+/**
+ * How long a node of a cluster waits for the store to take a message before it sends the
+ * message on with its history record deferred (a database that does not answer at all
+ * would otherwise hold every message up to the driver's connection timeout).
+ */
+const STORE_WAIT_MS = 2000;
+
+/** The store did not answer within {@link STORE_WAIT_MS}. */
+class StoreSlowError extends Error {}
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreSlowError("the store is slow")), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function historyRecord(
   ctx: Context,
   key: string,
   out: Outgoing,
   time: number,
   clientTags: Record<string, string>,
-): Promise<void> {
-  return ctx.store.appendMessage({
+): HistoryMessage {
+  return {
     msgid: out.tags["msgid"],
     time,
     target: key,
@@ -371,5 +411,5 @@ function store(
     text: out.params[1] ?? "",
     tags: Object.keys(clientTags).length > 0 ? clientTags : undefined,
     ...(out instanceof MultilineOutgoing ? { multiline: [...out.concat] } : {}),
-  });
+  };
 }

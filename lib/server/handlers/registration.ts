@@ -5,6 +5,7 @@
  * @module
  */
 
+import { otherNodeNotice } from "./account.ts";
 import { sameSecret } from "../../auth/password.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import {
@@ -236,7 +237,9 @@ async function welcome(ctx: Context): Promise<void> {
     ? undefined
     : ctx.users.findAccount(placeholder.account);
   let since: number | undefined;
-  if (online !== undefined && online !== placeholder) {
+  // a user of another cluster node: this device stays a user of its own
+  const elsewhere = online?.remote === true ? online : undefined;
+  if (online !== undefined && online !== placeholder && !online.remote) {
     since = online.detachedAt > 0 ? online.detachedAt : undefined;
     if (!ctx.users.attach(session, online)) {
       // the account filled up between the login and now: connect without it
@@ -280,5 +283,6 @@ async function welcome(ctx: Context): Promise<void> {
   await sendMetadataOnWelcome(ctx, placeholder);
   if (ctx.session.dead) return;
   if (attached) return sendChannelsOnAttach(ctx, since);
+  if (elsewhere !== undefined) otherNodeNotice(ctx, elsewhere);
   await ctx.users.checkReservation(user, ctx.rb);
 }
