@@ -22,6 +22,13 @@ import type { Connection } from "../transport/connection.ts";
 /** Largest batch copied into a reusable buffer; larger ones get their own. */
 const OUT_BUFFER_MAX = 64 * 1024;
 
+/**
+ * A turn that started this many queues' writes was a big fan-out: the next start waits for
+ * the event loop's next turn instead of the end of the current work, so the input that
+ * arrived meanwhile joins the same writes (fewer, fuller sends).
+ */
+const CORK_QUEUES = 200;
+
 /** Why a queue asks its owner to end the session. */
 export type OutputEnd = "SendQ exceeded" | "Write error";
 
@@ -64,6 +71,8 @@ export class OutputScheduler {
   /** Queues over SendQ whose owners are still to be told. */
   #overflowed: OutputQueue[] = [];
   #runQueued = false;
+  /** The last turn started at least {@link CORK_QUEUES} queues. */
+  #corked = false;
   /**
    * The last batch concatenated for a direct write, and the lines it was made of. In a
    * channel fan-out nearly every member queued the very same lines in a turn, so all but the
@@ -86,6 +95,7 @@ export class OutputScheduler {
   readonly #run = (): void => {
     this.#runQueued = false;
     const ready = this.#ready;
+    this.#corked = ready.length >= CORK_QUEUES;
     if (ready.length > 0) {
       this.#ready = [];
       for (let i = 0; i < ready.length; i++) ready[i][START]();
@@ -101,7 +111,8 @@ export class OutputScheduler {
   #queueRun(): void {
     if (!this.#runQueued) {
       this.#runQueued = true;
-      queueMicrotask(this.#run);
+      if (this.#corked) setTimeout(this.#run, 0);
+      else queueMicrotask(this.#run);
     }
   }
 

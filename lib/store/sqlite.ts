@@ -186,12 +186,12 @@ export class SqliteStore implements ChatStore {
     return st;
   }
 
-  /** Opens the store; throws {@link StoreOpenError} with a clear reason. */
   /** Always: the database is a local file, open for the server's lifetime. */
   available(): boolean {
     return true;
   }
 
+  /** Opens the store; throws {@link StoreOpenError} with a clear reason. */
   static open(path: string): SqliteStore {
     let db: DatabaseSync;
     try {
