@@ -29,6 +29,15 @@ const OUT_BUFFER_MAX = 64 * 1024;
  */
 const CORK_QUEUES = 200;
 
+/**
+ * How long a corked start waits when most of the queues write through \`Deno.Conn.write\`
+ * (no direct send: Windows, macOS, TLS, WebSocket, no FFI permission). Each such write is an
+ * asynchronous op costing several microseconds; a fan-out every few milliseconds to a
+ * thousand members would take all of a core in write calls alone, so under that load the
+ * lines of a few fan-outs go out in one write per member instead.
+ */
+const CORK_WRITE_MS = 20;
+
 /** Why a queue asks its owner to end the session. */
 export type OutputEnd = "SendQ exceeded" | "Write error";
 
@@ -73,6 +82,8 @@ export class OutputScheduler {
   #runQueued = false;
   /** The last turn started at least {@link CORK_QUEUES} queues. */
   #corked = false;
+  /** How long the next corked start waits (ms): see {@link CORK_WRITE_MS}. */
+  #corkMs = 0;
   /**
    * The last batch concatenated for a direct write, and the lines it was made of. In a
    * channel fan-out nearly every member queued the very same lines in a turn, so all but the
@@ -98,7 +109,12 @@ export class OutputScheduler {
     this.#corked = ready.length >= CORK_QUEUES;
     if (ready.length > 0) {
       this.#ready = [];
-      for (let i = 0; i < ready.length; i++) ready[i][START]();
+      let asynchronous = 0;
+      for (let i = 0; i < ready.length; i++) {
+        if (!ready[i].direct) asynchronous++;
+        ready[i][START]();
+      }
+      this.#corkMs = asynchronous * 2 > ready.length ? CORK_WRITE_MS : 0;
     }
     const overflowed = this.#overflowed;
     if (overflowed.length > 0) {
@@ -111,7 +127,7 @@ export class OutputScheduler {
   #queueRun(): void {
     if (!this.#runQueued) {
       this.#runQueued = true;
-      if (this.#corked) setTimeout(this.#run, 0);
+      if (this.#corked) setTimeout(this.#run, this.#corkMs);
       else queueMicrotask(this.#run);
     }
   }

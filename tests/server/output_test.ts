@@ -169,3 +169,23 @@ Deno.test("after a fan-out to 200 queues or more, the next writes wait a turn of
   await Promise.resolve();
   assertEquals(recs[0].direct.length, 4);
 });
+
+Deno.test("without direct sends, the corked writes of a big fan-out wait longer, to carry several fan-outs each", async () => {
+  const output = new OutputScheduler();
+  const recs = Array.from({ length: 200 }, () => recording(() => 0));
+  // no direct write: every write is Deno's asynchronous one
+  for (const r of recs) delete (r.conn as { takeDirectWrite?: unknown }).takeDirectWrite;
+  const queues = recs.map((r) => output.open(r.conn, { sendQ: 1 << 20 }, () => {}));
+  for (const q of queues) q.push(line("one"));
+  // the first goes out at the end of the work; its writes finish
+  await new Promise((r) => setTimeout(r, 0));
+  ok(recs.every((r) => r.writes.length === 1));
+  for (const q of queues) q.push(line("two"));
+  await new Promise((r) => setTimeout(r, 0));
+  for (const q of queues) q.push(line("three"));
+  await new Promise((r) => setTimeout(r, 0));
+  ok(recs.every((r) => r.writes.length === 1), "still waiting after two turns");
+  await Promise.all(queues.map((q) => q.drained()));
+  assertEquals(new TextDecoder().decode(recs[0].writes[1]), "two\r\nthree\r\n");
+  ok(recs.every((r) => r.writes.length === 2));
+});
