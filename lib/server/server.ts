@@ -364,6 +364,25 @@ export class ChatServer implements SessionHost {
   }
 
   /**
+   * A point in this process's sequence of msgids: every msgid made after it compares as
+   * later (see {@link ChatServer.madeBefore}), even within the same millisecond.
+   */
+  msgidMark(): number {
+    return this.#msgidCounter;
+  }
+
+  /**
+   * Whether this process made `msgid` before `mark` (a {@link ChatServer.msgidMark}), or
+   * undefined when another process made it (an earlier run, another node): then only its
+   * time can tell.
+   */
+  madeBefore(msgid: string, mark: number): boolean | undefined {
+    const dash = msgid.lastIndexOf("-");
+    if (dash < 0 || msgid.slice(0, dash) !== this.#msgidPrefix) return undefined;
+    return parseInt(msgid.slice(dash + 1), 36) < mark;
+  }
+
+  /**
    * The tags of a state change others see (JOIN, PART, QUIT, NICK, KICK, MODE, TOPIC): its
    * server-time and a msgid, taken once for the event; each tag form of its message is
    * encoded once, and a session gets only the tags its caps allow (see caps.ts).

@@ -37,7 +37,7 @@ import type { Session } from "../session.ts";
 import type { User } from "../user.ts";
 import { casefold } from "../../protocol/casemap.ts";
 import { maskMatches } from "../../protocol/masks.ts";
-import { playHistoryOnJoin, playMissedPrivate } from "./history.ts";
+import { liveFrom, playHistoryOnJoin, playMissedPrivate } from "./history.ts";
 import { accountRequired } from "./messaging.ts";
 import { sendMetadataOnJoin } from "./metadata.ts";
 import { sendMarkerOnJoin } from "./read_marker.ts";
@@ -109,7 +109,7 @@ export async function handleJoin(ctx: Context): Promise<void> {
       }
     }
     // from here on the channel's messages reach the user live (see playHistoryOnJoin)
-    const joinedAt = Date.now();
+    const joinedAt = liveFrom(ctx);
     ctx.channels.join(channel, user, bits);
     // both forms carry the one event's tags (so the same time and msgid)
     announceJoin(channel, user, ctx.server.eventTags(), ctx.rb);
@@ -175,7 +175,7 @@ function joinPicker(
 export async function sendChannelsOnAttach(ctx: Context, since?: number): Promise<void> {
   const user = ctx.user;
   // attached: the channels' messages reach this device live from now on
-  const attachedAt = Date.now();
+  const attachedAt = liveFrom(ctx);
   for (const channel of [...user.channels]) {
     if (ctx.session.dead) return;
     if (!channel.members.has(user)) continue;

@@ -206,18 +206,29 @@ export async function handleChathistory(ctx: Context): Promise<void> {
   sendBatch(ctx, "chathistory", [target], messages.map((m) => historyLine(m, nextId)));
 }
 
+/** When a session started hearing a channel live: a time, and a mark in the msgid sequence. */
+export interface LiveFrom {
+  readonly time: number;
+  readonly mark: number;
+}
+
+/** Now, as a {@link LiveFrom}: taken right before a session starts hearing a channel. */
+export function liveFrom(ctx: Context): LiveFrom {
+  return { time: Date.now(), mark: ctx.server.msgidMark() };
+}
+
 /**
  * On join, replays a channel's last lines to clients without chathistory (those with it
  * ask for exactly what they want). Clients without server-time see the time in the text.
- * With `since` (ms), only the lines after it: what a returning device missed. `until` (ms)
- * is when the session started hearing the channel live: the store is read after that, so
- * what came meanwhile was delivered already and is left out of the replay.
+ * With `since` (ms), only the lines after it: what a returning device missed. `live` is
+ * when the session started hearing the channel live (see {@link liveFrom}): the store is
+ * read after that, so what came meanwhile was delivered already and is left out.
  */
 export async function playHistoryOnJoin(
   ctx: Context,
   channel: Channel,
   since = -Infinity,
-  until = Infinity,
+  live?: LiveFrom,
 ): Promise<void> {
   const n = ctx.limits.historyPlayback;
   if (n <= 0 || ctx.session.caps.has("draft/chathistory")) return;
@@ -225,7 +236,14 @@ export async function playHistoryOnJoin(
   // returning to an always-on user) only what came after
   let messages: HistoryMessage[];
   try {
-    messages = (await replayable(ctx, channel, n, since)).filter((m) => m.time < until);
+    messages = await replayable(ctx, channel, n, since);
+    if (live !== undefined) {
+      // this process's own messages by their place in its msgid sequence (two in the same
+      // millisecond as the join can fall on either side of it); others' by their time
+      messages = messages.filter((m) =>
+        ctx.server.madeBefore(m.msgid, live.mark) ?? m.time < live.time
+      );
+    }
   } catch (err) {
     if (!(err instanceof StoreUnavailableError)) throw err;
     // the JOIN itself is done: say why no history came, and carry on
