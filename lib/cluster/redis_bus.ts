@@ -73,6 +73,8 @@ export interface BusStats {
   peers: number;
   /** Whether the reading connection is up. */
   connected: boolean;
+  /** Connections to Redis found stuck (no answer, though ready) and replaced. */
+  stuckConnections: number;
 }
 
 /** A nick claim that did not succeed. */
@@ -101,8 +103,9 @@ export class RedisBus {
   readonly shards: number;
   readonly #opts: Required<BusOptions>;
   readonly #handlers: BusHandlers;
-  readonly #cmd: Client;
-  readonly #reader: Client;
+  #cmd: Client;
+  readonly #clientOptions: Parameters<typeof createClient>[0];
+  #reader: Client;
   readonly #streams: string[];
   readonly #lastIds: string[];
   #running = false;
@@ -118,6 +121,7 @@ export class RedisBus {
   #eventsIn = 0;
   #eventsOut = 0;
   #tick: Promise<void> = Promise.resolve();
+  #stuckConnections = 0;
 
   constructor(options: BusOptions, handlers: BusHandlers) {
     this.#opts = {
@@ -134,12 +138,17 @@ export class RedisBus {
     // a broken connection is retried quickly and for ever: the node keeps serving its own
     // clients meanwhile, and the lease decides when it must give up
     const reconnectStrategy = (retries: number) => Math.min(50 * 2 ** retries, 1000);
-    this.#cmd = createClient({ url: options.url, socket: { reconnectStrategy } });
-    this.#reader = this.#cmd.duplicate();
-    for (const c of [this.#cmd, this.#reader]) {
-      // errors surface on the commands that fail; the event only says the socket broke
-      c.on("error", () => {});
-    }
+    this.#clientOptions = {
+      url: options.url,
+      socket: { reconnectStrategy },
+      // No CLIENT SETINFO at connect: node-redis ignores that command's errors, so a socket
+      // that broke during it (Redis dying just as the client reconnected: EPIPE) was taken
+      // as ready, and never reconnected again: every later command waited for ever. Redis
+      // 7.0 does not know the command anyway.
+      disableClientInfo: true,
+    };
+    this.#cmd = this.#newClient();
+    this.#reader = this.#newClient();
     // every reconnect of the reader may follow a Redis restart that lost entries, whether or
     // not a read was in flight when it broke (one queued while offline runs without an error)
     this.#reader.on("ready", () => {
@@ -147,6 +156,47 @@ export class RedisBus {
     });
     this.#streams = Array.from({ length: this.shards }, (_, i) => `${this.#opts.prefix}s:${i}`);
     this.#lastIds = this.#streams.map(() => "0-0");
+  }
+
+  #newClient(): Client {
+    const client = createClient(this.#clientOptions);
+    // errors surface on the commands that fail; the event only says the socket broke
+    client.on("error", () => {});
+    return client;
+  }
+
+  /**
+   * The reader did not answer in time, although Redis answers a blocking read within its
+   * timeout: its connection is stuck (say, a client that believes a dead socket is alive),
+   * or Redis is away. Nothing else would notice the first, and the node would stop hearing
+   * the cluster in silence, so the reader gets a new connection (which waits for Redis)
+   * and checks for lost entries before reading on.
+   */
+  async #replaceReader(): Promise<void> {
+    const stuck = this.#reader;
+    this.#reader = this.#newClient();
+    this.#reader.on("ready", () => {
+      if (this.#running) this.#gapCheckDue = true;
+    });
+    this.#gapCheckDue = true;
+    if (stuck.isReady) this.#stuckConnections++;
+    destroy(stuck);
+    // connecting retries by itself until Redis answers; the read loop waits on the reader
+    await this.#reader.connect().catch(() => {});
+  }
+
+  /**
+   * The command connection, ready by its own account, did not answer a lease renewal in
+   * time: like a stuck reader, it gets a new connection (its waiting commands fail, and
+   * say so to whoever sent them) rather than let the lease run out on a live Redis.
+   */
+  #replaceCmd(): void {
+    const stuck = this.#cmd;
+    this.#cmd = this.#newClient();
+    this.#stuckConnections++;
+    destroy(stuck);
+    // commands wait in the new client's queue until it is connected
+    this.#cmd.connect().catch(() => {});
   }
 
   #key(name: string): string {
@@ -190,7 +240,9 @@ export class RedisBus {
     if (previous && previous !== this.incarnation) await this.#declareDead(this.nodeId, previous);
     await this.#refreshPeers();
     this.#timer = setInterval(() => {
-      this.#tick = this.#tick.then(() => this.#housekeeping()).catch(() => {});
+      // bounded: a command that never comes back must not hold up the next renewals
+      this.#tick = this.#tick.then(() => deadline(this.#housekeeping(), this.#opts.renewMs))
+        .then(() => {}, () => {});
     }, Math.min(this.#opts.renewMs, 1000));
   }
 
@@ -354,13 +406,25 @@ export class RedisBus {
 
   async #read(): Promise<void> {
     while (this.#running) {
-      if (this.#gapCheckDue && this.#reader.isReady) await this.#checkGaps().catch(() => {});
+      if (this.#gapCheckDue && this.#reader.isReady) {
+        const checked = await deadline(this.#checkGaps(), STUCK_MS).catch(() => true);
+        if (checked === STUCK && this.#running) await this.#replaceReader();
+      }
       let res: unknown;
       try {
-        res = await this.#reader.xRead(
-          this.#streams.map((key, s) => ({ key, id: this.#lastIds[s] })),
-          { BLOCK: 1000, COUNT: 1000 },
+        res = await deadline(
+          this.#reader.xRead(
+            this.#streams.map((key, s) => ({ key, id: this.#lastIds[s] })),
+            { BLOCK: READ_BLOCK_MS, COUNT: 1000 },
+          ),
+          // also a read queued while Redis is away: a fresh reader waits for Redis the same
+          READ_BLOCK_MS + STUCK_MS,
         );
+        if (res === STUCK) {
+          if (!this.#running) return;
+          await this.#replaceReader();
+          continue;
+        }
       } catch {
         if (!this.#running) return;
         this.#connectedSince = 0;
@@ -477,8 +541,9 @@ export class RedisBus {
         // Redis lost our keys (restarted without them): announce ourselves again
         await this.#cmd.hSet(this.#key("nodes"), this.nodeId, this.incarnation);
       }
-    } catch {
+    } catch (err) {
       clearTimeout(timer);
+      if ((err as Error).message === "no answer" && this.#cmd.isReady) this.#replaceCmd();
       if (Date.now() - this.#leaseRenewedAt > this.#opts.leaseMs - this.#opts.renewMs) {
         this.#fence("the cluster's Redis has not answered for too long");
       }
@@ -543,6 +608,7 @@ export class RedisBus {
       leaseAgeMs: Date.now() - this.#leaseRenewedAt,
       peers: this.#peers.size,
       connected: this.#reader.isReady,
+      stuckConnections: this.#stuckConnections,
     };
   }
 
@@ -554,31 +620,30 @@ export class RedisBus {
     if (!this.#running) return;
     this.#running = false;
     clearInterval(this.#timer);
-    await this.#tick;
-    try {
-      if (!this.#fenced) {
-        // give the lease up first, so the death declaration below is allowed: it checks
-        // that the lease is no longer this incarnation's, and ours is the caller's too
-        const event: BusEvent = {
-          t: "node.dead",
-          n: this.nodeId,
-          i: this.incarnation,
-          node: this.nodeId,
-          inc: this.incarnation,
-        };
-        await this.#cmd.multi()
-          .del(this.#key(`lease:${this.nodeId}`))
-          .hDel(this.#key("nodes"), this.nodeId)
-          .xAdd(this.#streams[0], "*", { e: JSON.stringify(event) })
-          .exec();
-        await this.#freeOwnNicks();
-      }
-    } catch {
-      // Redis is gone: the peers will find the lease expired
-    }
-    this.#reader.destroy();
+    await deadline(this.#tick, 1000);
+    if (!this.#fenced) await deadline(this.#farewell().catch(() => {}), 2000);
+    destroy(this.#reader);
     await this.#readLoop;
-    await this.#cmd.quit().catch(() => this.#cmd.destroy());
+    if (await deadline(this.#cmd.quit().catch(() => STUCK), 1000) === STUCK) destroy(this.#cmd);
+  }
+
+  /** Tells the peers this incarnation is gone, and frees its nicks. */
+  async #farewell(): Promise<void> {
+    // give the lease up first, so the death declaration below is allowed: it checks that
+    // the lease is no longer this incarnation's, and ours is the caller's too
+    const event: BusEvent = {
+      t: "node.dead",
+      n: this.nodeId,
+      i: this.incarnation,
+      node: this.nodeId,
+      inc: this.incarnation,
+    };
+    await this.#cmd.multi()
+      .del(this.#key(`lease:${this.nodeId}`))
+      .hDel(this.#key("nodes"), this.nodeId)
+      .xAdd(this.#streams[0], "*", { e: JSON.stringify(event) })
+      .exec();
+    await this.#freeOwnNicks();
   }
 
   async #freeOwnNicks(): Promise<void> {
@@ -590,6 +655,30 @@ export class RedisBus {
     }
     await this.#cmd.del(owned);
   }
+}
+
+/** How long a blocking read waits for new entries. */
+const READ_BLOCK_MS = 1000;
+/** Beyond its own blocking time, how long Redis may take to answer the reader. */
+const STUCK_MS = 4000;
+const STUCK = Symbol("stuck");
+
+/** Closes a client for good, whatever state it is in. */
+function destroy(client: Client): void {
+  try {
+    client.destroy();
+  } catch {
+    // already closed
+  }
+}
+
+/** `p`, or {@link STUCK} when it has not settled within `ms`. */
+function deadline<T>(p: Promise<T>, ms: number): Promise<T | typeof STUCK> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<typeof STUCK>((resolve) => timer = setTimeout(() => resolve(STUCK), ms)),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**

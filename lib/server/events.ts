@@ -90,6 +90,8 @@ export interface ClusterStatus {
     /** Milliseconds since the lease was last renewed. */
     leaseAgeMs: number;
     peers: number;
+    /** Connections to Redis that stopped answering and were replaced. */
+    stuckConnections: number;
     /** Messages waiting in the history queue for the store, cluster-wide. */
     historyBacklog: number;
   };

@@ -145,6 +145,12 @@ export function renderMetrics(source: MetricsSource): string {
     metric("chat_cluster_history_backlog", "gauge", "Messages waiting for the store.", [
       `chat_cluster_history_backlog ${c.historyBacklog}`,
     ]);
+    metric(
+      "chat_cluster_stuck_connections_total",
+      "counter",
+      "Connections to Redis that stopped answering and were replaced.",
+      [`chat_cluster_stuck_connections_total ${c.stuckConnections}`],
+    );
     metric("chat_cluster_peers", "gauge", "Other nodes of the cluster seen.", [
       `chat_cluster_peers ${c.peers}`,
     ]);

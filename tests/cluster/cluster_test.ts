@@ -280,10 +280,7 @@ Deno.test({
 
 Deno.test({
   name: "cluster: Redis killed with SIGKILL and restarted (AOF): the nodes carry on, clients stay",
-  // Quarantined: about one run in ten, one node (no gap found, not fenced) never delivers the
-  // first message published after Redis came back, while the other node does; not understood
-  // yet (issue 16 stays open for it). Run it with DENO_CHAT_FLAKY=1.
-  ignore: ignore || Deno.env.get("DENO_CHAT_FLAKY") !== "1",
+  ignore,
   async fn() {
     const c = await startCluster();
     try {
