@@ -7,6 +7,7 @@
  */
 
 import { onCleanup, track, untrack } from "./procs.ts";
+import { SERVER_V8_FLAGS } from "../scripts/build.ts";
 
 /** Kinds of server the bench knows how to start. */
 export type ServerKind = "ours" | "ngircd" | "inspircd" | "ergo";
@@ -272,6 +273,8 @@ export async function startOurs(
     Deno.execPath(),
     "run",
     "-A",
+    // the runtime flags `deno task start` and the binaries have (a variant's come after)
+    ...SERVER_V8_FLAGS,
     ...(opts.denoFlags ?? []),
     `${root.replace(/\/?$/, "/")}server.ts`,
     "--host",

@@ -171,9 +171,12 @@ export function parseChannels(value: string): string[] {
  * import { parseClientArgs } from "./args.ts";
  * const a = parseClientArgs(["--server", "127.0.0.1:7000", "--nick", "ann"]);
  * // a.target.port === 7000, a.nick === "ann", a.channels === ["#lobby"]
+ * // `deno task client -- --nick ann` passes the "--" on
+ * parseClientArgs(["--", "--nick", "ann"]).nick; // "ann"
  * ```
  */
 export function parseClientArgs(argv: string[]): ClientArgs {
+  if (argv[0] === "--") argv = argv.slice(1);
   const { values } = parseArgs({
     args: argv,
     strict: true,

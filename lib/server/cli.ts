@@ -101,9 +101,13 @@ Example: chat-server --port 6667 --limit maxPerIp=50 --limit floodBurst=0
  * import { parseServerArgs } from "./cli.ts";
  * const r = parseServerArgs(["--port", "7000"]);
  * r.kind === "run" && r.config.port === 7000; // true
+ * // `deno task start -- --port 7000` passes the "--" on
+ * const t = parseServerArgs(["--", "--port", "7000"]);
+ * t.kind === "run" && t.config.port === 7000; // true
  * ```
  */
 export function parseServerArgs(args: string[]): CliResult {
+  if (args[0] === "--") args = args.slice(1);
   let values;
   try {
     ({ values } = parseArgs({

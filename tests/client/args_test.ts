@@ -68,3 +68,7 @@ Deno.test("parseClientArgs() takes several servers, comma-separated, tried in tu
   assert.equal(parseClientArgs(["--server", "a"]).alternates, undefined);
   assert.throws(() => parseClientArgs(["--server", "a,b:99999"]), /bad port "99999" in "b:99999"/);
 });
+
+Deno.test("parseClientArgs() takes the '--' that `deno task client -- …` passes on", () => {
+  assert.equal(parseClientArgs(["--", "--nick", "ann"]).nick, "ann");
+});

@@ -63,12 +63,25 @@ Deno.test("compileArgs() for the Windows server: target, output, permissions, we
         .join(",")
     }`,
     "--allow-sys=networkInterfaces,hostname",
+    "--v8-flags=--max-semi-space-size=4",
     "--include",
     "lib/web/static",
     "--icon",
     "/repo/assets/deno-chat.ico",
     "server.ts",
   ]);
+});
+
+Deno.test("deno task start runs the server with the runtime flags its binary has", async () => {
+  const tasks = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)))
+    .tasks as Record<string, string>;
+  const start = tasks.start.split(" ");
+  for (const flag of server.runtimeFlags ?? []) {
+    ok(start.includes(flag), `${flag} in ${tasks.start}`);
+  }
+  ok((server.runtimeFlags ?? []).length > 0);
+  // and the client has none: it holds one connection
+  assertEquals(client.runtimeFlags, undefined);
 });
 
 Deno.test("the server binary embeds exactly the folders the web server serves", () => {
