@@ -141,7 +141,7 @@ Deno.test("two schedulers are independent (no state shared between servers)", as
   ok(r.direct[0].buffer !== r.direct[1].buffer);
 });
 
-Deno.test("after a fan-out to 200 queues or more, the next writes wait a turn of the event loop, then go together", async () => {
+Deno.test("after a fan-out to 200 queues or more, the next writes wait 3 ms, then go together", async () => {
   const output = new OutputScheduler();
   const recs = Array.from({ length: 200 }, () => recording((d) => d.length));
   const queues = recs.map((r) => output.open(r.conn, { sendQ: 1 << 20 }, () => {}));
@@ -150,21 +150,22 @@ Deno.test("after a fan-out to 200 queues or more, the next writes wait a turn of
   await Promise.resolve();
   // the first fan-out goes out at the end of the current work, as ever
   ok(recs.every((r) => r.direct.length === 1));
+  const started = performance.now();
   const second = line("second");
   for (const q of queues) q.push(second);
-  await Promise.resolve();
-  await Promise.resolve();
-  ok(recs.every((r) => r.direct.length === 1), "the next writes waited");
-  // what comes before that turn joins them: one write of both lines
+  await new Promise((r) => setTimeout(r, 0));
+  ok(recs.every((r) => r.direct.length === 1), "the next writes waited a turn");
+  // what comes meanwhile joins them: one write of both lines
   const third = line("third");
   for (const q of queues) q.push(third);
-  await new Promise((r) => setTimeout(r, 0));
+  await Promise.all(queues.map((q) => q.drained()));
+  ok(performance.now() - started >= 2.5, "and about 3 ms");
   assertEquals(new TextDecoder().decode(recs[0].direct[1]), "second\r\nthird\r\n");
   ok(recs.every((r) => r.direct.length === 2));
   // a small turn (one queue) ends the cork: the next write goes out at the end of the work
   const q = queues[0];
   q.push(line("solo"));
-  await new Promise((r) => setTimeout(r, 0));
+  await q.drained();
   q.push(line("again"));
   await Promise.resolve();
   assertEquals(recs[0].direct.length, 4);
