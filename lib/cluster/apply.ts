@@ -92,6 +92,7 @@ export class Applier {
           this.#upsert(e.u as string, e.who as UserInfo),
           e.b as number,
           e.st as ChannelState,
+          e.cr === 1,
         );
       case "part":
         return this.#part(e);
@@ -151,7 +152,7 @@ export class Applier {
     for (const su of (e.users as StateUser[]) ?? []) {
       const user = this.#upsert(su.u, su.who);
       if (!user) continue;
-      for (const [name, bits] of su.ch) this.#join(name, user, bits, states.get(name));
+      for (const [name, bits] of su.ch) this.#join(name, user, bits, states.get(name), false);
     }
   }
 
@@ -244,11 +245,39 @@ export class Applier {
     this.#server.users.rename(user, nick);
   }
 
-  #join(name: string, user: User | undefined, bits: number, st: ChannelState | undefined): void {
+  /**
+   * Channels whose making this node has read from the bus (a JOIN that found it empty), so
+   * a later JOIN that also made it, on another node at about the same moment, does not.
+   * Forgotten when the channel is gone here.
+   */
+  readonly #made: Set<string> = new Set();
+
+  /**
+   * This node's own JOIN came back from the bus: when it made its channel and no other
+   * node's making came before it, it is the channel's making.
+   */
+  ownJoinRead(e: BusEvent): void {
+    if (e.cr !== 1) return;
+    const folded = casefold(e.c as string);
+    const mine = this.#events.creating.get(folded);
+    if (mine !== undefined && this.#events.gid(mine) === e.u) {
+      this.#events.creating.delete(folded);
+      this.#made.add(folded);
+    }
+  }
+
+  #join(
+    name: string,
+    user: User | undefined,
+    bits: number,
+    st: ChannelState | undefined,
+    made: boolean,
+  ): void {
     if (!user) return;
     const channels = this.#server.channels;
     let channel = channels.find(name);
     if (channel?.members.has(user)) return;
+    if (made) bits = this.#making(name, channel, user, bits);
     if (!channel) {
       channel = new Channel(name, st ? st.created * 1000 : Date.now());
       if (st) {
@@ -264,6 +293,44 @@ export class Applier {
     }
     channels.join(channel, user, bits);
     announceJoin(channel, user, this.#server.eventTags());
+  }
+
+  /**
+   * Two nodes can each see a channel empty and give their joiner ops at about the same
+   * moment; the stream has one order, so the first such JOIN in it made the channel, on
+   * every node alike, and a later one keeps its join without the ops. Returns the bits the
+   * remote joiner gets; a local joiner that turns out to have come second loses its ops
+   * here, said to this node's members by a MODE from the server.
+   */
+  #making(name: string, channel: Channel | undefined, user: User, bits: number): number {
+    const folded = casefold(name);
+    if (!channel || channel.members.size === 0) {
+      this.#made.add(folded);
+      return bits;
+    }
+    const mine = this.#events.creating.get(folded);
+    if (mine !== undefined && channel.members.has(mine)) {
+      // ours is still on its way to the bus, so this one came first
+      this.#events.creating.delete(folded);
+      this.#made.add(folded);
+      const had = channel.members.get(mine)!;
+      if (had & PREFIX_OP) {
+        channel.setMember(mine, had & ~PREFIX_OP);
+        toChannel(
+          channel,
+          new Outgoing(
+            this.#server.name,
+            "MODE",
+            [channel.name, "-o", mine.nick],
+            this.#server.eventTags(),
+          ),
+        );
+      }
+      return bits;
+    }
+    if (this.#made.has(folded)) return bits & ~PREFIX_OP;
+    this.#made.add(folded);
+    return bits;
   }
 
   /**

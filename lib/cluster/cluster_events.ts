@@ -12,7 +12,12 @@
 
 import { casefold } from "../protocol/casemap.ts";
 import type { ModeChange } from "../protocol/modes.ts";
-import type { Channel, ChannelRegistration, Topic } from "../server/channel.ts";
+import {
+  type Channel,
+  type ChannelRegistration,
+  PREFIX_OP,
+  type Topic,
+} from "../server/channel.ts";
 import type { ServerEvents, UserChange } from "../server/events.ts";
 import type { Outgoing } from "../server/outgoing.ts";
 import type { HistoryMessage } from "../store/store.ts";
@@ -115,6 +120,12 @@ export class ClusterEvents implements ServerEvents {
   #next = 0;
   readonly #gids: WeakMap<User, string> = new WeakMap();
   readonly #byGid: Map<string, User> = new Map();
+  /**
+   * Channels this node's user made (joined empty, so got ops), by casefolded name, until
+   * that JOIN comes back from the bus: another node's JOIN that made the same channel and
+   * comes first in the stream is the channel's creation, and ours is not (apply.ts).
+   */
+  readonly creating: Map<string, User> = new Map();
 
   /** Starts publishing on `bus`. */
   attach(bus: RedisBus): void {
@@ -255,17 +266,22 @@ export class ClusterEvents implements ServerEvents {
 
   joined(channel: Channel, user: User, bits: number): void {
     const gid = this.gid(user);
-    this.#background(
-      "a join",
-      this.#send(channel.folded, {
-        t: "join",
-        c: channel.name,
-        u: gid,
-        b: bits,
-        who: userInfo(user),
-        st: channelState(channel),
-      }),
-    );
+    // ops for making the channel (not a founder's or a listed op's, which stand anyway)
+    const made = channel.members.size === 1 && (bits & PREFIX_OP) !== 0 &&
+      channel.registration === undefined;
+    const event: Event = {
+      t: "join",
+      c: channel.name,
+      u: gid,
+      b: bits,
+      who: userInfo(user),
+      st: channelState(channel),
+    };
+    if (made && this.#live() !== undefined) {
+      event.cr = 1;
+      this.creating.set(channel.folded, user);
+    }
+    this.#background("a join", this.#send(channel.folded, event));
   }
 
   parted(channel: Channel, user: User, reason: string | undefined): void {

@@ -130,7 +130,10 @@ export class ClusterNode implements ClusterStatus {
       } else this.#applier.nodeDead(e.node as string, e.inc as string);
       return;
     }
-    if (e.n === bus.nodeId && e.i === bus.incarnation) return;
+    if (e.n === bus.nodeId && e.i === bus.incarnation) {
+      if (e.t === "join") this.#applier.ownJoinRead(e);
+      return;
+    }
     if (e.t === "state" && e.to === `${bus.nodeId}/${bus.incarnation}`) this.#answered.add(e.n);
     if (e.t === "node.hello") {
       const snap = this.#applier.snapshot();
