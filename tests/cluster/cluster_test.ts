@@ -28,6 +28,20 @@ async function names(cl: TestClient, nick: string): Promise<string[]> {
   return (await cl.expect(new RegExp(` 353 ${nick} = #room :`))).split(" :")[1].split(" ").sort();
 }
 
+/**
+ * NAMES #room once it lists `count` members (bounded: 5 s). A JOIN is answered before its
+ * event is on the bus, so a node may apply another node's JOIN a moment after its own
+ * client's NAMES.
+ */
+async function namesOf(cl: TestClient, nick: string, count: number): Promise<string[]> {
+  let seen: string[] = [];
+  for (let tries = 0; tries < 250 && seen.length < count; tries++) {
+    seen = await names(cl, nick);
+    if (seen.length < count) await new Promise((r) => setTimeout(r, 20));
+  }
+  return seen;
+}
+
 /** The text of every PRIVMSG to `#room` a client received so far. */
 function said(cl: TestClient): string[] {
   return cl.lines.filter((l) => / PRIVMSG #room :/.test(l)).map((l) => l.split(" :").pop()!);
@@ -209,7 +223,7 @@ Deno.test({
       }
       await a.expect(/^:cid!\S+ JOIN #room$/);
       await b.expect(/^:cid!\S+ JOIN #room$/);
-      assertEquals(await names(d, "cid"), ["@ann", "bob", "cid"]);
+      assertEquals(await namesOf(d, "cid", 3), ["@ann", "bob", "cid"]);
       c.nodes[1].process.kill("SIGKILL");
       await c.nodes[1].process.status;
       const started = Date.now();

@@ -79,7 +79,8 @@ Deno.test({
       await page.click("#notice-action"); // Rejoin
       await op.expect(/^(@\S+ )?:ada!\S+ JOIN #room/); // tagged: op has message-tags
       await page.locator("#notice-bar").waitFor({ state: "hidden" });
-      ok(await page.locator("#input").isEnabled());
+      // enabled once the app has its own JOIN back (op may see it a moment earlier)
+      await page.locator("#input:enabled").waitFor();
 
       op.send("MODE #room +b ada!*@*", "KICK #room ada :and stay out");
       await line(page, "You were kicked from #room by op (and stay out).").waitFor();
