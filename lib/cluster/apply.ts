@@ -277,7 +277,7 @@ export class Applier {
     const channels = this.#server.channels;
     let channel = channels.find(name);
     if (channel?.members.has(user)) return;
-    if (made) bits = this.#making(name, channel, user, bits);
+    if (made) bits = this.#making(name, channel, bits);
     if (!channel) {
       channel = new Channel(name, st ? st.created * 1000 : Date.now());
       if (st) {
@@ -302,7 +302,7 @@ export class Applier {
    * remote joiner gets; a local joiner that turns out to have come second loses its ops
    * here, said to this node's members by a MODE from the server.
    */
-  #making(name: string, channel: Channel | undefined, user: User, bits: number): number {
+  #making(name: string, channel: Channel | undefined, bits: number): number {
     const folded = casefold(name);
     if (!channel || channel.members.size === 0) {
       this.#made.add(folded);
