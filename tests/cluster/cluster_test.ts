@@ -23,20 +23,26 @@ const client = clusterClient;
  * The members NAMES shows, sorted: each node lists its own users' joins when they happened and
  * the others' in the bus's order, so the order of joins made close together may differ.
  */
-async function names(cl: TestClient, nick: string): Promise<string[]> {
-  cl.send("NAMES #room");
-  return (await cl.expect(new RegExp(` 353 ${nick} = #room :`))).split(" :")[1].split(" ").sort();
+async function names(cl: TestClient, nick: string, channel = "#room"): Promise<string[]> {
+  cl.send(`NAMES ${channel}`);
+  const line = await cl.expect(new RegExp(` 353 ${nick} [=*@] ${channel} :`));
+  return line.split(" :")[1].split(" ").sort();
 }
 
 /**
- * NAMES #room once it lists `count` members (bounded: 5 s). A JOIN is answered before its
+ * NAMES once it lists `count` members (bounded: 5 s). A JOIN is answered before its
  * event is on the bus, so a node may apply another node's JOIN a moment after its own
  * client's NAMES.
  */
-async function namesOf(cl: TestClient, nick: string, count: number): Promise<string[]> {
+async function namesOf(
+  cl: TestClient,
+  nick: string,
+  count: number,
+  channel = "#room",
+): Promise<string[]> {
   let seen: string[] = [];
   for (let tries = 0; tries < 250 && seen.length < count; tries++) {
-    seen = await names(cl, nick);
+    seen = await names(cl, nick, channel);
     if (seen.length < count) await new Promise((r) => setTimeout(r, 20));
   }
   return seen;
@@ -340,26 +346,13 @@ Deno.test({
         a.send(`JOIN #race${k}`);
         b.send(`JOIN #race${k}`);
       }
-      const namesOf = async (cl: TestClient, nick: string, channel: string) => {
-        cl.send(`NAMES ${channel}`);
-        const line = await cl.expect(new RegExp(` 353 ${nick} [=*@] ${channel} :`));
-        return line.split(" :")[1].split(" ").sort();
-      };
       let contested = 0;
       for (let k = 0; k < rounds; k++) {
         const channel = `#race${k}`;
         // each node may still be applying the other's JOIN: a bounded wait for both members
-        const both = async (cl: TestClient, nick: string) => {
-          let seen: string[] = [];
-          for (let tries = 0; tries < 250 && seen.length < 2; tries++) {
-            seen = await namesOf(cl, nick, channel);
-            if (seen.length < 2) await new Promise((r) => setTimeout(r, 20));
-          }
-          return seen;
-        };
-        const onA = await both(a, "ann");
-        const onB = await both(b, "bob");
-        const onD = await both(d, "cid");
+        const onA = await namesOf(a, "ann", 2, channel);
+        const onB = await namesOf(b, "bob", 2, channel);
+        const onD = await namesOf(d, "cid", 2, channel);
         assertEquals(onA.length, 2, `${channel}: ${onA}`);
         assertEquals(onA.filter((n) => n.startsWith("@")).length, 1, `${channel}: ${onA}`);
         assertEquals(onB, onA, channel);
