@@ -148,12 +148,7 @@ export class RedisBus {
       disableClientInfo: true,
     };
     this.#cmd = this.#newClient();
-    this.#reader = this.#newClient();
-    // every reconnect of the reader may follow a Redis restart that lost entries, whether or
-    // not a read was in flight when it broke (one queued while offline runs without an error)
-    this.#reader.on("ready", () => {
-      if (this.#running) this.#gapCheckDue = true;
-    });
+    this.#reader = this.#newReader();
     this.#streams = Array.from({ length: this.shards }, (_, i) => `${this.#opts.prefix}s:${i}`);
     this.#lastIds = this.#streams.map(() => "0-0");
   }
@@ -165,6 +160,16 @@ export class RedisBus {
     return client;
   }
 
+  #newReader(): Client {
+    const reader = this.#newClient();
+    // every reconnect of the reader may follow a Redis restart that lost entries, whether or
+    // not a read was in flight when it broke (one queued while offline runs without an error)
+    reader.on("ready", () => {
+      if (this.#running) this.#gapCheckDue = true;
+    });
+    return reader;
+  }
+
   /**
    * The reader did not answer in time, although Redis answers a blocking read within its
    * timeout: its connection is stuck (say, a client that believes a dead socket is alive),
@@ -174,10 +179,7 @@ export class RedisBus {
    */
   async #replaceReader(): Promise<void> {
     const stuck = this.#reader;
-    this.#reader = this.#newClient();
-    this.#reader.on("ready", () => {
-      if (this.#running) this.#gapCheckDue = true;
-    });
+    this.#reader = this.#newReader();
     this.#gapCheckDue = true;
     if (stuck.isReady) this.#stuckConnections++;
     destroy(stuck);
