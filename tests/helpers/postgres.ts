@@ -131,7 +131,18 @@ export async function startPostgres(): Promise<TestPostgres> {
     child = undefined;
     try {
       const pid = Number((await Deno.readTextFile(`${data}/postmaster.pid`)).split("\n")[0]);
+      // a SIGKILL of the postmaster alone leaves its backends running for a moment, still
+      // answering the connections they hold: a crash takes them too (found before the
+      // postmaster is gone, as its children are reparented then)
+      const backends = signal === "SIGKILL" ? await childrenOf(pid) : [];
       Deno.kill(pid, signal);
+      for (const b of backends) {
+        try {
+          Deno.kill(b, signal);
+        } catch {
+          // already gone
+        }
+      }
     } catch {
       c.kill(signal);
     }
@@ -164,4 +175,21 @@ export async function startPostgres(): Promise<TestPostgres> {
     kill: () => halt("SIGKILL"),
     start,
   };
+}
+
+/** The pids of a process's children (Linux: from /proc). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) found.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
