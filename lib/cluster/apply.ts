@@ -248,9 +248,9 @@ export class Applier {
   /**
    * Channels whose making this node has read from the bus (a JOIN that found it empty), so
    * a later JOIN that also made it, on another node at about the same moment, does not.
-   * Forgotten when the channel is gone here.
+   * Kept by the channel object: a channel that empties is gone, and so is its mark.
    */
-  readonly #made: Set<string> = new Set();
+  readonly #made: WeakSet<Channel> = new WeakSet();
 
   /**
    * This node's own JOIN came back from the bus: when it made its channel and no other
@@ -262,7 +262,8 @@ export class Applier {
     const mine = this.#events.creating.get(folded);
     if (mine !== undefined && this.#events.gid(mine) === e.u) {
       this.#events.creating.delete(folded);
-      this.#made.add(folded);
+      const channel = this.#server.channels.get(folded);
+      if (channel) this.#made.add(channel);
     }
   }
 
@@ -277,7 +278,8 @@ export class Applier {
     const channels = this.#server.channels;
     let channel = channels.find(name);
     if (channel?.members.has(user)) return;
-    if (made) bits = this.#making(name, channel, bits);
+    // a channel made by this very JOIN (absent here until now) is marked below
+    if (made && channel) bits = this.#making(channel, bits);
     if (!channel) {
       channel = new Channel(name, st ? st.created * 1000 : Date.now());
       if (st) {
@@ -290,6 +292,7 @@ export class Applier {
         if (typeof st.floor === "number") channel.setHistoryFloor(st.floor);
         if (st.reg) channel.setRegistration(toRegistration(st.reg));
       }
+      if (made) this.#made.add(channel);
     }
     channels.join(channel, user, bits);
     announceJoin(channel, user, this.#server.eventTags());
@@ -302,17 +305,12 @@ export class Applier {
    * remote joiner gets; a local joiner that turns out to have come second loses its ops
    * here, said to this node's members by a MODE from the server.
    */
-  #making(name: string, channel: Channel | undefined, bits: number): number {
-    const folded = casefold(name);
-    if (!channel || channel.members.size === 0) {
-      this.#made.add(folded);
-      return bits;
-    }
-    const mine = this.#events.creating.get(folded);
+  #making(channel: Channel, bits: number): number {
+    const mine = this.#events.creating.get(channel.folded);
     if (mine !== undefined && channel.members.has(mine)) {
       // ours is still on its way to the bus, so this one came first
-      this.#events.creating.delete(folded);
-      this.#made.add(folded);
+      this.#events.creating.delete(channel.folded);
+      this.#made.add(channel);
       const had = channel.members.get(mine)!;
       if (had & PREFIX_OP) {
         channel.setMember(mine, had & ~PREFIX_OP);
@@ -328,8 +326,8 @@ export class Applier {
       }
       return bits;
     }
-    if (this.#made.has(folded)) return bits & ~PREFIX_OP;
-    this.#made.add(folded);
+    if (this.#made.has(channel)) return bits & ~PREFIX_OP;
+    this.#made.add(channel);
     return bits;
   }
 
