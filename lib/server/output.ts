@@ -18,35 +18,38 @@
  */
 
 import type { Connection } from "../transport/connection.ts";
+import { FanoutPace } from "./pace.ts";
 
 /** Largest batch copied into a reusable buffer; larger ones get their own. */
 const OUT_BUFFER_MAX = 64 * 1024;
 
 /**
- * A turn that started this many queues' writes was a big fan-out: the next start waits a
- * little ({@link CORK_DIRECT_MS}, {@link CORK_WRITE_MS}) instead of running at the end of the
- * current work, so the input that arrived meanwhile joins the same writes (fewer, fuller
- * sends).
+ * A turn that started this many queues' writes was a big fan-out: the next start is paced
+ * ({@link FanoutPace}) instead of running at the end of the current work, so the input that
+ * arrives meanwhile joins the same writes (fewer, fuller sends).
  */
 const CORK_QUEUES = 200;
 
 /**
- * How long a corked start waits when most of the queues have direct sends (`send(2)`): each
- * send is a system call, about half of the server's time under a big fan-out. In A/B runs of
- * a 1,000-member fan-out (bench/README.md, "The output cork"), 3 ms against the next turn
- * of the event loop took server CPU from 79–80 % to 68–71 % at 400/800 msg/s and p99 down
- * at every rate; 5 ms saved more CPU but let p99 at 1,600 msg/s go up.
+ * The share of the process's time the starts of big fan-outs may cost before they are held
+ * back, where most of the queues have direct sends (`send(2)`): a server with CPU to spare
+ * writes each message out at once, one without it batches several into each write. Tuned by
+ * A/B runs of a 1,000-member fan-out (bench/README.md, "The output cork").
  */
-const CORK_DIRECT_MS = 3;
+const DIRECT_SHARE = 0.55;
 
 /**
- * How long a corked start waits when most of the queues write through \`Deno.Conn.write\`
- * (no direct send: Windows, macOS, TLS, WebSocket, no FFI permission). Each such write is an
- * asynchronous op costing several microseconds; a fan-out every few milliseconds to a
- * thousand members would take all of a core in write calls alone, so under that load the
- * lines of a few fan-outs go out in one write per member instead.
+ * The same where most queues write through `Deno.Conn.write` (Windows, macOS, TLS,
+ * WebSocket, no FFI permission). Its writes cost more each, so the same share would hold
+ * messages back at rates the direct path writes out at once; it may take more of the time.
  */
-const CORK_WRITE_MS = 20;
+const ASYNC_SHARE = 0.8;
+
+/**
+ * The longest a paced start waits (ms), whatever the measured cost. Waits near it come only
+ * when the server is short of CPU; it bounds what the pace adds to a message's latency.
+ */
+const CORK_MAX_MS = 20;
 
 /** Why a queue asks its owner to end the session. */
 export type OutputEnd = "SendQ exceeded" | "Write error";
@@ -92,8 +95,10 @@ export class OutputScheduler {
   #runQueued = false;
   /** The last turn started at least {@link CORK_QUEUES} queues. */
   #corked = false;
-  /** How long the next corked start waits (ms): see {@link CORK_WRITE_MS}. */
-  #corkMs = 0;
+  /** When (performance.now()) the next start may run after a big fan-out. */
+  #nextStart = 0;
+  readonly #pace: FanoutPace;
+  readonly #now: () => number;
   /**
    * The last batch concatenated for a direct write, and the lines it was made of. In a
    * channel fan-out nearly every member queued the very same lines in a turn, so all but the
@@ -103,6 +108,12 @@ export class OutputScheduler {
   #batchParts: Uint8Array[] = [];
   #batchBytes: Uint8Array = new Uint8Array(OUT_BUFFER_MAX);
   #batchLength = 0;
+
+  /** `pace` times the starts after big fan-outs (tests give it a clock of their own). */
+  constructor(pace: FanoutPace = new FanoutPace(CORK_MAX_MS)) {
+    this.#pace = pace;
+    this.#now = pace.clock.now;
+  }
 
   /**
    * A queue for one connection. `limits.sendQ` caps it; `onEnd` is called when the session
@@ -119,12 +130,16 @@ export class OutputScheduler {
     this.#corked = ready.length >= CORK_QUEUES;
     if (ready.length > 0) {
       this.#ready = [];
+      const began = this.#corked ? this.#now() : 0;
       let asynchronous = 0;
       for (let i = 0; i < ready.length; i++) {
         if (!ready[i].direct) asynchronous++;
         ready[i][START]();
       }
-      this.#corkMs = asynchronous * 2 > ready.length ? CORK_WRITE_MS : CORK_DIRECT_MS;
+      if (this.#corked) {
+        const share = asynchronous * 2 > ready.length ? ASYNC_SHARE : DIRECT_SHARE;
+        this.#nextStart = this.#pace.started(began, share);
+      }
     }
     const overflowed = this.#overflowed;
     if (overflowed.length > 0) {
@@ -137,7 +152,11 @@ export class OutputScheduler {
   #queueRun(): void {
     if (!this.#runQueued) {
       this.#runQueued = true;
-      if (this.#corked) setTimeout(this.#run, this.#corkMs);
+      // a timer only when the pace asks for a wait: even one of 0 ms costs a millisecond or
+      // two here, where the end of the current work (every line of this batch of input) is
+      // soon enough for the rest
+      const wait = this.#corked ? this.#nextStart - this.#now() : 0;
+      if (wait > 0) setTimeout(this.#run, wait);
       else queueMicrotask(this.#run);
     }
   }
@@ -200,6 +219,10 @@ export class OutputQueue {
   readonly #conn: Connection;
   /** The connection's direct write, held by this queue alone; undefined where there is none. */
   readonly #direct: ((data: Uint8Array) => number) | undefined;
+  /** Whether the connection has a partial write (see {@link Connection.writeSome}). */
+  readonly #writeSome: boolean;
+  /** The bytes of the write in flight still to go, when it goes through {@link #writeSome}. */
+  #rest: Uint8Array | undefined = undefined;
   readonly #limits: OutputLimits;
   readonly #onEnd: (reason: OutputEnd) => void;
   #parts: Uint8Array[] = [];
@@ -223,6 +246,7 @@ export class OutputQueue {
     this.#scheduler = scheduler;
     this.#conn = conn;
     this.#direct = conn.takeDirectWrite?.();
+    this.#writeSome = conn.writeSome !== undefined;
     this.#limits = limits;
     this.#onEnd = onEnd;
   }
@@ -313,8 +337,7 @@ export class OutputQueue {
     if (direct === undefined) {
       const data = parts.length === 1 ? parts[0] : this.#ownBatch(parts);
       parts.length = 0;
-      this.#inFlight = data.length;
-      this.#whenWritten(this.#conn.write(data));
+      this.#writeAll(data);
       return;
     }
     let data = parts.length === 1 ? parts[0] : this.#scheduler[SHARED](parts);
@@ -327,9 +350,39 @@ export class OutputQueue {
       return;
     }
     // the rest waits for room: it needs bytes of its own, the shared batch is reused at once
-    data = data.slice(taken);
+    this.#writeAll(data.slice(taken));
+  }
+
+  /** Starts the asynchronous write of all of `data`, which must not change until it is done. */
+  #writeAll(data: Uint8Array): void {
     this.#inFlight = data.length;
-    this.#whenWritten(this.#conn.write(data));
+    if (!this.#writeSome) {
+      this.#conn.write(data).then(
+        this.#written ??= () => this.#writtenNow(),
+        this.#failed ??= () => this.#writeFailed(),
+      );
+      return;
+    }
+    this.#rest = data;
+    this.#conn.writeSome!(data).then(
+      this.#wroteSome ??= (n: number) => this.#someWritten(n),
+      this.#failed ??= () => this.#writeFailed(),
+    );
+  }
+
+  #someWritten(n: number): void {
+    const rest = this.#rest;
+    if (rest !== undefined && n < rest.length) {
+      // the socket took part of it: the rest is still this write, in the same bytes
+      this.#queued -= n;
+      this.#inFlight -= n;
+      const next = rest.subarray(n);
+      this.#rest = next;
+      this.#conn.writeSome!(next).then(this.#wroteSome, this.#failed);
+      return;
+    }
+    this.#rest = undefined;
+    this.#writtenNow();
   }
 
   /** A batch for an asynchronous write, which keeps it until done: this queue's buffer. */
@@ -347,14 +400,8 @@ export class OutputQueue {
   // made at the first asynchronous write and kept (no closure per write); with direct sends
   // most sessions never make one, and an idle session saves their ~190 bytes
   #written: (() => void) | undefined = undefined;
+  #wroteSome: ((n: number) => void) | undefined = undefined;
   #failed: (() => void) | undefined = undefined;
-
-  #whenWritten(write: Promise<void>): void {
-    write.then(
-      this.#written ??= () => this.#writtenNow(),
-      this.#failed ??= () => this.#writeFailed(),
-    );
-  }
 
   #writtenNow(): void {
     this.#queued -= this.#inFlight;
@@ -365,6 +412,7 @@ export class OutputQueue {
   #writeFailed(): void {
     // the peer is gone; the read side notices too, whichever comes first ends the session
     this.#inFlight = 0;
+    this.#rest = undefined;
     this.#parts.length = 0;
     this.#queued = 0;
     const wasOpen = this.#state === OPEN;

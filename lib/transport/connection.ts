@@ -25,6 +25,13 @@ export interface Connection {
   /** Writes all of `data` (one or more CRLF-terminated lines). Rejects if the peer is gone. */
   write(data: Uint8Array): Promise<void>;
   /**
+   * Writes some of `data` and resolves with how many bytes that was (at least 1; rejects if
+   * the peer is gone): {@link Connection.write} without its own loop for the rest, so the
+   * output queue, which keeps the bytes anyway, makes one promise per write instead of three.
+   * Absent where the transport has no cheaper way than `write`.
+   */
+  writeSome?(data: Uint8Array): Promise<number>;
+  /**
    * The fast path, present only where the transport may have it. Hands out, to the first
    * caller only, a function that writes as much of `data` as the connection takes at once,
    * without waiting, and returns how many bytes that was (0 if none); later calls (or a

@@ -160,6 +160,10 @@ export class StreamConnection implements Connection {
     return this.#conn.write(data).then((n) => n < data.length ? this.#rest(data, n) : undefined);
   }
 
+  writeSome(data: Uint8Array): Promise<number> {
+    return this.#conn.write(data);
+  }
+
   async #rest(data: Uint8Array, written: number): Promise<void> {
     let off = written;
     while (off < data.length) off += await this.#conn.write(data.subarray(off));

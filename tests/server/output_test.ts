@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { type OutputEnd, OutputScheduler } from "../../lib/server/output.ts";
+import { FanoutPace } from "../../lib/server/pace.ts";
 import type { Connection } from "../../lib/transport/connection.ts";
 import { memoryConnectionPair } from "../../lib/transport/memory.ts";
 
@@ -141,38 +142,59 @@ Deno.test("two schedulers are independent (no state shared between servers)", as
   ok(r.direct[0].buffer !== r.direct[1].buffer);
 });
 
-Deno.test("after a fan-out to 200 queues or more, the next writes wait 3 ms, then go together", async () => {
-  const output = new OutputScheduler();
+/** A pace whose CPU clock the test sets; wall time is real, so the timers agree with it. */
+function pacedScheduler() {
+  const clock = { cpuMs: 0, now: () => performance.now(), cpu: () => clock.cpuMs };
+  // every start is a measurement of its own (no 100 ms window)
+  return { clock, output: new OutputScheduler(new FanoutPace(20, clock, 0)) };
+}
+
+Deno.test("after a fan-out to 200 queues or more, the next start waits by what the last one cost, then the waiting lines go together", async () => {
+  const { clock, output } = pacedScheduler();
   const recs = Array.from({ length: 200 }, () => recording((d) => d.length));
   const queues = recs.map((r) => output.open(r.conn, { sendQ: 1 << 20 }, () => {}));
-  const first = line("first");
-  for (const q of queues) q.push(first);
+  for (const q of queues) q.push(line("first"));
   await Promise.resolve();
   // the first fan-out goes out at the end of the current work, as ever
   ok(recs.every((r) => r.direct.length === 1));
+  // nothing measured yet: the second goes out at the end of the work too
+  clock.cpuMs += 11;
+  for (const q of queues) q.push(line("second"));
+  await Promise.resolve();
+  ok(recs.every((r) => r.direct.length === 2), "no wait before a cost is known");
+  // the first start cost 11 ms of CPU: at a share of 0.55 the next waits 20 ms
   const started = performance.now();
-  const second = line("second");
-  for (const q of queues) q.push(second);
+  for (const q of queues) q.push(line("third"));
   await new Promise((r) => setTimeout(r, 0));
-  ok(recs.every((r) => r.direct.length === 1), "the next writes waited a turn");
+  ok(recs.every((r) => r.direct.length === 2), "the next writes wait");
   // what comes meanwhile joins them: one write of both lines
-  const third = line("third");
-  for (const q of queues) q.push(third);
+  for (const q of queues) q.push(line("fourth"));
   await Promise.all(queues.map((q) => q.drained()));
-  ok(performance.now() - started >= 2.5, "and about 3 ms");
-  assertEquals(new TextDecoder().decode(recs[0].direct[1]), "second\r\nthird\r\n");
-  ok(recs.every((r) => r.direct.length === 2));
-  // a small turn (one queue) ends the cork: the next write goes out at the end of the work
+  ok(performance.now() - started >= 19, "for about 20 ms");
+  assertEquals(new TextDecoder().decode(recs[0].direct[2]), "third\r\nfourth\r\n");
+  ok(recs.every((r) => r.direct.length === 3));
+  // a small turn (one queue) ends the pacing: the next write goes out at the end of the work
   const q = queues[0];
   q.push(line("solo"));
   await q.drained();
   q.push(line("again"));
   await Promise.resolve();
-  assertEquals(recs[0].direct.length, 4);
+  assertEquals(recs[0].direct.length, 5);
 });
 
-Deno.test("without direct sends, the corked writes of a big fan-out wait longer, to carry several fan-outs each", async () => {
-  const output = new OutputScheduler();
+Deno.test("a fan-out start that cost no CPU to speak of makes no one wait", async () => {
+  const { output } = pacedScheduler();
+  const recs = Array.from({ length: 200 }, () => recording((d) => d.length));
+  const queues = recs.map((r) => output.open(r.conn, { sendQ: 1 << 20 }, () => {}));
+  for (let round = 1; round <= 3; round++) {
+    for (const q of queues) q.push(line(`round ${round}`));
+    await Promise.resolve();
+    ok(recs.every((r) => r.direct.length === round), `round ${round} went out at once`);
+  }
+});
+
+Deno.test("without direct sends, the paced writes of a big fan-out carry several fan-outs each", async () => {
+  const { clock, output } = pacedScheduler();
   const recs = Array.from({ length: 200 }, () => recording(() => 0));
   // no direct write: every write is Deno's asynchronous one
   for (const r of recs) delete (r.conn as { takeDirectWrite?: unknown }).takeDirectWrite;
@@ -181,12 +203,43 @@ Deno.test("without direct sends, the corked writes of a big fan-out wait longer,
   // the first goes out at the end of the work; its writes finish
   await new Promise((r) => setTimeout(r, 0));
   ok(recs.every((r) => r.writes.length === 1));
+  // it cost 16 ms of CPU: at the asynchronous share of 0.8 the next start waits 20 ms
+  clock.cpuMs += 16;
   for (const q of queues) q.push(line("two"));
   await new Promise((r) => setTimeout(r, 0));
+  ok(recs.every((r) => r.writes.length === 2), "no wait before a cost is known");
   for (const q of queues) q.push(line("three"));
   await new Promise((r) => setTimeout(r, 0));
-  ok(recs.every((r) => r.writes.length === 1), "still waiting after two turns");
+  for (const q of queues) q.push(line("four"));
+  await new Promise((r) => setTimeout(r, 0));
+  ok(recs.every((r) => r.writes.length === 2), "still waiting after two turns");
   await Promise.all(queues.map((q) => q.drained()));
-  assertEquals(new TextDecoder().decode(recs[0].writes[1]), "two\r\nthree\r\n");
-  ok(recs.every((r) => r.writes.length === 2));
+  assertEquals(new TextDecoder().decode(recs[0].writes[2]), "three\r\nfour\r\n");
+  ok(recs.every((r) => r.writes.length === 3));
+});
+
+Deno.test("an asynchronous write the socket takes in parts goes on with the rest, in order", async () => {
+  const sent: string[] = [];
+  let calls = 0;
+  const conn: Connection = {
+    remoteAddress: "127.0.0.1",
+    kind: "tcp",
+    readLines: () => Promise.resolve(),
+    write: () => Promise.reject(new Error("not this path")),
+    // takes 3 bytes a call
+    writeSome(data) {
+      calls++;
+      sent.push(new TextDecoder().decode(data.subarray(0, 3)));
+      return Promise.resolve(Math.min(3, data.length));
+    },
+    close() {},
+  };
+  const q = new OutputScheduler().open(conn, { sendQ: 1 << 20 }, () => {});
+  q.push(line("abcd"));
+  q.push(line("ef"));
+  assertEquals(q.queuedBytes, 10);
+  await q.drained();
+  assertEquals(sent.join(""), "abcd\r\nef\r\n");
+  assertEquals(calls, 4);
+  assertEquals(q.queuedBytes, 0);
 });
