@@ -340,7 +340,7 @@ export class OutputQueue {
       this.#writeAll(data);
       return;
     }
-    let data = parts.length === 1 ? parts[0] : this.#scheduler[SHARED](parts);
+    const data = parts.length === 1 ? parts[0] : this.#scheduler[SHARED](parts);
     parts.length = 0;
     // most writes fit in the socket buffer at once: no promise, no later turn
     const taken = direct(data);
