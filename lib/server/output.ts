@@ -34,7 +34,7 @@ const CORK_QUEUES = 200;
  * The share of the process's time the starts of big fan-outs may cost before they are held
  * back, where most of the queues have direct sends (`send(2)`): a server with CPU to spare
  * writes each message out at once, one without it batches several into each write. Tuned by
- * A/B runs of a 1,000-member fan-out (bench/README.md, "The output cork").
+ * A/B runs of a 1,000-member fan-out (bench/README.md, "The cork paced by its cost").
  */
 const DIRECT_SHARE = 0.55;
 

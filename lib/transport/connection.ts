@@ -27,7 +27,7 @@ export interface Connection {
   /**
    * Writes some of `data` and resolves with how many bytes that was (at least 1; rejects if
    * the peer is gone): {@link Connection.write} without its own loop for the rest, so the
-   * output queue, which keeps the bytes anyway, makes one promise per write instead of three.
+   * output queue, which keeps the bytes anyway, makes two promises per write instead of three.
    * Absent where the transport has no cheaper way than `write`.
    */
   writeSome?(data: Uint8Array): Promise<number>;
