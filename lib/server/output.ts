@@ -371,14 +371,13 @@ export class OutputQueue {
   }
 
   #someWritten(n: number): void {
-    const rest = this.#rest;
-    if (rest !== undefined && n < rest.length) {
+    // #rest is set for as long as a partial write is in flight, and #inFlight is its length
+    if (n < this.#inFlight) {
       // the socket took part of it: the rest is still this write, in the same bytes
       this.#queued -= n;
       this.#inFlight -= n;
-      const next = rest.subarray(n);
-      this.#rest = next;
-      this.#conn.writeSome!(next).then(this.#wroteSome, this.#failed);
+      this.#rest = this.#rest!.subarray(n);
+      this.#conn.writeSome!(this.#rest).then(this.#wroteSome, this.#failed);
       return;
     }
     this.#rest = undefined;
