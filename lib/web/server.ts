@@ -313,6 +313,16 @@ const RESPONSE_TIME_FACTOR = 6;
 const MAX_REQUESTS_PER_CONNECTION = 1000;
 
 /**
+ * After the server ends a connection, how long it goes on reading (and dropping) what the
+ * client still sends, in all and with nothing arriving. Closing a socket with unread bytes
+ * sends a reset, and a client that gets the reset before it reads the answer loses the
+ * answer: Windows does, so a refused upload showed "connection reset" instead of its 413
+ * (RFC 9112 §9.6; nginx's lingering close).
+ */
+const LINGER_MS = 5000;
+const LINGER_IDLE_MS = 1000;
+
+/**
  * Starts the web server and resolves once it listens. Throws like `Deno.listen` (AddrInUse).
  *
  * @example
@@ -386,12 +396,34 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
     const holder = { close: closeOnce };
     open.add(holder);
     let handedOver = false;
+    // false once the peer has ended its side or gone: nothing to wait for then
+    let linger = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // the head must be complete in time, and a response taken in time, or the connection
     // is closed under the reader or writer
     const arm = (seconds: number) => {
       clearTimeout(timer);
       timer = setTimeout(closeOnce, seconds * 1000);
+    };
+    /** Ends our side, then reads and drops the client's bytes until it closes or time is up. */
+    const lingerThenClose = async (): Promise<void> => {
+      const deadline = Date.now() + LINGER_MS;
+      // TLS has no half-close here; its client closes once it has the whole answer
+      if (!terminator) await raw.closeWrite().catch(() => {});
+      const buf = new Uint8Array(16 * 1024);
+      try {
+        for (;;) {
+          const wait = Math.min(LINGER_IDLE_MS, deadline - Date.now());
+          if (wait <= 0) return;
+          clearTimeout(timer);
+          timer = setTimeout(closeOnce, wait);
+          if (await conn.read(buf) === null) return;
+        }
+      } catch {
+        // closed by the timer, or the peer went away
+      } finally {
+        clearTimeout(timer);
+      }
     };
     try {
       let pending: Uint8Array = new Uint8Array();
@@ -400,7 +432,10 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
         const got = await readRequestHead(conn, pending, MAX_HEAD);
         // a client that asks and never reads must not hold its socket either
         arm(limits.httpHeaderTimeout * RESPONSE_TIME_FACTOR);
-        if (got.kind === "eof") return;
+        if (got.kind === "eof") {
+          linger = false;
+          return;
+        }
         if (got.kind === "too-large") {
           await conn.write(plainResponse(431, "request head too large\n")).catch(() => {});
           return;
@@ -488,9 +523,13 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
       }
     } catch {
       // the peer went away, or the timer closed the connection
+      linger = false;
     } finally {
       clearTimeout(timer);
-      if (!handedOver) closeOnce();
+      if (!handedOver) {
+        if (linger && !closed && !stopping) await lingerThenClose();
+        closeOnce();
+      }
     }
   };
 
