@@ -415,8 +415,7 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
         for (;;) {
           const wait = Math.min(LINGER_IDLE_MS, deadline - Date.now());
           if (wait <= 0) return;
-          clearTimeout(timer);
-          timer = setTimeout(closeOnce, wait);
+          arm(wait / 1000);
           if (await conn.read(buf) === null) return;
         }
       } catch {
