@@ -396,8 +396,6 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
     const holder = { close: closeOnce };
     open.add(holder);
     let handedOver = false;
-    // false once the peer has ended its side or gone: nothing to wait for then
-    let linger = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // the head must be complete in time, and a response taken in time, or the connection
     // is closed under the reader or writer
@@ -431,10 +429,7 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
         const got = await readRequestHead(conn, pending, MAX_HEAD);
         // a client that asks and never reads must not hold its socket either
         arm(limits.httpHeaderTimeout * RESPONSE_TIME_FACTOR);
-        if (got.kind === "eof") {
-          linger = false;
-          return;
-        }
+        if (got.kind === "eof") return;
         if (got.kind === "too-large") {
           await conn.write(plainResponse(431, "request head too large\n")).catch(() => {});
           return;
@@ -522,11 +517,11 @@ export async function startWeb(host: WebHost, options: WebOptions): Promise<WebS
       }
     } catch {
       // the peer went away, or the timer closed the connection
-      linger = false;
     } finally {
       clearTimeout(timer);
       if (!handedOver) {
-        if (linger && !closed && !stopping) await lingerThenClose();
+        // a peer that has ended or gone makes the first read end it at once
+        if (!closed && !stopping) await lingerThenClose();
         closeOnce();
       }
     }
